@@ -1,0 +1,1 @@
+"""Shared vocabulary: errors, findings, units and the time axis."""

@@ -1,0 +1,1 @@
+"""Operations domain in plain Python: ledger, manifests, reconciliation, incidents, evidence."""

@@ -1,0 +1,117 @@
+"""Check a plan against its problem without trusting the method that made it.
+
+Every route must be a connected path from its source to its destination, leave no earlier than it
+arrived, take each road's full travel time, and arrive by the horizon. Per step, no road carries more
+than its capacity and no checkpoint passes more than its throughput (passage is counted at the step a
+route leaves the checkpoint node). No road is used while closed, no closed node is left or entered.
+No source sends more people than it has, no destination receives more than its capacity, and the
+plan's totals agree with its routes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from corridor.plan.model import Plan, Route
+from corridor.problem.model import UNLIMITED, Problem
+
+
+def _route_violations(route: Route, problem: Problem, k: int, src: int, dst: int) -> list[str]:
+    net, tau = problem.network, problem.tau
+    where = f"route {k} ({route.source} -> {route.destination})"
+    out: list[str] = []
+    if route.people <= 0:
+        out.append(f"{where}: carries {route.people} people")
+    if len(route.arcs) != len(route.departures):
+        return [*out, f"{where}: {len(route.arcs)} arcs but {len(route.departures)} departures"]
+    node, ready = int(src), 0
+    for arc, dep in zip(route.arcs, route.departures, strict=True):
+        if int(net.tail[arc]) != node:
+            return [*out, f"{where}: arc {arc} does not start where the route is"]
+        if dep < ready:
+            out.append(f"{where}: leaves {net.node_ids[node]} at step {dep}, before arriving ({ready})")
+        node, ready = int(net.head[arc]), dep + int(tau[arc])
+    if node != dst:
+        out.append(f"{where}: ends at {net.node_ids[node]}, not at its destination")
+    if ready != route.arrival:
+        out.append(f"{where}: arrival {route.arrival} but the roads give {ready}")
+    if route.arrival > problem.horizon:
+        out.append(f"{where}: arrives at step {route.arrival}, after the horizon {problem.horizon}")
+    expected_nodes = (net.node_ids[int(src)], *(net.node_ids[int(net.head[a])] for a in route.arcs))
+    if route.nodes != expected_nodes:
+        out.append(f"{where}: node list does not match its arcs")
+    return out
+
+
+def _flow_violations(plan: Plan, problem: Problem) -> list[str]:
+    net = problem.network
+    hops = [(a, d, r.people) for r in plan.routes for a, d in zip(r.arcs, r.departures, strict=True)]
+    if not hops:
+        return []
+    arr = np.asarray(hops, dtype=np.int64)
+    arc, dep, people = arr[:, 0], arr[:, 1], arr[:, 2]
+    out: list[str] = []
+    load = Counter[tuple[int, int]]()
+    for a, d, p in hops:
+        load[(a, d)] += p
+    for (a, d), p in load.items():
+        if p > problem.arc_cap[a]:
+            out.append(f"arc {net.node_ids[net.tail[a]]}->{net.node_ids[net.head[a]]} step {d}: "
+                       f"{p} people > capacity {problem.arc_cap[a]}")
+    passage = Counter[tuple[int, int]]()
+    for a, d, p in hops:
+        v = int(net.tail[a])
+        if problem.node_cap[v] != UNLIMITED:
+            passage[(v, d)] += p
+    for (v, d), p in passage.items():
+        if p > problem.node_cap[v]:
+            out.append(f"checkpoint {net.node_ids[v]} step {d}: {p} people > {problem.node_cap[v]}")
+    closed = problem.arc_closed.closed(arc, dep) | problem.node_closed.closed(net.tail[arc], dep)
+    closed |= problem.node_closed.closed(net.head[arc], dep + problem.tau[arc])
+    for i in np.flatnonzero(closed)[:20].tolist():
+        out.append(f"arc {net.node_ids[net.tail[arc[i]]]}->{net.node_ids[net.head[arc[i]]]} "
+                   f"used at step {dep[i]} while closed ({people[i]} people)")
+    return out
+
+
+def _total_violations(plan: Plan, problem: Problem) -> list[str]:
+    out: list[str] = []
+    sent = Counter[str]()
+    received = Counter[str]()
+    for r in plan.routes:
+        sent[r.source] += r.people
+        received[r.destination] += r.people
+    for sid, people in zip(problem.source_ids, problem.source_people.tolist(), strict=True):
+        if sent[sid] > people:
+            out.append(f"source {sid}: sends {sent[sid]} people but has {people}")
+    for did, cap in zip(problem.dest_ids, problem.dest_cap.tolist(), strict=True):
+        if cap != UNLIMITED and received[did] > cap:
+            out.append(f"destination {did}: receives {received[did]} > capacity {cap}")
+    evacuated = sum(r.people for r in plan.routes)
+    total = sum(r.people * r.arrival for r in plan.routes)
+    if evacuated != plan.evacuated:
+        out.append(f"plan says {plan.evacuated} evacuated but its routes carry {evacuated}")
+    if plan.evacuated > plan.bound:
+        out.append(f"plan evacuates {plan.evacuated}, more than its bound {plan.bound}")
+    if total != plan.total_steps:
+        out.append(f"plan says total time {plan.total_steps} steps but its routes give {total}")
+    if plan.evacuees != problem.people:
+        out.append(f"plan counts {plan.evacuees} evacuees, the problem {problem.people}")
+    return out
+
+
+def verify_plan(plan: Plan, problem: Problem) -> list[str]:
+    """Every violation found (an empty list means the plan is feasible for the problem)."""
+    out: list[str] = []
+    if plan.horizon != problem.horizon or plan.dt != problem.axis.dt:
+        out.append(f"plan horizon {plan.horizon} x {plan.dt} min differs from the problem's")
+    sources = dict(zip(problem.source_ids, problem.source_node.tolist(), strict=True))
+    dests = dict(zip(problem.dest_ids, problem.dest_node.tolist(), strict=True))
+    for k, route in enumerate(plan.routes):
+        if route.source not in sources or route.destination not in dests:
+            out.append(f"route {k}: unknown source {route.source!r} or destination")
+            continue
+        out += _route_violations(route, problem, k, sources[route.source], dests[route.destination])
+    return out + _flow_violations(plan, problem) + _total_violations(plan, problem)

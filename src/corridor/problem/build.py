@@ -1,0 +1,204 @@
+"""Compile a scenario on a network into a :class:`Problem`, collecting findings on the way."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from corridor.core.errors import InputError, ScenarioError
+from corridor.core.findings import Finding, Severity, has_errors
+from corridor.core.timeaxis import TimeAxis
+from corridor.network.model import Network
+from corridor.network.transform import arcs_crossing_area, nodes_in_area
+from corridor.problem.model import UNLIMITED, IntArray, Problem, Windows
+from corridor.scenario.load import time_step_minutes
+from corridor.scenario.model import Closure, Scenario
+
+# "Never ends": a step far beyond any horizon, so windows survive a change of horizon.
+OPEN_END = 2**40
+
+
+@dataclass
+class _Resolver:
+    scenario: Scenario
+    network: Network
+    findings: list[Finding] = field(default_factory=list)
+
+    def error(self, code: str, where: str, message: str, hint: str = "") -> None:
+        self.findings.append(Finding(Severity.ERROR, code, where, message, hint))
+
+    def node(self, where: str, node: str | None, lon: float | None, lat: float | None) -> int:
+        if node is not None:
+            index = self.network.index.get(node)
+            if index is None:
+                self.error(
+                    "unknown-node",
+                    where,
+                    f"node {node!r} is not in network {self.network.name!r}",
+                    "use a node id of the network file, or give lon/lat",
+                )
+                return -1
+            return index
+        assert lon is not None and lat is not None
+        if not self.network.has_coordinates:
+            self.error("no-coordinates", where, "lon/lat given but the network has no coordinates")
+            return -1
+        return self.network.nearest_node(lon, lat)
+
+    def window(self, axis: TimeAxis, begin: datetime | None, end: datetime | None) -> tuple[int, int]:
+        a = 0 if begin is None else max(0, axis.first_step_at_or_after(begin))
+        b = OPEN_END if end is None else max(0, axis.first_step_at_or_after(end))
+        return a, b
+
+
+def _axis(scenario: Scenario) -> TimeAxis:
+    dt = time_step_minutes(scenario)
+    span = (scenario.deadline - scenario.start).total_seconds() / 60.0
+    return TimeAxis(scenario.start, dt, int(span // dt + 1e-9))
+
+
+def _closure_area(res: _Resolver, closure: Closure, where: str) -> dict[str, Any] | None:
+    if closure.area is not None:
+        return closure.area
+    assert closure.area_file is not None
+    path = res.scenario.resolve(closure.area_file)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        res.error("bad-area", where, f"cannot read area file {path}: {exc}")
+        return None
+    if data.get("type") == "FeatureCollection":
+        features = data.get("features") or []
+        return features[0]["geometry"] if features else None
+    return data.get("geometry", data) if isinstance(data, dict) else None
+
+
+def _closures(res: _Resolver, axis: TimeAxis) -> tuple[Windows, Windows]:
+    arcs: list[tuple[int, int, int]] = []
+    nodes: list[tuple[int, int, int]] = []
+    net = res.network
+    for i, c in enumerate(res.scenario.closures):
+        where = f"closures[{i}] ({c.id})"
+        a, b = res.window(axis, c.start, c.end)
+        if c.arc is not None:
+            arc = net.arc_index.get(c.arc)
+            if arc is None:
+                res.error("unknown-arc", where, f"no road from {c.arc[0]!r} to {c.arc[1]!r}")
+                continue
+            arcs.append((arc, a, b))
+            if c.both_directions and (back := net.arc_index.get((c.arc[1], c.arc[0]))) is not None:
+                arcs.append((back, a, b))
+        elif c.node is not None:
+            v = res.node(where, c.node, None, None)
+            if v >= 0:
+                nodes.append((v, a, b))
+        else:
+            area = _closure_area(res, c, where)
+            if area is None:
+                continue
+            try:
+                arcs += [(int(x), a, b) for x in arcs_crossing_area(net, area)]
+                nodes += [(int(v), a, b) for v in nodes_in_area(net, area)]
+            except (InputError, ValueError, KeyError, TypeError) as exc:
+                res.error("bad-area", where, f"not a GeoJSON polygon: {exc}")
+    return _windows(arcs), _windows(nodes)
+
+
+def _windows(rows: list[tuple[int, int, int]]) -> Windows:
+    if not rows:
+        return Windows.empty()
+    arr = np.asarray(rows, dtype=np.int64)
+    return Windows(arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy())
+
+
+def _people_per_hour(scenario: Scenario) -> float:
+    return scenario.occupancy[scenario.mode]
+
+
+def _checkpoints(res: _Resolver, axis: TimeAxis) -> tuple[IntArray, list[str], list[int]]:
+    node_cap = np.full(res.network.n_nodes, UNLIMITED, dtype=np.int64)
+    ids: list[str] = []
+    nodes: list[int] = []
+    for i, cp in enumerate(res.scenario.checkpoints):
+        where = f"checkpoints[{i}] ({cp.id})"
+        v = res.node(where, cp.node, cp.lon, cp.lat)
+        if v < 0:
+            continue
+        rate = cp.people_per_hour
+        if rate is None:
+            assert cp.vehicles_per_hour is not None
+            rate = cp.vehicles_per_hour * _people_per_hour(res.scenario)
+        cap = int(axis.per_step(np.asarray([rate]))[0])
+        node_cap[v] = cap if node_cap[v] == UNLIMITED else min(cap, int(node_cap[v]))
+        ids.append(cp.id)
+        nodes.append(v)
+    return node_cap, ids, nodes
+
+
+def compile_problem(scenario: Scenario, network: Network) -> tuple[Problem | None, list[Finding]]:
+    """The problem and the findings; the problem is ``None`` if an error makes it meaningless."""
+    res = _Resolver(scenario, network)
+    axis = _axis(scenario)
+    groups = {g.name: k for k, g in enumerate(scenario.groups)}
+    s_node, s_group = [], []
+    for i, s in enumerate(scenario.sources):
+        s_node.append(res.node(f"sources[{i}] ({s.id})", s.node, s.lon, s.lat))
+        if s.group not in groups:
+            res.error(
+                "unknown-group",
+                f"sources[{i}] ({s.id})",
+                f"group {s.group!r} is not defined",
+                f"add a [[groups]] entry named {s.group!r} or use one of {', '.join(groups)}",
+            )
+        s_group.append(groups.get(s.group, 0))
+    d_node = [
+        res.node(f"destinations[{i}] ({d.id})", d.node, d.lon, d.lat)
+        for i, d in enumerate(scenario.destinations)
+    ]
+    if not scenario.sources:
+        res.error("no-sources", "sources", "the scenario has no sources", "add [[sources]]")
+    if not scenario.destinations:
+        res.error("no-destinations", "destinations", "the scenario has no destinations")
+    node_cap, cp_ids, cp_nodes = _checkpoints(res, axis)
+    arc_closed, node_closed = _closures(res, axis)
+    if has_errors(res.findings):
+        return None, res.findings
+    ppv = _people_per_hour(scenario)
+    problem = Problem(
+        name=scenario.name,
+        network=network,
+        axis=axis,
+        tau=axis.steps_for(network.travel_time),
+        arc_cap=axis.per_step(network.capacity * ppv),
+        node_cap=node_cap,
+        arc_closed=arc_closed,
+        node_closed=node_closed,
+        source_ids=tuple(s.id for s in scenario.sources),
+        source_node=np.asarray(s_node, dtype=np.int64),
+        source_people=np.asarray([s.people for s in scenario.sources], dtype=np.int64),
+        source_group=np.asarray(s_group, dtype=np.int64),
+        group_names=tuple(g.name for g in scenario.groups),
+        group_priority=np.asarray([g.priority for g in scenario.groups], dtype=np.int64),
+        dest_ids=tuple(d.id for d in scenario.destinations),
+        dest_node=np.asarray(d_node, dtype=np.int64),
+        dest_cap=np.asarray(
+            [UNLIMITED if d.capacity is None else d.capacity for d in scenario.destinations],
+            dtype=np.int64,
+        ),
+        checkpoint_ids=tuple(cp_ids),
+        checkpoint_node=np.asarray(cp_nodes, dtype=np.int64),
+    )
+    return problem, res.findings
+
+
+def build_problem(scenario: Scenario, network: Network) -> Problem:
+    """The problem, or a :class:`ScenarioError` listing every error found."""
+    problem, findings = compile_problem(scenario, network)
+    if problem is None:
+        errors = [f.render() for f in findings if f.severity is Severity.ERROR]
+        raise ScenarioError("; ".join(errors), hint="run 'corridor check' for all findings")
+    return problem

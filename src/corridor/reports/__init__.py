@@ -1,0 +1,1 @@
+"""Figures, maps and summaries of plans."""

