@@ -27,7 +27,12 @@ class _Lp:
         return out
 
 
-def _model(p: Problem) -> tuple[dict[str, np.ndarray], list, list, list, np.ndarray]:
+Row = tuple[int, int, float]
+
+
+def _model(
+    p: Problem,
+) -> tuple[dict[str, np.ndarray], list[Row], list[Row], list[float], np.ndarray]:
     T, n, net = p.horizon, p.n_nodes, p.network
     lp = _Lp()
     x = lp.block(p.n_arcs * (T + 1)).reshape(p.n_arcs, T + 1)
@@ -48,8 +53,11 @@ def _model(p: Problem) -> tuple[dict[str, np.ndarray], list, list, list, np.ndar
         for t in range(T + 1):
             r = v * (T + 1) + t
             rows += [(r, int(x[a, t]), -1.0) for a in np.flatnonzero(net.tail == v)]
-            rows += [(r, int(x[a, t - int(p.tau[a])]), 1.0) for a in np.flatnonzero(net.head == v)
-                     if t - int(p.tau[a]) >= 0]
+            rows += [
+                (r, int(x[a, t - int(p.tau[a])]), 1.0)
+                for a in np.flatnonzero(net.head == v)
+                if t - int(p.tau[a]) >= 0
+            ]
             if t < T:
                 rows.append((r, int(w[v, t]), -1.0))
             if t > 0:

@@ -6,21 +6,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from factories import problem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lp_reference import lp_optimum
 
 from corridor.io.dimacs import read_dimacs
 from corridor.problem.model import Problem
 from corridor.solve import solve
 from corridor.solve.exact import solve_exact
 from corridor.solve.quickest import people_out, quickest_steps
+from factories import problem
+from lp_reference import lp_optimum
 
 
 def _skutella(shared_data: Path, horizon: int) -> Problem:
     t = read_dimacs(shared_data / "flow-reference" / "skutella-flows-over-time-example.txt")
-    arcs = [(int(a), int(b), int(c), int(d)) for a, b, c, d in zip(t.tail, t.head, t.cap, t.cost, strict=True)]
+    arcs = [
+        (int(a), int(b), int(c), int(d)) for a, b, c, d in zip(t.tail, t.head, t.cap, t.cost, strict=True)
+    ]
     source = int(np.flatnonzero(t.supply > 0)[0])
     sink = int(np.flatnonzero(t.supply < 0)[0])
     return problem(t.n_nodes, arcs, sources=[(source, 6)], destinations=[sink], horizon=horizon)
@@ -70,7 +72,11 @@ def test_closure_delays_departures() -> None:
 def test_checkpoint_throughput_limits_flow() -> None:
     # 0 -> 1 (checkpoint, 2 per step) -> 2; roads carry 5 per step.
     p = problem(
-        3, [(0, 1, 5, 1), (1, 2, 5, 1)], sources=[(0, 20)], destinations=[2], horizon=6,
+        3,
+        [(0, 1, 5, 1), (1, 2, 5, 1)],
+        sources=[(0, 20)],
+        destinations=[2],
+        horizon=6,
         node_cap={1: 2},
     )
     plan = solve_exact(p)
@@ -80,9 +86,7 @@ def test_checkpoint_throughput_limits_flow() -> None:
 
 
 def test_destination_capacity() -> None:
-    p = problem(
-        3, [(0, 1, 5, 1), (0, 2, 5, 3)], sources=[(0, 20)], destinations=[(1, 4), 2], horizon=5
-    )
+    p = problem(3, [(0, 1, 5, 1), (0, 2, 5, 3)], sources=[(0, 20)], destinations=[(1, 4), (2, -1)], horizon=5)
     plan = solve_exact(p)
     by_dest = {d: sum(r.people for r in plan.routes if r.destination == d) for d in ("d0", "d1")}
     assert by_dest["d0"] == 4
@@ -93,8 +97,11 @@ def test_destination_capacity() -> None:
 def test_wounded_first() -> None:
     # Wounded (5 at node 0) and others (4 at node 1, one step behind) share one road of 2 a step.
     p = problem(
-        3, [(0, 2, 2, 1), (1, 0, 10, 1)],
-        sources=[(0, 5, 1), (1, 4, 0)], destinations=[2], horizon=3,
+        3,
+        [(0, 2, 2, 1), (1, 0, 10, 1)],
+        sources=[(0, 5, 1), (1, 4, 0)],
+        destinations=[2],
+        horizon=3,
         groups=[("general", 2), ("wounded", 1)],
     )
     plan = solve(p)
@@ -105,7 +112,11 @@ def test_wounded_first() -> None:
 
 def test_wounded_take_the_earliest_departures() -> None:
     p = problem(
-        2, [(0, 1, 2, 1)], sources=[(0, 10, 0), (0, 3, 1)], destinations=[1], horizon=4,
+        2,
+        [(0, 1, 2, 1)],
+        sources=[(0, 10, 0), (0, 3, 1)],
+        destinations=[1],
+        horizon=4,
         groups=[("general", 2), ("wounded", 1)],
     )
     plan = solve(p)
@@ -141,10 +152,20 @@ def small_problems(draw: st.DrawFn) -> Problem:
     dest = draw(st.lists(nodes, min_size=1, max_size=2, unique=True))
     dests = [(d, draw(st.sampled_from([-1, 3, 8]))) for d in dest]
     node_cap = draw(st.dictionaries(nodes, st.integers(0, 3), max_size=1))
-    closed = draw(st.lists(st.tuples(st.integers(0, len(arcs) - 1), st.integers(0, 4), st.integers(1, 8)), max_size=2))
+    closed = draw(
+        st.lists(
+            st.tuples(st.integers(0, len(arcs) - 1), st.integers(0, 4), st.integers(1, 8)),
+            max_size=2,
+        )
+    )
     return problem(
-        n, arcs, sources=sources, destinations=dests, horizon=draw(st.integers(1, 8)),
-        node_cap=node_cap, arc_closed=[(a, b, b + c) for a, b, c in closed],
+        n,
+        arcs,
+        sources=sources,
+        destinations=dests,
+        horizon=draw(st.integers(1, 8)),
+        node_cap=node_cap,
+        arc_closed=[(a, b, b + c) for a, b, c in closed],
         groups=[("wounded", 1), ("general", 2)],
     )
 

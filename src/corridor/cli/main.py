@@ -120,18 +120,14 @@ def plan(
         Path | None,
         typer.Option("--out", help="Folder for plan.json, map.png, clearance.png."),
     ] = None,
-    quickest: Annotated[
-        bool, typer.Option(help="Also find the quickest time for everyone.")
-    ] = True,
+    quickest: Annotated[bool, typer.Option(help="Also find the quickest time for everyone.")] = True,
 ) -> None:
     """Plan a scenario: the most people out by the deadline, and when everyone can be out."""
     from corridor.reports.figures import clearance_curve, route_map
     from corridor.solve.pipeline import plan_file
 
     with _errors(), _progress(not as_json and sys.stderr.isatty()) as say:
-        planned = plan_file(
-            scenario, method=method, objective=objective, quickest=quickest, progress=say
-        )
+        planned = plan_file(scenario, method=method, objective=objective, quickest=quickest, progress=say)
     result = planned.plan
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -60,8 +60,11 @@ def read_dimacs(path: str | Path) -> DimacsTable:
                 supply[node] = _ints(parts[2:3], where)[0]
         elif parts[0] == "a" and len(parts) in (4, 6):
             values = _ints(parts[1:], where)
-            arcs.append([values[0] - 1, values[1] - 1, 0, values[2], 0] if len(values) == 3 else
-                        [values[0] - 1, values[1] - 1, *values[2:]])
+            arcs.append(
+                [values[0] - 1, values[1] - 1, 0, values[2], 0]
+                if len(values) == 3
+                else [values[0] - 1, values[1] - 1, *values[2:]]
+            )
         else:
             raise InputError(f"cannot read line {line!r}", where=where, hint="see DIMACS format")
     if kind not in ("max", "min"):
@@ -71,6 +74,14 @@ def read_dimacs(path: str | Path) -> DimacsTable:
     for node, value in supply.items():
         sup[node] = value
     return DimacsTable(
-        kind, n, a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], sup,
-        ends.get("s", -1), ends.get("t", -1),
+        kind,
+        n,
+        a[:, 0],
+        a[:, 1],
+        a[:, 2],
+        a[:, 3],
+        a[:, 4],
+        sup,
+        ends.get("s", -1),
+        ends.get("t", -1),
     )

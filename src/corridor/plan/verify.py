@@ -58,8 +58,10 @@ def _flow_violations(plan: Plan, problem: Problem) -> list[str]:
         load[(a, d)] += p
     for (a, d), p in load.items():
         if p > problem.arc_cap[a]:
-            out.append(f"arc {net.node_ids[net.tail[a]]}->{net.node_ids[net.head[a]]} step {d}: "
-                       f"{p} people > capacity {problem.arc_cap[a]}")
+            out.append(
+                f"arc {net.node_ids[net.tail[a]]}->{net.node_ids[net.head[a]]} step {d}: "
+                f"{p} people > capacity {problem.arc_cap[a]}"
+            )
     passage = Counter[tuple[int, int]]()
     for a, d, p in hops:
         v = int(net.tail[a])
@@ -71,8 +73,10 @@ def _flow_violations(plan: Plan, problem: Problem) -> list[str]:
     closed = problem.arc_closed.closed(arc, dep) | problem.node_closed.closed(net.tail[arc], dep)
     closed |= problem.node_closed.closed(net.head[arc], dep + problem.tau[arc])
     for i in np.flatnonzero(closed)[:20].tolist():
-        out.append(f"arc {net.node_ids[net.tail[arc[i]]]}->{net.node_ids[net.head[arc[i]]]} "
-                   f"used at step {dep[i]} while closed ({people[i]} people)")
+        out.append(
+            f"arc {net.node_ids[net.tail[arc[i]]]}->{net.node_ids[net.head[arc[i]]]} "
+            f"used at step {dep[i]} while closed ({people[i]} people)"
+        )
     return out
 
 

@@ -16,7 +16,10 @@ def check_problem(problem: Problem) -> list[Finding]:
     to_dest = steps_to_destinations(problem)
     dt, horizon = problem.axis.dt, problem.horizon
     for sid, node, people in zip(
-        problem.source_ids, problem.source_node.tolist(), problem.source_people.tolist(), strict=True
+        problem.source_ids,
+        problem.source_node.tolist(),
+        problem.source_people.tolist(),
+        strict=True,
     ):
         where = f"source {sid} (node {ids[node]})"
         steps = int(to_dest[node])

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 
 from corridor.plan.model import Plan
@@ -50,7 +51,7 @@ def route_map(plan: Plan, problem: Problem, path: Path) -> Path:
     return path
 
 
-def _points(ax: plt.Axes, problem: Problem) -> None:
+def _points(ax: Axes, problem: Problem) -> None:
     net = problem.network
     s, d, c = problem.source_node, problem.dest_node, problem.checkpoint_node
     ax.scatter(net.x[s], net.y[s], s=40, c="#2c3e50", marker="o", zorder=4, label="sources")

@@ -45,9 +45,7 @@ class NetworkRef(_Strict):
     time_unit: str = Field(
         default="min", description="Unit of travel times in the file: 's', 'min', 'h' or '0.01h'."
     )
-    length_unit: str = Field(
-        default="m", description="Unit of lengths in the file: 'm', 'km', 'ft' or 'mi'."
-    )
+    length_unit: str = Field(default="m", description="Unit of lengths in the file: 'm', 'km', 'ft' or 'mi'.")
     capacity_hours: float = Field(
         default=1.0, gt=0, description="Hours that the file's capacities are counted over."
     )
@@ -72,9 +70,7 @@ class Group(_Strict):
 class _Located(_Strict):
     id: str = Field(min_length=1, description="Identifier, unique within its list.")
     node: str | None = Field(default=None, description="Network node id.")
-    lon: float | None = Field(
-        default=None, description="Longitude (or x), snapped to nearest node."
-    )
+    lon: float | None = Field(default=None, description="Longitude (or x), snapped to nearest node.")
     lat: float | None = Field(default=None, description="Latitude (or y), snapped to nearest node.")
 
     @field_validator("node", "id", mode="before")
@@ -109,9 +105,7 @@ class Destination(_Located):
 class Checkpoint(_Located):
     """A checkpoint that limits how many people pass a node per hour."""
 
-    people_per_hour: float | None = Field(
-        default=None, ge=0, description="People passing per hour."
-    )
+    people_per_hour: float | None = Field(default=None, ge=0, description="People passing per hour.")
     vehicles_per_hour: float | None = Field(
         default=None, ge=0, description="Vehicles per hour; times the occupancy of the mode."
     )
@@ -136,9 +130,7 @@ class Closure(_Strict):
     area_file: str | None = Field(
         default=None, description="A GeoJSON file with the area, relative to the scenario."
     )
-    start: datetime | None = Field(
-        default=None, description="Start of the closure (default: always)."
-    )
+    start: datetime | None = Field(default=None, description="Start of the closure (default: always).")
     end: datetime | None = Field(default=None, description="End, exclusive (default: never).")
     reason: str = Field(default="", description="Why (shelling, flood, checkpoint closed...).")
 
@@ -176,12 +168,8 @@ class Scenario(_Strict):
     description: str = Field(default="", description="What it represents and its sources.")
     network: NetworkRef = Field(description="The road network ([network] table).")
     start: datetime = Field(description="When the evacuation may start (with a UTC offset).")
-    deadline: datetime = Field(
-        description="When the window closes (ceasefire end); arrivals count up to it."
-    )
-    time_step: float | str = Field(
-        default="1 min", description="Step of the time axis, e.g. '1 min'."
-    )
+    deadline: datetime = Field(description="When the window closes (ceasefire end); arrivals count up to it.")
+    time_step: float | str = Field(default="1 min", description="Step of the time axis, e.g. '1 min'.")
     mode: str = Field(default="car", description="The vehicle mode road capacities are counted in.")
     occupancy: dict[str, float] = Field(
         default_factory=lambda: {"car": 1.0},

@@ -70,9 +70,7 @@ def min_time_flow(exp: ExpandedNetwork, per_level: IntArray) -> tuple[int, IntAr
     return result.value, result.flows
 
 
-def solve_exact(
-    problem: Problem, *, objective: str = "earliest", progress: Progress | None = None
-) -> Plan:
+def solve_exact(problem: Problem, *, objective: str = "earliest", progress: Progress | None = None) -> Plan:
     """The exact plan for ``problem`` (see the module docstring for the objective)."""
     if objective not in ("earliest", "max-flow"):
         raise SolverError(f"unknown objective {objective!r}", hint="use 'earliest' or 'max-flow'")

@@ -20,7 +20,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from corridor.problem.model import UNLIMITED, IntArray, Problem
-from corridor.problem.reach import UNREACHABLE, steps_from_sources, steps_to_destinations, usable_arcs
+from corridor.problem.reach import (
+    UNREACHABLE,
+    steps_from_sources,
+    steps_to_destinations,
+    usable_arcs,
+)
 
 
 def _ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
@@ -121,9 +126,7 @@ def expand(problem: Problem, horizon: int | None = None, *, costs: bool = False)
     level_node = n_exp + 2 + n_dest + np.arange(len(levels), dtype=np.int64)
     entry_level = np.searchsorted(levels, problem.group_priority[problem.source_group])
     # Source entries at step 0, where the source can still reach a destination in time.
-    s_ok = (problem.source_people > 0) & (early[problem.source_node] <= 0) & (
-        late[problem.source_node] >= 0
-    )
+    s_ok = (problem.source_people > 0) & (early[problem.source_node] <= 0) & (late[problem.source_node] >= 0)
     entries = np.flatnonzero(s_ok)
     # Arrivals: (destination, step) -> destination node; destination node -> sink.
     d_owner, d_step = _ranges(early[problem.dest_node], late[problem.dest_node])
@@ -138,9 +141,7 @@ def expand(problem: Problem, horizon: int | None = None, *, costs: bool = False)
         "level": (
             np.full(len(levels), src, dtype=np.int64),
             level_node,
-            np.bincount(entry_level[entries], problem.source_people[entries], len(levels)).astype(
-                np.int64
-            ),
+            np.bincount(entry_level[entries], problem.source_people[entries], len(levels)).astype(np.int64),
         ),
         "entry": (
             level_node[entry_level[entries]],

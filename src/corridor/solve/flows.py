@@ -19,8 +19,9 @@ class FlowResult:
     flows: IntArray
 
 
-def maximum_flow(tail: NDArray[np.integer], head: NDArray[np.integer], cap: IntArray,
-                 source: int, sink: int) -> FlowResult:
+def maximum_flow(
+    tail: NDArray[np.integer], head: NDArray[np.integer], cap: IntArray, source: int, sink: int
+) -> FlowResult:
     """Maximum flow from ``source`` to ``sink``."""
     solver = max_flow.SimpleMaxFlow()
     arcs = solver.add_arcs_with_capacity(

@@ -64,9 +64,7 @@ def plan_file(
             where=str(path),
             hint="run 'corridor check' to see every finding",
         )
-    plan = solve(
-        checked.problem, method=method, objective=objective, quickest=quickest, progress=progress
-    )
+    plan = solve(checked.problem, method=method, objective=objective, quickest=quickest, progress=progress)
     violations = plan.verify(checked.problem)
     if violations:
         raise SolverError(

@@ -34,7 +34,12 @@ def static_rate(problem: Problem) -> int:
     src, sink = n + len(cps), n + len(cps) + 1
     big = max(1, problem.people) * 2
     tails = [out_of[net.tail[arcs]], cps, np.full(len(problem.source_node), src), problem.dest_node]
-    heads = [net.head[arcs], out_of[cps], problem.source_node, np.full(len(problem.dest_node), sink)]
+    heads = [
+        net.head[arcs],
+        out_of[cps],
+        problem.source_node,
+        np.full(len(problem.dest_node), sink),
+    ]
     caps = [problem.arc_cap[arcs], problem.node_cap[cps], problem.source_people]
     caps.append(np.full(len(problem.dest_node), big))
     solver = max_flow.SimpleMaxFlow()

@@ -43,9 +43,7 @@ def _paths(exp: ExpandedNetwork, flows: IntArray) -> list[tuple[int, list[int]]]
     return paths
 
 
-def _route_of(
-    exp: ExpandedNetwork, problem: Problem, amount: int, path: list[int]
-) -> tuple[int, Route]:
+def _route_of(exp: ExpandedNetwork, problem: Problem, amount: int, path: list[int]) -> tuple[int, Route]:
     road = exp.blocks["road"]
     arrive = exp.blocks["arrive"]
     entry = int(exp.entry_source[path[0] - exp.blocks["entry"].start])
