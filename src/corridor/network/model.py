@@ -102,7 +102,11 @@ class Network:
 
     def with_arcs(self, keep: NDArray[np.bool_]) -> Network:
         """A copy with only the arcs where ``keep`` is true."""
-        geometry = tuple(g for g, k in zip(self.geometry, keep.tolist(), strict=True) if k)
+        geometry = (
+            tuple(g for g, k in zip(self.geometry, keep.tolist(), strict=True) if k)
+            if self.geometry
+            else ()
+        )
         return replace(
             self,
             tail=self.tail[keep],
@@ -110,7 +114,7 @@ class Network:
             capacity=self.capacity[keep],
             travel_time=self.travel_time[keep],
             length=self.length[keep],
-            geometry=geometry if self.geometry else (),
+            geometry=geometry,
         )
 
 

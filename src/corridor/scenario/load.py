@@ -43,16 +43,12 @@ def _validation_error(where: str, err: ValidationError) -> ScenarioError:
         field = _field_path(tuple(p for p in e["loc"] if not str(p).startswith("function-")))
         msg = str(e["msg"]).removeprefix("Value error, ")
         lines.append(f"{field or '(top level)'}: {msg}")
-    return ScenarioError(
-        "; ".join(lines), where=where, hint="fix the field(s) named; see docs/scenario.md"
-    )
+    return ScenarioError("; ".join(lines), where=where, hint="fix the field(s) named; see docs/scenario.md")
 
 
 def _read_csv_rows(path: Path, spec: _CsvSpec) -> list[dict[str, Any]]:
     if not path.is_file():
-        raise ScenarioError(
-            "file not found", where=str(path), hint="check the path in the scenario"
-        )
+        raise ScenarioError("file not found", where=str(path), hint="check the path in the scenario")
     try:
         return _parse_csv_rows(path, spec)
     except UnicodeDecodeError:
@@ -90,11 +86,7 @@ def _parse_csv_rows(path: Path, spec: _CsvSpec) -> list[dict[str, Any]]:
                     row[key] = _number(float, key, row[key])
                 rows.append(model.model_validate(row).model_dump(exclude_none=True))
             except ValueError as exc:
-                detail = (
-                    _validation_error("", exc).message
-                    if isinstance(exc, ValidationError)
-                    else str(exc)
-                )
+                detail = _validation_error("", exc).message if isinstance(exc, ValidationError) else str(exc)
                 raise ScenarioError(detail, where=f"{path}:{line}", hint="fix this row") from None
     return rows
 
@@ -122,7 +114,7 @@ def load_scenario(path: str | Path) -> Scenario:
     for key, spec in _CSV_FIELDS.items():
         target = spec[1]
         if isinstance(data.get(key), str) and isinstance(data.get(target, []), list):
-            rows = _read_csv_rows(base / data[key], spec)
+            rows = _read_csv_rows(base / Path(data[key]).expanduser(), spec)
             data[target] = [*data.get(target, []), *rows]
     try:
         scenario = Scenario.model_validate({**data, "base_dir": base})
