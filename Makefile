@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/corridor plan $(EXAMPLE) --out out/east-aleppo-2016
+	$(BIN)/corridor serve --seed-example
 
 test: lint typecheck layers pytest
 

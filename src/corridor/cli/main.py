@@ -152,5 +152,37 @@ def schema() -> None:
     out.print_json(json.dumps(scenario_json_schema()))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db_url: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: SQLite in corridor-data/).")
+    ] = None,
+    seed_example: Annotated[
+        bool, typer.Option(help="Seed the East Aleppo demo operation and demo users.")
+    ] = False,
+) -> None:
+    """Serve the operations web service (registration, scans, reconciliation, incidents)."""
+    from corridor.server.run import serve as run_server
+
+    with _errors():
+        run_server(host=host, port=port, db_url=db_url, seed_example=seed_example)
+
+
+@app.command("verify-ledger")
+def verify_ledger(
+    db_url: Annotated[str, typer.Argument(help="Database URL of the operations service.")],
+) -> None:
+    """Prove the event ledger untouched, or show the first entry that was changed."""
+    from corridor.server.ledger_check import verify_ledger as check_chain
+
+    with _errors():
+        result = check_chain(db_url)
+    (out if result.ok else err).print(result.render(), highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

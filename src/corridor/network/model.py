@@ -103,9 +103,7 @@ class Network:
     def with_arcs(self, keep: NDArray[np.bool_]) -> Network:
         """A copy with only the arcs where ``keep`` is true."""
         geometry = (
-            tuple(g for g, k in zip(self.geometry, keep.tolist(), strict=True) if k)
-            if self.geometry
-            else ()
+            tuple(g for g, k in zip(self.geometry, keep.tolist(), strict=True) if k) if self.geometry else ()
         )
         return replace(
             self,

@@ -1,0 +1,55 @@
+"""Request and response bodies for users, roles, tokens, devices and the access log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from corridor.server.auth import Role
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserIn(_In):
+    username: str = Field(min_length=1, max_length=100, pattern=r"^[\w.@-]+$")
+    password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
+
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+
+
+class MemberIn(_In):
+    username: str = Field(min_length=1, max_length=100)
+    role: Role
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class DeviceIn(_In):
+    device_id: str = Field(min_length=1, max_length=100, pattern=r"^[\w.:-]+$")
+    label: str = Field(min_length=1, max_length=200)
+    point: str | None = Field(default=None, description="Route point the scanner works at.")
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+    token: str = Field(description="Shown once; only its SHA-256 is stored.")
+
+
+class AccessLogOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    operation_id: str | None
+    action: str
+    decision: str
+    path: str

@@ -1,0 +1,160 @@
+"""Users, roles, tokens, devices and the access log. Functions take a session; callers commit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from corridor.core.errors import ConflictError
+from corridor.server.access.tables import AccessLogEntry, ApiToken, Device, Membership, User
+from corridor.server.auth import Actor, Passwords, Role, new_token, token_digest
+from corridor.server.columns import utc_now
+from corridor.server.errors import AuthRequiredError, NotFoundError
+from corridor.server.ids import new_id
+
+
+def create_user(session: Session, *, username: str, password: str, passwords: Passwords) -> User:
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ConflictError(f"user {username!r} exists already", where="username", hint="choose another name")
+    user = User(
+        id=new_id(),
+        username=username,
+        password_hash=passwords.hash(password),
+        created_at=utc_now(),
+        disabled=False,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def grant(session: Session, *, user_id: str, role: Role, operation_id: str | None) -> None:
+    """Give ``role`` to a user in one operation (or in every operation when None); idempotent."""
+    exists = session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == user_id,
+            Membership.role == str(role),
+            Membership.operation_id.is_(None)
+            if operation_id is None
+            else Membership.operation_id == operation_id,
+        )
+    )
+    if exists is None:
+        session.add(Membership(user_id=user_id, operation_id=operation_id, role=str(role)))
+        session.flush()
+
+
+def user_by_name(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFoundError(f"no user {username!r}", where="username")
+    return user
+
+
+def login(
+    session: Session, *, username: str, password: str, passwords: Passwords, hours: float
+) -> tuple[str, datetime]:
+    """A new bearer token for a valid username and password."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or user.disabled or not passwords.verify(user.password_hash, password):
+        raise AuthRequiredError(
+            "wrong username or password", hint="check both; ask a coordinator to reset it"
+        )
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at < utc_now()))
+    return new_api_token(session, user_id=user.id, hours=hours)
+
+
+def new_api_token(session: Session, *, user_id: str, hours: float) -> tuple[str, datetime]:
+    """A new bearer token for a user and when it expires (only its SHA-256 is stored)."""
+    token = new_token("usr")
+    now = utc_now()
+    expires = now + timedelta(hours=hours)
+    session.add(
+        ApiToken(token_sha256=token_digest(token), user_id=user_id, created_at=now, expires_at=expires)
+    )
+    return token, expires
+
+
+def actor_for_token(session: Session, token: str) -> Actor | None:
+    """The user or device a bearer token belongs to, or None if it is unknown or expired."""
+    digest = token_digest(token)
+    if token.startswith("dev_"):
+        device = session.scalar(select(Device).where(Device.token_sha256 == digest))
+        if device is None or device.revoked_at is not None:
+            return None
+        return Actor(
+            kind="device",
+            name=device.device_id,
+            device_operation=device.operation_id,
+            device_point=device.point,
+        )
+    row = session.execute(
+        select(User, ApiToken.expires_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_sha256 == digest)
+    ).first()
+    if row is None or row[1] < utc_now() or row[0].disabled:
+        return None
+    user: User = row[0]
+    roles: dict[str | None, set[Role]] = {}
+    for membership in session.scalars(select(Membership).where(Membership.user_id == user.id)):
+        roles.setdefault(membership.operation_id, set()).add(Role(membership.role))
+    return Actor(
+        kind="user",
+        name=user.username,
+        user_id=user.id,
+        roles={op: frozenset(r) for op, r in roles.items()},
+    )
+
+
+def register_device(
+    session: Session, *, operation_id: str, device_id: str, label: str, point: str | None
+) -> str:
+    """Register a scanner and return its token (shown once; only its digest is kept)."""
+    if session.get(Device, device_id) is not None:
+        raise ConflictError(
+            f"device {device_id!r} is registered already",
+            where="device_id",
+            hint="give each scanner its own id",
+        )
+    token = new_token("dev")
+    session.add(
+        Device(
+            device_id=device_id,
+            operation_id=operation_id,
+            label=label,
+            point=point,
+            token_sha256=token_digest(token),
+            created_at=utc_now(),
+        )
+    )
+    session.flush()
+    return token
+
+
+def log_access(
+    session: Session, *, actor: str, operation_id: str | None, action: str, decision: str, path: str
+) -> None:
+    session.add(
+        AccessLogEntry(
+            at=utc_now(),
+            actor=actor,
+            operation_id=operation_id,
+            action=action,
+            decision=decision,
+            path=path,
+        )
+    )
+
+
+def access_log(
+    session: Session, *, operation_id: str | None, limit: int, before_id: int | None
+) -> list[AccessLogEntry]:
+    query = select(AccessLogEntry).order_by(AccessLogEntry.id.desc()).limit(limit)
+    if operation_id is not None:
+        query = query.where(AccessLogEntry.operation_id == operation_id)
+    if before_id is not None:
+        query = query.where(AccessLogEntry.id < before_id)
+    return list(session.scalars(query))

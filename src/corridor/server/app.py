@@ -1,0 +1,61 @@
+"""The app factory: ``create_app(settings)`` builds the operations service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from corridor.server import errors
+from corridor.server.access.routes import router as access_router
+from corridor.server.checkpoints.routes import router as checkpoints_router
+from corridor.server.exports.routes import router as exports_router
+from corridor.server.incidents.routes import router as incidents_router
+from corridor.server.ledger.routes import router as ledger_router
+from corridor.server.manifests.routes import router as manifests_router
+from corridor.server.operations.routes import router as operations_router
+from corridor.server.registration.routes import router as registration_router
+from corridor.server.runtime import Runtime
+from corridor.server.settings import Settings
+
+DESCRIPTION = """Run an evacuation and account for every person in it: operations, registration,
+manifests, the checkpoint ledger, reconciliation, incidents and evidence.
+
+Every error has one JSON shape: `{"error": {"status", "code", "message", "where", "hint",
+"details"}}`. Authenticate with `Authorization: Bearer <token>` (log in at `/api/auth/token`)."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The FastAPI app for ``settings`` (default: from ``CORRIDOR_*`` environment variables).
+
+    The database must already be migrated (``corridor.server.db.upgrade(url)``).
+    """
+    runtime = Runtime.start(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.stop()
+
+    app = FastAPI(title="corridor operations", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.runtime = runtime
+    errors.install(app)
+    for router in (
+        access_router,
+        operations_router,
+        registration_router,
+        checkpoints_router,
+        ledger_router,
+        manifests_router,
+        incidents_router,
+        exports_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/api/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Liveness: answers without credentials."""
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,166 @@
+"""Who may do what: roles per operation, the permission matrix, passwords and tokens.
+
+Users log in with a password (hashed with argon2) and get a bearer token; scanners get a device
+token when a coordinator registers them. Only SHA-256 digests of tokens are stored. A role is held
+in one operation, or in every operation (a membership without an operation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from corridor.server.errors import AccessDeniedError, AuthRequiredError
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    PLANNER = "planner"
+    REGISTRAR = "registrar"
+    MARSHAL = "checkpoint_marshal"
+    MONITOR = "monitor"
+    OBSERVER = "observer"
+
+
+ALL_ROLES = frozenset(Role)
+C, P, R, M, MO, OB = (
+    Role.COORDINATOR,
+    Role.PLANNER,
+    Role.REGISTRAR,
+    Role.MARSHAL,
+    Role.MONITOR,
+    Role.OBSERVER,
+)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Roles allowed an action; whether scanners may do it; whether it touches personal data
+    (every decision on those is logged); and whether a global membership is needed."""
+
+    roles: frozenset[Role]
+    devices: bool = False
+    personal: bool = False
+    needs_global: bool = False
+
+
+def _p(*roles: Role, devices: bool = False, personal: bool = False, glob: bool = False) -> Permission:
+    return Permission(frozenset(roles), devices, personal, glob)
+
+
+# The permission matrix. Observers see counts only.
+PERMISSIONS: Mapping[str, Permission] = {
+    "users.create": _p(C, glob=True),
+    "operations.create": _p(C, glob=True),
+    "operations.list": _p(*ALL_ROLES),
+    "operation.read": _p(*ALL_ROLES),
+    "operation.update": _p(C, P),
+    "members.write": _p(C),
+    "devices.write": _p(C),
+    "households.write": _p(C, R, personal=True),
+    "people.read": _p(C, R, M, MO, personal=True),
+    "imports.write": _p(C, R, personal=True),
+    "vehicles.write": _p(C, P),
+    "vehicles.read": _p(C, P, R, M, MO),
+    "manifests.write": _p(C, P),
+    "manifest.read": _p(C, R, M, personal=True),
+    "events.write": _p(C, M, devices=True),
+    "reconciliation.read": _p(C, P, M, MO),
+    "counts.read": _p(*ALL_ROLES),
+    "incidents.write": _p(C, M, MO),
+    "incidents.read": _p(C, MO, personal=True),
+    "evidence.write": _p(C, MO),
+    "evidence.read": _p(C, MO, personal=True),
+    "exports.people": _p(C, R, P, MO, personal=True),
+    "exports.events": _p(C, MO),
+    "exports.incidents": _p(C, MO, personal=True),
+    "ledger.verify": _p(C, MO),
+    "access_log.read": _p(C, glob=True),
+    "purge": _p(C),
+}
+# Roles that may see names in exports; the others get pseudonymised rows.
+NAME_ROLES = frozenset({Role.COORDINATOR, Role.REGISTRAR})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller: a user with roles per operation (``None`` = every operation), or a device."""
+
+    kind: str  # "user" or "device"
+    name: str
+    user_id: str | None = None
+    roles: Mapping[str | None, frozenset[Role]] = field(default_factory=dict)
+    device_operation: str | None = None
+    device_point: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def roles_in(self, operation_id: str | None) -> frozenset[Role]:
+        if operation_id is None:
+            return frozenset().union(*self.roles.values()) if self.roles else frozenset()
+        return self.roles.get(None, frozenset()) | self.roles.get(operation_id, frozenset())
+
+    def operations(self) -> set[str] | None:
+        """Operations this user is a member of; None when a global role covers all of them."""
+        if None in self.roles:
+            return None
+        return {op for op in self.roles if op is not None}
+
+
+def allowed(actor: Actor, action: str, operation_id: str | None) -> bool:
+    rule = PERMISSIONS[action]
+    if actor.kind == "device":
+        return rule.devices and operation_id == actor.device_operation
+    if rule.needs_global:
+        return bool(rule.roles & actor.roles.get(None, frozenset()))
+    return bool(rule.roles & actor.roles_in(operation_id))
+
+
+def authorize(actor: Actor | None, action: str, operation_id: str | None) -> Actor:
+    """The actor, if it may do ``action`` in ``operation_id``; else 401 or 403."""
+    if actor is None:
+        raise AuthRequiredError(
+            "this request needs credentials",
+            hint="log in at POST /api/auth/token and send 'Authorization: Bearer <token>'",
+        )
+    if not allowed(actor, action, operation_id):
+        roles = ", ".join(sorted(PERMISSIONS[action].roles))
+        scope = "every operation" if PERMISSIONS[action].needs_global else "this operation"
+        raise AccessDeniedError(
+            f"{actor.label} may not do {action}",
+            where=f"operation {operation_id}" if operation_id else None,
+            hint=f"it needs one of these roles in {scope}: {roles}",
+        )
+    return actor
+
+
+class Passwords:
+    """argon2id password hashing."""
+
+    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, stored_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def new_token(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -1,0 +1,206 @@
+"""HTTP routes for scan events (single and batch), status and reconciliation."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
+
+from corridor.ops.reconciliation import Overdue, Reconciliation
+from corridor.ops.status import fold
+from corridor.server.auth import Actor
+from corridor.server.checkpoints import service
+from corridor.server.checkpoints.schemas import (
+    AlarmOut,
+    BatchIn,
+    BatchOut,
+    CeasefireOut,
+    CountsOut,
+    EventIn,
+    EventResult,
+    GapOut,
+    OverdueOut,
+    ReconciliationOut,
+    SubjectStatusOut,
+)
+from corridor.server.columns import utc_now
+from corridor.server.deps import RuntimeDep, permit
+from corridor.server.errors import NotFoundError, TooLargeError
+from corridor.server.ledger import service as ledger
+from corridor.server.operations import service as operations
+from corridor.server.runtime import Runtime
+
+router = APIRouter(prefix="/api/operations/{operation_id}", tags=["checkpoints"])
+AtQuery = Annotated[
+    AwareDatetime | None,
+    Query(description="Reconcile as at this time, with its UTC offset (default: now)."),
+]
+
+
+def _result(item: ledger.AppendResult) -> EventResult:
+    error = item.error
+    return EventResult(
+        event_id=item.event_id,
+        outcome=str(item.outcome),
+        position=item.position,
+        message=error.message if error else None,
+        where=error.where if error else None,
+        hint=error.hint if error else None,
+    )
+
+
+@router.post(
+    "/events",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "A harmless repeat of a stored event"}},
+)
+async def post_event(
+    operation_id: str,
+    body: EventIn,
+    response: Response,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("events.write")],
+) -> EventResult:
+    """Store one scan event. 201 stored; 200 repeat; 409 same id with other content; 422 invalid.
+
+    The answer comes after the event is committed: an acknowledged event is stored."""
+    [item] = await _record(runtime, operation_id, actor, [body])
+    if item.error is not None:
+        raise item.error
+    if item.outcome is ledger.Outcome.REPEAT:
+        response.status_code = status.HTTP_200_OK
+    return _result(item)
+
+
+@router.post("/events/batch")
+async def post_batch(
+    operation_id: str,
+    body: BatchIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("events.write")],
+) -> BatchOut:
+    """Store a batch (an offline device catching up). Each event gets its own outcome; the valid
+    ones are stored even when others conflict or are rejected."""
+    if len(body.events) > runtime.settings.max_batch:
+        raise TooLargeError(
+            f"{len(body.events)} events in one batch; at most {runtime.settings.max_batch}",
+            where="events",
+            hint="send the events in several batches",
+        )
+    items = await _record(runtime, operation_id, actor, body.events)
+    outcomes = [i.outcome for i in items]
+    return BatchOut(
+        stored=outcomes.count(ledger.Outcome.STORED),
+        repeats=outcomes.count(ledger.Outcome.REPEAT),
+        conflicts=outcomes.count(ledger.Outcome.CONFLICT),
+        rejected=outcomes.count(ledger.Outcome.REJECTED),
+        results=[_result(i) for i in items],
+    )
+
+
+async def _record(
+    runtime: Runtime, operation_id: str, actor: Actor, bodies: list[EventIn]
+) -> list[ledger.AppendResult]:
+    request = service.EventRequest(operation_id, actor, bodies)
+    return await asyncio.wrap_future(runtime.writer.submit(request, size=len(bodies)))
+
+
+def _overdue(items: list[Overdue]) -> list[OverdueOut]:
+    return [OverdueOut.model_validate(o, from_attributes=True) for o in items]
+
+
+def _counts(result: Reconciliation) -> dict[str, object]:
+    return {
+        "at": result.at,
+        "people": result.counts,
+        "vehicles": result.vehicle_counts,
+        "by_group": result.by_group,
+        "by_gathering_point": result.by_gathering_point,
+        "ceasefire": CeasefireOut.model_validate(result.ceasefire, from_attributes=True),
+    }
+
+
+def _reconcile(runtime: RuntimeDep, operation_id: str, at: datetime | None) -> Reconciliation:
+    with runtime.db.reading() as session:
+        operation = operations.get(session, operation_id)
+        return service.reconciliation(
+            session,
+            operation=operation,
+            now=at or utc_now(),
+            grace_minutes=runtime.settings.grace_minutes,
+        )
+
+
+@router.get("/counts")
+def read_counts(
+    operation_id: str,
+    runtime: RuntimeDep,
+    _actor: Annotated[Actor, permit("counts.read")],
+    at: AtQuery = None,
+) -> CountsOut:
+    """Counts by status, group and gathering point, and the ceasefire time left (no one named)."""
+    return CountsOut.model_validate(_counts(_reconcile(runtime, operation_id, at)))
+
+
+@router.get("/reconciliation")
+def read_reconciliation(
+    operation_id: str,
+    runtime: RuntimeDep,
+    _actor: Annotated[Actor, permit("reconciliation.read")],
+    at: AtQuery = None,
+) -> ReconciliationOut:
+    """Counts, plus who boarded and was not seen at the next point in time, overdue vehicles,
+    alarms (missing, detained) and devices whose data is still pending (gaps in their seq)."""
+    result = _reconcile(runtime, operation_id, at)
+    return ReconciliationOut.model_validate(
+        {
+            **_counts(result),
+            "not_seen": _overdue(result.not_seen),
+            "overdue_vehicles": _overdue(result.overdue_vehicles),
+            "alarms": [
+                AlarmOut(
+                    kind=s.kind,
+                    subject_id=s.subject_id,
+                    status=str(s.status),
+                    since=s.alarm_at,
+                    point=s.alarm_point,
+                )
+                for s in result.alarms
+            ],
+            "data_pending": {
+                device: [GapOut(first=a, last=b) for a, b in gaps]
+                for device, gaps in result.data_pending.items()
+            },
+            "unknown_subjects": [f"{kind}:{sid}" for kind, sid in result.unknown_subjects],
+        }
+    )
+
+
+@router.get("/status/{kind}/{subject_id}")
+def read_status(
+    operation_id: str,
+    kind: Literal["person", "vehicle"],
+    subject_id: str,
+    runtime: RuntimeDep,
+    _actor: Annotated[Actor, permit("reconciliation.read")],
+) -> SubjectStatusOut:
+    """The folded status of one person or vehicle (``kind`` is person or vehicle)."""
+    with runtime.db.reading() as session:
+        operation = operations.get(session, operation_id)
+        events = ledger.events_about(session, operation_id, kind, subject_id)
+        state = fold(events, operations.route_of(operation)).get((kind, subject_id))
+    if state is None:
+        raise NotFoundError(f"no events about {kind} {subject_id}", where="subject_id")
+    return SubjectStatusOut(
+        kind=kind,
+        subject_id=subject_id,
+        status=str(state.status),
+        point=state.progress_point,
+        last_seen_at=state.last_seen_at,
+        last_seen_point=state.last_seen_point,
+        vehicle_id=state.vehicle_id,
+        events=state.events,
+    )

@@ -1,0 +1,87 @@
+"""Request and response bodies for operations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from corridor.ops.route import PointKind
+
+OperationState = Literal["planning", "active", "suspended", "closed"]
+SHA256 = r"^[0-9a-f]{64}$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PointIn(_In):
+    """A point of the route; ``expected_minutes`` is the plan's time from departure to it."""
+
+    id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    kind: PointKind
+    expected_minutes: float = Field(ge=0)
+    pcode: str | None = Field(default=None, max_length=50, description="P-code, kept as written.")
+    admin_level: int | None = Field(default=None, ge=0, le=5)
+
+
+class WindowIn(_In):
+    """A ceasefire window ``[start, end)`` in UTC."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("a window must end after it starts")
+        return self
+
+
+class OperationIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+    scenario_name: str = Field(min_length=1, max_length=200)
+    plan_hash: str | None = Field(
+        default=None, pattern=SHA256, description="SHA-256 of the published plan (64 hex digits)."
+    )
+    route: list[PointIn] = Field(min_length=2)
+    windows: list[WindowIn] = Field(default_factory=list)
+    linked_operations: list[str] = Field(default_factory=list)
+
+
+class OperationPatch(_In):
+    state: OperationState | None = None
+    plan_hash: str | None = Field(default=None, pattern=SHA256)
+    route: list[PointIn] | None = Field(default=None, min_length=2)
+    windows: list[WindowIn] | None = None
+    linked_operations: list[str] | None = None
+
+
+class PointOut(BaseModel):
+    id: str
+    name: str
+    kind: PointKind
+    expected_minutes: float
+    pcode: str | None
+    admin_level: int | None
+
+
+class WindowOut(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class OperationOut(BaseModel):
+    id: str
+    name: str
+    scenario_name: str
+    plan_hash: str | None
+    state: OperationState
+    route: list[PointOut]
+    windows: list[WindowOut]
+    linked_operations: list[str]
+    created_at: datetime
+    closed_at: datetime | None

@@ -1,0 +1,137 @@
+"""Operations: create, read, change state, route and windows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from corridor.core.errors import ConflictError, InputError
+from corridor.ops.reconciliation import Window
+from corridor.ops.route import PointKind, Route, RoutePoint, route_problems
+from corridor.server.columns import utc_now
+from corridor.server.errors import NotFoundError
+from corridor.server.ids import new_id
+from corridor.server.operations.schemas import OperationIn, OperationPatch, PointIn
+from corridor.server.operations.tables import Operation
+
+# Which state may follow which.
+TRANSITIONS = {
+    "planning": {"active", "closed"},
+    "active": {"suspended", "closed"},
+    "suspended": {"active", "closed"},
+    "closed": set(),
+}
+
+
+def get(session: Session, operation_id: str) -> Operation:
+    operation = session.get(Operation, operation_id)
+    if operation is None:
+        raise NotFoundError(
+            f"no operation {operation_id}", where="operation_id", hint="list them at GET /api/operations"
+        )
+    return operation
+
+
+def create(session: Session, body: OperationIn) -> Operation:
+    if session.scalar(select(Operation.id).where(Operation.name == body.name)) is not None:
+        raise ConflictError(
+            f"an operation named {body.name!r} exists already", where="name", hint="choose another name"
+        )
+    _check_route(body.route)
+    _check_links(session, body.linked_operations)
+    operation = Operation(
+        id=new_id(),
+        name=body.name,
+        scenario_name=body.scenario_name,
+        plan_hash=body.plan_hash,
+        state="planning",
+        route=[p.model_dump(mode="json") for p in body.route],
+        windows=[w.model_dump(mode="json") for w in body.windows],
+        linked_operations=body.linked_operations,
+        created_at=utc_now(),
+    )
+    session.add(operation)
+    session.flush()
+    return operation
+
+
+def update(session: Session, operation: Operation, patch: OperationPatch) -> Operation:
+    if operation.state == "closed":
+        raise ConflictError("the operation is closed", where="state", hint="closed operations cannot change")
+    if patch.state is not None and patch.state != operation.state:
+        if patch.state not in TRANSITIONS[operation.state]:
+            allowed = ", ".join(sorted(TRANSITIONS[operation.state]))
+            raise ConflictError(
+                f"cannot go from {operation.state} to {patch.state}",
+                where="state",
+                hint=f"from {operation.state} the next state is one of: {allowed}",
+            )
+        operation.state = patch.state
+        if patch.state == "closed":
+            operation.closed_at = utc_now()
+    if patch.plan_hash is not None:
+        operation.plan_hash = patch.plan_hash
+    if patch.route is not None:
+        _check_route(patch.route)
+        operation.route = [p.model_dump(mode="json") for p in patch.route]
+    if patch.windows is not None:
+        operation.windows = [w.model_dump(mode="json") for w in patch.windows]
+    if patch.linked_operations is not None:
+        _check_links(session, patch.linked_operations)
+        operation.linked_operations = patch.linked_operations
+    session.flush()
+    return operation
+
+
+def list_for(session: Session, operation_ids: set[str] | None) -> list[Operation]:
+    query = select(Operation).order_by(Operation.created_at)
+    if operation_ids is not None:
+        query = query.where(Operation.id.in_(operation_ids))
+    return list(session.scalars(query))
+
+
+def route_of(operation: Operation) -> Route:
+    return Route(tuple(_point(p) for p in operation.route))
+
+
+def windows_of(operation: Operation) -> list[Window]:
+    return [
+        Window(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
+        for w in operation.windows
+    ]
+
+
+def _point(data: dict[str, Any]) -> RoutePoint:
+    return RoutePoint(
+        id=data["id"],
+        name=data["name"],
+        kind=PointKind(data["kind"]),
+        expected_minutes=float(data["expected_minutes"]),
+        pcode=data.get("pcode"),
+        admin_level=data.get("admin_level"),
+    )
+
+
+def _check_route(points: list[PointIn]) -> None:
+    problems = route_problems(
+        [RoutePoint(p.id, p.name, p.kind, p.expected_minutes, p.pcode, p.admin_level) for p in points]
+    )
+    if problems:
+        raise InputError(
+            "; ".join(problems),
+            where="route",
+            hint="list the departure first, then the checkpoints in order, then the arrival",
+        )
+
+
+def _check_links(session: Session, ids: list[str]) -> None:
+    for operation_id in ids:
+        if session.get(Operation, operation_id) is None:
+            raise InputError(
+                f"linked operation {operation_id} does not exist",
+                where="linked_operations",
+                hint="link only operations that exist",
+            )

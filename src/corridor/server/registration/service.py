@@ -1,0 +1,170 @@
+"""Registering households and people, reading them back, and finding possible duplicates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from corridor.core.errors import ConflictError
+from corridor.ops.ledger import EventType
+from corridor.ops.names import name_skeleton
+from corridor.server.columns import utc_now
+from corridor.server.encryption import Sealer
+from corridor.server.errors import NotFoundError
+from corridor.server.ids import new_id
+from corridor.server.ledger.service import append_server_events
+from corridor.server.registration.schemas import HouseholdIn, PersonOut, PossibleDuplicate
+from corridor.server.registration.tables import Household, Person
+
+# At most this many earlier registrations are named as possible duplicates of one person.
+MAX_MATCHES = 20
+
+
+@dataclass(frozen=True)
+class Registered:
+    household: Household
+    people: list[Person]
+    duplicates: list[PossibleDuplicate]
+
+
+def register_household(
+    session: Session, *, sealer: Sealer, operation_id: str, body: HouseholdIn
+) -> Registered:
+    """Store a household and its people (names encrypted), each with a ``registered`` event."""
+    _check_wristbands(session, operation_id, [p.wristband for p in body.people if p.wristband])
+    now = utc_now()
+    household = Household(
+        id=new_id(),
+        operation_id=operation_id,
+        reference=body.reference,
+        gathering_point=body.gathering_point,
+        created_at=now,
+    )
+    session.add(household)
+    people = []
+    for item in body.people:
+        skeleton = name_skeleton(item.name)
+        people.append(
+            Person(
+                id=new_id(),
+                operation_id=operation_id,
+                household_id=household.id,
+                name_sealed=sealer.seal(item.name),
+                phone_sealed=sealer.seal(item.phone) if item.phone else None,
+                name_index=sealer.blind_index(skeleton) if skeleton else None,
+                age_band=item.age_band,
+                sex=item.sex,
+                vulnerabilities=list(item.vulnerabilities),
+                gathering_point=body.gathering_point,
+                wristband=item.wristband,
+                registered_at=now,
+            )
+        )
+    duplicates = _duplicates_of(session, operation_id, people)
+    session.add_all(people)
+    session.flush()
+    append_server_events(
+        session,
+        operation_id=operation_id,
+        type=EventType.REGISTERED,
+        payloads=[{"person_id": p.id, "household_id": household.id} for p in people],
+    )
+    return Registered(household, people, duplicates)
+
+
+def _check_wristbands(session: Session, operation_id: str, wristbands: list[str]) -> None:
+    repeated = sorted({w for w in wristbands if wristbands.count(w) > 1})
+    taken = (
+        session.scalars(
+            select(Person.wristband).where(
+                Person.operation_id == operation_id, Person.wristband.in_(wristbands)
+            )
+        ).all()
+        if wristbands
+        else []
+    )
+    clash = sorted(set(repeated) | {w for w in taken if w})
+    if clash:
+        raise ConflictError(
+            f"wristband {', '.join(clash)} is already given to someone",
+            where="people.wristband",
+            hint="give each person their own wristband",
+        )
+
+
+def _duplicates_of(session: Session, operation_id: str, people: Sequence[Person]) -> list[PossibleDuplicate]:
+    found = []
+    for person in people:
+        if person.name_index is None:
+            continue
+        matches = session.scalars(
+            select(Person.id)
+            .where(
+                Person.operation_id == operation_id,
+                Person.name_index == person.name_index,
+                Person.age_band == person.age_band,
+                Person.sex == person.sex,
+            )
+            .order_by(Person.id)
+            .limit(MAX_MATCHES)
+        ).all()
+        if matches:
+            found.append(PossibleDuplicate(person_id=person.id, matches=sorted(matches)))
+    return found
+
+
+def person_out(sealer: Sealer, person: Person) -> PersonOut:
+    return PersonOut(
+        id=person.id,
+        household_id=person.household_id,
+        name=sealer.open(person.name_sealed) if person.name_sealed else None,
+        age_band=person.age_band,
+        sex=person.sex,
+        vulnerabilities=list(person.vulnerabilities),
+        gathering_point=person.gathering_point,
+        wristband=person.wristband,
+        registered_at=person.registered_at,
+    )
+
+
+def get_person(session: Session, operation_id: str, person_id: str) -> Person:
+    person = session.get(Person, person_id)
+    if person is None or person.operation_id != operation_id:
+        raise NotFoundError(f"no person {person_id} in this operation", where="person_id")
+    return person
+
+
+def page_of_people(session: Session, operation_id: str, *, after: str | None, limit: int) -> list[Person]:
+    query = select(Person).where(Person.operation_id == operation_id).order_by(Person.id).limit(limit)
+    if after:
+        query = query.where(Person.id > after)
+    return list(session.scalars(query))
+
+
+def duplicate_groups(session: Session, operation_id: str) -> list[list[str]]:
+    """Groups of people who share a name skeleton, age band and sex."""
+    keys = (
+        select(Person.name_index, Person.age_band, Person.sex)
+        .where(Person.operation_id == operation_id, Person.name_index.is_not(None))
+        .group_by(Person.name_index, Person.age_band, Person.sex)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    rows = session.execute(
+        select(keys.c.name_index, keys.c.age_band, keys.c.sex, Person.id)
+        .join(
+            Person,
+            (Person.name_index == keys.c.name_index)
+            & (Person.age_band == keys.c.age_band)
+            & (Person.sex == keys.c.sex),
+        )
+        .where(Person.operation_id == operation_id)
+        .order_by(keys.c.name_index, Person.id)
+    )
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for index, age_band, sex, person_id in rows:
+        groups.setdefault((index, age_band, sex), []).append(person_id)
+    return list(groups.values())

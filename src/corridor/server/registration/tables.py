@@ -1,0 +1,44 @@
+"""Households and people. Names and phone numbers are stored encrypted (``*_sealed``); the
+``name_index`` is a keyed hash of the name's spelling-free skeleton, for duplicate detection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from corridor.server.columns import UTCDateTime
+from corridor.server.db import Base
+
+
+class Household(Base):
+    __tablename__ = "households"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    operation_id: Mapped[str] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    gathering_point: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (
+        UniqueConstraint("operation_id", "wristband"),
+        Index("ix_people_operation_name_index", "operation_id", "name_index"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    operation_id: Mapped[str] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    name_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    phone_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    name_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    age_band: Mapped[str] = mapped_column(String(10))
+    sex: Mapped[str] = mapped_column(String(10))
+    vulnerabilities: Mapped[list[str]] = mapped_column(JSON)
+    gathering_point: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    wristband: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,36 @@
+"""Serving the operations service: ``serve()`` is what ``corridor serve`` (and ``make run``) call."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from corridor.server import seed as demo
+from corridor.server.app import create_app
+from corridor.server.db import upgrade
+from corridor.server.runtime import Runtime
+from corridor.server.settings import Settings
+
+
+def serve(*, host: str, port: int, db_url: str | None, seed_example: bool) -> None:
+    """Migrate the database, optionally seed the demo, print the demo passwords, and serve.
+
+    ``db_url`` overrides ``CORRIDOR_DATABASE_URL`` (default: a SQLite file in ``corridor-data/``).
+    Runs one process; blocks until stopped (Ctrl-C or SIGTERM).
+    """
+    settings = Settings() if db_url is None else Settings(database_url=db_url)
+    upgrade(settings.database_url)
+    if seed_example:
+        _print_demo(settings)
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+def _print_demo(settings: Settings) -> None:
+    runtime = Runtime.start(settings)
+    try:
+        passwords = demo.seed_example(runtime)
+    finally:
+        runtime.db.dispose()
+    lines = ["Demo users (passwords are new at every start):"]
+    lines += [f"  {username:32} {password}" for username, password in passwords.items()]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,60 @@
+"""What the app holds while it runs: settings, database, encryption and password hashing."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from corridor.server.auth import Actor, Passwords
+from corridor.server.checkpoints.service import EventRequest, record_group
+from corridor.server.db import Database
+from corridor.server.encryption import Sealer
+from corridor.server.ledger.writer import LedgerWriter
+from corridor.server.settings import Settings
+
+
+class DeviceCache:
+    """Scanner tokens recently seen, so that a scan needs no token look-up. A revoked token stops
+    working within ``seconds``."""
+
+    def __init__(self, *, seconds: float) -> None:
+        self.seconds = seconds
+        self._actors: dict[str, tuple[Actor, float]] = {}
+
+    def get(self, token: str) -> Actor | None:
+        found = self._actors.get(token)
+        if found is None or found[1] < time.monotonic():
+            return None
+        return found[0]
+
+    def put(self, token: str, actor: Actor) -> None:
+        if len(self._actors) > 10_000:
+            self._actors.clear()
+        self._actors[token] = (actor, time.monotonic() + self.seconds)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    sealer: Sealer
+    passwords: Passwords
+    writer: LedgerWriter[EventRequest] = field(init=False)
+    devices: DeviceCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = LedgerWriter(self.db, record_group)
+        self.devices = DeviceCache(seconds=30.0)
+
+    @classmethod
+    def start(cls, settings: Settings) -> Runtime:
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous),
+            sealer=Sealer.from_file(settings.key_file),
+            passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+        )
+
+    def stop(self) -> None:
+        self.writer.stop()
+        self.db.dispose()

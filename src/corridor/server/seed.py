@@ -1,0 +1,132 @@
+"""Demo data: the East Aleppo 2016 example as an operation, and one demo user per role.
+
+Used by ``corridor serve --seed-example`` (and so ``make run``). The operation is made once; the
+demo users get fresh random passwords at every start, which are returned to be printed.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from corridor.core.errors import CorridorError
+from corridor.server.access import service as access
+from corridor.server.access.tables import User
+from corridor.server.auth import Role
+from corridor.server.manifests import service as manifests
+from corridor.server.manifests.schemas import VehicleIn
+from corridor.server.operations import service as operations
+from corridor.server.operations.schemas import OperationIn, PointIn, WindowIn
+from corridor.server.operations.tables import Operation
+from corridor.server.registration import service as registration
+from corridor.server.registration.schemas import HouseholdIn, PersonIn
+from corridor.server.runtime import Runtime
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "east-aleppo-2016" / "scenario.toml"
+DEMO_NAME = "East Aleppo 2016 (demo)"
+FIRST = ["محمد", "فاطمة", "Ahmad", "Huda", "عمر", "Layla", "يوسف", "Rana", "Khaled", "مريم"]
+FAMILY = ["الحلبي", "Haddad", "الشامي", "Khatib", "المصري", "Najjar"]
+
+
+def _example() -> tuple[str, datetime, datetime, list[str]]:
+    """Scenario name, start, deadline and gathering points of the example (if it is there)."""
+    try:
+        from corridor.scenario.load import load_scenario
+
+        scenario = load_scenario(EXAMPLE)
+        points = [s.id for s in scenario.sources]
+        return scenario.name, scenario.start, scenario.deadline, points
+    except (CorridorError, OSError, ImportError):
+        start = datetime.fromisoformat("2016-12-15T14:30:00+02:00")
+        return "east-aleppo-2016", start, start + timedelta(hours=16, minutes=30), ["mashhad"]
+
+
+def seed_example(runtime: Runtime, *, households: int = 40) -> dict[str, str]:
+    """Make the demo operation if missing; give each demo user a new password; return them."""
+    passwords = {f"demo-{role}": secrets.token_urlsafe(9) for role in Role}
+    with runtime.db.writing() as session:
+        operation = session.scalar(select(Operation).where(Operation.name == DEMO_NAME))
+        if operation is None:
+            operation = _make_operation(session, runtime, households)
+        for role in Role:
+            username = f"demo-{role}"
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                user = access.create_user(
+                    session,
+                    username=username,
+                    password=passwords[username],
+                    passwords=runtime.passwords,
+                )
+            else:
+                user.password_hash = runtime.passwords.hash(passwords[username])
+            scope = None if role is Role.COORDINATOR else operation.id
+            access.grant(session, user_id=user.id, role=role, operation_id=scope)
+    return passwords
+
+
+def _make_operation(session: Session, runtime: Runtime, households: int) -> Operation:
+    name, start, deadline, points = _example()
+    body = OperationIn(
+        name=DEMO_NAME,
+        scenario_name=name,
+        route=[
+            PointIn(id="amiriyah", name="al-Amiriyah crossing", kind="departure", expected_minutes=0),
+            PointIn(
+                id="ramouseh",
+                name="Ramouseh checkpoint",
+                kind="checkpoint",
+                expected_minutes=25,
+                pcode="SY0200",
+                admin_level=1,
+            ),
+            PointIn(id="rashideen", name="al-Rashideen", kind="arrival", expected_minutes=55),
+        ],
+        windows=[WindowIn(start=start, end=deadline)],
+    )
+    rng = random.Random(2016)
+    operation = operations.create(session, body)
+    operation.state = "active"
+    for i in range(4):
+        vehicle = VehicleIn(code=f"AMB-{i + 1}", kind="ambulance", seats=2, stretchers=2)
+        manifests.add_vehicle(session, operation_id=operation.id, body=vehicle)
+    for i in range(10):
+        vehicle = VehicleIn(code=f"BUS-{i + 1:02d}", kind="bus", seats=50, wave=i // 4)
+        manifests.add_vehicle(session, operation_id=operation.id, body=vehicle)
+    for h in range(households):
+        registration.register_household(
+            session,
+            sealer=runtime.sealer,
+            operation_id=operation.id,
+            body=_household(rng, h, points),
+        )
+    manifests.assign_unassigned(session, operation_id=operation.id)
+    return operation
+
+
+def _household(rng: random.Random, number: int, points: list[str]) -> HouseholdIn:
+    family = rng.choice(FAMILY)
+    people = []
+    for _ in range(rng.randint(1, 6)):
+        band = rng.choice(["0-4", "5-11", "12-17", "18-59", "18-59", "60+"])
+        needs: list[str] = []
+        if rng.random() < 0.05:
+            needs = ["wounded", "stretcher"]
+        elif band == "60+":
+            needs = ["elderly"]
+        people.append(
+            PersonIn.model_validate(
+                {
+                    "name": f"{rng.choice(FIRST)} {family}",
+                    "age_band": band,
+                    "sex": rng.choice(["female", "male"]),
+                    "vulnerabilities": needs,
+                }
+            )
+        )
+    return HouseholdIn(reference=f"demo-{number}", gathering_point=rng.choice(points), people=people)

@@ -1,0 +1,60 @@
+"""Settings of the operations service, read from ``CORRIDOR_*`` environment variables.
+
+Every setting is described in ``docs/operations.md`` (a test checks it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("corridor-data")
+
+
+class Settings(BaseSettings):
+    """Where the service keeps its data and how it behaves."""
+
+    model_config = SettingsConfigDict(env_prefix="CORRIDOR_", extra="forbid")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATA_DIR}/corridor.db",
+        description="SQLAlchemy URL: sqlite:///path.db (WAL mode) or postgresql+psycopg://...",
+    )
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR, description="Folder for evidence files (stored encrypted)."
+    )
+    key_file: Path = Field(
+        default=DEFAULT_DATA_DIR / "corridor.key",
+        description="Encryption key for personal fields and evidence; keep it off the database "
+        "host's backups. Made on first start if missing.",
+    )
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="FULL",
+        description="SQLite durability: FULL survives power loss; NORMAL survives a killed "
+        "process only, and is faster.",
+    )
+    token_hours: float = Field(default=12.0, gt=0, description="Lifetime of a user's API token.")
+    grace_minutes: float = Field(
+        default=30.0,
+        ge=0,
+        description="Minutes past the plan's expected time before someone counts as not seen.",
+    )
+    retention_days: int = Field(
+        default=90,
+        ge=0,
+        description="Days after an operation closes before personal data is purged.",
+    )
+    max_batch: int = Field(default=1000, ge=1, description="Most events in one batch request.")
+    max_evidence_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1, description="Largest evidence file accepted, in bytes."
+    )
+    argon2_time_cost: int = Field(default=3, ge=1, description="Argon2 passes per password hash.")
+    argon2_memory_kib: int = Field(
+        default=65536, ge=8, description="Argon2 memory per password hash, in KiB."
+    )
+    max_import_rows: int = Field(
+        default=200_000, ge=1, description="Most rows in one registration import file."
+    )

@@ -1,0 +1,31 @@
+"""Every table of the service, imported in one place so that the metadata is complete."""
+
+from __future__ import annotations
+
+from corridor.server.access.tables import AccessLogEntry, ApiToken, Device, Membership, User
+from corridor.server.db import Base
+from corridor.server.incidents.tables import EvidenceFile, Incident
+from corridor.server.ledger.tables import LedgerHead, LedgerRow
+from corridor.server.manifests.tables import ManifestEntry, Vehicle
+from corridor.server.operations.tables import Operation
+from corridor.server.registration.tables import Household, Person
+
+metadata = Base.metadata
+
+__all__ = [
+    "AccessLogEntry",
+    "ApiToken",
+    "Device",
+    "EvidenceFile",
+    "Household",
+    "Incident",
+    "LedgerHead",
+    "LedgerRow",
+    "ManifestEntry",
+    "Membership",
+    "Operation",
+    "Person",
+    "User",
+    "Vehicle",
+    "metadata",
+]
