@@ -99,7 +99,7 @@ def quickest_steps(
     limit = limit or 16 * max(problem.horizon, bound, 1)
     rate = max(static_rate(problem), 1)
     hi = feasible
-    probe = lo + 1
+    probe, misses = lo + 1, 0
     while hi is None:
         if probe > limit:
             return None
@@ -108,8 +108,17 @@ def quickest_steps(
         if out >= problem.people:
             hi = probe
         else:
-            lo = probe
-            probe = probe + max(1, math.ceil((problem.people - out) / rate), probe // 8)
+            lo, misses = probe, misses + 1
+            # The people still inside need at least about deficit / rate more steps; grow
+            # geometrically too when that guess keeps falling short.
+            jump = max(1, math.ceil((problem.people - out) / rate))
+            probe += max(jump, probe // 8) if misses > 2 else jump
+    # The guesses land close: try one step less before bisecting.
+    if hi - lo > 1:
+        say(f"quickest time: trying {hi - 1} steps")
+        if people_out(problem, hi - 1) < problem.people:
+            return hi
+        hi -= 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
         say(f"quickest time: between {lo + 1} and {hi} steps")
