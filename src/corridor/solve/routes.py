@@ -12,34 +12,39 @@ from corridor.solve.expand import ExpandedNetwork
 
 
 def _paths(exp: ExpandedNetwork, flows: IntArray) -> list[tuple[int, list[int]]]:
-    """Decompose the flow into (people, expanded arcs) paths from the source to the sink."""
+    """Decompose the flow into (people, expanded arcs) paths from the source to the sink.
+
+    Works on the arcs that carry flow only, as plain lists (the walk is a Python loop).
+    """
     pos = np.flatnonzero(flows > 0)
     order = pos[np.argsort(exp.tail[pos], kind="stable")]
-    tails = exp.tail[order]
-    first = np.searchsorted(tails, np.arange(exp.n_nodes + 1))
-    remaining = flows.copy()
-    cursor = first[:-1].copy()
-    paths: list[tuple[int, list[int]]] = []
+    first = np.searchsorted(exp.tail[order], np.arange(exp.n_nodes + 1)).tolist()
+    arc_of: list[int] = order.tolist()
+    head: list[int] = exp.head[order].tolist()
+    remaining: list[int] = flows[order].tolist()
+    cursor = first[:-1]
     sink = exp.sink
-    head = exp.head
-    entry_block = exp.blocks["entry"]
-    for entry in range(entry_block.start, entry_block.stop):
-        while remaining[entry] > 0:
-            path = [entry]
-            node = int(head[entry])
-            amount = int(remaining[entry])
-            while node != sink:
-                c = int(cursor[node])
-                while remaining[order[c]] == 0:
-                    c += 1
-                cursor[node] = c
-                arc = int(order[c])
-                amount = min(amount, int(remaining[arc]))
-                path.append(arc)
-                node = int(head[arc])
-            for arc in path:
-                remaining[arc] -= amount
-            paths.append((amount, path))
+    entry = exp.blocks["entry"]
+    paths: list[tuple[int, list[int]]] = []
+    for level in exp.level_nodes.tolist():
+        for start in range(first[level], first[level + 1]):
+            if not entry.start <= arc_of[start] < entry.stop:
+                continue
+            while remaining[start] > 0:
+                path = [start]
+                node = head[start]
+                amount = remaining[start]
+                while node != sink:
+                    c = cursor[node]
+                    while remaining[c] == 0:
+                        c += 1
+                    cursor[node] = c
+                    amount = min(amount, remaining[c])
+                    path.append(c)
+                    node = head[c]
+                for c in path:
+                    remaining[c] -= amount
+                paths.append((amount, [arc_of[c] for c in path]))
     return paths
 
 
