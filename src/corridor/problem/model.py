@@ -9,7 +9,7 @@ Everyone at a source is there at step 0; reaching a destination by step ``axis.h
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -94,6 +94,4 @@ class Problem:
 
     def with_horizon(self, horizon: int) -> Problem:
         """The same problem with another horizon (steps); windows are kept as they are."""
-        from dataclasses import replace
-
         return replace(self, axis=self.axis.with_horizon(horizon))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from corridor.core.errors import SolverError
+from corridor.core.errors import ScenarioError, SolverError
 from corridor.core.findings import Finding, Severity
 from corridor.network.build import load_network
 from corridor.network.model import Network
@@ -57,8 +57,6 @@ def plan_file(
     checked = check_file(path)
     errors = [f for f in checked.findings if f.severity is Severity.ERROR]
     if checked.problem is None or errors:
-        from corridor.core.errors import ScenarioError
-
         raise ScenarioError(
             "; ".join(f.render() for f in errors),
             where=str(path),
