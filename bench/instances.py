@@ -23,7 +23,7 @@ evacuees, and four reception points on the border.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from corridor.core.timeaxis import TimeAxis
 from corridor.network.build import network_from_tntp
 from corridor.network.model import Network, network_from_arrays
+from corridor.network.transform import keep_arcs
 from corridor.problem.model import UNLIMITED, IntArray, Problem, Windows
 
 TNTP_ENV = "CORRIDOR_TNTP"
@@ -156,23 +157,8 @@ def load_tntp_network(name: str, root: str | Path | None = None) -> Network:
     )
     zones = first_thru_node(net_path) - 1  # node ids 1..zones are not thru nodes
     if zones > 0:
-        network = _keep_arcs(network, network.head >= zones)
+        network = keep_arcs(network, network.head >= zones)
     return network
-
-
-def _keep_arcs(network: Network, keep: NDArray[np.bool_]) -> Network:
-    """``network`` with only the arcs where ``keep`` holds (TNTP networks carry no geometry).
-
-    Not ``Network.with_arcs``: it fails on a network without per-arc geometry (reported).
-    """
-    return replace(
-        network,
-        tail=network.tail[keep],
-        head=network.head[keep],
-        capacity=network.capacity[keep],
-        travel_time=network.travel_time[keep],
-        length=network.length[keep],
-    )
 
 
 def peripheral_nodes(network: Network, count: int, candidates: NDArray[np.bool_]) -> IntArray:

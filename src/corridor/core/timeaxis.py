@@ -33,25 +33,13 @@ class TimeAxis:
         if self.dt <= 0 or self.horizon < 0:
             raise ValueError("TimeAxis needs dt > 0 and horizon >= 0")
 
-    def with_horizon(self, horizon: int) -> TimeAxis:
-        return TimeAxis(self.start, self.dt, horizon)
-
     def time_of(self, step: int) -> datetime:
         return (self.start + timedelta(minutes=self.dt * step)).astimezone(UTC)
-
-    def minutes(self, steps: int) -> float:
-        return steps * self.dt
 
     def first_step_at_or_after(self, when: datetime) -> int:
         """Index of the first step that starts at or after ``when`` (may be <0 or > horizon)."""
         offset = (when - self.start).total_seconds() / 60.0 / self.dt
         return math.ceil(offset - _EPS)
-
-    def window(self, begin: datetime | None, end: datetime | None) -> tuple[int, int]:
-        """Steps ``[a, b)`` that start within ``[begin, end)``, clipped to ``[0, horizon]``."""
-        a = 0 if begin is None else self.first_step_at_or_after(begin)
-        b = self.horizon + 1 if end is None else self.first_step_at_or_after(end)
-        return max(0, a), min(self.horizon + 1, max(0, b))
 
     def steps_for(self, minutes: NDArray[np.float64]) -> NDArray[np.int64]:
         """Steps an arc takes: ``max(1, ceil(minutes / dt))``."""

@@ -47,23 +47,8 @@ def arc_indices(network: Network, arcs: ArcSelection) -> IntArray:
 
 
 def keep_arcs(network: Network, keep: NDArray[np.bool_]) -> Network:
-    """A copy with only the arcs where ``keep`` is true (nodes unchanged).
-
-    Same as ``Network.with_arcs``, which fails on networks without drawn geometry.
-    """
-    keep = np.asarray(keep, dtype=np.bool_)
-    geometry = network.geometry
-    if geometry:
-        geometry = tuple(g for g, k in zip(geometry, keep.tolist(), strict=True) if k)
-    return replace(
-        network,
-        tail=network.tail[keep],
-        head=network.head[keep],
-        capacity=network.capacity[keep],
-        travel_time=network.travel_time[keep],
-        length=network.length[keep],
-        geometry=geometry,
-    )
+    """A copy with only the arcs where ``keep`` is true (nodes unchanged)."""
+    return network.with_arcs(np.asarray(keep, dtype=np.bool_))
 
 
 def remove_arcs(network: Network, arcs: ArcSelection) -> Network:

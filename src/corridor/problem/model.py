@@ -9,7 +9,7 @@ Everyone at a source is there at step 0; reaching a destination by step ``axis.h
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -91,7 +91,3 @@ class Problem:
         mask = np.zeros(self.n_nodes, dtype=bool)
         mask[self.dest_node] = True
         return mask
-
-    def with_horizon(self, horizon: int) -> Problem:
-        """The same problem with another horizon (steps); windows are kept as they are."""
-        return replace(self, axis=self.axis.with_horizon(horizon))
