@@ -198,22 +198,48 @@ class Row:
     check: str = ""
 
 
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from ``/proc/stat``."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()[1:]
+    except OSError:
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _run_subprocess(spec: Spec, timeout: float) -> tuple[Result, str]:
+    """Run one row in a fresh interpreter; add how much *other* load the machine carried."""
     cmd = [sys.executable, "-m", "bench.planner", "--worker", json.dumps(spec)]
     root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    busy0, child0, t0 = _busy_seconds(), _children_cpu(), time.perf_counter()
+    note = ""
+    result: Result = {}
     try:
         done = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout, cwd=root, env=env, check=False
         )
+        if done.returncode != 0:
+            lines = [x for x in done.stderr.strip().splitlines() if x.strip()]
+            note = f"failed: {lines[-1] if lines else done.returncode}"
+        else:
+            result = dict(json.loads(done.stdout.strip().splitlines()[-1]))
     except subprocess.TimeoutExpired:
-        return {}, f"timeout (> {timeout:.0f} s)"
-    if done.returncode != 0:
-        lines = [x for x in done.stderr.strip().splitlines() if x.strip()]
-        return {}, f"failed: {lines[-1] if lines else done.returncode}"
-    last = done.stdout.strip().splitlines()[-1]
-    return dict(json.loads(last)), ""
+        note = f"timeout (> {timeout:.0f} s)"
+    wall = time.perf_counter() - t0
+    row_cpu = _children_cpu() - child0
+    result["row_wall_s"] = wall
+    result["row_cpu_s"] = row_cpu
+    # Cores kept busy by anything but this row (the driver itself is idle while it waits).
+    result["other_load"] = max(0.0, (_busy_seconds() - busy0 - row_cpu) / wall) if wall else 0.0
+    return result, note
 
 
 def _ccrp_available() -> bool:
@@ -266,7 +292,32 @@ def _highs_skip(rows: list[Row], row: Row, limit: int) -> str:
     return ""
 
 
+def _key(spec: Spec) -> str:
+    return json.dumps(spec, sort_keys=True)
+
+
+def load_previous(path: str) -> dict[str, Row]:
+    """Rows of an earlier (possibly interrupted) run, by spec; rows that failed are dropped."""
+    p = Path(path)
+    if not p.exists():
+        return {}
+    out: dict[str, Row] = {}
+    for raw in json.loads(p.read_text(encoding="utf-8")):
+        row = Row(**raw)
+        done = bool(row.result.get("nodes")) or row.note.startswith(("timeout", "skipped"))
+        if done:
+            out[_key(row.spec)] = row
+    return out
+
+
+def save(rows: list[Row], path: str | None) -> None:
+    if path:
+        Path(path).write_text(json.dumps([asdict(r) for r in rows], indent=1), encoding="utf-8")
+
+
 def run_rows(rows: list[Row], args: argparse.Namespace, console: Console) -> None:
+    """Run the rows one after another (reusing those in ``--resume``), saving after each."""
+    previous = load_previous(args.resume) if args.resume else {}
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -281,7 +332,9 @@ def run_rows(rows: list[Row], args: argparse.Namespace, console: Console) -> Non
             steps = row.spec.get("horizon")
             what = f"[{i}/{len(rows)}] {row.label} {steps} steps: {ROWS[row.kind]}"
             progress.update(task, description=what)
-            if row.kind == "highs" and (reason := _highs_skip(rows, row, args.highs_max_arcs)):
+            if (old := previous.get(_key(row.spec))) is not None:
+                row.result, row.note = old.result, old.note
+            elif row.kind == "highs" and (reason := _highs_skip(rows, row, args.highs_max_arcs)):
                 row.note = reason
             else:
                 timeout = args.ccrp_timeout if row.kind == "ccrp" else args.row_timeout
@@ -289,11 +342,22 @@ def run_rows(rows: list[Row], args: argparse.Namespace, console: Console) -> Non
                 if row.kind == "highs" and not row.note and row.result.get("status") != "optimal":
                     row.note = f"{row.result.get('status')} ({args.highs_time_limit:.0f} s)"
             progress.advance(task)
+            save(rows, args.json_out)
             if row.note:
                 console.log(f"{row.label} {steps}: {ROWS[row.kind]}: {row.note}")
 
 
 # --- checks and tables ------------------------------------------------------------------------
+
+
+def _done(row: Row) -> bool:
+    return bool(row.result.get("nodes"))
+
+
+def _busy(row: Row) -> str:
+    """A warning when other programs kept more than a quarter of a core busy during the row."""
+    load = row.result.get("other_load")
+    return f"; busy machine ({load:.1f} cores of other load)" if load and load > 0.25 else ""
 
 
 def _check_row(row: Row, ref_out: int | None, ref_total: int | None) -> tuple[str, bool]:
@@ -329,11 +393,11 @@ def check_groups(rows: list[Row]) -> list[str]:
         if row.group in ("main", "day"):
             groups.setdefault((row.label, int(row.spec["horizon"])), []).append(row)
     for (label, horizon), members in groups.items():
-        by = {r.kind: r.result for r in members if r.result}
+        by = {r.kind: r.result for r in members if _done(r)}
         ref_out = by.get("ortools-max", {}).get("out")
         ref_total = by.get("ortools-mincost", {}).get("total_steps")
         for row in members:
-            if not row.result:
+            if not _done(row):
                 continue
             row.check, ok = _check_row(row, ref_out, ref_total)
             if not ok:
@@ -342,7 +406,7 @@ def check_groups(rows: list[Row]) -> list[str]:
                     f" total={row.result.get('total_steps')} ({row.check});"
                     f" peers out={ref_out} total={ref_total}"
                 )
-    q = [r for r in rows if r.group == "quickest" and r.result]
+    q = [r for r in rows if r.group == "quickest" and _done(r)]
     for label in sorted({r.label for r in q}):
         answers = {r.result.get("steps") for r in q if r.label == label}
         for r in q:
@@ -384,7 +448,7 @@ def main_cells(row: Row, dt: float = 1.0) -> list[str]:
     minutes = None if r.get("total_steps") is None else r["total_steps"] * dt
     if row.kind in ("exact-max", "ortools-max"):
         minutes = None  # a max flow's total time is whatever flow the solver found
-    if not r:
+    if not _done(row):
         return [row.label, ROWS[row.kind], *["—"] * 11, row.note]
     return [
         row.label,
@@ -400,7 +464,7 @@ def main_cells(row: Row, dt: float = 1.0) -> list[str]:
         _f(r.get("peak_mib"), 0),
         _f(r.get("out")),
         _f(minutes, 0),
-        row.check + (f"; {row.note}" if row.note else ""),
+        row.check + (f"; {row.note}" if row.note else "") + _busy(row),
     ]
 
 
@@ -421,7 +485,7 @@ QUICK_COLUMNS = (
 
 def quick_cells(row: Row) -> list[str]:
     r = row.result
-    if not r:
+    if not _done(row):
         return [row.label, ROWS[row.kind], *["—"] * 8, row.note]
     return [
         row.label,
@@ -434,7 +498,7 @@ def quick_cells(row: Row) -> list[str]:
         _f(r.get("probes")),
         _f(r.get("total_s")),
         _f(r.get("peak_mib"), 0),
-        row.check,
+        row.check + _busy(row),
     ]
 
 
@@ -498,7 +562,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-day", action="store_true", help="no Berlin-Center 24 h rows")
     p.add_argument("--skip-day-peer", action="store_true", help="24 h: corridor only")
     p.add_argument("--no-verify", action="store_true", help="do not run Plan.verify")
-    p.add_argument("--json", dest="json_out", default=None, help="write raw results here")
+    p.add_argument("--json", dest="json_out", default=None, help="raw results (after each row)")
+    p.add_argument("--resume", default=None, help="reuse the rows of this earlier --json file")
     p.add_argument("--markdown", default=None, help="write the tables as Markdown here")
     p.add_argument("--width", type=int, default=None, help="console width for the tables")
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -522,9 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     problems = check_groups(rows)
     render(console, rows)
     console.print(f"wall time {time.perf_counter() - started:,.0f} s")
-    if args.json_out:
-        raw = [asdict(r) for r in rows]
-        Path(args.json_out).write_text(json.dumps(raw, indent=1), encoding="utf-8")
+    save(rows, args.json_out)
     if args.markdown:
         Path(args.markdown).write_text(markdown(rows), encoding="utf-8")
     for message in problems:
