@@ -5,9 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXAMPLE ?= examples/east-aleppo-2016/scenario.toml
 
-.PHONY: run test lint typecheck layers pytest bench clean setup
+NODE_STAMP := frontend/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
 
-setup: $(STAMP)
+.PHONY: run test lint typecheck layers pytest bench clean setup setup-browser
+
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +18,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# Front-end packages (htmx, Leaflet) from the npm registry, at the versions of the lock file.
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+# The browser tests drive Debian's chromium (Playwright cannot download its own browser here).
+setup-browser:
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get install -y --no-install-recommends chromium fonts-dejavu-core >/dev/null \
+	  || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium fonts-dejavu-core >/dev/null; }; }
+
+run: setup
 	$(BIN)/corridor plan $(EXAMPLE) --out out/east-aleppo-2016
 	$(BIN)/corridor serve --seed-example
 
@@ -31,11 +45,11 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP)
+pytest: setup setup-browser
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.planner
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) frontend/node_modules out .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,9 @@ from corridor.server.operations.routes import router as operations_router
 from corridor.server.registration.routes import router as registration_router
 from corridor.server.runtime import Runtime
 from corridor.server.settings import Settings
+from corridor.server.web import assets
+from corridor.server.web.errors import html_error
+from corridor.server.web.routes import router as web_router
 
 DESCRIPTION = """Run an evacuation and account for every person in it: operations, registration,
 manifests, the checkpoint ledger, reconciliation, incidents and evidence.
@@ -40,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="corridor operations", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
-    errors.install(app)
+    errors.install(app, html=html_error)
     for router in (
         access_router,
         operations_router,
@@ -50,8 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         manifests_router,
         incidents_router,
         exports_router,
+        web_router,
     ):
         app.include_router(router)
+    assets.mount(app, runtime.settings.web_assets)
+    app.add_middleware(assets.CompressPages)
 
     @app.get("/api/health", tags=["service"])
     def health() -> dict[str, str]:

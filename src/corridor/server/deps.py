@@ -12,6 +12,7 @@ from corridor.server.access import service as access
 from corridor.server.auth import PERMISSIONS, Actor, authorize
 from corridor.server.errors import AccessDeniedError, AuthRequiredError
 from corridor.server.runtime import Runtime
+from corridor.server.web.session import check_csrf, session_token
 
 _bearer = HTTPBearer(auto_error=False, description="A user token or a device token.")
 
@@ -30,25 +31,55 @@ def permit(action: str) -> Any:
 
     For actions on personal data every decision, allowed or denied, goes to the access log.
     """
-    rule = PERMISSIONS[action]
+    PERMISSIONS[action]  # an unknown action fails here, when the route is declared
 
     async def dependency(request: Request, runtime: RuntimeDep, credentials: Credentials) -> Actor:
-        operation_id = request.path_params.get("operation_id")
-        actor = None
-        if credentials is not None:
-            actor = await _actor(runtime, credentials.credentials)
-        try:
-            authorize(actor, action, operation_id)
-        except (AccessDeniedError, AuthRequiredError):
-            if rule.personal:
-                await run_in_threadpool(_log, runtime, actor, operation_id, action, "deny", request)
-            raise
-        if rule.personal:
-            await run_in_threadpool(_log, runtime, actor, operation_id, action, "allow", request)
-        assert actor is not None
-        return actor
+        token = credentials.credentials if credentials is not None else session_token(request)
+        if credentials is None and token is not None:
+            check_csrf(request)  # authenticated by the browser's cookie: a change needs the page's token
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return await authorized(
+            runtime,
+            token,
+            action=action,
+            operation_id=request.path_params.get("operation_id"),
+            path=path,
+        )
 
     return Depends(dependency)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; None for none or another scheme
+    (as ``HTTPBearer(auto_error=False)`` reads it)."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+async def authorized(
+    runtime: Runtime, token: str | None, *, action: str, operation_id: str | None, path: str
+) -> Actor:
+    """The caller of ``token`` if they may do ``action`` in ``operation_id``; else 401 or 403.
+
+    The one access rule of the API, shared by the FastAPI dependency and the lean scan routes.
+    For actions on personal data every decision, allowed or denied, goes to the access log.
+    """
+    rule = PERMISSIONS[action]
+    actor = None if token is None else await _actor(runtime, token)
+    try:
+        authorize(actor, action, operation_id)
+    except (AccessDeniedError, AuthRequiredError):
+        if rule.personal:
+            await run_in_threadpool(_log, runtime, actor, operation_id, action, "deny", path)
+        raise
+    if rule.personal:
+        await run_in_threadpool(_log, runtime, actor, operation_id, action, "allow", path)
+    assert actor is not None
+    return actor
 
 
 async def _actor(runtime: Runtime, token: str) -> Actor | None:
@@ -74,9 +105,8 @@ def _log(
     operation_id: str | None,
     action: str,
     decision: str,
-    request: Request,
+    path: str,
 ) -> None:
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     with runtime.db.writing() as session:
         access.log_access(
             session,

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -118,17 +119,32 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, str]]:
     return details
 
 
-def install(app: FastAPI) -> None:
-    """Render every error, expected or not, in the one shape; never send a traceback."""
+# Renders an error for a person in a browser (status, message, hint), or None for API clients.
+HtmlErrors = Callable[[Request, int, str, str | None], Response | None]
+
+
+def _no_html(_request: Request, _status: int, _message: str, _hint: str | None) -> Response | None:
+    return None
+
+
+def install(app: FastAPI, html: HtmlErrors = _no_html) -> None:
+    """Render every error, expected or not, in the one shape; never send a traceback.
+
+    ``html`` may answer browsers with a page instead (outside the API).
+    """
 
     @app.exception_handler(CorridorError)
-    async def _corridor(_request: Request, exc: CorridorError) -> JSONResponse:
-        return render(exc)
+    async def _corridor(request: Request, exc: CorridorError) -> Response:
+        status, _code = status_of(exc)
+        return html(request, status, exc.message, exc.hint) or render(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         details = _validation_details(exc)
         first = details[0] if details else {"where": "request", "message": "invalid"}
+        page = html(request, 422, "; ".join(f"{d['where']}: {d['message']}" for d in details), None)
+        if page is not None:
+            return page
         body = error_body(
             422,
             "invalid",
@@ -141,7 +157,10 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        page = html(request, exc.status_code, str(exc.detail), None)
+        if page is not None:
+            return page
         code = _HTTP_CODES.get(exc.status_code, "error")
         body = error_body(exc.status_code, code, str(exc.detail))
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)

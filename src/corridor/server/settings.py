@@ -12,6 +12,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("corridor-data")
+# The project's checkout, when running from one (front-end packages and examples live there).
+CHECKOUT = Path(__file__).resolve().parents[3]
 
 
 class Settings(BaseSettings):
@@ -54,6 +56,21 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2 passes per password hash.")
     argon2_memory_kib: int = Field(
         default=65536, ge=8, description="Argon2 memory per password hash, in KiB."
+    )
+    web_assets: Path = Field(
+        default=CHECKOUT / "frontend" / "node_modules",
+        description="Folder of the front-end packages installed from the npm registry by "
+        "`make setup` (htmx, Leaflet), served under /static/vendor.",
+    )
+    scenarios_dir: Path = Field(
+        default=CHECKOUT / "examples",
+        description="Folder searched (recursively) for the scenario file an operation names, "
+        "for its map and plan pages.",
+    )
+    tile_url: str | None = Field(
+        default=None,
+        description="Map tiles URL template ({z}/{x}/{y}); none by default: maps draw the "
+        "scenario's own roads and work offline.",
     )
     max_import_rows: int = Field(
         default=200_000, ge=1, description="Most rows in one registration import file."

@@ -1,0 +1,7 @@
+"""Manifests: vehicles, assignment of people to vehicles from the plan, printable manifests."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

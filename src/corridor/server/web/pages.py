@@ -1,0 +1,201 @@
+"""Log-in, log-out, the list of operations and the coordinator's dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from corridor.core.errors import CorridorError
+from corridor.ops.reconciliation import Reconciliation
+from corridor.ops.status import Status, fold
+from corridor.reports.curves import Series, clearance_svg, cumulative
+from corridor.server.access import service as access
+from corridor.server.access.tables import ApiToken
+from corridor.server.auth import Actor, allowed, token_digest
+from corridor.server.checkpoints import service as checkpoints
+from corridor.server.columns import utc_now
+from corridor.server.deps import RuntimeDep, permit
+from corridor.server.ledger import service as ledger
+from corridor.server.operations import service as operations
+from corridor.server.operations.tables import Operation
+from corridor.server.runtime import Runtime
+from corridor.server.web.i18n import choose
+from corridor.server.web.nav import menu
+from corridor.server.web.render import page
+from corridor.server.web.session import check_csrf, close_session, open_session, session_token
+
+router = APIRouter(include_in_schema=False)
+STATUSES = [s.value for s in Status]
+Text = Callable[..., str]
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return page(request, "login.html", next=_safe_next(next), error=None, username="")
+
+
+@router.post("/login")
+def log_in(
+    request: Request,
+    runtime: RuntimeDep,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    try:
+        with runtime.db.writing() as session:
+            token, expires = access.login(
+                session,
+                username=username,
+                password=password,
+                passwords=runtime.passwords,
+                hours=runtime.settings.token_hours,
+            )
+    except CorridorError as error:
+        message = choose(request).text("login.wrong") if error.hint else error.message
+        return page(
+            request, "login.html", status_code=401, next=_safe_next(next), error=message, username=username
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    open_session(response, request, token, expires)
+    return response
+
+
+@router.post("/logout")
+def log_out(
+    request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    """End the session here and on the server (the token stops working); the page that follows
+    wipes what the browser kept (offline queue, cached manifests)."""
+    check_csrf(request, csrf)
+    token = session_token(request)
+    if token is not None:
+        with runtime.db.writing() as session:
+            session.execute(delete(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
+    response = page(request, "logged_out.html")
+    close_session(response)
+    return response
+
+
+@router.get("/")
+def operations_list(
+    request: Request, runtime: RuntimeDep, actor: Annotated[Actor, permit("operations.list")]
+) -> HTMLResponse:
+    with runtime.db.reading() as session:
+        found = operations.list_for(session, actor.operations())
+    return page(request, "operations.html", actor=actor, operations=found)
+
+
+@router.get("/operations/{operation_id}")
+def dashboard(
+    request: Request,
+    operation_id: str,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("counts.read")],
+) -> HTMLResponse:
+    return page(request, "dashboard.html", actor=actor, **_live(request, runtime, actor, operation_id))
+
+
+@router.get("/operations/{operation_id}/live")
+def dashboard_live(
+    request: Request,
+    operation_id: str,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("counts.read")],
+) -> HTMLResponse:
+    """The part of the dashboard that refreshes by itself."""
+    return page(request, "_dashboard_live.html", actor=actor, **_live(request, runtime, actor, operation_id))
+
+
+def _live(request: Request, runtime: Runtime, actor: Actor, operation_id: str) -> dict[str, Any]:
+    now = utc_now()
+    text = choose(request).text
+    with runtime.db.reading() as session:
+        operation = operations.get(session, operation_id)
+        result = checkpoints.reconciliation(
+            session, operation=operation, now=now, grace_minutes=runtime.settings.grace_minutes
+        )
+        arrivals = _arrival_times(session, operation)
+    full = allowed(actor, "reconciliation.read", operation_id)
+    return {
+        "operation": operation,
+        "nav": menu(actor, operation_id),
+        "at": now,
+        "statuses": STATUSES,
+        "counts": result.counts,
+        "ceasefire": result.ceasefire,
+        "alerts": _alerts(result, text) if full else [],
+        "overdue_vehicles": result.overdue_vehicles if full else None,
+        "by_point": result.by_gathering_point if full else {},
+        "curve": _curve(operation, result, arrivals, now, text),
+    }
+
+
+def _alerts(result: Reconciliation, text: Text) -> list[dict[str, str]]:
+    alerts = []
+    for alarm in result.alarms:
+        status = alarm.alarm.value if alarm.alarm else "missing"
+        alerts.append(
+            {
+                "level": "bad",
+                "text": text(
+                    "alert.alarm",
+                    kind=text("kind." + alarm.kind),
+                    id=alarm.subject_id,
+                    status=text("status." + status),
+                    point=alarm.alarm_point or "–",
+                ),
+            }
+        )
+    for vehicle in result.overdue_vehicles:
+        alerts.append(
+            {
+                "level": "bad",
+                "text": text(
+                    "alert.overdue_vehicle",
+                    id=vehicle.subject_id,
+                    point=vehicle.expected_point,
+                    time=f"{vehicle.expected_by:%H:%M}",
+                ),
+            }
+        )
+    if result.not_seen:
+        alerts.append({"level": "warn", "text": text("alert.not_seen", n=len(result.not_seen))})
+    if result.data_pending:
+        alerts.append({"level": "warn", "text": text("alert.data_pending", n=len(result.data_pending))})
+    return alerts
+
+
+def _arrival_times(session: Session, operation: Operation) -> list[datetime]:
+    """When each person who arrived was seen arriving (device time)."""
+    states = fold(ledger.events_of(session, operation.id), operations.route_of(operation))
+    return [
+        s.last_seen_at
+        for s in states.values()
+        if s.kind == "person" and s.finished is Status.ARRIVED and s.last_seen_at is not None
+    ]
+
+
+def _curve(
+    operation: Operation, result: Reconciliation, arrivals: list[datetime], now: datetime, text: Text
+) -> str:
+    windows = operations.windows_of(operation)
+    total = sum(result.counts.values())
+    if windows:
+        start, end = windows[0].start, windows[-1].end
+    else:
+        start, end = (min(arrivals), now) if arrivals else (now, now)
+    series = [Series(text("dashboard.arrived"), cumulative(arrivals), "reality", until=min(now, end))]
+    title = text("dashboard.clearance")
+    return clearance_svg(series, start=start, end=max(end, start), total=total, title=title)

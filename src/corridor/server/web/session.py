@@ -1,0 +1,62 @@
+"""The browser's session: the API token in an HttpOnly cookie, and a CSRF token beside it.
+
+A browser sends the session cookie with every request, so a request that changes something and is
+authenticated by the cookie must also carry the CSRF token (header ``X-CSRF-Token`` or form field
+``csrf``) that only pages of this site can read. Requests with a bearer token need none.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+
+from fastapi import Request, Response
+
+from corridor.server.errors import AccessDeniedError
+
+SESSION_COOKIE = "corridor_session"
+CSRF_COOKIE = "corridor_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def session_token(request: Request) -> str | None:
+    """The API token of the browser's session, if any."""
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def check_csrf(request: Request, form_value: str | None = None) -> None:
+    """Refuse a cookie-authenticated change that does not carry the page's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    given = request.headers.get(CSRF_HEADER) or form_value or ""
+    if not expected or not hmac.compare_digest(expected, given):
+        raise AccessDeniedError(
+            "this change did not come from a page of this site",
+            where=CSRF_HEADER,
+            hint="reload the page and try again",
+        )
+
+
+def open_session(response: Response, request: Request, token: str, expires: datetime) -> None:
+    """Set the session and CSRF cookies after a log-in."""
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        expires=expires,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE, secrets.token_urlsafe(24), expires=expires, samesite="strict", secure=secure, path="/"
+    )
+
+
+def close_session(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
