@@ -21,6 +21,7 @@ def serve(*, host: str, port: int, db_url: str | None, seed_example: bool) -> No
     upgrade(settings.database_url)
     if seed_example:
         _print_demo(settings)
+    print(f"corridor: open http://{host}:{port}/ in a browser (API documentation at /docs)", flush=True)
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
