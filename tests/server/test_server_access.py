@@ -25,6 +25,9 @@ PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/health")}
 # Who may call what: written out here on its own, not read from the code under test.
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/users"): {C},
+    ("POST", "/api/users/{username}/disable"): {C},
+    ("POST", "/api/users/{username}/enable"): {C},
+    ("POST", "/api/auth/password"): EVERY_ROLE | {OUTSIDER},
     ("GET", "/api/access-log"): {C},
     ("GET", "/api/operations"): EVERY_ROLE | {OUTSIDER},
     ("POST", "/api/operations"): {C},
@@ -33,7 +36,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PATCH", OP): {C, P},
     ("POST", OP + "/purge"): {C},
     ("POST", OP + "/members"): {C},
+    ("DELETE", OP + "/members/{username}/{role}"): {C},
     ("POST", OP + "/devices"): {C},
+    ("POST", OP + "/devices/{device_id}/revoke"): {C},
+    ("GET", OP + "/plan"): EVERY_ROLE,
+    ("POST", OP + "/plan"): {C, P},
     ("POST", OP + "/households"): {C, R},
     ("GET", OP + "/people"): {C, R, M, MO},
     ("GET", OP + "/people/duplicates"): {C, R, M, MO},
@@ -106,6 +113,9 @@ def test_role_by_endpoint_matrix(world: World) -> None:
         "code": "bus-1",
         "incident_id": "x",
         "sha256": "0" * 64,
+        "username": "x",
+        "role": "observer",
+        "device_id": "x",
     }
     wrong = []
     for (method, template), allowed in MATRIX.items():

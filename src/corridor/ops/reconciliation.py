@@ -5,7 +5,10 @@ times and a moment ``now``:
 
 * counts by status, overall, by vulnerability group and by gathering point;
 * people who boarded (or passed a point) and were not seen at the next point by
-  ``progress_at + planned minutes to the next point + grace``; vehicles overdue the same way;
+  ``progress_at + planned minutes to the next point + grace``; vehicles overdue the same way.
+  The planned minutes are the published plan's time for that segment when the route carries one
+  (:func:`corridor.ops.route.planned_segments`), else the route's written ``expected_minutes``;
+  each overdue entry says which (``expected_from``);
 * a device whose sequence numbers have gaps has events still to come: people expected at a point
   that such a device reports from show as ``data pending``, not as not seen;
 * the time left in the current ceasefire window against the people still inside.
@@ -62,7 +65,8 @@ class Window:
 
 @dataclass(frozen=True)
 class Overdue:
-    """A person or vehicle last reached ``last_point`` and was due at ``expected_point``."""
+    """A person or vehicle last reached ``last_point`` and was due at ``expected_point``;
+    ``expected_from`` is ``plan`` when the published plan gave the time, ``route`` otherwise."""
 
     kind: str
     subject_id: str
@@ -71,6 +75,7 @@ class Overdue:
     expected_point: str
     expected_by: datetime
     data_pending: bool
+    expected_from: str = "route"
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,7 @@ def _overdue(
                     expected_point=nxt.id,
                     expected_by=expected_by,
                     data_pending=nxt.id in pending_points,
+                    expected_from=route.segment_source(state.progress),
                 )
             )
     return sorted(found, key=lambda o: (o.expected_by, o.subject_id))

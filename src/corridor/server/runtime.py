@@ -32,6 +32,12 @@ class DeviceCache:
             self._actors.clear()
         self._actors[token] = (actor, time.monotonic() + self.seconds)
 
+    def forget(self, device_id: str) -> None:
+        """Drop a revoked device's tokens, so that it stops working at once in this process."""
+        for token, (actor, _) in list(self._actors.items()):
+            if actor.name == device_id:
+                self._actors.pop(token, None)
+
 
 @dataclass
 class Runtime:

@@ -1,10 +1,16 @@
-"""HTTP routes for logging in, users, roles, devices and the access log."""
+"""HTTP routes for logging in, users, roles, devices and the access log.
+
+Every change to an account (a user made, disabled or enabled, a password changed, a role granted
+or taken, a scanner registered or revoked) is written to the access log in the same transaction,
+with the actor and the path that names what changed.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, status
+from fastapi import APIRouter, Depends, Form, Query, Request, status
+from sqlalchemy.orm import Session
 
 from corridor.core.errors import InputError
 from corridor.server.access import service
@@ -12,16 +18,55 @@ from corridor.server.access.schemas import (
     AccessLogOut,
     DeviceIn,
     DeviceOut,
+    DeviceStateOut,
     MemberIn,
+    PasswordIn,
     TokenOut,
     UserIn,
     UserOut,
 )
-from corridor.server.auth import Actor
-from corridor.server.deps import RuntimeDep, permit
+from corridor.server.auth import Actor, Role
+from corridor.server.deps import Credentials, RuntimeDep, permit
+from corridor.server.errors import AccessDeniedError, AuthRequiredError
 from corridor.server.operations import service as operations
 
 router = APIRouter(tags=["access"])
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    operation_id: str | None,
+    action: str,
+    request: Request,
+    *,
+    made: str | None = None,
+) -> None:
+    """Write an account change to the access log (committed with the change itself). The path
+    names what changed; for something made by the request, ``made`` is appended to it."""
+    path = request.url.path + (f"/{made}" if made else "")
+    service.log_access(
+        session, actor=actor.label, operation_id=operation_id, action=action, decision="allow", path=path
+    )
+
+
+def _signed_in_user(runtime: RuntimeDep, credentials: Credentials) -> tuple[Actor, str]:
+    """The user calling (whatever their roles) and their token; devices have no account."""
+    if credentials is None:
+        raise AuthRequiredError(
+            "this request needs credentials",
+            hint="log in at POST /api/auth/token and send 'Authorization: Bearer <token>'",
+        )
+    with runtime.db.reading() as session:
+        actor = service.actor_for_token(session, credentials.credentials)
+    if actor is None:
+        raise AuthRequiredError("the token is unknown, expired or revoked", hint="log in again")
+    if actor.kind != "user":
+        raise AccessDeniedError(f"{actor.label} has no account", hint="only users have passwords")
+    return actor, credentials.credentials
+
+
+SignedInUser = Annotated[tuple[Actor, str], Depends(_signed_in_user)]
 
 
 @router.post("/api/auth/token")
@@ -40,38 +85,105 @@ def log_in(
     return TokenOut(access_token=token, expires_at=expires)
 
 
+@router.post("/api/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(body: PasswordIn, request: Request, runtime: RuntimeDep, caller: SignedInUser) -> None:
+    """Change your own password, giving the current one (400 if it is wrong). Your other tokens
+    stop working; the one used for this request stays valid."""
+    actor, token = caller
+    assert actor.user_id is not None
+    with runtime.db.writing() as session:
+        service.change_password(
+            session,
+            user_id=actor.user_id,
+            old_password=body.old_password,
+            new_password=body.new_password,
+            passwords=runtime.passwords,
+            keep_token=token,
+        )
+        _record(session, actor, None, "password.changed", request)
+
+
 @router.post("/api/users", status_code=status.HTTP_201_CREATED)
 def create_user(
-    body: UserIn, runtime: RuntimeDep, _actor: Annotated[Actor, permit("users.create")]
+    body: UserIn, request: Request, runtime: RuntimeDep, actor: Annotated[Actor, permit("users.create")]
 ) -> UserOut:
     """Create a user (no role yet: grant roles per operation)."""
     with runtime.db.writing() as session:
         user = service.create_user(
             session, username=body.username, password=body.password, passwords=runtime.passwords
         )
-        return UserOut(id=user.id, username=user.username)
+        _record(session, actor, None, "user.created", request, made=user.username)
+        return UserOut(id=user.id, username=user.username, disabled=user.disabled)
+
+
+@router.post("/api/users/{username}/disable")
+def disable_user(
+    username: str, request: Request, runtime: RuntimeDep, actor: Annotated[Actor, permit("users.create")]
+) -> UserOut:
+    """Disable a user: their tokens stop working at once and they cannot log in."""
+    return _set_disabled(username, True, request, runtime, actor)
+
+
+@router.post("/api/users/{username}/enable")
+def enable_user(
+    username: str, request: Request, runtime: RuntimeDep, actor: Annotated[Actor, permit("users.create")]
+) -> UserOut:
+    """Enable a disabled user again (they log in afresh; their old tokens are gone)."""
+    return _set_disabled(username, False, request, runtime, actor)
+
+
+def _set_disabled(
+    username: str, disabled: bool, request: Request, runtime: RuntimeDep, actor: Actor
+) -> UserOut:
+    with runtime.db.writing() as session:
+        user = service.user_by_name(session, username)
+        service.set_disabled(session, user=user, disabled=disabled, by_user_id=actor.user_id)
+        _record(session, actor, None, "user.disabled" if disabled else "user.enabled", request)
+        return UserOut(id=user.id, username=user.username, disabled=user.disabled)
 
 
 @router.post("/api/operations/{operation_id}/members", status_code=status.HTTP_204_NO_CONTENT)
 def grant_role(
     operation_id: str,
     body: MemberIn,
+    request: Request,
     runtime: RuntimeDep,
-    _actor: Annotated[Actor, permit("members.write")],
+    actor: Annotated[Actor, permit("members.write")],
 ) -> None:
     """Give a user a role in this operation."""
     with runtime.db.writing() as session:
         operations.get(session, operation_id)
         user = service.user_by_name(session, body.username)
         service.grant(session, user_id=user.id, role=body.role, operation_id=operation_id)
+        _record(session, actor, operation_id, "member.granted", request, made=f"{user.username}/{body.role}")
+
+
+@router.delete(
+    "/api/operations/{operation_id}/members/{username}/{role}", status_code=status.HTTP_204_NO_CONTENT
+)
+def revoke_role(
+    operation_id: str,
+    username: str,
+    role: Role,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("members.write")],
+) -> None:
+    """Take a role in this operation from a user; it applies to their next request."""
+    with runtime.db.writing() as session:
+        operations.get(session, operation_id)
+        user = service.user_by_name(session, username)
+        service.revoke_membership(session, user_id=user.id, role=role, operation_id=operation_id)
+        _record(session, actor, operation_id, "member.revoked", request)
 
 
 @router.post("/api/operations/{operation_id}/devices", status_code=status.HTTP_201_CREATED)
 def register_device(
     operation_id: str,
     body: DeviceIn,
+    request: Request,
     runtime: RuntimeDep,
-    _actor: Annotated[Actor, permit("devices.write")],
+    actor: Annotated[Actor, permit("devices.write")],
 ) -> DeviceOut:
     """Register a scanner; its token is in the answer and is never shown again."""
     with runtime.db.writing() as session:
@@ -89,7 +201,27 @@ def register_device(
             label=body.label,
             point=body.point,
         )
+        _record(session, actor, operation_id, "device.registered", request, made=body.device_id)
     return DeviceOut(device_id=body.device_id, token=token)
+
+
+@router.post("/api/operations/{operation_id}/devices/{device_id}/revoke")
+def revoke_device(
+    operation_id: str,
+    device_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("devices.write")],
+) -> DeviceStateOut:
+    """Revoke a scanner's token: its scans are refused (401) from now on; the events it sent
+    stay in the ledger. Revoking again changes nothing."""
+    with runtime.db.writing() as session:
+        device = service.device_in(session, operation_id=operation_id, device_id=device_id)
+        service.revoke_device(session, device)
+        _record(session, actor, operation_id, "device.revoked", request)
+        answer = DeviceStateOut.model_validate(device, from_attributes=True)
+    runtime.devices.forget(device_id)
+    return answer
 
 
 @router.get("/api/access-log")

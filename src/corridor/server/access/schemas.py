@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,14 +14,24 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The one rule for a password, on creation and on change.
+Password = Annotated[str, Field(min_length=10, max_length=200, description="At least 10 characters.")]
+
+
 class UserIn(_In):
     username: str = Field(min_length=1, max_length=100, pattern=r"^[\w.@-]+$")
-    password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
+    password: Password
 
 
 class UserOut(BaseModel):
     id: str
     username: str
+    disabled: bool = False
+
+
+class PasswordIn(_In):
+    old_password: str = Field(min_length=1, max_length=200)
+    new_password: Password
 
 
 class MemberIn(_In):
@@ -43,6 +54,13 @@ class DeviceIn(_In):
 class DeviceOut(BaseModel):
     device_id: str
     token: str = Field(description="Shown once; only its SHA-256 is stored.")
+
+
+class DeviceStateOut(BaseModel):
+    device_id: str
+    label: str
+    point: str | None
+    revoked_at: datetime | None
 
 
 class AccessLogOut(BaseModel):

@@ -1,4 +1,9 @@
-"""Users, roles, tokens, devices and the access log. Functions take a session; callers commit."""
+"""Users, roles, tokens, devices and the access log. Functions take a session; callers commit.
+
+Accounts change in four ways besides creation: a user is disabled (their tokens are deleted and
+refused from then on) or enabled again, changes their own password, loses a role in an
+operation; a scanner's token is revoked. Routes record each change in the access log.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from corridor.core.errors import ConflictError
+from corridor.core.errors import ConflictError, CorridorError, InputError
 from corridor.server.access.tables import AccessLogEntry, ApiToken, Device, Membership, User
 from corridor.server.auth import Actor, Passwords, Role, new_token, token_digest
 from corridor.server.columns import utc_now
@@ -43,6 +48,85 @@ def grant(session: Session, *, user_id: str, role: Role, operation_id: str | Non
     )
     if exists is None:
         session.add(Membership(user_id=user_id, operation_id=operation_id, role=str(role)))
+        session.flush()
+
+
+class WrongPasswordError(CorridorError):
+    """The current password given to change it is wrong (400: the caller's token is fine)."""
+
+
+def set_disabled(session: Session, *, user: User, disabled: bool, by_user_id: str | None) -> None:
+    """Disable a user (their tokens are deleted, and they cannot log in) or enable them again."""
+    if disabled and user.id == by_user_id:
+        raise ConflictError(
+            "you cannot disable yourself",
+            where="username",
+            hint="ask another coordinator with a global role",
+        )
+    user.disabled = disabled
+    if disabled:
+        session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    session.flush()
+
+
+def change_password(
+    session: Session,
+    *,
+    user_id: str,
+    old_password: str,
+    new_password: str,
+    passwords: Passwords,
+    keep_token: str,
+) -> None:
+    """Set a new password after checking the old one; the user's other tokens are deleted."""
+    user = session.get(User, user_id)
+    if user is None or user.disabled:
+        raise AuthRequiredError("this account is disabled or gone", hint="ask a coordinator")
+    if not passwords.verify(user.password_hash, old_password):
+        raise WrongPasswordError(
+            "the current password is wrong", where="old_password", hint="give the password you log in with"
+        )
+    if new_password == old_password:
+        raise InputError(
+            "the new password is the current one", where="new_password", hint="choose another password"
+        )
+    user.password_hash = passwords.hash(new_password)
+    session.execute(
+        delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.token_sha256 != token_digest(keep_token))
+    )
+    session.flush()
+
+
+def revoke_membership(session: Session, *, user_id: str, role: Role, operation_id: str) -> None:
+    """Take ``role`` in one operation from a user (a role held in every operation stays)."""
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.user_id == user_id,
+            Membership.role == str(role),
+            Membership.operation_id == operation_id,
+        )
+    )
+    if membership is None:
+        raise NotFoundError(
+            f"the user has no role {role} in this operation",
+            where="role",
+            hint="a role held in every operation cannot be taken from one operation",
+        )
+    session.delete(membership)
+    session.flush()
+
+
+def device_in(session: Session, *, operation_id: str, device_id: str) -> Device:
+    device = session.get(Device, device_id)
+    if device is None or device.operation_id != operation_id:
+        raise NotFoundError(f"no device {device_id!r} in this operation", where="device_id")
+    return device
+
+
+def revoke_device(session: Session, device: Device) -> None:
+    """Refuse the device's token from now on; the events it sent stay in the ledger. Idempotent."""
+    if device.revoked_at is None:
+        device.revoked_at = utc_now()
         session.flush()
 
 

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 
 from corridor.server import retention
+from corridor.server.access import service as access
 from corridor.server.auth import Actor
 from corridor.server.columns import utc_now
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.operations import service
-from corridor.server.operations.schemas import OperationIn, OperationOut, OperationPatch
+from corridor.server.operations.schemas import (
+    OperationIn,
+    OperationOut,
+    OperationPatch,
+    PlanPublishIn,
+    PublishedPlanOut,
+)
 from corridor.server.operations.tables import Operation
 
 router = APIRouter(prefix="/api/operations", tags=["operations"])
@@ -77,3 +84,37 @@ def purge_operation(
             retention_days=runtime.settings.retention_days,
         )
     return PurgeOut(people_purged=count)
+
+
+@router.post("/{operation_id}/plan")
+def publish_plan(
+    operation_id: str,
+    body: PlanPublishIn,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("operation.update")],
+) -> PublishedPlanOut:
+    """Publish a plan (the ``plan.json`` of ``corridor plan --out``): the operation cites its hash,
+    and reconciliation expects people and vehicles at each route point when the plan does."""
+    with runtime.db.writing() as session:
+        operation = service.get(session, operation_id)
+        service.publish(session, operation, plan=body.plan.to_plan(), nodes=body.nodes, by=actor.label)
+        access.log_access(
+            session,
+            actor=actor.label,
+            operation_id=operation_id,
+            action="plan.published",
+            decision="allow",
+            path=request.url.path,
+        )
+        return service.published_plan_of(operation)
+
+
+@router.get("/{operation_id}/plan")
+def read_plan(
+    operation_id: str, runtime: RuntimeDep, _actor: Annotated[Actor, permit("operation.read")]
+) -> PublishedPlanOut:
+    """The plan the operation follows and the expected minutes of each route segment, with their
+    source: ``plan`` (the published plan) or ``route`` (the times written on the route)."""
+    with runtime.db.reading() as session:
+        return service.published_plan_of(service.get(session, operation_id))

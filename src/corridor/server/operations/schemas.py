@@ -8,6 +8,7 @@ from typing import Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from corridor.ops.route import PointKind
+from corridor.server.operations.plans import PlanIn
 
 OperationState = Literal["planning", "active", "suspended", "closed"]
 SHA256 = r"^[0-9a-f]{64}$"
@@ -85,3 +86,31 @@ class OperationOut(BaseModel):
     linked_operations: list[str]
     created_at: datetime
     closed_at: datetime | None
+
+
+class PlanPublishIn(_In):
+    """A plan to publish: the ``plan.json`` of ``corridor plan SCENARIO --out DIR``, and where
+    the route's points stand on its network (a point not named here is taken to be a node id)."""
+
+    plan: PlanIn
+    nodes: dict[str, str] = Field(
+        default_factory=dict, description="Route point id -> network node id, where they differ."
+    )
+
+
+class SegmentOut(BaseModel):
+    """Expected minutes from one route point to the next, and where they come from."""
+
+    from_point: str
+    to_point: str
+    minutes: float
+    source: Literal["plan", "route"]
+    route_minutes: float = Field(description="The time written on the route, used without a plan.")
+
+
+class PublishedPlanOut(BaseModel):
+    plan_hash: str | None = Field(description="Hash of the operation's plan, published or typed in.")
+    published_at: datetime | None
+    published_by: str | None
+    method: str | None
+    segments: list[SegmentOut]

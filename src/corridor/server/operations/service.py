@@ -1,7 +1,8 @@
-"""Operations: create, read, change state, route and windows."""
+"""Operations: create, read, change state, route and windows; publish the plan they follow."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Any
 
@@ -10,11 +11,18 @@ from sqlalchemy.orm import Session
 
 from corridor.core.errors import ConflictError, InputError
 from corridor.ops.reconciliation import Window
-from corridor.ops.route import PointKind, Route, RoutePoint, route_problems
+from corridor.ops.route import PointKind, Route, RoutePoint, planned_segments, route_problems
+from corridor.plan.model import Plan
 from corridor.server.columns import utc_now
 from corridor.server.errors import NotFoundError
 from corridor.server.ids import new_id
-from corridor.server.operations.schemas import OperationIn, OperationPatch, PointIn
+from corridor.server.operations.schemas import (
+    OperationIn,
+    OperationPatch,
+    PointIn,
+    PublishedPlanOut,
+    SegmentOut,
+)
 from corridor.server.operations.tables import Operation
 
 # Which state may follow which.
@@ -73,6 +81,9 @@ def update(session: Session, operation: Operation, patch: OperationPatch) -> Ope
         if patch.state == "closed":
             operation.closed_at = utc_now()
     if patch.plan_hash is not None:
+        if patch.plan_hash != operation.plan_hash:
+            # Another plan: the published plan's times no longer apply.
+            operation.published_plan = None
         operation.plan_hash = patch.plan_hash
     if patch.route is not None:
         _check_route(patch.route)
@@ -94,7 +105,87 @@ def list_for(session: Session, operation_ids: set[str] | None) -> list[Operation
 
 
 def route_of(operation: Operation) -> Route:
-    return Route(tuple(_point(p) for p in operation.route))
+    """The route with the published plan's minutes for the segments the plan covers."""
+    points = tuple(_point(p) for p in operation.route)
+    return Route(points, planned=_planned(points, operation.published_plan))
+
+
+def publish(session: Session, operation: Operation, *, plan: Plan, nodes: dict[str, str], by: str) -> None:
+    """Make ``plan`` the operation's plan: its hash, and its minutes for each route segment.
+
+    The plan must be made from the operation's scenario and pass at least one pair of
+    consecutive route points; segments it does not pass keep the route's written times.
+    """
+    if operation.state == "closed":
+        raise ConflictError("the operation is closed", where="state", hint="closed operations cannot change")
+    if plan.scenario != operation.scenario_name:
+        raise InputError(
+            f"the plan is for scenario {plan.scenario!r}, the operation for {operation.scenario_name!r}",
+            where="plan.scenario",
+            hint="publish a plan made from the operation's scenario (or correct its scenario_name)",
+        )
+    points = tuple(_point(p) for p in operation.route)
+    unknown = sorted(set(nodes) - {p.id for p in points})
+    if unknown:
+        raise InputError(
+            f"nodes names points that are not on the route: {', '.join(unknown)}",
+            where="nodes",
+            hint="map route point ids to network node ids",
+        )
+    segments = planned_segments(plan, points, nodes)
+    if all(m is None for m in segments):
+        ends = " -> ".join(nodes.get(p.id, p.id) for p in points)
+        raise InputError(
+            f"no route of the plan passes two consecutive route points in order (nodes {ends})",
+            where="nodes",
+            hint='map each route point to the network node it stands at, e.g. {"start": "n12"}',
+        )
+    operation.plan_hash = plan.content_hash()
+    operation.published_plan = {
+        "plan_hash": operation.plan_hash,
+        "published_at": utc_now().isoformat(),
+        "published_by": by,
+        "method": plan.method,
+        "nodes": dict(nodes),
+        "segments": [
+            {"from": a.id, "to": b.id, "minutes": m}
+            for (a, b), m in zip(itertools.pairwise(points), segments, strict=True)
+        ],
+    }
+    session.flush()
+
+
+def published_plan_of(operation: Operation) -> PublishedPlanOut:
+    """The plan the operation follows and the expected minutes of each route segment."""
+    route = route_of(operation)
+    record = operation.published_plan or {}
+    published_at = record.get("published_at")
+    return PublishedPlanOut(
+        plan_hash=operation.plan_hash,
+        published_at=datetime.fromisoformat(published_at) if published_at else None,
+        published_by=record.get("published_by"),
+        method=record.get("method"),
+        segments=[
+            SegmentOut(
+                from_point=a.id,
+                to_point=b.id,
+                minutes=route.segment_minutes(i),
+                source="plan" if route.segment_source(i) == "plan" else "route",
+                route_minutes=b.expected_minutes - a.expected_minutes,
+            )
+            for i, (a, b) in enumerate(itertools.pairwise(route.points))
+        ],
+    )
+
+
+def _planned(points: tuple[RoutePoint, ...], record: dict[str, Any] | None) -> tuple[float | None, ...]:
+    """The published minutes for each segment of the current route (kept by point pair, so a
+    route edited after publishing keeps the plan's times for the segments that did not change)."""
+    if not record:
+        return ()
+    by_pair = {(s["from"], s["to"]): s["minutes"] for s in record.get("segments", [])}
+    planned = tuple(by_pair.get((a.id, b.id)) for a, b in itertools.pairwise(points))
+    return planned if any(m is not None for m in planned) else ()
 
 
 def windows_of(operation: Operation) -> list[Window]:

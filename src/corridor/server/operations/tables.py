@@ -19,6 +19,9 @@ class Operation(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     scenario_name: Mapped[str] = mapped_column(String(200))
     plan_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The plan published through POST .../plan: its hash, who published it when, the route point
+    # to node mapping and the plan's minutes per route segment (see operations.service.publish).
+    published_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     state: Mapped[str] = mapped_column(String(20))
     route: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     windows: Mapped[list[dict[str, str]]] = mapped_column(JSON)
