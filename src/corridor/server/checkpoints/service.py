@@ -40,9 +40,16 @@ def to_event(body: EventIn) -> ScanEvent:
 
 
 def check_sender(actor: Actor, event: ScanEvent) -> None:
-    """A scanner sends its own events; a person sends them as device ``user:<username>``."""
+    """A scanner sends its own events; a person sends them as device ``user:<username>``, or
+    ``user:<username>/<browser>`` when scanning from several browsers (each counts its own
+    sequence numbers)."""
     expected = actor.name if actor.kind == "device" else f"user:{actor.name}"
-    if event.device_id != expected:
+    own = event.device_id == expected or (
+        actor.kind == "user"
+        and event.device_id.startswith(expected + "/")
+        and len(event.device_id) > len(expected) + 1
+    )
+    if not own:
         raise InputError(
             f"device_id {event.device_id!r} is not the sender's",
             where=f"event {event.event_id}: device_id",

@@ -6,14 +6,28 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from corridor.ops.reconciliation import Reconciliation
+from corridor.ops.status import Status, SubjectState, fold
+from corridor.reports.geojson_export import IncidentPlace, PointCounts, VehiclePlace, feature_collection
+from corridor.reports.sitrep import NEXT_REPORT_AFTER, OverdueVehicle, Sitrep
+from corridor.server.checkpoints import service as checkpoints
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
+from corridor.server.incidents import service as incidents_service
 from corridor.server.incidents.tables import Incident
+from corridor.server.ledger import service as ledger
 from corridor.server.ledger.tables import LedgerRow
+from corridor.server.manifests.tables import Vehicle
+from corridor.server.operations import service as operations
+from corridor.server.operations.tables import Operation
 from corridor.server.registration.tables import Household, Person
 
 CHUNK = 2000
@@ -174,3 +188,115 @@ def incident_rows(db: Database, sealer: Sealer, operation_id: str) -> Iterator[l
                 i.ledger_event_id,
                 sealer.open(i.description_sealed) if i.description_sealed else "",
             ]
+
+
+# --- Reports: the sitrep, counts by gathering point, the operation as GeoJSON -----------------
+# Counts only (observers may read them): no name and no person id leaves these functions.
+
+
+def arrival_times(states: Mapping[tuple[str, str], SubjectState]) -> list[datetime]:
+    """When each person who arrived was seen arriving (device time)."""
+    return [
+        s.last_seen_at
+        for s in states.values()
+        if s.kind == "person" and s.finished is Status.ARRIVED and s.last_seen_at is not None
+    ]
+
+
+def sitrep_of(session: Session, *, operation: Operation, now: datetime, grace_minutes: float) -> Sitrep:
+    """The sitrep of an operation at ``now``: the reconciliation's counts, incidents by kind,
+    the gaps, and the arrival times for the clearance curve. The period runs from the start of
+    the first ceasefire window (or the operation's creation) to ``now``."""
+    result = checkpoints.reconciliation(session, operation=operation, now=now, grace_minutes=grace_minutes)
+    states = fold(ledger.events_of(session, operation.id), operations.route_of(operation))
+    kinds = Counter(i.kind for i in incidents_service.incidents(session, operation.id))
+    windows = operations.windows_of(operation)
+    start = min(windows[0].start if windows else operation.created_at, now)
+    arrivals = arrival_times(states)
+    curve_end = min(now, max([w.end for w in windows] + arrivals, default=now))
+    return Sitrep(
+        operation=operation.name,
+        period_start=start,
+        period_end=now,
+        next_report=now + NEXT_REPORT_AFTER,
+        people=dict(result.counts),
+        vehicles=dict(result.vehicle_counts),
+        incidents=dict(kinds),
+        overdue_vehicles=tuple(
+            OverdueVehicle(o.subject_id, o.last_point, o.expected_point, o.expected_by)
+            for o in result.overdue_vehicles
+        ),
+        people_not_seen=len(result.not_seen),
+        not_seen_data_pending=sum(o.data_pending for o in result.not_seen),
+        scanners_pending=len(result.data_pending),
+        events_pending=sum(b - a + 1 for gaps in result.data_pending.values() for a, b in gaps),
+        open_alarms=len(result.alarms),
+        window_end=result.ceasefire.window_end,
+        minutes_left=result.ceasefire.minutes_left,
+        people_inside=result.ceasefire.people_inside,
+        arrivals=tuple(arrivals),
+        curve_end=curve_end,
+    )
+
+
+COUNTS_HEADER = ["gathering_point", "total", *(str(s) for s in Status), "reported_at"]
+
+
+def counts_rows(result: Reconciliation) -> Iterator[list[object]]:
+    """People by gathering point and status, one row per gathering point."""
+    for point, counts in result.by_gathering_point.items():
+        yield [point, sum(counts.values()), *(counts.get(str(s), 0) for s in Status), result.at.isoformat()]
+
+
+def operation_geojson(session: Session, *, operation: Operation, now: datetime) -> dict[str, Any]:
+    """Route points with people and vehicles by status at the furthest point they reached,
+    incidents with their place (no description, no one named), vehicles at their last point.
+
+    Coordinates of route points come from ``lon``/``lat`` in the operation's route when it has
+    them; otherwise the features are unlocated (geometry null) and keep their counts."""
+    route = operations.route_of(operation)
+    states = fold(ledger.events_of(session, operation.id), route)
+    people: dict[str, Counter[str]] = {p.id: Counter() for p in route.points}
+    vehicle_counts: dict[str, Counter[str]] = {p.id: Counter() for p in route.points}
+    for state in states.values():
+        table = people if state.kind == "person" else vehicle_counts
+        if state.progress_point in table:
+            table[state.progress_point][str(state.status)] += 1
+    written = {str(p.get("id")): p for p in operation.route}
+    points = [
+        PointCounts(
+            id=p.id,
+            name=p.name,
+            kind=str(p.kind),
+            pcode=p.pcode,
+            admin_level=p.admin_level,
+            lon=_number(written.get(p.id, {}).get("lon")),
+            lat=_number(written.get(p.id, {}).get("lat")),
+            people=dict(people[p.id]),
+            vehicles=dict(vehicle_counts[p.id]),
+        )
+        for p in route.points
+    ]
+    incidents = [
+        IncidentPlace(i.id, i.kind, i.occurred_at, i.place_name, i.pcode, i.admin_level, i.lon, i.lat)
+        for i in incidents_service.incidents(session, operation.id)
+    ]
+    codes = session.scalars(
+        select(Vehicle.code).where(Vehicle.operation_id == operation.id).order_by(Vehicle.code)
+    )
+    vehicles = []
+    for code in codes:
+        seen = states.get(("vehicle", code))
+        vehicles.append(
+            VehiclePlace(
+                code,
+                str(seen.status) if seen else str(Status.REGISTERED),
+                seen.last_seen_point if seen else None,
+                seen.last_seen_at if seen else None,
+            )
+        )
+    return feature_collection(points, incidents, vehicles, at=now, operation=operation.name)
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
