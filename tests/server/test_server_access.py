@@ -62,6 +62,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", OP + "/exports/people.csv"): {C, R, P, MO},
     ("GET", OP + "/exports/events.csv"): {C, MO},
     ("GET", OP + "/exports/incidents.csv"): {C, MO},
+    ("GET", OP + "/exports/people.hxl.csv"): {C, R, P, MO},
+    ("GET", OP + "/exports/events.hxl.csv"): {C, MO},
+    ("GET", OP + "/exports/incidents.hxl.csv"): {C, MO},
+    ("GET", OP + "/exports/counts.hxl.csv"): EVERY_ROLE,
+    ("GET", OP + "/exports/operation.geojson"): EVERY_ROLE,
 }
 
 
