@@ -1,0 +1,517 @@
+// corridor: the checkpoint scanning screen.
+//
+// Each scan is judged here, in the browser, from a snapshot of the operation (who is on which
+// vehicle, their wristband and status) fetched whenever the server can be reached, so scanning
+// goes on without a network. Each scan that records something becomes a ledger event in a queue
+// kept in IndexedDB ("corridor-scan"), sent in batches to the API when online; the server accepts
+// a repeat of an event harmlessly, so sending twice never counts twice.
+//
+// What is kept in this browser, and how: the snapshot (names, wristbands, ids), the queued events
+// and the list of scans that need attention are encrypted at rest with AES-GCM under a key made
+// here by WebCrypto as *non-extractable* (no script can read its bytes, it can only be used) and
+// kept in the same database. Log-out deletes the database, the key with it, the cached page and
+// the service worker (wipe.js). This protects a phone lost or taken *after* log-out, or read
+// from its storage: what is left cannot be read. It does not protect against a compromised
+// browser or someone using the phone *during* the session: the key is usable then, by design.
+"use strict";
+(function () {
+  const root = document.getElementById("scan");
+  if (!root) return;
+  const $ = (id) => document.getElementById(id);
+  const T = JSON.parse($("scan-text").textContent);
+  const OP = root.dataset.operation;
+  const USER_DEVICE = root.dataset.device; // "user:<username>"; this browser adds "/<id>"
+  const CACHE = "corridor-scan-v1";
+  const BATCH = 100;
+  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+
+  // ---- IndexedDB -------------------------------------------------------------------------
+  let db, key, deviceId;
+  const done = (r) => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
+  function openDb() {
+    const r = indexedDB.open("corridor-scan", 1);
+    r.onupgradeneeded = () => {
+      const d = r.result;
+      d.createObjectStore("meta"); // key, browser id, seq per device
+      d.createObjectStore("vault"); // encrypted snapshot and local sightings, per operation
+      d.createObjectStore("queue", { keyPath: "id" }); // events to send (payload encrypted)
+      d.createObjectStore("attention", { keyPath: "id" }); // refused events (encrypted)
+    };
+    return done(r);
+  }
+  // One transaction; resolves once it is committed (an acknowledged scan is on disk).
+  function tx(names, mode, work) {
+    return new Promise((ok, ko) => {
+      const t = db.transaction(names, mode);
+      let result;
+      Promise.resolve(work(t)).then((r) => { result = r; }, ko);
+      t.oncomplete = () => ok(result);
+      t.onerror = t.onabort = () => ko(t.error);
+    });
+  }
+  const read = (store, k) => tx([store], "readonly", (t) => done(t.objectStore(store).get(k)));
+  const readAll = (store) => tx([store], "readonly", (t) => done(t.objectStore(store).getAll()));
+
+  // The value at meta[k], made by make() if missing (the first writer wins across tabs).
+  async function once(k, made) {
+    return tx(["meta"], "readwrite", async (t) => {
+      const s = t.objectStore("meta");
+      const found = await done(s.get(k));
+      if (found !== undefined) return found;
+      s.put(made, k);
+      return made;
+    });
+  }
+
+  // ---- encryption at rest ------------------------------------------------------------------
+  async function seal(value) {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const plain = new TextEncoder().encode(JSON.stringify(value));
+    return { iv, data: await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, plain) };
+  }
+  async function unseal(box) {
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: box.iv }, key, box.data);
+    return JSON.parse(new TextDecoder().decode(plain));
+  }
+  async function keep(name, value) {
+    const box = await seal(value);
+    await tx(["vault"], "readwrite", (t) => { t.objectStore("vault").put(box, name + ":" + OP); });
+  }
+  async function recall(name) {
+    const box = await read("vault", name + ":" + OP);
+    try { return box ? await unseal(box) : null; } catch (e) { return null; }
+  }
+
+  // ---- the snapshot and what this browser saw since ----------------------------------------
+  let snapshot = null;
+  const byCode = new Map(); // person id or wristband (lower case) -> person
+  const vehicles = new Map(); // vehicle code (lower case) -> vehicle
+  // Sightings recorded here that the snapshot may not show yet: "person:<id>" -> {p, f, v, e, sent}
+  let seen = {};
+
+  function useSnapshot(data) {
+    snapshot = data;
+    byCode.clear();
+    vehicles.clear();
+    for (const [id, wristband, vehicle, status, progress, name] of data.people) {
+      const person = { kind: "person", id, wristband, vehicle, status, progress, name };
+      byCode.set(id.toLowerCase(), person);
+      if (wristband) byCode.set(wristband.toLowerCase(), person);
+    }
+    for (const [code, status, progress] of data.vehicles) {
+      vehicles.set(code.toLowerCase(), { kind: "vehicle", id: code, vehicle: code, status, progress });
+    }
+    const at = new Date(data.made_at);
+    $("scan-snapshot").textContent = fill(T.snapshot, {
+      time: at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+      n: data.people.length,
+    });
+    root.dataset.snapshot = data.made_at;
+  }
+
+  // The subject's state: the snapshot's, moved on by what was recorded here since.
+  function current(subject) {
+    const mine = seen[subject.kind + ":" + subject.id];
+    const alarmed = subject.status === "missing" || subject.status === "detained";
+    const state = {
+      progress: subject.progress,
+      arrived: subject.status === "arrived",
+      returned: subject.status === "returned",
+      alarm: alarmed ? subject.status : null,
+    };
+    if (mine) {
+      state.progress = Math.max(state.progress, mine.p);
+      if (mine.f) Object.assign(state, { arrived: true, alarm: null });
+    }
+    return state;
+  }
+
+  async function fetchSnapshot() {
+    if (!navigator.onLine) return;
+    const asked = Date.now();
+    let answer;
+    try {
+      answer = await fetch(`/operations/${OP}/scan/snapshot`, {
+        credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" },
+      });
+    } catch (e) { return; }
+    if (answer.status === 401) return problem(T.session_ended);
+    if (!answer.ok) return;
+    useSnapshot(await answer.json());
+    for (const k of Object.keys(seen)) if (seen[k].sent && seen[k].sent < asked) delete seen[k];
+    await keep("snap", snapshot);
+    await keep("seen", seen);
+  }
+
+  // ---- judging a scan -----------------------------------------------------------------------
+  function here() {
+    const option = $("scan-point").selectedOptions[0];
+    return { id: option.value, index: Number(option.dataset.index), kind: option.dataset.kind, name: option.textContent };
+  }
+  const pointName = (index) => {
+    const option = $("scan-point").querySelector(`option[data-index="${index}"]`);
+    return option ? option.textContent : String(index);
+  };
+
+  // The ledger event a sighting of ``subject`` here makes.
+  function eventFor(subject, point, vehicle) {
+    const payload = { point: point.id };
+    let type = point.kind === "arrival" ? "arrived" : "checkpoint";
+    if (subject.kind === "person") {
+      payload.person_id = subject.id;
+      if (vehicle) payload.vehicle_id = vehicle;
+      if (point.kind === "departure") type = "boarded";
+    } else {
+      payload.vehicle_id = subject.id;
+      if (point.kind === "departure") type = "departed";
+    }
+    return { type, payload };
+  }
+
+  // The answer to a scan: outcome (expected, not_on_manifest, already, flagged), the words, and
+  // the event to record (null: nothing new to record). Every sighting of a known person is
+  // recorded, except someone about to board the wrong vehicle (they are sent to their own) and
+  // a repeat of what is already known.
+  function judge(code) {
+    const point = here();
+    const chosen = $("scan-vehicle").value;
+    const key = code.trim().toLowerCase();
+    const subject = byCode.get(key) || vehicles.get(key);
+    if (!subject) return { outcome: "flagged", head: T.flagged, detail: fill(T.unknown, { code }), event: null };
+    let note = "";
+    if (subject.kind === "vehicle") {
+      chooseVehicle(subject.id);
+      note = fill(T.vehicle_chosen, { vehicle: subject.id });
+    }
+    const who = subject.kind === "vehicle" ? subject.id : subject.name || fill(T.person, { id: subject.id.slice(0, 8) });
+    const state = current(subject);
+    const manifest = subject.vehicle ? fill(T.manifest_of, { vehicle: subject.vehicle }) : T.not_on_any;
+    const event = eventFor(subject, point, subject.kind === "person" ? chosen : "");
+    const answer = (outcome, head, detail, recorded) => ({ outcome, head, who, detail: [detail, note].filter(Boolean).join(" "), event: recorded ? event : null });
+    if (state.arrived) return answer("already", T.already_arrived, manifest, false);
+    if (state.alarm || state.returned) {
+      const status = T["status_" + (state.alarm || "returned")];
+      return answer("flagged", T.flagged, fill(T.reported, { status }), true);
+    }
+    if (state.progress >= point.index) {
+      return answer("already", T.already_here, fill(T.seen_at, { point: pointName(state.progress) }), false);
+    }
+    if (subject.kind === "person" && (chosen ? subject.vehicle !== chosen : !subject.vehicle)) {
+      return answer("not_on_manifest", chosen ? T.not_on_manifest : T.not_on_any, manifest, point.kind !== "departure");
+    }
+    return answer("expected", T.expected, manifest, true);
+  }
+
+  function show(verdict, recorded) {
+    const box = $("scan-answer");
+    box.dataset.outcome = verdict.outcome;
+    box.querySelector(".answer-head").textContent = verdict.head + (verdict.who ? " · " + verdict.who : "");
+    box.querySelector(".answer-detail").textContent = verdict.detail;
+    box.querySelector(".answer-note").textContent = recorded ? T.recorded : T.not_recorded;
+  }
+
+  function addRecent(verdict) {
+    const item = document.createElement("li");
+    item.className = "o-" + verdict.outcome;
+    const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    item.textContent = [time, verdict.head, verdict.who].filter(Boolean).join(" · ");
+    const list = $("scan-recent");
+    list.prepend(item);
+    while (list.children.length > 8) list.lastChild.remove();
+  }
+
+  let audio = null;
+  function beep(outcome) {
+    if (!$("scan-sound").checked) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      const tones = outcome === "expected" ? [880] : outcome === "already" ? [520, 520] : [220, 220, 220];
+      tones.forEach((hz, i) => {
+        const osc = audio.createOscillator();
+        const gain = audio.createGain();
+        osc.type = outcome === "expected" ? "sine" : "square";
+        osc.frequency.value = hz;
+        gain.gain.value = 0.15;
+        osc.connect(gain).connect(audio.destination);
+        const start = audio.currentTime + i * 0.2;
+        osc.start(start);
+        osc.stop(start + 0.14);
+      });
+    } catch (e) { /* no sound: the colour and the words remain */ }
+  }
+
+  // ---- the queue ----------------------------------------------------------------------------
+  function deviceTime() {
+    const d = new Date();
+    const pad = (n, w = 2) => String(Math.abs(n)).padStart(w, "0");
+    const offset = -d.getTimezoneOffset();
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:` +
+      `${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}` +
+      `${offset < 0 ? "-" : "+"}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+  }
+
+  // Store the event with the next seq of this browser's device id, in one transaction.
+  async function enqueue(event) {
+    const id = crypto.randomUUID();
+    const body = { event_id: id, device_id: deviceId, device_time: deviceTime(), type: event.type, payload: event.payload };
+    const box = await seal(body);
+    await tx(["meta", "queue"], "readwrite", async (t) => {
+      const meta = t.objectStore("meta");
+      const seq = ((await done(meta.get("seq:" + deviceId))) || 0) + 1;
+      meta.put(seq, "seq:" + deviceId);
+      t.objectStore("queue").put({ id, op: OP, seq, iv: box.iv, data: box.data });
+    });
+    return id;
+  }
+
+  async function waiting() {
+    return (await readAll("queue")).filter((r) => r.op === OP).sort((a, b) => a.seq - b.seq);
+  }
+
+  let queued = 0;
+  async function showQueue() {
+    queued = (await waiting()).length;
+    const el = $("scan-queue");
+    el.dataset.count = String(queued);
+    el.textContent = queued === 0 ? T.queue_none : queued === 1 ? T.queue_one : fill(T.queue, { n: queued });
+  }
+
+  function problem(text) {
+    const el = $("scan-error");
+    el.hidden = !text;
+    el.textContent = text || "";
+  }
+
+  async function errorText(answer) {
+    try {
+      const body = await answer.json();
+      return [body.error.message, body.error.hint].filter(Boolean).join(" — ");
+    } catch (e) { return String(answer.status); }
+  }
+
+  function csrf() {
+    const cookie = document.cookie.split("; ").find((c) => c.startsWith("corridor_csrf="));
+    return cookie ? decodeURIComponent(cookie.slice(14)) : document.querySelector('meta[name="csrf-token"]').content;
+  }
+
+  let sending = null;
+  let again = false;
+  function send() {
+    if (sending) { again = true; return sending; }
+    sending = sendAll().finally(() => {
+      sending = null;
+      showQueue();
+      if (again) { again = false; send(); }
+    });
+    return sending;
+  }
+
+  async function sendAll() {
+    if (!navigator.onLine) return;
+    for (;;) {
+      const records = (await waiting()).slice(0, BATCH);
+      if (!records.length) return;
+      const events = [];
+      for (const r of records) events.push(Object.assign(await unseal(r), { seq: r.seq }));
+      let answer;
+      try {
+        answer = await fetch(`/api/operations/${OP}/events/batch`, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+          body: JSON.stringify({ events }),
+        });
+      } catch (e) { return showNet(false); } // no network: they stay queued
+      if (answer.status === 401) return problem(T.session_ended);
+      if (!answer.ok) return problem(fill(T.send_failed, { message: await errorText(answer) }));
+      await settle(events, (await answer.json()).results);
+      problem("");
+      showNet(true);
+    }
+  }
+
+  // Stored and repeated events leave the queue; conflicts and refusals go to "needs attention".
+  async function settle(events, results) {
+    const byId = new Map(events.map((e) => [e.event_id, e]));
+    const refused = [];
+    for (const r of results) if (r.outcome !== "stored" && r.outcome !== "repeat") refused.push({ result: r, box: await seal({ event: byId.get(r.event_id), result: r }) });
+    await tx(["queue", "attention"], "readwrite", (t) => {
+      for (const r of results) t.objectStore("queue").delete(r.event_id);
+      for (const { result, box } of refused) t.objectStore("attention").put({ id: result.event_id, op: OP, ...box });
+    });
+    const now = Date.now();
+    for (const k of Object.keys(seen)) if (byId.has(seen[k].e)) seen[k].sent = now;
+    await keep("seen", seen);
+    if (refused.length) await showAttention();
+  }
+
+  async function showAttention() {
+    const items = (await readAll("attention")).filter((r) => r.op === OP);
+    const section = $("scan-attention");
+    const list = section.querySelector("ul");
+    list.replaceChildren();
+    for (const item of items) {
+      let entry;
+      try { entry = await unseal(item); } catch (e) { continue; }
+      const p = entry.event.payload;
+      const li = document.createElement("li");
+      li.className = "alert bad";
+      li.textContent = `${entry.event.type} ${p.person_id || p.vehicle_id} @ ${p.point} (${entry.event.device_time.slice(11, 16)}): ` +
+        `${entry.result.outcome} — ${entry.result.message || ""} ${entry.result.hint || ""}`;
+      list.append(li);
+    }
+    section.hidden = !items.length;
+  }
+
+  function showNet(online) {
+    const el = $("scan-net");
+    el.dataset.online = online ? "yes" : "no";
+    el.textContent = online ? T.online : T.offline;
+  }
+
+  // ---- one scan -----------------------------------------------------------------------------
+  async function scan(code) {
+    if (!code.trim()) return;
+    const verdict = judge(code);
+    beep(verdict.outcome);
+    show(verdict, false);
+    addRecent(verdict);
+    if (!verdict.event) return;
+    const id = await enqueue(verdict.event);
+    const point = here();
+    const k = verdict.event.payload.person_id ? "person:" + verdict.event.payload.person_id : "vehicle:" + verdict.event.payload.vehicle_id;
+    const before = seen[k] || { p: -1, f: false };
+    seen[k] = { p: Math.max(before.p, point.index), f: before.f || point.kind === "arrival", e: id, sent: 0 };
+    await keep("seen", seen);
+    show(verdict, true);
+    await showQueue();
+    send();
+  }
+
+  let order = Promise.resolve(); // scans are handled one after another, in the order made
+  function submit(code) {
+    order = order.then(() => scan(code)).catch((e) => problem(String(e)));
+    return order;
+  }
+
+  // ---- choices, camera, start ---------------------------------------------------------------
+  const CHOICE = "corridor-scan-choice:" + OP;
+  function chooseVehicle(code) {
+    const select = $("scan-vehicle");
+    if ([...select.options].some((o) => o.value === code)) select.value = code;
+    remember();
+  }
+  function remember() {
+    localStorage.setItem(CHOICE, JSON.stringify({ point: $("scan-point").value, vehicle: $("scan-vehicle").value }));
+  }
+  function restore() {
+    try {
+      const choice = JSON.parse(localStorage.getItem(CHOICE) || "{}");
+      for (const [id, value] of [["scan-point", choice.point], ["scan-vehicle", choice.vehicle]]) {
+        const select = $(id);
+        if (value !== undefined && [...select.options].some((o) => o.value === value)) select.value = value;
+      }
+    } catch (e) { /* no choice kept */ }
+  }
+
+  let stream = null;
+  async function camera() {
+    const button = $("scan-camera");
+    const video = $("scan-video");
+    if (stream) {
+      stream.getTracks().forEach((track) => track.stop());
+      stream = null;
+      video.hidden = true;
+      button.textContent = T.camera;
+      return;
+    }
+    const formats = (await BarcodeDetector.getSupportedFormats()).filter((f) => ["qr_code", "code_128", "code_39"].includes(f));
+    const detector = new BarcodeDetector({ formats });
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    button.textContent = T.camera_stop;
+    let last = "", lastAt = 0;
+    const look = async () => {
+      if (!stream) return;
+      try {
+        const [found] = await detector.detect(video);
+        if (found && (found.rawValue !== last || Date.now() - lastAt > 3000)) {
+          last = found.rawValue;
+          lastAt = Date.now();
+          submit(found.rawValue);
+        }
+      } catch (e) { /* try the next frame */ }
+      setTimeout(look, 250);
+    };
+    look();
+  }
+
+  async function offerCamera() {
+    if (!("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+    try {
+      if ((await BarcodeDetector.getSupportedFormats()).includes("qr_code")) $("scan-camera").hidden = false;
+    } catch (e) { /* no camera scanning */ }
+  }
+
+  // The page and its files, kept for a reload without a network (served by /sw.js).
+  async function keepForOffline() {
+    if (!("serviceWorker" in navigator) || !window.caches) return;
+    try {
+      await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+      const cache = await caches.open(CACHE);
+      const files = [...document.querySelectorAll("link[rel=stylesheet], script[src]")].map((e) => e.getAttribute("href") || e.getAttribute("src"));
+      await Promise.all([location.pathname + location.search, ...files].map((url) => cache.add(url).catch(() => {})));
+      await navigator.serviceWorker.ready;
+      root.dataset.kept = "yes";
+    } catch (e) { /* scanning still works while this page stays open */ }
+  }
+
+  async function start() {
+    if (!window.indexedDB || !window.crypto || !crypto.subtle || !crypto.randomUUID) return problem(T.unsupported);
+    db = await openDb();
+    db.onversionchange = () => db.close(); // log-out in another tab deletes the database
+    const made = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    key = await once("key", made);
+    deviceId = USER_DEVICE + "/" + (await once("browser", crypto.randomUUID().replace(/-/g, "").slice(0, 12)));
+    restore();
+    const kept = await recall("snap");
+    if (kept) useSnapshot(kept);
+    seen = (await recall("seen")) || {};
+    showNet(navigator.onLine);
+    await Promise.all([showQueue(), showAttention()]);
+    root.dataset.ready = "yes";
+    await fetchSnapshot();
+    root.dataset.fetched = snapshot ? "yes" : "no";
+    send();
+    keepForOffline();
+    offerCamera();
+  }
+
+  $("scan-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const input = $("scan-code");
+    const code = input.value;
+    input.value = "";
+    input.focus();
+    submit(code);
+  });
+  // After a choice, back to the field: a hand scanner types wherever the focus is.
+  for (const id of ["scan-point", "scan-vehicle"]) {
+    $(id).addEventListener("change", () => { remember(); $("scan-code").focus(); });
+  }
+  $("scan-send").addEventListener("click", () => send());
+  $("scan-camera").addEventListener("click", () => camera().catch((e) => problem(String(e))));
+  window.addEventListener("online", () => { showNet(true); send().then(fetchSnapshot); });
+  window.addEventListener("offline", () => showNet(false));
+  setInterval(() => { if (queued) send(); }, 15000);
+  setInterval(fetchSnapshot, 120000);
+  const logout = document.querySelector("form[data-logout]");
+  if (logout) {
+    logout.addEventListener("submit", (ev) => {
+      if (queued && !confirm(fill(T.logout_unsent, { n: queued }))) ev.preventDefault();
+    });
+  }
+  start().catch((e) => problem(String(e)));
+})();
