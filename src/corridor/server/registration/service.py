@@ -100,20 +100,47 @@ def _duplicates_of(session: Session, operation_id: str, people: Sequence[Person]
     for person in people:
         if person.name_index is None:
             continue
-        matches = session.scalars(
-            select(Person.id)
-            .where(
-                Person.operation_id == operation_id,
-                Person.name_index == person.name_index,
-                Person.age_band == person.age_band,
-                Person.sex == person.sex,
-            )
-            .order_by(Person.id)
-            .limit(MAX_MATCHES)
-        ).all()
+        matches = _matches(session, operation_id, person.name_index, person.age_band, person.sex)
         if matches:
-            found.append(PossibleDuplicate(person_id=person.id, matches=sorted(matches)))
+            found.append(PossibleDuplicate(person_id=person.id, matches=matches))
     return found
+
+
+def possible_duplicates(
+    session: Session, *, sealer: Sealer, operation_id: str, name: str, age_band: str, sex: str
+) -> list[str]:
+    """Ids of registered people who may be the person about to be registered (the same rule as
+    at registration), so the registrar is warned while typing; reads only."""
+    skeleton = name_skeleton(name)
+    if not skeleton:
+        return []
+    return _matches(session, operation_id, sealer.blind_index(skeleton), age_band, sex)
+
+
+def _matches(session: Session, operation_id: str, name_index: str, age_band: str, sex: str) -> list[str]:
+    matches = session.scalars(
+        select(Person.id)
+        .where(
+            Person.operation_id == operation_id,
+            Person.name_index == name_index,
+            Person.age_band == age_band,
+            Person.sex == sex,
+        )
+        .order_by(Person.id)
+        .limit(MAX_MATCHES)
+    ).all()
+    return sorted(matches)
+
+
+def household_of(session: Session, operation_id: str, household_id: str) -> tuple[Household, list[Person]]:
+    """A household and its people (for printing their wristbands)."""
+    household = session.get(Household, household_id)
+    if household is None or household.operation_id != operation_id:
+        raise NotFoundError(f"no household {household_id} in this operation", where="household_id")
+    people = session.scalars(
+        select(Person).where(Person.household_id == household_id).order_by(Person.registered_at, Person.id)
+    )
+    return household, list(people)
 
 
 def person_out(sealer: Sealer, person: Person) -> PersonOut:

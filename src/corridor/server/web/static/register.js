@@ -1,0 +1,78 @@
+// Registration: keyboard first. Enter goes to the next person (adding a row at the end),
+// Ctrl+Enter (or Cmd+Enter) registers the household; the gathering point is remembered.
+"use strict";
+(function () {
+  const print = document.getElementById("print-bands");
+  if (print) print.addEventListener("click", () => window.print());
+
+  const form = document.getElementById("register-form");
+  if (!form) return;
+  const people = document.getElementById("people");
+  const template = document.getElementById("person-template");
+  const point = document.getElementById("gathering_point");
+  const key = "corridor-register-point-" + form.dataset.operation;
+  let next = 1;
+
+  const saved = localStorage.getItem(key);
+  if (saved !== null && [...point.options].some((o) => o.value === saved)) point.value = saved;
+  point.addEventListener("change", () => localStorage.setItem(key, point.value));
+
+  function addRow() {
+    const n = people.children.length + 1;
+    const html = template.innerHTML.replaceAll("__i__", String(next++)).replaceAll("__n__", String(n));
+    people.insertAdjacentHTML("beforeend", html);
+    const row = people.lastElementChild;
+    htmx.process(row);
+    row.querySelector(".name").focus();
+  }
+
+  function clearErrors() {
+    form.querySelectorAll(".field-error").forEach((e) => { e.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+  }
+
+  function markErrors() {
+    let first = null;
+    form.querySelectorAll(".field-error").forEach((e) => {
+      if (!e.textContent.trim()) return;
+      const field = document.getElementById(e.id.replace(/-error$/, ""));
+      const target = field && field.matches("input, select") ? field
+        : e.closest("fieldset") && e.closest("fieldset").querySelector("input");
+      if (!target) return;
+      target.setAttribute("aria-invalid", "true");
+      if (!first) first = target;
+    });
+    if (first) first.focus();
+  }
+
+  document.getElementById("add-person").addEventListener("click", addRow);
+
+  form.addEventListener("keydown", (e) => {
+    if (e.key !== "Enter" || e.isComposing) return;
+    if (e.ctrlKey || e.metaKey) {
+      e.preventDefault();
+      form.requestSubmit();
+      return;
+    }
+    const row = e.target.closest(".person");
+    if (!row || e.target.tagName === "BUTTON") return;
+    e.preventDefault();
+    const following = row.nextElementSibling;
+    if (following) following.querySelector(".name").focus();
+    else addRow();
+  });
+
+  form.addEventListener("htmx:beforeRequest", (e) => {
+    if (e.detail.elt === form) clearErrors();
+  });
+
+  form.addEventListener("htmx:afterRequest", (e) => {
+    if (e.detail.elt !== form) return;
+    if (e.detail.xhr.status === 201) {
+      people.replaceChildren();
+      addRow();
+    } else {
+      markErrors();
+    }
+  });
+})();
