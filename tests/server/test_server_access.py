@@ -57,7 +57,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", OP + "/vehicles/{code}/manifest"): {C, R, M},
     ("POST", OP + "/incidents"): {C, M, MO},
     ("GET", OP + "/incidents"): {C, MO},
-    ("POST", OP + "/incidents/{incident_id}/evidence"): {C, MO},
+    ("POST", OP + "/incidents/{incident_id}/evidence"): {C, M, MO},
     ("GET", OP + "/evidence/{sha256}"): {C, MO},
     ("GET", OP + "/exports/people.csv"): {C, R, P, MO},
     ("GET", OP + "/exports/events.csv"): {C, MO},

@@ -86,17 +86,16 @@ def test_a_monitor_reports_with_a_photo_stored_by_its_sha256(world: World) -> No
     assert digest[:12] in timeline and '"lat": 36.1712' in timeline
 
 
-def test_a_marshal_reports_on_the_form_alone_and_may_not_attach_evidence(world: World) -> None:
+def test_a_marshal_reports_with_a_photo_on_the_form_alone(world: World) -> None:
     headers = _log_in(world, "checkpoint_marshal-user")
     assert world.client.get(_page(world), headers={"Accept": "text/html"}).status_code == 403
     form = world.client.get(_page(world, "/new"), headers={"Accept": "text/html"})
-    assert form.status_code == 200 and 'name="files"' not in form.text and 'id="timeline"' not in form.text
-    reported = world.client.post(_page(world), data=_form(vehicles=""), headers=headers)
-    assert reported.status_code == 201 and 'id="timeline"' not in reported.text
+    assert form.status_code == 200 and 'name="files"' in form.text and 'id="timeline"' not in form.text
     files = {"files": ("gate.png", PHOTO, "image/png")}
-    refused = world.client.post(_page(world), data=_form(vehicles=""), files=files, headers=headers)
-    assert refused.status_code == 403
-    assert len(world.client.get(world.url("/incidents"), headers=world.coordinator).json()) == 1
+    reported = world.client.post(_page(world), data=_form(vehicles=""), files=files, headers=headers)
+    assert reported.status_code == 201 and 'id="timeline"' not in reported.text
+    stored = world.client.get(world.url("/incidents"), headers=world.coordinator).json()
+    assert len(stored) == 1 and len(stored[0]["evidence"]) == 1
 
 
 def test_errors_are_given_next_to_their_fields_and_nothing_is_stored(world: World) -> None:

@@ -136,7 +136,7 @@ def test_a_checkpoint_marshal_reports_on_the_form_alone(page: Page, live_server:
     log_in(page, live_server, "checkpoint_marshal")
     page.goto(f"{live_server.url}/operations/{live_server.operation_id}/incidents/new")
     expect(page.locator("#incident-form")).to_be_visible()
-    expect(page.locator("#files")).to_have_count(0)  # marshals may report, not attach evidence
+    expect(page.locator("#files")).to_have_count(1)  # marshals may attach photos too
     expect(page.locator("#timeline")).to_have_count(0)
     words = "Shots near the bus " + secrets.token_hex(3)
     page.select_option("#kind", "shooting")

@@ -75,7 +75,7 @@ PERMISSIONS: Mapping[str, Permission] = {
     "counts.read": _p(*ALL_ROLES),
     "incidents.write": _p(C, M, MO),
     "incidents.read": _p(C, MO, personal=True),
-    "evidence.write": _p(C, MO),
+    "evidence.write": _p(C, M, MO),
     "evidence.read": _p(C, MO, personal=True),
     "exports.people": _p(C, R, P, MO, personal=True),
     "exports.events": _p(C, MO),

@@ -20,6 +20,7 @@ ENTRIES: list[Entry] = [
     Entry("nav.manifests", "manifests", "vehicles.read"),
     Entry("nav.scan", "scan", "events.write"),
     Entry("nav.incidents", "incidents", "incidents.read"),
+    Entry("nav.report_incident", "incidents/new", "incidents.write"),
     Entry("nav.map", "map", "counts.read"),
     Entry("nav.plan", "plan", "operation.read"),
     Entry("nav.sitrep", "sitrep", "counts.read"),
