@@ -1,7 +1,198 @@
-"""The operation's map: roads, points, hazards and closures, planned routes, vehicles, incidents."""
+"""The operation's map: roads, points, hazards and closures, planned routes, vehicles, incidents.
+
+Everything drawn comes from the scenario's own data (``corridor.reports.layers``), so the map
+works with no tile server; ``settings.tile_url`` adds tiles underneath when one is configured.
+The page is small and loads the layers from ``map.geojson``, which may take seconds the first
+time (the plan is solved once per scenario file and kept, see :mod:`plan_cache`).
+
+Route points are placed, in this order, at the network node the published plan maps them to, at
+the node whose id is theirs, at the scenario's source, reception point or checkpoint whose id is
+theirs, or at the ``lon``/``lat`` written on the route; a point found by none of these is not
+drawn, and neither are the vehicles last seen there.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from corridor.core.errors import CorridorError
+from corridor.ops.route import Route
+from corridor.ops.status import Status, SubjectState, fold
+from corridor.reports import layers
+from corridor.server.access import service as access
+from corridor.server.auth import Actor, allowed
+from corridor.server.deps import RuntimeDep, permit
+from corridor.server.incidents import service as incidents
+from corridor.server.ledger.service import row_to_event
+from corridor.server.ledger.tables import LedgerRow
+from corridor.server.operations import service as operations
+from corridor.server.operations.tables import Operation
+from corridor.server.runtime import Runtime
+from corridor.server.web import plan_cache
+from corridor.server.web.i18n import choose
+from corridor.server.web.nav import menu
+from corridor.server.web.render import page
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The operation's scenario and plan, or why there are none (``notice``, in the reader's
+    language)."""
+
+    planning: plan_cache.Planning | None
+    notice: str | None
+    published: bool
+
+
+@router.get("/operations/{operation_id}/map")
+def map_page(
+    request: Request,
+    operation_id: str,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("counts.read")],
+) -> HTMLResponse:
+    with runtime.db.reading() as session:
+        operation = operations.get(session, operation_id)
+    path = plan_cache.find_scenario(runtime.settings.scenarios_dir, operation.scenario_name)
+    notice = None if path else missing_notice(request, runtime, operation)
+    text = choose(request).text
+    return page(
+        request,
+        "map.html",
+        actor=actor,
+        operation=operation,
+        nav=menu(actor, operation_id),
+        notice=notice,
+        tile_url=runtime.settings.tile_url,
+        statuses={s.value: text("status." + s.value) for s in Status},
+    )
+
+
+@router.get("/operations/{operation_id}/map.geojson")
+def map_data(
+    request: Request,
+    operation_id: str,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("counts.read")],
+) -> JSONResponse:
+    """Every layer of the map as GeoJSON FeatureCollections, by name; a sync route, so that a
+    first solve runs in the thread pool, not on the event loop."""
+    with runtime.db.reading() as session:
+        operation = operations.get(session, operation_id)
+        route = operations.route_of(operation)
+        states = (
+            _vehicle_states(session, operation, route)
+            if allowed(actor, "vehicles.read", operation_id)
+            else []
+        )
+        marks = (
+            _incident_marks(session, operation_id) if allowed(actor, "incidents.read", operation_id) else None
+        )
+    if marks is not None:
+        _log_incidents_read(runtime, actor, operation_id, request.url.path)
+    found = scenario_and_plan(request, runtime, operation)
+    problem = found.planning.problem if found.planning else None
+    placed = layers.place_route_points(
+        route.points,
+        problem=problem,
+        plan_nodes=(operation.published_plan or {}).get("nodes", {}),
+        coordinates=_route_coordinates(operation),
+    )
+    drawn: dict[str, Any] = {}
+    if found.planning is not None:
+        drawn |= layers.scenario_layers(found.planning.scenario, found.planning.problem)
+        drawn["routes"] = layers.plan_routes(found.planning.plan, found.planning.problem.network)
+    drawn["route_points"] = layers.route_points(route.points, placed)
+    drawn["vehicles"] = layers.vehicles(states, placed)
+    if marks is not None:
+        drawn["incidents"] = layers.incidents(marks)
+    network = found.planning.network if found.planning else None
+    return JSONResponse(
+        {
+            "crs": network.crs if network is not None else "EPSG:4326",
+            "notice": found.notice,
+            "plan": _plan_summary(found),
+            "layers": drawn,
+        }
+    )
+
+
+def missing_notice(request: Request, runtime: Runtime, operation: Operation) -> str:
+    return choose(request).text(
+        "map.no_scenario", name=operation.scenario_name, folder=str(runtime.settings.scenarios_dir)
+    )
+
+
+def scenario_and_plan(request: Request, runtime: Runtime, operation: Operation) -> Found:
+    """The operation's scenario and its plan: solved by the published plan's method, and
+    ``published`` when the result is the very plan published (same content hash)."""
+    path: Path | None = plan_cache.find_scenario(runtime.settings.scenarios_dir, operation.scenario_name)
+    if path is None:
+        return Found(None, missing_notice(request, runtime, operation), False)
+    method = (operation.published_plan or {}).get("method") or "exact"
+    try:
+        planning = plan_cache.planning(path, method=method)
+    except CorridorError as error:
+        return Found(None, choose(request).text("map.bad_scenario", error=error.render()), False)
+    published = operation.plan_hash is not None and planning.plan.content_hash() == operation.plan_hash
+    return Found(planning, None, published)
+
+
+def _plan_summary(found: Found) -> dict[str, Any] | None:
+    if found.planning is None:
+        return None
+    plan = found.planning.plan
+    return {
+        "published": found.published,
+        "hash": plan.content_hash(),
+        "method": plan.method,
+        "evacuees": plan.evacuees,
+        "evacuated": plan.evacuated,
+    }
+
+
+def _vehicle_states(session: Session, operation: Operation, route: Route) -> list[SubjectState]:
+    """The folded state of every vehicle the ledger names (only their events are read)."""
+    rows = session.scalars(
+        select(LedgerRow).where(LedgerRow.operation_id == operation.id, LedgerRow.subject_kind == "vehicle")
+    )
+    return list(fold((row_to_event(r) for r in rows), route).values())
+
+
+def _incident_marks(session: Session, operation_id: str) -> list[layers.IncidentMark]:
+    return [
+        layers.IncidentMark(i.id, i.kind, i.occurred_at, i.place_name, i.lon, i.lat)
+        for i in incidents.incidents(session, operation_id)
+    ]
+
+
+def _log_incidents_read(runtime: Runtime, actor: Actor, operation_id: str, path: str) -> None:
+    """Incidents are personal data: their reading is logged, as the API's own route does."""
+    with runtime.db.writing() as session:
+        access.log_access(
+            session,
+            actor=actor.label,
+            operation_id=operation_id,
+            action="incidents.read",
+            decision="allow",
+            path=path,
+        )
+
+
+def _route_coordinates(operation: Operation) -> dict[str, tuple[float, float]]:
+    """``lon``/``lat`` written on route points, where a route has them."""
+    found: dict[str, tuple[float, float]] = {}
+    for point in operation.route:
+        lon, lat = point.get("lon"), point.get("lat")
+        if isinstance(lon, int | float) and isinstance(lat, int | float):
+            found[str(point["id"])] = (float(lon), float(lat))
+    return found

@@ -1,7 +1,237 @@
-"""The published plan: departures per gathering point and vehicle, and what changed between versions."""
+"""The plan: departures per gathering point and vehicle, and what changed between versions.
+
+The plan shown is the one solved from the operation's scenario (see :mod:`plan_cache`), labelled
+as the published plan when its content hash is the one the operation cites, and as a computed,
+unpublished plan otherwise. The server keeps one published plan per operation (its hash, not
+its versions), so "what changed" compares the plan with a re-plan for a shorter window: the
+reader enters an earlier deadline and the planner solves the scenario again with it (roles that
+may change the operation only: a re-plan costs seconds of CPU).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from corridor.core.errors import CorridorError, InputError
+from corridor.plan.model import Plan
+from corridor.reports import departures
+from corridor.server.auth import Actor, allowed
+from corridor.server.deps import RuntimeDep, permit
+from corridor.server.operations import service as operations
+from corridor.server.web import plan_cache
+from corridor.server.web.i18n import choose
+from corridor.server.web.map import scenario_and_plan
+from corridor.server.web.nav import menu
+from corridor.server.web.render import page
 
 router = APIRouter(include_in_schema=False)
+WIDTH, ROW = 600, 30  # timeline strip size, in SVG units
+MINUTE_INPUT = "%Y-%m-%dT%H:%M"  # <input type="datetime-local"> value
+
+
+@router.get("/operations/{operation_id}/plan")
+def plan_page(
+    request: Request,
+    operation_id: str,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("operation.read")],
+    deadline: Annotated[str | None, Query(max_length=40)] = None,
+) -> HTMLResponse:
+    """A sync route: a first solve (seconds) runs in the thread pool."""
+    with runtime.db.reading() as session:
+        operation = operations.get(session, operation_id)
+    found = scenario_and_plan(request, runtime, operation)
+    context: dict[str, Any] = {
+        "operation": operation,
+        "nav": menu(actor, operation_id),
+        "notice": found.notice,
+        "published": found.published,
+        "view": None,
+        "changes": None,
+        "error": None,
+        "asked": deadline or "",
+        # A re-plan costs seconds of CPU: only those who may change the operation ask for one.
+        "may_replan": allowed(actor, "operation.update", operation_id),
+    }
+    status = 200
+    if found.planning is not None:
+        planning = found.planning
+        context["view"] = timeline(planning)
+        if deadline and not context["may_replan"]:
+            context["error"] = choose(request).text("plan.replan_refused")
+            status = 403
+        elif deadline:
+            try:
+                shorter = _deadline(deadline, planning.plan, planning.scenario.deadline)
+                other = plan_cache.planning(planning.path, method=planning.plan.method, deadline=shorter)
+                context["changes"] = changes(planning, other)
+            except CorridorError as error:
+                context["error"] = error.message if not error.hint else f"{error.message} ({error.hint})"
+                status = 400
+    return page(request, "plan.html", actor=actor, status_code=status, **context)
+
+
+def _deadline(value: str, plan: Plan, latest: datetime) -> datetime:
+    """The re-plan's deadline: a time on the scenario's clock after the start, not after the
+    scenario's own deadline."""
+    try:
+        typed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"{value!r} is not a date and time", where="deadline", hint="write it as 2016-12-16T04:30"
+        ) from None
+    when = typed.replace(tzinfo=plan.start.tzinfo) if typed.tzinfo is None else typed
+    earliest = plan.start + timedelta(minutes=plan.dt)
+    if not earliest <= when <= latest:
+        raise InputError(
+            f"the new deadline must fall between {earliest:%Y-%m-%d %H:%M} and {latest:%Y-%m-%d %H:%M}",
+            where="deadline",
+            hint="a shorter window ends before the scenario's own deadline",
+        )
+    return when
+
+
+def clock(plan: Plan, step: int | None) -> str:
+    """Step ``step`` on the scenario's clock: ``HH:MM``, with the day when it is not the start's."""
+    if step is None:
+        return "–"
+    when = departures.at(plan, step)
+    return f"{when:%H:%M}" if when.date() == plan.start.date() else f"{when:%d/%m %H:%M}"
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+    group: int
+    title: str
+
+
+def timeline(planning: plan_cache.Planning) -> dict[str, Any]:
+    """What the template draws: headline figures, one row per gathering point with its
+    departures binned along the window (bars stacked by group, the most urgent at the bottom),
+    and the time axis."""
+    plan, problem, scenario = planning.plan, planning.problem, planning.scenario
+    groups = departures.groups_in_order(problem)
+    occupancy = scenario.occupancy[scenario.mode]
+    size = departures.bin_size(plan.horizon)
+    points = departures.by_point(plan, problem)
+    binned = {p.node: departures.bins(p, size, groups, occupancy) for p in points}
+    tallest = max((b.total for found in binned.values() for b in found), default=1) or 1
+    scale = WIDTH / max(plan.horizon, 1)
+    rows = []
+    for point in points:
+        rects = []
+        for b in binned[point.node]:
+            base = float(ROW)
+            label = f"{clock(plan, b.start)}–{clock(plan, b.start + size)}: " + ", ".join(
+                f"{g} {n}" for g, n in b.people.items()
+            )
+            for group, people in b.people.items():
+                height = (ROW - 2) * people / tallest
+                base -= height
+                width = max(1.0, size * scale - 1)
+                rects.append(
+                    Rect(
+                        round(b.start * scale, 1),
+                        round(base, 2),
+                        round(width, 1),
+                        round(height, 2),
+                        groups.index(group),
+                        label,
+                    )
+                )
+        rows.append(
+            {
+                "point": point,
+                "first": clock(plan, point.first),
+                "last": clock(plan, point.last),
+                "bins": binned[point.node],
+                "vehicles": sum(b.vehicles for b in binned[point.node]),
+                "rects": rects,
+            }
+        )
+    return {
+        "plan": plan,
+        "hash": plan.content_hash(),
+        "groups": groups,
+        "rows": rows,
+        "size_minutes": f"{size * plan.dt:g}",
+        "ticks": _ticks(plan),
+        "mode": scenario.mode,
+        "occupancy": occupancy,
+        "start": plan.start,
+        "deadline": scenario.deadline,
+        "evacuation": _duration(plan.evacuation_minutes),
+        "suggested": _suggested(plan, scenario.deadline),
+        "clock": lambda step: clock(plan, step),
+    }
+
+
+def _ticks(plan: Plan) -> list[tuple[float, str]]:
+    """Times along the axis, at percent of the window."""
+    every = departures.bin_size(plan.horizon, most=4)
+    horizon = max(plan.horizon, 1)
+    return [
+        (round(100 * s / horizon, 2), f"{departures.at(plan, s):%H:%M}")
+        for s in range(0, plan.horizon + 1, every)
+    ]
+
+
+def _duration(minutes: float | None) -> tuple[int, int] | None:
+    if minutes is None:
+        return None
+    whole = math.ceil(minutes)
+    return whole // 60, whole % 60
+
+
+def _suggested(plan: Plan, deadline: datetime) -> dict[str, str]:
+    """Bounds and a first value for the new-deadline field: two hours earlier, or half the window."""
+    earliest = plan.start + timedelta(minutes=plan.dt)
+    window = deadline - plan.start
+    shorter = deadline - min(timedelta(hours=2), window / 2)
+    return {
+        "min": f"{earliest:{MINUTE_INPUT}}",
+        "max": f"{deadline:{MINUTE_INPUT}}",
+        "value": f"{shorter:{MINUTE_INPUT}}",
+        "offset": f"{plan.start:%z}"[:3] + ":" + f"{plan.start:%z}"[3:],
+    }
+
+
+def changes(planning: plan_cache.Planning, other: plan_cache.Planning) -> dict[str, Any]:
+    """Per gathering point, the plan shown against the re-plan, with totals."""
+    a, b = planning.plan, other.plan
+    rows = departures.compare(departures.by_point(a, planning.problem), departures.by_point(b, other.problem))
+    firsts_a = [r.first_a for r in rows if r.first_a is not None]
+    firsts_b = [r.first_b for r in rows if r.first_b is not None]
+    lasts_a = [r.last_a for r in rows if r.last_a is not None]
+    lasts_b = [r.last_b for r in rows if r.last_b is not None]
+    return {
+        "deadline": other.scenario.deadline,
+        "rows": [
+            {
+                "change": r,
+                "first_a": clock(a, r.first_a),
+                "first_b": clock(b, r.first_b),
+                "last_a": clock(a, r.last_a),
+                "last_b": clock(b, r.last_b),
+            }
+            for r in rows
+        ],
+        "total_a": a.evacuated,
+        "total_b": b.evacuated,
+        "first_a": clock(a, min(firsts_a, default=None)),
+        "first_b": clock(b, min(firsts_b, default=None)),
+        "last_a": clock(a, max(lasts_a, default=None)),
+        "last_b": clock(b, max(lasts_b, default=None)),
+        "routes_changed": sum(r.route_changed for r in rows),
+        "status_b": b.status,
+    }

@@ -1,0 +1,126 @@
+"""The scenario an operation names, and its plan, for the map and plan pages.
+
+An operation names its scenario (``scenario_name``); the file is the scenario TOML under
+``settings.scenarios_dir`` (searched recursively) whose ``name`` is that. Loading, compiling and
+solving take seconds, so the result is kept in memory per scenario file, its folder's
+modification time, the method and the deadline; a changed file is read again. Callers run in
+FastAPI's thread pool (sync routes), never on the event loop; a lock per key makes concurrent
+requests wait for one solve instead of each starting their own.
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from corridor.core.errors import ScenarioError, SolverError
+from corridor.core.findings import Severity
+from corridor.network.model import Network
+from corridor.plan.model import Plan
+from corridor.problem.build import compile_problem
+from corridor.problem.model import Problem
+from corridor.scenario.model import Scenario
+from corridor.solve import METHODS, solve
+from corridor.solve.pipeline import check_file
+
+# Plans kept in memory: the operations' own plans and a few re-plans with other deadlines.
+KEEP = 8
+
+
+@dataclass(frozen=True)
+class Planning:
+    """A scenario file read, compiled and solved."""
+
+    path: Path
+    scenario: Scenario
+    network: Network
+    problem: Problem
+    plan: Plan
+
+
+_names: dict[tuple[Path, float], str | None] = {}
+_plans: OrderedDict[tuple[str, float, str, str], Planning] = OrderedDict()
+_locks: dict[tuple[str, float, str, str], threading.Lock] = {}
+_guard = threading.Lock()
+
+
+def find_scenario(folder: Path, name: str) -> Path | None:
+    """The scenario file under ``folder`` whose ``name`` is ``name`` (the first in path order)."""
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.rglob("*.toml")):
+        if _scenario_name(path) == name:
+            return path
+    return None
+
+
+def _scenario_name(path: Path) -> str | None:
+    try:
+        key = (path, path.stat().st_mtime)
+    except OSError:
+        return None
+    if key not in _names:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = {}
+        name = data.get("name")
+        _names[key] = name if isinstance(name, str) else None
+    return _names[key]
+
+
+def _modified(path: Path) -> float:
+    """Latest change among the scenario file and the files beside it (its CSV, its network)."""
+    return max((p.stat().st_mtime for p in path.parent.iterdir() if p.is_file()), default=0.0)
+
+
+def planning(path: Path, *, method: str = "exact", deadline: datetime | None = None) -> Planning:
+    """The scenario at ``path`` solved by ``method`` (with another ``deadline`` if given), the
+    plan verified against it. Only the operation's own plan gets the quickest time for everyone
+    (it does not depend on the deadline, and each re-plan would pay for it again).
+
+    Raises :class:`ScenarioError` when the scenario has errors (``corridor check`` lists them).
+    """
+    method = method if method in METHODS else "exact"
+    key = (str(path), _modified(path), method, deadline.isoformat() if deadline else "")
+    with _guard:
+        lock = _locks.setdefault(key, threading.Lock())
+    with lock:
+        found = _plans.get(key)
+        if found is None:
+            found = _solve(path, method, deadline)
+            with _guard:
+                _plans[key] = found
+                while len(_plans) > KEEP:
+                    old, _ = _plans.popitem(last=False)
+                    _locks.pop(old, None)
+        return found
+
+
+def _solve(path: Path, method: str, deadline: datetime | None) -> Planning:
+    checked = check_file(path)
+    scenario, problem, findings = checked.scenario, checked.problem, checked.findings
+    if deadline is not None:
+        # Only the deadline changes: compile again on the network already read.
+        scenario = scenario.model_copy(update={"deadline": deadline})
+        problem, findings = compile_problem(scenario, checked.network)
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if problem is None or errors:
+        raise ScenarioError(
+            "; ".join(f.render() for f in errors) or "the scenario does not compile",
+            where=str(path),
+            hint="run 'corridor check' on it to see every finding",
+        )
+    plan = solve(problem, method=method, quickest=deadline is None)
+    violations = plan.verify(problem)
+    if violations:
+        raise SolverError(
+            f"the {method} plan failed verification: {'; '.join(violations[:5])}",
+            where=str(path),
+            hint="this is a defect; please report it with the scenario",
+        )
+    return Planning(path, scenario, checked.network, problem, plan)
