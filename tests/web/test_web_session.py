@@ -74,3 +74,20 @@ def test_log_out_ends_the_session_and_wipes_browser_storage(page: Page, live_ser
     assert page.evaluate("localStorage.length") == 0
     page.goto(f"{live_server.url}/operations/{live_server.operation_id}")
     assert "/login" in page.url
+
+
+def test_dashboard_curve_shows_the_plan_beside_reality(page: Page, live_server: LiveServer) -> None:
+    """The first visit starts solving the operation's scenario; a later refresh draws the plan."""
+    log_in(page, live_server, "coordinator")
+    url = f"{live_server.url}/operations/{live_server.operation_id}"
+    page.goto(url)
+    planned = page.locator("svg.curve polyline.plan")
+    for _ in range(60):
+        if planned.count():
+            break
+        page.wait_for_timeout(1000)
+        page.goto(url)
+    expect(planned).to_have_count(1)
+    legend = page.locator("svg.curve text.legend.s1").text_content() or ""
+    assert legend.startswith("Planned: ")
+    assert int(legend.split(": ")[1]) > 0

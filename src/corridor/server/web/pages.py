@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from corridor.core.errors import CorridorError
 from corridor.ops.reconciliation import Reconciliation
 from corridor.ops.status import Status, fold
+from corridor.plan.model import Plan
 from corridor.reports.curves import Series, clearance_svg, cumulative
 from corridor.server.access import service as access
 from corridor.server.access.tables import ApiToken
@@ -25,6 +26,7 @@ from corridor.server.ledger import service as ledger
 from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
 from corridor.server.runtime import Runtime
+from corridor.server.web import plan_cache
 from corridor.server.web.i18n import choose
 from corridor.server.web.nav import menu
 from corridor.server.web.render import page
@@ -138,7 +140,7 @@ def _live(request: Request, runtime: Runtime, actor: Actor, operation_id: str) -
         "alerts": _alerts(result, text) if full else [],
         "overdue_vehicles": result.overdue_vehicles if full else None,
         "by_point": result.by_gathering_point if full else {},
-        "curve": _curve(operation, result, arrivals, now, text),
+        "curve": _curve(operation, result, arrivals, _plan_if_ready(runtime, operation), now, text),
     }
 
 
@@ -177,6 +179,16 @@ def _alerts(result: Reconciliation, text: Text) -> list[dict[str, str]]:
     return alerts
 
 
+def _plan_if_ready(runtime: Runtime, operation: Operation) -> Plan | None:
+    """The operation's plan, if its scenario is found and the plan already solved (the first
+    visit starts solving it in the background; the curve appears at a later refresh)."""
+    path = plan_cache.find_scenario(runtime.settings.scenarios_dir, operation.scenario_name)
+    if path is None:
+        return None
+    found = plan_cache.ready(path)
+    return found.plan if found is not None else None
+
+
 def _arrival_times(session: Session, operation: Operation) -> list[datetime]:
     """When each person who arrived was seen arriving (device time)."""
     states = fold(ledger.events_of(session, operation.id), operations.route_of(operation))
@@ -188,7 +200,12 @@ def _arrival_times(session: Session, operation: Operation) -> list[datetime]:
 
 
 def _curve(
-    operation: Operation, result: Reconciliation, arrivals: list[datetime], now: datetime, text: Text
+    operation: Operation,
+    result: Reconciliation,
+    arrivals: list[datetime],
+    planned: Plan | None,
+    now: datetime,
+    text: Text,
 ) -> str:
     windows = operations.windows_of(operation)
     total = sum(result.counts.values())
@@ -197,5 +214,13 @@ def _curve(
     else:
         start, end = (min(arrivals), now) if arrivals else (now, now)
     series = [Series(text("dashboard.arrived"), cumulative(arrivals), "reality", until=min(now, end))]
+    if planned is not None:
+        steps = planned.arrivals().cumsum()
+        points = [
+            (planned.start + timedelta(minutes=step * planned.dt), int(n))
+            for step, n in enumerate(steps)
+            if step == 0 or n != steps[step - 1]
+        ]
+        series.append(Series(text("dashboard.planned"), points, "plan"))
     title = text("dashboard.clearance")
     return clearance_svg(series, start=start, end=max(end, start), total=total, title=title)

@@ -10,6 +10,7 @@ requests wait for one solve instead of each starting their own.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import tomllib
 from collections import OrderedDict
@@ -99,6 +100,24 @@ def planning(path: Path, *, method: str = "exact", deadline: datetime | None = N
                     old, _ = _plans.popitem(last=False)
                     _locks.pop(old, None)
         return found
+
+
+def ready(path: Path, *, method: str = "exact") -> Planning | None:
+    """The operation's plan if it is already solved; else None, and it starts solving in the
+    background (for pages that must answer at once, such as the dashboard)."""
+    key = (str(path), _modified(path), method, "")
+    with _guard:
+        found = _plans.get(key)
+        busy = key in _locks and _locks[key].locked()
+    if found is None and not busy:
+        threading.Thread(target=_warm, args=(path, method), daemon=True).start()
+    return found
+
+
+def _warm(path: Path, method: str) -> None:
+    # A scenario with errors: the plan and map pages show the reason when asked.
+    with contextlib.suppress(ScenarioError, SolverError):
+        planning(path, method=method)
 
 
 def _solve(path: Path, method: str, deadline: datetime | None) -> Planning:
