@@ -242,6 +242,21 @@ def _run_subprocess(spec: Spec, timeout: float) -> tuple[Result, str]:
     return result, note
 
 
+def _best_of(spec: Spec, timeout: float, repeat: int) -> tuple[Result, str]:
+    """Run a row ``repeat`` times and keep the fastest run (on a shared machine the others only
+    measure the other load); its result records how many runs it was the best of."""
+    best, note = _run_subprocess(spec, timeout)
+    for _ in range(repeat - 1):
+        if note:
+            break
+        result, note = _run_subprocess(spec, timeout)
+        if not note and result.get("total_s", 0.0) < best.get("total_s", 0.0):
+            best = result
+        note = ""
+    best["runs"] = repeat
+    return best, note
+
+
 def _ccrp_available() -> bool:
     return importlib.util.find_spec("corridor.solve.ccrp") is not None
 
@@ -278,6 +293,8 @@ def plan_rows(args: argparse.Namespace) -> list[Row]:
         rows.append(Row("day", "Berlin-Center", "exact-max", day | {"kind": "exact-max"}))
         if not args.skip_day_peer:
             rows.append(Row("day", "Berlin-Center", "ortools-max", day | {"kind": "ortools-max"}))
+    if args.rows:
+        rows = [r for r in rows if r.kind in args.rows]
     return rows
 
 
@@ -338,7 +355,7 @@ def run_rows(rows: list[Row], args: argparse.Namespace, console: Console) -> Non
                 row.note = reason
             else:
                 timeout = args.ccrp_timeout if row.kind == "ccrp" else args.row_timeout
-                row.result, row.note = _run_subprocess(row.spec, timeout)
+                row.result, row.note = _best_of(row.spec, timeout, args.repeat)
                 if row.kind == "highs" and not row.note and row.result.get("status") != "optimal":
                     row.note = f"{row.result.get('status')} ({args.highs_time_limit:.0f} s)"
             progress.advance(task)
@@ -562,6 +579,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-day", action="store_true", help="no Berlin-Center 24 h rows")
     p.add_argument("--skip-day-peer", action="store_true", help="24 h: corridor only")
     p.add_argument("--no-verify", action="store_true", help="do not run Plan.verify")
+    p.add_argument("--rows", nargs="+", choices=list(ROWS), default=None, help="only these kinds of row")
+    p.add_argument("--repeat", type=int, default=1, help="run each row N times, keep the fastest")
     p.add_argument("--json", dest="json_out", default=None, help="raw results (after each row)")
     p.add_argument("--resume", default=None, help="reuse the rows of this earlier --json file")
     p.add_argument("--markdown", default=None, help="write the tables as Markdown here")

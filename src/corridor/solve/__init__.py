@@ -13,7 +13,7 @@ from corridor.core.errors import SolverError
 from corridor.plan.model import Plan
 from corridor.problem.model import Problem
 from corridor.solve.exact import Progress, solve_exact
-from corridor.solve.quickest import people_out, quickest_steps
+from corridor.solve.quickest import lower_bound, people_out, quickest_steps
 
 Method = Callable[[Problem, str, Progress | None], Plan]
 
@@ -33,17 +33,21 @@ METHODS: dict[str, Method] = {"exact": _exact, "ccrp": _ccrp}
 
 
 def _everyone_out(plan: Plan, problem: Problem, progress: Progress | None) -> Plan:
-    """Add the quickest time for everyone, proved by max flows."""
+    """Add the quickest time for everyone, proved by max flows and bounds."""
     if plan.evacuated == problem.people and plan.method == "exact" and plan.objective == "earliest":
-        # An earliest-arrival flow: its last arrival is the candidate; one max flow proves it.
+        # An earliest-arrival flow: its last arrival is the candidate; the static-flow bounds or
+        # one max flow prove it.
         last = plan.last_arrival or 0
-        if last == 0 or people_out(problem, last - 1) < problem.people:
+        bound = lower_bound(problem) or 0
+        if last == 0 or bound >= last or people_out(problem, last - 1) < problem.people:
             return replace(plan, evacuation_steps=last, evacuation_steps_proved=True)
         steps = quickest_steps(problem, feasible=last, progress=progress)
     elif plan.evacuated == problem.people:
         steps = quickest_steps(problem, feasible=problem.horizon, progress=progress)
     else:
-        steps = quickest_steps(problem, infeasible=problem.horizon, progress=progress)
+        steps = quickest_steps(
+            problem, infeasible=problem.horizon, infeasible_out=plan.evacuated, progress=progress
+        )
     return replace(plan, evacuation_steps=steps, evacuation_steps_proved=steps is not None)
 
 
