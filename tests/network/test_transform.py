@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,8 +22,9 @@ from corridor.network.transform import (
     set_capacity,
     subnetwork,
 )
+from reference import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 BERLIN = DATA / "tntp" / "Berlin-Center"
 
 
