@@ -10,6 +10,12 @@ small asyncio HTTP/1.1 client (one keep-alive connection per scanner):
 * ``--crash``: the server is killed with SIGKILL in the middle of the single-event load, started
   again, and the scanners resend whatever was not acknowledged.
 
+With ``--wrk`` the single events are sent by wrk (``bench/wrk_scan.lua``, one wrk thread per
+scanner) instead: wrk's C client leaves the second core to the server where this process's Python
+client takes it whole. Two runs: as fast as the server answers, then paced at ``--rate`` new events
+per second in all (repeats on top). wrk is installed with ``apt-get install -y wrk`` when it is
+missing (as root).
+
 At the end it counts: every acknowledged event must be in the ledger exactly once (lost = acked
 but absent; duplicated = stored more than once), the ledger must hold nothing that was not sent,
 and the hash chain must verify. Every loop is bounded in count and in time, and every address is
@@ -18,6 +24,7 @@ on the loopback.
     .venv/bin/python bench/load_scanners.py                  # SQLite, both phases
     .venv/bin/python bench/load_scanners.py --db postgresql  # the same on PostgreSQL
     .venv/bin/python bench/load_scanners.py --crash          # SIGKILL in the middle
+    .venv/bin/python bench/load_scanners.py --wrk            # single events sent by wrk
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -338,6 +346,130 @@ async def run_batches(
     await asyncio.gather(*(scanner(d, random.Random(100 + i)) for i, d in enumerate(devices)))
 
 
+WRK_SCRIPT = Path(__file__).with_name("wrk_scan.lua")
+
+
+def ensure_wrk() -> str:
+    """The wrk binary; installed from Debian's packages when missing (needs root and apt-get)."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise SystemExit("--wrk needs wrk: install it (apt-get install wrk) or run as root")
+    print("installing wrk: apt-get install -y wrk", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "wrk"], check=False, stdout=subprocess.DEVNULL)
+    found = shutil.which("wrk")
+    if not found:  # an old package list: update it once, then try again
+        subprocess.run(["apt-get", "update"], check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, stdout=subprocess.DEVNULL)
+        found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk could not be installed")
+    return found
+
+
+@dataclass
+class WrkRun:
+    requests: int
+    seconds: float
+    latency_ms: dict[str, float]
+    errors: dict[str, int]
+    statuses: dict[str, int]
+    new_events: int
+
+
+def run_wrk(
+    server: Server,
+    operation_id: str,
+    devices: list[Device],
+    people: list[str],
+    *,
+    seconds: int,
+    rate: float,
+    repeat_share: float,
+) -> WrkRun:
+    """Send single events with wrk for ``seconds`` (at ``rate`` requests/s per scanner, or as
+    fast as answered when 0); record what each scanner sent and what was acknowledged."""
+    wrk = ensure_wrk()
+    folder = Path(tempfile.mkdtemp(prefix="corridor-wrk-"))
+    run = secrets.token_hex(3)
+    lines = [f"{d.device_id} {d.token} {d.point} {operation_id} {d.seq + 1}" for d in devices]
+    (folder / "devices.txt").write_text("\n".join(lines) + "\n")
+    (folder / "people.txt").write_text("\n".join(people) + "\n")
+    env = {
+        **os.environ,
+        "CORRIDOR_WRK_DEVICES": str(folder / "devices.txt"),
+        "CORRIDOR_WRK_PEOPLE": str(folder / "people.txt"),
+        "CORRIDOR_WRK_OUT": str(folder / "out.json"),
+        "CORRIDOR_WRK_RUN": run,
+        "CORRIDOR_WRK_REPEAT": str(repeat_share),
+        "CORRIDOR_WRK_RATE": str(rate),
+    }
+    n = len(devices)
+    command = [wrk, f"-t{n}", f"-c{n}", f"-d{seconds}s", "--timeout", "10s", "-s", str(WRK_SCRIPT)]
+    command.append(f"http://{HOST}:{server.port}/")
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, timeout=seconds + 120)
+    result = json.loads((folder / "out.json").read_text())
+    shutil.rmtree(folder, ignore_errors=True)
+    by_id = {d.device_id: d for d in devices}
+    statuses: dict[str, int] = {}
+    new_events = 0
+    for item in result["devices"]:
+        device = by_id[item["device_id"]]
+        unacked = set(item["unacked"])
+        for seq in range(item["first_seq"], item["last_seq"] + 1):
+            event_id = f"{device.device_id}-{seq}-{run}"
+            device.sent[event_id] = {"event_id": event_id, "seq": seq}
+            if seq not in unacked:
+                device.acked.add(event_id)
+        new_events += item["last_seq"] - item["first_seq"] + 1
+        device.seq = item["last_seq"]
+        for status, count in item["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    latency = {k: v / 1000 for k, v in result["latency_us"].items()}
+    errors = {k: v for k, v in result["errors"].items() if v}
+    return WrkRun(result["requests"], result["duration_us"] / 1e6, latency, errors, statuses, new_events)
+
+
+def report_wrk(name: str, run: WrkRun, cpu: float) -> None:
+    ms = run.latency_ms
+    print(
+        f"{name}: server CPU {cpu:.1f} s = {cpu / max(run.requests, 1) * 1000:.2f} ms per request",
+        flush=True,
+    )
+    print(
+        f"{name}: {run.requests} requests, {run.new_events} new events in {run.seconds:.1f} s: "
+        f"{run.requests / run.seconds:,.0f} requests/s, {run.new_events / run.seconds:,.0f} events/s; "
+        f"latency p50 {ms['p50']:.1f} ms, p90 {ms['p90']:.1f} ms, p99 {ms['p99']:.1f} ms, "
+        f"p99.9 {ms['p999']:.1f} ms, max {ms['max']:.1f} ms; answers {run.statuses}; "
+        f"socket errors {run.errors or 'none'}",
+        flush=True,
+    )
+
+
+def single_phase_wrk(
+    server: Server, operation_id: str, devices: list[Device], people: list[str], args: argparse.Namespace
+) -> None:
+    """Single events by wrk: as fast as the server answers, then paced at ``--rate`` new events
+    per second in all (the repeats come on top)."""
+    cpu = server.cpu_seconds()
+    run = run_wrk(
+        server, operation_id, devices, people, seconds=args.seconds, rate=0, repeat_share=args.repeat_share
+    )
+    report_wrk("single events (wrk, as fast as answered)", run, server.cpu_seconds() - cpu)
+    cpu = server.cpu_seconds()
+    run = run_wrk(
+        server,
+        operation_id,
+        devices,
+        people,
+        seconds=args.seconds,
+        rate=args.rate / (1 - args.repeat_share) / len(devices),  # repeats come on top of new events
+        repeat_share=args.repeat_share,
+    )
+    report_wrk(f"single events (wrk, paced at {args.rate:,.0f} new/s)", run, server.cpu_seconds() - cpu)
+
+
 def count(settings: Settings, devices: list[Device]) -> dict[str, int]:
     """Compare what the scanners were told with what the ledger holds."""
     engine = create_engine(settings.database_url)
@@ -415,6 +547,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat-share", type=float, default=0.05)
     parser.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="FULL")
     parser.add_argument("--crash", action="store_true", help="SIGKILL the server mid-load")
+    parser.add_argument("--wrk", action="store_true", help="send the single events with wrk")
+    parser.add_argument("--seconds", type=int, default=20, help="length of each wrk run")
+    parser.add_argument("--rate", type=float, default=1000, help="new events/s in all, paced wrk run")
     parser.add_argument(
         "--export", action="store_true", help="time the streaming people export of --people people"
     )
@@ -434,14 +569,17 @@ def main(argv: list[str] | None = None) -> int:
                 return crash_test(server, settings, operation_id, devices, people, args)
             if args.export:
                 return export_test(server, settings, operation_id, len(people))
-            tally = Tally()
-            started, cpu = time.perf_counter(), server.cpu_seconds()
-            asyncio.run(
-                run_single(
-                    server.port, operation_id, devices, people, args.per_device, args.repeat_share, tally
+            if args.wrk:
+                single_phase_wrk(server, operation_id, devices, people, args)
+            else:
+                tally = Tally()
+                started, cpu = time.perf_counter(), server.cpu_seconds()
+                asyncio.run(
+                    run_single(
+                        server.port, operation_id, devices, people, args.per_device, args.repeat_share, tally
+                    )
                 )
-            )
-            report("single events", tally, time.perf_counter() - started, server.cpu_seconds() - cpu)
+                report("single events", tally, time.perf_counter() - started, server.cpu_seconds() - cpu)
             tally = Tally()
             started, cpu = time.perf_counter(), server.cpu_seconds()
             asyncio.run(

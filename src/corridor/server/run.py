@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import uvicorn
 
 from corridor.server import seed as demo
@@ -23,6 +25,9 @@ def serve(*, host: str, port: int, db_url: str | None, seed_example: bool) -> No
         _print_demo(settings)
     print(f"corridor: open http://{host}:{port}/ in a browser (API documentation at /docs)", flush=True)
     app = create_app(settings)
+    # Everything made so far lives as long as the process: keep it out of the cyclic garbage
+    # collector's full passes, which otherwise stall every request for tens of milliseconds.
+    gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -13,6 +12,7 @@ from corridor.ops.reconciliation import Overdue, Reconciliation
 from corridor.ops.status import fold
 from corridor.server.auth import Actor
 from corridor.server.checkpoints import service
+from corridor.server.checkpoints.ingest import BatchRoute, EventRoute, store_batch, store_event
 from corridor.server.checkpoints.schemas import (
     AlarmOut,
     BatchIn,
@@ -28,10 +28,9 @@ from corridor.server.checkpoints.schemas import (
 )
 from corridor.server.columns import utc_now
 from corridor.server.deps import RuntimeDep, permit
-from corridor.server.errors import NotFoundError, TooLargeError
+from corridor.server.errors import NotFoundError
 from corridor.server.ledger import service as ledger
 from corridor.server.operations import service as operations
-from corridor.server.runtime import Runtime
 
 router = APIRouter(prefix="/api/operations/{operation_id}", tags=["checkpoints"])
 AtQuery = Annotated[
@@ -40,23 +39,6 @@ AtQuery = Annotated[
 ]
 
 
-def _result(item: ledger.AppendResult) -> EventResult:
-    error = item.error
-    return EventResult(
-        event_id=item.event_id,
-        outcome=str(item.outcome),
-        position=item.position,
-        message=error.message if error else None,
-        where=error.where if error else None,
-        hint=error.hint if error else None,
-    )
-
-
-@router.post(
-    "/events",
-    status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "A harmless repeat of a stored event"}},
-)
 async def post_event(
     operation_id: str,
     body: EventIn,
@@ -67,15 +49,12 @@ async def post_event(
     """Store one scan event. 201 stored; 200 repeat; 409 same id with other content; 422 invalid.
 
     The answer comes after the event is committed: an acknowledged event is stored."""
-    [item] = await _record(runtime, operation_id, actor, [body])
-    if item.error is not None:
-        raise item.error
-    if item.outcome is ledger.Outcome.REPEAT:
-        response.status_code = status.HTTP_200_OK
-    return _result(item)
+    stored = await store_event(runtime, operation_id, actor, body)
+    response.status_code = stored.status
+    assert isinstance(stored.body, EventResult)
+    return stored.body
 
 
-@router.post("/events/batch")
 async def post_batch(
     operation_id: str,
     body: BatchIn,
@@ -84,28 +63,21 @@ async def post_batch(
 ) -> BatchOut:
     """Store a batch (an offline device catching up). Each event gets its own outcome; the valid
     ones are stored even when others conflict or are rejected."""
-    if len(body.events) > runtime.settings.max_batch:
-        raise TooLargeError(
-            f"{len(body.events)} events in one batch; at most {runtime.settings.max_batch}",
-            where="events",
-            hint="send the events in several batches",
-        )
-    items = await _record(runtime, operation_id, actor, body.events)
-    outcomes = [i.outcome for i in items]
-    return BatchOut(
-        stored=outcomes.count(ledger.Outcome.STORED),
-        repeats=outcomes.count(ledger.Outcome.REPEAT),
-        conflicts=outcomes.count(ledger.Outcome.CONFLICT),
-        rejected=outcomes.count(ledger.Outcome.REJECTED),
-        results=[_result(i) for i in items],
-    )
+    stored = await store_batch(runtime, operation_id, actor, body)
+    assert isinstance(stored.body, BatchOut)
+    return stored.body
 
 
-async def _record(
-    runtime: Runtime, operation_id: str, actor: Actor, bodies: list[EventIn]
-) -> list[ledger.AppendResult]:
-    request = service.EventRequest(operation_id, actor, bodies)
-    return await asyncio.wrap_future(runtime.writer.submit(request, size=len(bodies)))
+# The scan endpoints carry the load: their routes answer scanners with a lean handler (see ingest).
+router.add_api_route(
+    "/events",
+    post_event,
+    methods=["POST"],
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "A harmless repeat of a stored event"}},
+    route_class_override=EventRoute,
+)
+router.add_api_route("/events/batch", post_batch, methods=["POST"], route_class_override=BatchRoute)
 
 
 def _overdue(items: list[Overdue]) -> list[OverdueOut]:

@@ -1,0 +1,189 @@
+"""The scan endpoints' hot path: storing events, and a lean route class that answers them.
+
+Scanners send one request per scan, so these two endpoints carry nearly all of the service's
+load. FastAPI's general request handling (dependency solving, validation of a parsed dict,
+serialisation through the response model) costs about as much CPU per request as storing the event
+itself. :class:`ScanRoute` is documented in the OpenAPI schema like any other route (from its
+endpoint's signature), but answers a request that carries a bearer token with a plain ASGI handler
+that does the same things in fewer steps:
+
+* the caller comes from the same access rule as every route (:func:`deps.authorized`, with its
+  short-lived cache of device tokens);
+* the body is parsed and validated in one step by pydantic from the raw JSON bytes;
+* errors are raised, not rendered, so the app's handlers answer them in the one JSON error shape
+  (a validation error names its fields ``body.<field>`` exactly as FastAPI's own would);
+* the answer is sent only after the writer's group has committed.
+
+Requests without a bearer token (a browser session with its cookie and CSRF token, or no
+credentials at all) go through the ordinary FastAPI path of the same route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
+from starlette.types import Receive, Scope, Send
+
+from corridor.server.auth import Actor
+from corridor.server.checkpoints import service
+from corridor.server.checkpoints.schemas import BatchIn, BatchOut, EventIn, EventResult
+from corridor.server.deps import authorized, bearer_token
+from corridor.server.errors import TooLargeError
+from corridor.server.ledger import service as ledger
+from corridor.server.runtime import Runtime
+
+ACTION = "events.write"
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a scan endpoint answers: the HTTP status and the body."""
+
+    status: int
+    body: BaseModel
+
+
+async def store_event(runtime: Runtime, operation_id: str, actor: Actor, body: EventIn) -> Stored:
+    """Store one event: 201 stored, 200 a harmless repeat; a conflict or invalid event is raised
+    (409, 422). Returns once the event is committed."""
+    [item] = await record(runtime, operation_id, actor, [body])
+    if item.error is not None:
+        raise item.error
+    status = 200 if item.outcome is ledger.Outcome.REPEAT else 201
+    return Stored(status, result_of(item))
+
+
+async def store_batch(runtime: Runtime, operation_id: str, actor: Actor, body: BatchIn) -> Stored:
+    """Store a batch: each event gets its own outcome; the valid ones are stored even when others
+    conflict or are rejected. Returns once the batch is committed."""
+    if len(body.events) > runtime.settings.max_batch:
+        raise TooLargeError(
+            f"{len(body.events)} events in one batch; at most {runtime.settings.max_batch}",
+            where="events",
+            hint="send the events in several batches",
+        )
+    items = await record(runtime, operation_id, actor, body.events)
+    outcomes = [i.outcome for i in items]
+    out = BatchOut(
+        stored=outcomes.count(ledger.Outcome.STORED),
+        repeats=outcomes.count(ledger.Outcome.REPEAT),
+        conflicts=outcomes.count(ledger.Outcome.CONFLICT),
+        rejected=outcomes.count(ledger.Outcome.REJECTED),
+        results=[result_of(i) for i in items],
+    )
+    return Stored(200, out)
+
+
+async def record(
+    runtime: Runtime, operation_id: str, actor: Actor, bodies: list[EventIn]
+) -> list[ledger.AppendResult]:
+    """Hand the events to the ledger writer and wait, without holding a thread, for the commit."""
+    request = service.EventRequest(operation_id, actor, bodies)
+    return await asyncio.wrap_future(runtime.writer.submit(request, size=len(bodies)))
+
+
+def result_of(item: ledger.AppendResult) -> EventResult:
+    error = item.error
+    return EventResult(
+        event_id=item.event_id,
+        outcome=str(item.outcome),
+        position=item.position,
+        message=error.message if error else None,
+        where=error.where if error else None,
+        hint=error.hint if error else None,
+    )
+
+
+class ScanRoute(APIRoute):
+    """A route documented from its endpoint, answered by a lean handler for bearer-token callers.
+
+    Subclasses name the request model and the function that stores it.
+    """
+
+    model: ClassVar[type[BaseModel]]
+
+    async def store(self, runtime: Runtime, operation_id: str, actor: Actor, body: Any) -> Stored:
+        raise NotImplementedError
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])
+        token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+        if scope["method"] != "POST" or token is None:
+            await super().handle(scope, receive, send)
+            return
+        runtime: Runtime = scope["app"].state.runtime
+        operation_id: str = scope["path_params"]["operation_id"]
+        actor = await authorized(runtime, token, action=ACTION, operation_id=operation_id, path=scope["path"])
+        body = await _read_body(receive)
+        if body is None:
+            return  # the client went away before sending its request
+        parsed = self._parse(headers.get(b"content-type", b""), body)
+        stored = await self.store(runtime, operation_id, actor, parsed)
+        data = stored.body.__pydantic_serializer__.to_json(stored.body)
+        headers_out = [*_JSON_HEADERS, (b"content-length", str(len(data)).encode("ascii"))]
+        await send({"type": "http.response.start", "status": stored.status, "headers": headers_out})
+        await send({"type": "http.response.body", "body": data})
+
+    def _parse(self, content_type: bytes, body: bytes) -> BaseModel:
+        """The request model from the raw JSON, or a RequestValidationError naming each field."""
+        if not _is_json(content_type):
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "content_type",
+                        "loc": ("body",),
+                        "msg": "send the body as JSON with Content-Type: application/json",
+                        "input": None,
+                    }
+                ]
+            )
+        try:
+            return type(self).model.model_validate_json(body)
+        except ValidationError as exc:
+            problems = exc.errors(include_url=False, include_context=False)
+            raise RequestValidationError([{**p, "loc": ("body", *p["loc"])} for p in problems]) from None
+
+
+def _is_json(content_type: bytes) -> bool:
+    """True for application/json and application/*+json (with any parameters), as FastAPI reads
+    a JSON body."""
+    kind = content_type.split(b";", 1)[0].strip().lower()
+    if not kind.startswith(b"application/"):
+        return False
+    subtype = kind[len(b"application/") :]
+    return subtype == b"json" or subtype.endswith(b"+json")
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class EventRoute(ScanRoute):
+    """``POST .../events``: one event per request."""
+
+    model = EventIn
+
+    async def store(self, runtime: Runtime, operation_id: str, actor: Actor, body: Any) -> Stored:
+        return await store_event(runtime, operation_id, actor, body)
+
+
+class BatchRoute(ScanRoute):
+    """``POST .../events/batch``: an offline device catching up."""
+
+    model = BatchIn
+
+    async def store(self, runtime: Runtime, operation_id: str, actor: Actor, body: Any) -> Stored:
+        return await store_batch(runtime, operation_id, actor, body)
