@@ -41,6 +41,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", OP + "/devices/{device_id}/revoke"): {C},
     ("GET", OP + "/plan"): EVERY_ROLE,
     ("POST", OP + "/plan"): {C, P},
+    ("GET", OP + "/plans"): EVERY_ROLE,
+    ("GET", OP + "/plans/{version}"): EVERY_ROLE,
     ("POST", OP + "/households"): {C, R},
     ("GET", OP + "/people"): {C, R, M, MO},
     ("GET", OP + "/people/duplicates"): {C, R, M, MO},
@@ -121,6 +123,7 @@ def test_role_by_endpoint_matrix(world: World) -> None:
         "username": "x",
         "role": "observer",
         "device_id": "x",
+        "version": "1",
     }
     wrong = []
     for (method, template), allowed in MATRIX.items():

@@ -1,16 +1,21 @@
 """Demo data: the East Aleppo 2016 example as an operation, and one demo user per role.
 
 Used by ``corridor serve --seed-example`` (and so ``make run``). The operation is made once; the
-demo users get fresh random passwords at every start, which are returned to be printed.
+demo users get fresh random passwords at every start, which are returned to be printed. When the
+operation is made and ``make run`` has just planned the example (``out/east-aleppo-2016/plan.json``),
+that plan is published as the operation's version 1; the seed never solves (it would delay the
+start by seconds), so without the file the demo has no published plan until one is published.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,14 +26,21 @@ from corridor.server.auth import Role
 from corridor.server.manifests import service as manifests
 from corridor.server.manifests.schemas import VehicleIn
 from corridor.server.operations import service as operations
+from corridor.server.operations.plans import PlanIn
 from corridor.server.operations.schemas import OperationIn, PointIn, WindowIn
 from corridor.server.operations.tables import Operation
 from corridor.server.registration import service as registration
 from corridor.server.registration.schemas import HouseholdIn, PersonIn
 from corridor.server.runtime import Runtime
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "east-aleppo-2016" / "scenario.toml"
+CHECKOUT = Path(__file__).resolve().parents[3]
+EXAMPLE = CHECKOUT / "examples" / "east-aleppo-2016" / "scenario.toml"
+DEMO_PLAN = CHECKOUT / "out" / "east-aleppo-2016" / "plan.json"  # written by `make run`
+# Where the demo route points stand on the example's network (examples/east-aleppo-2016).
+DEMO_NODES = {"amiriyah": "amiriyah-crossing", "ramouseh": "ramouseh-checkpoint", "rashideen": "rashideen"}
+PUBLISHER = "corridor serve --seed-example"
 DEMO_NAME = "East Aleppo 2016 (demo)"
+log = logging.getLogger(__name__)
 FIRST = ["محمد", "فاطمة", "Ahmad", "Huda", "عمر", "Layla", "يوسف", "Rana", "Khaled", "مريم"]
 FAMILY = ["الحلبي", "Haddad", "الشامي", "Khatib", "المصري", "Najjar"]
 
@@ -46,13 +58,17 @@ def _example() -> tuple[str, datetime, datetime, list[str]]:
         return "east-aleppo-2016", start, start + timedelta(hours=16, minutes=30), ["mashhad"]
 
 
-def seed_example(runtime: Runtime, *, households: int = 40) -> dict[str, str]:
-    """Make the demo operation if missing; give each demo user a new password; return them."""
+def seed_example(
+    runtime: Runtime, *, households: int = 40, plan_file: Path | None = DEMO_PLAN
+) -> dict[str, str]:
+    """Make the demo operation if missing (with ``plan_file`` published, if it is there); give
+    each demo user a new password; return them."""
     passwords = {f"demo-{role}": secrets.token_urlsafe(9) for role in Role}
     with runtime.db.writing() as session:
         operation = session.scalar(select(Operation).where(Operation.name == DEMO_NAME))
         if operation is None:
             operation = _make_operation(session, runtime, households)
+            _publish_demo_plan(session, operation, plan_file)
         for role in Role:
             username = f"demo-{role}"
             user = session.scalar(select(User).where(User.username == username))
@@ -107,6 +123,24 @@ def _make_operation(session: Session, runtime: Runtime, households: int) -> Oper
         )
     manifests.assign_unassigned(session, operation_id=operation.id)
     return operation
+
+
+def _publish_demo_plan(session: Session, operation: Operation, plan_file: Path | None) -> None:
+    """Publish the example's plan file as version 1, or say in the log why the demo has none."""
+    if plan_file is None or not plan_file.is_file():
+        log.warning(
+            "demo operation made without a published plan: no %s (`make run` plans the example first; "
+            "the seed does not solve)",
+            plan_file,
+        )
+        return
+    try:
+        plan = PlanIn.model_validate_json(plan_file.read_bytes()).to_plan()
+        version = operations.publish(session, operation, plan=plan, nodes=DEMO_NODES, by=PUBLISHER)
+    except (OSError, ValidationError, CorridorError) as error:
+        log.warning("demo operation made without a published plan: %s is not usable (%s)", plan_file, error)
+        return
+    log.info("demo operation: published %s as plan version %d", plan_file, version.version)
 
 
 def _household(rng: random.Random, number: int, points: list[str]) -> HouseholdIn:

@@ -7,7 +7,7 @@ from corridor.server.db import Base
 from corridor.server.incidents.tables import EvidenceFile, Incident
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
 from corridor.server.manifests.tables import ManifestEntry, Vehicle
-from corridor.server.operations.tables import Operation
+from corridor.server.operations.tables import Operation, PlanVersion
 from corridor.server.registration.tables import Household, Person
 
 metadata = Base.metadata
@@ -25,6 +25,7 @@ __all__ = [
     "Membership",
     "Operation",
     "Person",
+    "PlanVersion",
     "User",
     "Vehicle",
     "metadata",

@@ -50,7 +50,7 @@ class PlanIn(_In):
     format: Literal[1] = 1  # PLAN_FORMAT: the plan file layout this server reads
     scenario: str
     network: str
-    method: str
+    method: str = Field(min_length=1, max_length=40)
     objective: str
     status: Literal["optimal", "feasible"]
     start: AwareDatetime

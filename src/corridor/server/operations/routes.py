@@ -12,15 +12,17 @@ from corridor.server.access import service as access
 from corridor.server.auth import Actor
 from corridor.server.columns import utc_now
 from corridor.server.deps import RuntimeDep, permit
-from corridor.server.operations import service
+from corridor.server.operations import service, versions
 from corridor.server.operations.schemas import (
     OperationIn,
     OperationOut,
     OperationPatch,
     PlanPublishIn,
+    PlanVersionBodyOut,
+    PlanVersionOut,
     PublishedPlanOut,
 )
-from corridor.server.operations.tables import Operation
+from corridor.server.operations.tables import Operation, PlanVersion
 
 router = APIRouter(prefix="/api/operations", tags=["operations"])
 
@@ -95,7 +97,8 @@ def publish_plan(
     actor: Annotated[Actor, permit("operation.update")],
 ) -> PublishedPlanOut:
     """Publish a plan (the ``plan.json`` of ``corridor plan --out``): the operation cites its hash,
-    and reconciliation expects people and vehicles at each route point when the plan does."""
+    and reconciliation expects people and vehicles at each route point when the plan does. The
+    plan is kept as the operation's next version; publishing a plan it holds already adds none."""
     with runtime.db.writing() as session:
         operation = service.get(session, operation_id)
         service.publish(session, operation, plan=body.plan.to_plan(), nodes=body.nodes, by=actor.label)
@@ -118,3 +121,41 @@ def read_plan(
     source: ``plan`` (the published plan) or ``route`` (the times written on the route)."""
     with runtime.db.reading() as session:
         return service.published_plan_of(service.get(session, operation_id))
+
+
+def version_out(version: PlanVersion, operation: Operation) -> PlanVersionOut:
+    return PlanVersionOut(
+        version=version.version,
+        plan_hash=version.plan_hash,
+        published_at=version.published_at,
+        published_by=version.published_by,
+        method=version.method,
+        evacuated=version.evacuated,
+        evacuees=version.evacuees,
+        nodes=version.nodes,
+        current=version.plan_hash == operation.plan_hash,
+    )
+
+
+@router.get("/{operation_id}/plans")
+def list_plan_versions(
+    operation_id: str, runtime: RuntimeDep, _actor: Annotated[Actor, permit("operation.read")]
+) -> list[PlanVersionOut]:
+    """Every plan published for the operation, oldest first, without their bodies."""
+    with runtime.db.reading() as session:
+        operation = service.get(session, operation_id)
+        return [version_out(v, operation) for v in versions.listed(session, operation_id)]
+
+
+@router.get("/{operation_id}/plans/{version}")
+def read_plan_version(
+    operation_id: str,
+    version: int,
+    runtime: RuntimeDep,
+    _actor: Annotated[Actor, permit("operation.read")],
+) -> PlanVersionBodyOut:
+    """One published plan whole: the ``plan.json`` as published, and where it was published."""
+    with runtime.db.reading() as session:
+        operation = service.get(session, operation_id)
+        found = versions.get(session, operation_id, version)
+        return PlanVersionBodyOut(**version_out(found, operation).model_dump(), plan=found.body)

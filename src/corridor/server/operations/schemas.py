@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -110,7 +110,28 @@ class SegmentOut(BaseModel):
 
 class PublishedPlanOut(BaseModel):
     plan_hash: str | None = Field(description="Hash of the operation's plan, published or typed in.")
+    version: int | None = Field(
+        default=None, description="The plan version it is (GET .../plans), when it was published."
+    )
     published_at: datetime | None
     published_by: str | None
     method: str | None
     segments: list[SegmentOut]
+
+
+class PlanVersionOut(BaseModel):
+    """A plan published for the operation, numbered 1, 2, 3... in the order of publishing."""
+
+    version: int
+    plan_hash: str
+    published_at: datetime
+    published_by: str
+    method: str
+    evacuated: int = Field(description="People out by the deadline in this plan.")
+    evacuees: int
+    nodes: dict[str, str] = Field(description="Route point id -> network node id, as published.")
+    current: bool = Field(description="True for the version whose hash the operation cites.")
+
+
+class PlanVersionBodyOut(PlanVersionOut):
+    plan: dict[str, Any] = Field(description="The plan.json as published; its content hash is plan_hash.")

@@ -16,6 +16,7 @@ from corridor.plan.model import Plan
 from corridor.server.columns import utc_now
 from corridor.server.errors import NotFoundError
 from corridor.server.ids import new_id
+from corridor.server.operations import versions
 from corridor.server.operations.schemas import (
     OperationIn,
     OperationPatch,
@@ -23,7 +24,7 @@ from corridor.server.operations.schemas import (
     PublishedPlanOut,
     SegmentOut,
 )
-from corridor.server.operations.tables import Operation
+from corridor.server.operations.tables import Operation, PlanVersion
 
 # Which state may follow which.
 TRANSITIONS = {
@@ -110,8 +111,12 @@ def route_of(operation: Operation) -> Route:
     return Route(points, planned=_planned(points, operation.published_plan))
 
 
-def publish(session: Session, operation: Operation, *, plan: Plan, nodes: dict[str, str], by: str) -> None:
-    """Make ``plan`` the operation's plan: its hash, and its minutes for each route segment.
+def publish(
+    session: Session, operation: Operation, *, plan: Plan, nodes: dict[str, str], by: str
+) -> PlanVersion:
+    """Make ``plan`` the operation's plan: its hash, and its minutes for each route segment;
+    the plan is kept whole as the operation's next version (see :mod:`versions`), unless the
+    operation holds it already (a repeated publish adds no version).
 
     The plan must be made from the operation's scenario and pass at least one pair of
     consecutive route points; segments it does not pass keep the route's written times.
@@ -140,19 +145,22 @@ def publish(session: Session, operation: Operation, *, plan: Plan, nodes: dict[s
             where="nodes",
             hint='map each route point to the network node it stands at, e.g. {"start": "n12"}',
         )
-    operation.plan_hash = plan.content_hash()
+    version = versions.record(session, operation, plan=plan, nodes=nodes, by=by)
+    operation.plan_hash = version.plan_hash
     operation.published_plan = {
-        "plan_hash": operation.plan_hash,
-        "published_at": utc_now().isoformat(),
-        "published_by": by,
-        "method": plan.method,
-        "nodes": dict(nodes),
+        "plan_hash": version.plan_hash,
+        "version": version.version,
+        "published_at": version.published_at.isoformat(),
+        "published_by": version.published_by,
+        "method": version.method,
+        "nodes": dict(version.nodes),
         "segments": [
             {"from": a.id, "to": b.id, "minutes": m}
             for (a, b), m in zip(itertools.pairwise(points), segments, strict=True)
         ],
     }
     session.flush()
+    return version
 
 
 def published_plan_of(operation: Operation) -> PublishedPlanOut:
@@ -164,6 +172,7 @@ def published_plan_of(operation: Operation) -> PublishedPlanOut:
         plan_hash=operation.plan_hash,
         published_at=datetime.fromisoformat(published_at) if published_at else None,
         published_by=record.get("published_by"),
+        version=record.get("version"),
         method=record.get("method"),
         segments=[
             SegmentOut(

@@ -1,11 +1,11 @@
-"""Evacuation operations: scenario, published plan, route, ceasefire windows, state."""
+"""Evacuation operations: scenario, published plan and its versions, route, ceasefire windows, state."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from corridor.server.columns import UTCDateTime
@@ -29,3 +29,27 @@ class Operation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PlanVersion(Base):
+    """One plan published for an operation, kept whole: ``body`` is the ``plan.json`` as
+    published (``Plan.to_dict()``, whose content hash is ``plan_hash``), so the plan an operation
+    followed can be read back and compared with the next one. Versions are numbered 1, 2, 3...
+    per operation and never change; a plan is kept once per operation (its hash is unique).
+    The body (about a megabyte for a city) is loaded only when read."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("operation_id", "plan_hash"),)
+
+    operation_id: Mapped[str] = mapped_column(
+        ForeignKey("operations.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    plan_hash: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    nodes: Mapped[dict[str, str]] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by: Mapped[str] = mapped_column(String(150))
+    method: Mapped[str] = mapped_column(String(40))
+    evacuated: Mapped[int] = mapped_column(Integer)
+    evacuees: Mapped[int] = mapped_column(Integer)

@@ -3,7 +3,8 @@
 Everything drawn comes from the scenario's own data (``corridor.reports.layers``), so the map
 works with no tile server; ``settings.tile_url`` adds tiles underneath when one is configured.
 The page is small and loads the layers from ``map.geojson``, which may take seconds the first
-time (the plan is solved once per scenario file and kept, see :mod:`plan_cache`).
+time (the plan is solved once per scenario file and kept, see :mod:`plan_cache`); when the
+operation follows a published plan version, its routes are drawn as published, not solved.
 
 Route points are placed, in this order, at the network node the published plan maps them to, at
 the node whose id is theirs, at the scenario's source, reception point or checkpoint whose id is
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from corridor.core.errors import CorridorError
 from corridor.ops.route import Route
 from corridor.ops.status import Status, SubjectState, fold
+from corridor.plan.model import Plan
 from corridor.reports import layers
 from corridor.server.access import service as access
 from corridor.server.auth import Actor, allowed
@@ -33,7 +35,8 @@ from corridor.server.incidents import service as incidents
 from corridor.server.ledger.service import row_to_event
 from corridor.server.ledger.tables import LedgerRow
 from corridor.server.operations import service as operations
-from corridor.server.operations.tables import Operation
+from corridor.server.operations import versions
+from corridor.server.operations.tables import Operation, PlanVersion
 from corridor.server.runtime import Runtime
 from corridor.server.web import plan_cache
 from corridor.server.web.i18n import choose
@@ -51,6 +54,7 @@ class Found:
     planning: plan_cache.Planning | None
     notice: str | None
     published: bool
+    version: int | None = None  # the published version shown, when it is one
 
 
 @router.get("/operations/{operation_id}/map")
@@ -133,18 +137,37 @@ def missing_notice(request: Request, runtime: Runtime, operation: Operation) -> 
 
 
 def scenario_and_plan(request: Request, runtime: Runtime, operation: Operation) -> Found:
-    """The operation's scenario and its plan: solved by the published plan's method, and
-    ``published`` when the result is the very plan published (same content hash)."""
+    """The operation's scenario and its plan: the published version the operation follows, as
+    it was published (not solved again), when there is one; else the scenario solved by the
+    published plan's method, ``published`` when the result is the very plan the operation cites
+    (same content hash)."""
     path: Path | None = plan_cache.find_scenario(runtime.settings.scenarios_dir, operation.scenario_name)
     if path is None:
         return Found(None, missing_notice(request, runtime, operation), False)
+    with runtime.db.reading() as session:
+        current = versions.current(versions.listed(session, operation.id), operation)
     method = (operation.published_plan or {}).get("method") or "exact"
     try:
+        if current is not None:
+            kept = plan_cache.stored(path, stored_plan(runtime, current))
+            return Found(kept, None, True, current.version)
         planning = plan_cache.planning(path, method=method)
     except CorridorError as error:
         return Found(None, choose(request).text("map.bad_scenario", error=error.render()), False)
     published = operation.plan_hash is not None and planning.plan.content_hash() == operation.plan_hash
     return Found(planning, None, published)
+
+
+def stored_plan(runtime: Runtime, version: PlanVersion) -> plan_cache.Stored:
+    """A published version for :func:`plan_cache.stored`: its body is read from the database
+    only when the plan is not in memory already (it may be a megabyte)."""
+    operation_id, number = version.operation_id, version.version
+
+    def load() -> Plan:
+        with runtime.db.reading() as session:
+            return versions.plan_of(versions.get(session, operation_id, number))
+
+    return plan_cache.Stored(version.plan_hash, load)
 
 
 def _plan_summary(found: Found) -> dict[str, Any] | None:
@@ -153,6 +176,7 @@ def _plan_summary(found: Found) -> dict[str, Any] | None:
     plan = found.planning.plan
     return {
         "published": found.published,
+        "version": found.version,
         "hash": plan.content_hash(),
         "method": plan.method,
         "evacuees": plan.evacuees,

@@ -1,18 +1,22 @@
 """The plan: departures per gathering point and vehicle, and what changed between versions.
 
-The plan shown is the one solved from the operation's scenario (see :mod:`plan_cache`), labelled
-as the published plan when its content hash is the one the operation cites, and as a computed,
-unpublished plan otherwise. The server keeps one published plan per operation (its hash, not
-its versions), so "what changed" compares the plan with a re-plan for a shorter window: the
-reader enters an earlier deadline and the planner solves the scenario again with it (roles that
-may change the operation only: a re-plan costs seconds of CPU).
+The plan shown is the published version the operation follows, read as it was published (no
+solving), when there is one; otherwise the one solved from the operation's scenario (see
+:mod:`plan_cache`), labelled as published when its content hash is the one the operation cites,
+and as a computed, unpublished plan otherwise. "What changed" compares two published versions
+(the last two unless the reader picks others) when the operation has two or more; with one or
+none, it compares the plan with a re-plan for a shorter window: the reader enters an earlier
+deadline and the planner solves the scenario again with it (roles that may change the operation
+only: a re-plan costs seconds of CPU).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -23,10 +27,14 @@ from corridor.plan.model import Plan
 from corridor.reports import departures
 from corridor.server.auth import Actor, allowed
 from corridor.server.deps import RuntimeDep, permit
+from corridor.server.errors import NotFoundError
 from corridor.server.operations import service as operations
+from corridor.server.operations import versions
+from corridor.server.operations.tables import PlanVersion
+from corridor.server.runtime import Runtime
 from corridor.server.web import plan_cache
 from corridor.server.web.i18n import choose
-from corridor.server.web.map import scenario_and_plan
+from corridor.server.web.map import scenario_and_plan, stored_plan
 from corridor.server.web.nav import menu
 from corridor.server.web.render import page
 
@@ -42,16 +50,22 @@ def plan_page(
     runtime: RuntimeDep,
     actor: Annotated[Actor, permit("operation.read")],
     deadline: Annotated[str | None, Query(max_length=40)] = None,
+    a: Annotated[int | None, Query(ge=1, description="The older version to compare.")] = None,
+    b: Annotated[int | None, Query(ge=1, description="The newer version to compare.")] = None,
 ) -> HTMLResponse:
     """A sync route: a first solve (seconds) runs in the thread pool."""
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
+        kept = versions.listed(session, operation_id)
     found = scenario_and_plan(request, runtime, operation)
     context: dict[str, Any] = {
         "operation": operation,
         "nav": menu(actor, operation_id),
         "notice": found.notice,
         "published": found.published,
+        "current": next((v for v in kept if v.version == found.version), None),
+        "versions": kept,
+        "chosen": None,
         "view": None,
         "changes": None,
         "error": None,
@@ -60,21 +74,51 @@ def plan_page(
         "may_replan": allowed(actor, "operation.update", operation_id),
     }
     status = 200
+    text = choose(request).text
     if found.planning is not None:
         planning = found.planning
         context["view"] = timeline(planning)
-        if deadline and not context["may_replan"]:
-            context["error"] = choose(request).text("plan.replan_refused")
+        if len(kept) >= 2:
+            chosen = (a or kept[-2].version, b or kept[-1].version)
+            context["chosen"] = chosen
+            try:
+                context["changes"] = versions_compared(runtime, planning.path, kept, chosen, text)
+            except CorridorError as error:
+                context["error"] = error.message if not error.hint else f"{error.message} ({error.hint})"
+                status = 404 if isinstance(error, NotFoundError) else 400
+        elif deadline and not context["may_replan"]:
+            context["error"] = text("plan.replan_refused")
             status = 403
         elif deadline:
             try:
                 shorter = _deadline(deadline, planning.plan, planning.scenario.deadline)
                 other = plan_cache.planning(planning.path, method=planning.plan.method, deadline=shorter)
-                context["changes"] = changes(planning, other)
+                context["changes"] = changes(planning, other, (text("plan.now"), text("plan.shorter")))
             except CorridorError as error:
                 context["error"] = error.message if not error.hint else f"{error.message} ({error.hint})"
                 status = 400
     return page(request, "plan.html", actor=actor, status_code=status, **context)
+
+
+def versions_compared(
+    runtime: Runtime,
+    path: Path,
+    kept: list[PlanVersion],
+    chosen: tuple[int, int],
+    text: Callable[..., str],
+) -> dict[str, Any]:
+    """Two published versions side by side, as they were published (no solving)."""
+    by_number = {v.version: v for v in kept}
+    missing = [n for n in chosen if n not in by_number]
+    if missing:
+        raise NotFoundError(
+            f"there is no plan version {missing[0]}",
+            where="a" if chosen[0] in missing else "b",
+            hint=f"choose versions 1 to {kept[-1].version}",
+        )
+    a, b = (plan_cache.stored(path, stored_plan(runtime, by_number[n])) for n in chosen)
+    labels = (text("plan.version_label", version=chosen[0]), text("plan.version_label", version=chosen[1]))
+    return changes(a, b, labels)
 
 
 def _deadline(value: str, plan: Plan, latest: datetime) -> datetime:
@@ -206,8 +250,11 @@ def _suggested(plan: Plan, deadline: datetime) -> dict[str, str]:
     }
 
 
-def changes(planning: plan_cache.Planning, other: plan_cache.Planning) -> dict[str, Any]:
-    """Per gathering point, the plan shown against the re-plan, with totals."""
+def changes(
+    planning: plan_cache.Planning, other: plan_cache.Planning, labels: tuple[str, str]
+) -> dict[str, Any]:
+    """Per gathering point, one plan against another (the plan shown against a re-plan, or an
+    older published version against a newer one), with totals; ``labels`` head their columns."""
     a, b = planning.plan, other.plan
     rows = departures.compare(departures.by_point(a, planning.problem), departures.by_point(b, other.problem))
     firsts_a = [r.first_a for r in rows if r.first_a is not None]
@@ -216,6 +263,8 @@ def changes(planning: plan_cache.Planning, other: plan_cache.Planning) -> dict[s
     lasts_b = [r.last_b for r in rows if r.last_b is not None]
     return {
         "deadline": other.scenario.deadline,
+        "label_a": labels[0],
+        "label_b": labels[1],
         "rows": [
             {
                 "change": r,

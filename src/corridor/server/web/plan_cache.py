@@ -6,6 +6,9 @@ solving take seconds, so the result is kept in memory per scenario file, its fol
 modification time, the method and the deadline; a changed file is read again. Callers run in
 FastAPI's thread pool (sync routes), never on the event loop; a lock per key makes concurrent
 requests wait for one solve instead of each starting their own.
+
+A plan the server keeps (a published version) is not solved again: :func:`stored` compiles the
+scenario for the plan's own deadline, reads the plan once and verifies it against the scenario.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import contextlib
 import threading
 import tomllib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from corridor.core.errors import ScenarioError, SolverError
@@ -26,7 +30,7 @@ from corridor.problem.build import compile_problem
 from corridor.problem.model import Problem
 from corridor.scenario.model import Scenario
 from corridor.solve import METHODS, solve
-from corridor.solve.pipeline import check_file
+from corridor.solve.pipeline import Checked, check_file
 
 # Plans kept in memory: the operations' own plans and a few re-plans with other deadlines.
 KEEP = 8
@@ -34,7 +38,7 @@ KEEP = 8
 
 @dataclass(frozen=True)
 class Planning:
-    """A scenario file read, compiled and solved."""
+    """A scenario file read, compiled and solved (or given a plan the server keeps)."""
 
     path: Path
     scenario: Scenario
@@ -43,10 +47,21 @@ class Planning:
     plan: Plan
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A plan the server keeps: its content hash, and how to read it (from the database, only
+    when it is not in memory already)."""
+
+    plan_hash: str
+    load: Callable[[], Plan]
+
+
 _names: dict[tuple[Path, float], str | None] = {}
 _plans: OrderedDict[tuple[str, float, str, str], Planning] = OrderedDict()
 _locks: dict[tuple[str, float, str, str], threading.Lock] = {}
 _guard = threading.Lock()
+_kept: OrderedDict[tuple[str, float, str], Planning] = OrderedDict()
+_kept_guard = threading.Lock()
 
 
 def find_scenario(folder: Path, name: str) -> Path | None:
@@ -120,10 +135,42 @@ def _warm(path: Path, method: str) -> None:
         planning(path, method=method)
 
 
-def _solve(path: Path, method: str, deadline: datetime | None) -> Planning:
+def stored(path: Path, kept: Stored) -> Planning:
+    """The scenario at ``path`` with a plan the server keeps, without solving: compiled for the
+    plan's own deadline (a plan made for an earlier deadline has a shorter horizon) and the plan
+    verified against it. Raises :class:`ScenarioError` when the plan does not fit the scenario
+    file as it is now (it changed after the plan was published)."""
+    key = (str(path), _modified(path), kept.plan_hash)
+    with _kept_guard:
+        found = _kept.get(key)
+    if found is not None:
+        return found
+    plan = kept.load()
+    end = plan.start + timedelta(minutes=plan.horizon * plan.dt)
     checked = check_file(path)
+    scenario, problem = _problem(path, checked, end)
+    violations = [] if plan.scenario == scenario.name else [f"it is for scenario {plan.scenario!r}"]
+    violations += plan.verify(problem)
+    if violations:
+        raise ScenarioError(
+            f"the published plan {kept.plan_hash[:12]}… does not fit the scenario file as it is now: "
+            + "; ".join(violations[:5]),
+            where=str(path),
+            hint="publish a plan made from the scenario file as it is now",
+        )
+    planning = Planning(path, scenario, checked.network, problem, plan)
+    with _kept_guard:
+        _kept[key] = planning
+        while len(_kept) > KEEP:
+            _kept.popitem(last=False)
+    return planning
+
+
+def _problem(path: Path, checked: Checked, deadline: datetime | None) -> tuple[Scenario, Problem]:
+    """The problem of the scenario file (with another ``deadline`` if given); raises
+    :class:`ScenarioError` when the scenario has errors."""
     scenario, problem, findings = checked.scenario, checked.problem, checked.findings
-    if deadline is not None:
+    if deadline is not None and deadline != scenario.deadline:
         # Only the deadline changes: compile again on the network already read.
         scenario = scenario.model_copy(update={"deadline": deadline})
         problem, findings = compile_problem(scenario, checked.network)
@@ -134,6 +181,12 @@ def _solve(path: Path, method: str, deadline: datetime | None) -> Planning:
             where=str(path),
             hint="run 'corridor check' on it to see every finding",
         )
+    return scenario, problem
+
+
+def _solve(path: Path, method: str, deadline: datetime | None) -> Planning:
+    checked = check_file(path)
+    scenario, problem = _problem(path, checked, deadline)
     plan = solve(problem, method=method, quickest=deadline is None)
     violations = plan.verify(problem)
     if violations:
