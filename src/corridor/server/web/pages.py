@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -24,10 +25,12 @@ from corridor.server.columns import utc_now
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.ledger import service as ledger
 from corridor.server.operations import service as operations
+from corridor.server.operations import versions
 from corridor.server.operations.tables import Operation
 from corridor.server.runtime import Runtime
 from corridor.server.web import plan_cache
 from corridor.server.web.i18n import choose
+from corridor.server.web.map import stored_plan
 from corridor.server.web.nav import menu
 from corridor.server.web.render import page
 from corridor.server.web.session import check_csrf, close_session, open_session, session_token
@@ -180,11 +183,16 @@ def _alerts(result: Reconciliation, text: Text) -> list[dict[str, str]]:
 
 
 def _plan_if_ready(runtime: Runtime, operation: Operation) -> Plan | None:
-    """The operation's plan, if its scenario is found and the plan already solved (the first
-    visit starts solving it in the background; the curve appears at a later refresh)."""
+    """The operation's published plan; else the plan of its scenario if already solved (the
+    first visit starts solving it in the background; the curve appears at a later refresh)."""
     path = plan_cache.find_scenario(runtime.settings.scenarios_dir, operation.scenario_name)
     if path is None:
         return None
+    with runtime.db.reading() as session:
+        version = versions.current(versions.listed(session, operation.id), operation)
+    if version is not None:
+        with contextlib.suppress(CorridorError):  # a stale plan: the plan page says why
+            return plan_cache.stored(path, stored_plan(runtime, version)).plan
     found = plan_cache.ready(path)
     return found.plan if found is not None else None
 
