@@ -18,7 +18,7 @@ from corridor.server.operations.routes import router as operations_router
 from corridor.server.registration.routes import router as registration_router
 from corridor.server.runtime import Runtime
 from corridor.server.settings import Settings
-from corridor.server.web import assets
+from corridor.server.web import assets, headers
 from corridor.server.web.errors import html_error
 from corridor.server.web.routes import router as web_router
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     assets.mount(app, runtime.settings.web_assets)
     app.add_middleware(assets.CompressPages)
+    app.add_middleware(headers.SecurityHeaders, tile_url=runtime.settings.tile_url)
 
     @app.get("/api/health", tags=["service"])
     def health() -> dict[str, str]:

@@ -21,8 +21,12 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.types import Message, Receive
 
 from corridor.core.errors import InputError
+from corridor.server.access import service as access
 from corridor.server.auth import Actor, allowed, authorize
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.incidents import service
@@ -38,6 +42,9 @@ from corridor.server.web.render import page
 router = APIRouter(include_in_schema=False)
 KINDS: tuple[str, ...] = get_args(IncidentKind)
 Text = Callable[..., str]
+# Files one report may carry, and room for its text fields: the cap on the posted form.
+MAX_FILES = 10
+FORM_FIELDS_BYTES = 1024 * 1024
 # Request fields and the form field that shows their errors.
 FORM_FIELD = {"place_name": "place", "pcode": "point", "admin_level": "point"}
 
@@ -99,28 +106,29 @@ async def report(
 ) -> HTMLResponse:
     """Record the reported incident and its files; errors go next to their fields (4xx) and the
     form keeps what was typed."""
-    form = await request.form()
     text = choose(request).text
-    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
-    if files:
-        authorize(actor, "evidence.write", operation_id)
+    limit = runtime.settings.max_evidence_bytes
     try:
+        form = await _form(request, limit, text)
+    except FormProblemsError as problems:
+        return _problems(request, problems, text)
+    try:
+        files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+        if files:
+            authorize(actor, "evidence.write", operation_id)
         operation = await run_in_threadpool(_operation, runtime, operation_id)
         body = _body(form, operation, text)
-        data = [await _read(f, runtime.settings.max_evidence_bytes, text) for f in files]
+        data = [await _read(f, limit, text) for f in files]
         done = await run_in_threadpool(_report, runtime, operation_id, body, files, data, actor.label)
     except FormProblemsError as problems:
-        return page(
-            request,
-            "incidents_errors.html",
-            status_code=problems.status,
-            summary=text("incidents.check_fields"),
-            marked=problems.marked,
-        )
+        return _problems(request, problems, text)
+    finally:
+        await form.close()
     days: list[Day] | None = None
     points: list[dict[str, Any]] = []
     if allowed(actor, "incidents.read", operation_id):
-        days, points = await run_in_threadpool(_read_timeline, runtime, operation_id)
+        # The timeline shows every incident's description: a read of personal data, logged.
+        days, points = await run_in_threadpool(_read_timeline, runtime, actor, operation_id)
     return page(
         request,
         "incidents_done.html",
@@ -131,6 +139,53 @@ async def report(
         points=points,
         oob=True,
     )
+
+
+def _problems(request: Request, problems: FormProblemsError, text: Text) -> HTMLResponse:
+    return page(
+        request,
+        "incidents_errors.html",
+        status_code=problems.status,
+        summary=text("incidents.check_fields"),
+        marked=problems.marked,
+    )
+
+
+async def _form(request: Request, limit: int, text: Text) -> FormData:
+    """The posted form, refused (413) as soon as it is larger than ``MAX_FILES`` files of
+    ``limit`` bytes: the multipart parser would otherwise keep an upload of any size on disk
+    before a file's own size is checked."""
+    cap = MAX_FILES * limit + FORM_FIELDS_BYTES
+    too_large = FormProblemsError({"files": text("incidents.too_many", n=MAX_FILES, size=limit)}, 413)
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > cap:
+        raise too_large
+    capped = Request(request.scope, _capped(request.receive, cap))
+    try:
+        return await capped.form(max_files=MAX_FILES)
+    except _BodyTooLargeError as error:
+        raise too_large from error
+    except (MultiPartException, HTTPException) as error:  # more than MAX_FILES files, or bad framing
+        raise FormProblemsError({"files": text("incidents.too_many", n=MAX_FILES, size=limit)}) from error
+
+
+class _BodyTooLargeError(Exception):
+    """The request body went over its cap while it was read."""
+
+
+def _capped(receive: Receive, cap: int) -> Receive:
+    """``receive`` that fails once more than ``cap`` body bytes have come in."""
+    seen = 0
+
+    async def capped_receive() -> Message:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > cap:
+            raise _BodyTooLargeError
+        return message
+
+    return capped_receive
 
 
 def _page(
@@ -292,9 +347,21 @@ def _operation(runtime: Runtime, operation_id: str) -> Operation:
         return operations.get(session, operation_id)
 
 
-def _read_timeline(runtime: Runtime, operation_id: str) -> tuple[list[Day], list[dict[str, Any]]]:
+def _read_timeline(
+    runtime: Runtime, actor: Actor, operation_id: str
+) -> tuple[list[Day], list[dict[str, Any]]]:
     with runtime.db.reading() as session:
-        return _timeline(session, runtime, operation_id)
+        found = _timeline(session, runtime, operation_id)
+    with runtime.db.writing() as session:
+        access.log_access(
+            session,
+            actor=actor.label,
+            operation_id=operation_id,
+            action="incidents.read",
+            decision="allow",
+            path=f"/operations/{operation_id}/incidents",
+        )
+    return found
 
 
 def _timeline(

@@ -33,7 +33,13 @@ from corridor.server.web.i18n import choose
 from corridor.server.web.map import stored_plan
 from corridor.server.web.nav import menu
 from corridor.server.web.render import page
-from corridor.server.web.session import check_csrf, close_session, open_session, session_token
+from corridor.server.web.session import (
+    check_csrf,
+    check_origin,
+    close_session,
+    open_session,
+    session_token,
+)
 
 router = APIRouter(include_in_schema=False)
 STATUSES = [s.value for s in Status]
@@ -41,7 +47,10 @@ Text = Callable[..., str]
 
 
 def _safe_next(target: str) -> str:
-    """Only a path on this site (no open redirect)."""
+    """Only a path on this site (no open redirect). Browsers read a backslash as a slash and drop
+    tabs and line breaks, so ``/\\evil.example`` or ``/<tab>/evil.example`` would leave the site."""
+    if any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
@@ -58,6 +67,7 @@ def log_in(
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
+    check_origin(request)  # no log-in into someone else's account from another site's form
     try:
         with runtime.db.writing() as session:
             token, expires = access.login(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
@@ -37,6 +38,23 @@ def check_csrf(request: Request, form_value: str | None = None) -> None:
             "this change did not come from a page of this site",
             where=CSRF_HEADER,
             hint="reload the page and try again",
+        )
+
+
+def check_origin(request: Request) -> None:
+    """Refuse a form posted by a page of another site (the browser names its origin).
+
+    For the log-in form, which has no session and so no CSRF token yet: without this, another
+    site could log a browser into an account of its choosing and read what is typed into it."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return  # not a browser's cross-site form (browsers name the origin of every POST)
+    host = request.headers.get("host", "")
+    if origin == "null" or urlsplit(origin).netloc.lower() != host.lower():
+        raise AccessDeniedError(
+            "this form was not sent by a page of this site",
+            where="Origin",
+            hint="open the log-in page of this site and log in there",
         )
 
 

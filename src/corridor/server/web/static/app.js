@@ -2,6 +2,12 @@
 "use strict";
 (function () {
   if (window.htmx) {
+    // The Content-Security-Policy refuses inline styles and eval: htmx's own indicator rules are
+    // in app.css, and no attribute may carry script (hx-on, "js:" values). Script elements in
+    // swapped fragments stay (JSON data blocks are read from them); the policy refuses any
+    // inline script among them.
+    htmx.config.includeIndicatorStyles = false;
+    htmx.config.allowEval = false;
     // Show a refusal's explanation (4xx fragments) in place, as for a success.
     htmx.config.responseHandling = [
       { code: "204", swap: false },

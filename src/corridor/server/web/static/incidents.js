@@ -57,6 +57,13 @@
 
   // The map: markers coloured by kind; tiles only when the server names a tile source.
   const box = document.getElementById("incident-map");
+  // Leaflet puts a string tooltip in as HTML: names and places typed by people go in as text.
+  function plain(text) {
+    const span = document.createElement("span");
+    span.dir = "auto";
+    span.textContent = text;
+    return span;
+  }
   let map = null;
   let layer = null;
   function draw() {
@@ -78,12 +85,12 @@
     const bounds = route.map((r) => [r.lat, r.lon]);
     if (route.length > 1) layer.addLayer(L.polyline(bounds, { color: "#0b4f8a", weight: 3, dashArray: "6 4" }));
     for (const r of route) {
-      layer.addLayer(L.circleMarker([r.lat, r.lon], { radius: 5, color: "#0b4f8a", fillColor: "#fff", fillOpacity: 1 }).bindTooltip(r.name));
+      layer.addLayer(L.circleMarker([r.lat, r.lon], { radius: 5, color: "#0b4f8a", fillColor: "#fff", fillOpacity: 1 }).bindTooltip(plain(r.name)));
     }
     for (const p of points) {
       const marker = L.circleMarker([p.lat, p.lon], { radius: 8, color: "#000", weight: 1, fillColor: colour(p.kind), fillOpacity: 0.9 });
       const label = document.querySelector(`[data-incident="${p.id}"] .badge`);
-      marker.bindTooltip(`${label ? label.textContent : p.kind} · ${p.when} UTC ${p.place}`);
+      marker.bindTooltip(plain(`${label ? label.textContent : p.kind} · ${p.when} UTC ${p.place}`));
       marker.on("click", () => {
         const item = document.querySelector(`li[data-incident="${p.id}"]`);
         if (item) item.scrollIntoView({ block: "center" });
