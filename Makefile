@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 # Front-end packages (htmx, Leaflet) from the npm registry, at the versions of the lock file.
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
-	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	npm ci --prefix frontend --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
 # The browser tests drive Debian's chromium (Playwright cannot download its own browser here).

@@ -91,3 +91,14 @@ def test_log_out_revokes_the_token(world: World) -> None:
     assert client.post("/logout", data={"csrf": csrf}).status_code == 200
     again = client.get(world.url("/vehicles"), headers={"Authorization": f"Bearer {token}"})
     assert again.status_code == 401
+
+
+def test_the_api_documentation_is_served_from_the_app_not_a_cdn(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text.lower()
+    scripts = re.findall(r"""<script src=["']([^"']+)["']""", docs.text)
+    assert scripts and all(src.startswith("/static/vendor/") for src in scripts)
+    for src in scripts:
+        assert client.get(src).status_code == 200, src
+    assert client.get("/redoc").status_code == 404

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from corridor.server import errors
 from corridor.server.access.routes import router as access_router
@@ -41,7 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         runtime.stop()
 
-    app = FastAPI(title="corridor operations", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="corridor operations",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served below from the app's own files, not a CDN
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     errors.install(app, html=html_error)
     for router in (
@@ -59,6 +68,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     assets.mount(app, runtime.settings.web_assets)
     app.add_middleware(assets.CompressPages)
     app.add_middleware(headers.SecurityHeaders, tile_url=runtime.settings.tile_url)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """The OpenAPI documentation, with Swagger UI from the npm registry (works offline)."""
+        vendor = "/static/vendor/swagger-ui-dist"
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="corridor operations API",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui.css",
+            swagger_favicon_url=f"{vendor}/favicon-32x32.png",
+        )
 
     @app.get("/api/health", tags=["service"])
     def health() -> dict[str, str]:

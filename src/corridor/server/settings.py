@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     web_assets: Path = Field(
         default=CHECKOUT / "frontend" / "node_modules",
         description="Folder of the front-end packages installed from the npm registry by "
-        "`make setup` (htmx, Leaflet), served under /static/vendor.",
+        "`make setup` (htmx, Leaflet, Swagger UI), served under /static/vendor.",
     )
     scenarios_dir: Path = Field(
         default=CHECKOUT / "examples",

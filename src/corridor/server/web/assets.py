@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 OWN = Path(__file__).parent / "static"
 # Only these packages are served (node_modules may hold more).
-VENDOR_PACKAGES = ("htmx.org", "leaflet")
+VENDOR_PACKAGES = ("htmx.org", "leaflet", "swagger-ui-dist")
 
 
 def mount(app: FastAPI, vendor_dir: Path) -> None:
