@@ -1,4 +1,4 @@
-"""Routes from a flow on the time-expanded network; groups by priority at each source node."""
+"""Routes from a flow on the time-expanded network, loops cut; groups by priority at each source node."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from corridor.plan.model import Route
 from corridor.problem.model import IntArray, Problem
 from corridor.solve.decompose import FlowPaths, arrivals, cut, decompose, departures
 from corridor.solve.expand import ExpandedNetwork
+from corridor.solve.loops import without_loops
 
 
 def _assign_groups(problem: Problem, d: FlowPaths, sent: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -33,8 +34,10 @@ def _assign_groups(problem: Problem, d: FlowPaths, sent: IntArray) -> tuple[IntA
 def routes_from_flow(exp: ExpandedNetwork, problem: Problem, flows: IntArray) -> list[Route]:
     """Routes of the flow; at each source node the most urgent groups take the earliest arrivals.
 
-    Sorted by (departure, source, arrival)."""
-    d = decompose(exp, problem, flows)
+    No route visits a node twice: people wait where a loop of the flow starts (see
+    :mod:`corridor.solve.loops`), and no two routes from one source to one destination share all
+    their roads and steps. Sorted by (departure, source, arrival)."""
+    d = without_loops(problem, decompose(exp, problem, flows))
     sent = np.zeros(len(problem.source_ids), dtype=np.int64)
     sent[exp.entry_source] = flows[exp.blocks["entry"]]
     route, source, people = _assign_groups(problem, d, sent)
