@@ -551,6 +551,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=20, help="length of each wrk run")
     parser.add_argument("--rate", type=float, default=1000, help="new events/s in all, paced wrk run")
     parser.add_argument(
+        "--phase",
+        choices=["both", "single", "batch"],
+        default="both",
+        help="run only the single-event or only the batch phase (default both)",
+    )
+    parser.add_argument(
         "--export", action="store_true", help="time the streaming people export of --people people"
     )
     args = parser.parse_args(argv)
@@ -569,9 +575,9 @@ def main(argv: list[str] | None = None) -> int:
                 return crash_test(server, settings, operation_id, devices, people, args)
             if args.export:
                 return export_test(server, settings, operation_id, len(people))
-            if args.wrk:
+            if args.phase != "batch" and args.wrk:
                 single_phase_wrk(server, operation_id, devices, people, args)
-            else:
+            elif args.phase != "batch":
                 tally = Tally()
                 started, cpu = time.perf_counter(), server.cpu_seconds()
                 asyncio.run(
@@ -580,24 +586,33 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
                 report("single events", tally, time.perf_counter() - started, server.cpu_seconds() - cpu)
-            tally = Tally()
-            started, cpu = time.perf_counter(), server.cpu_seconds()
-            asyncio.run(
-                run_batches(
-                    server.port, operation_id, devices, people, args.batches, args.batch_size, 0.1, tally
-                )
-            )
-            report(
-                f"offline batches of {args.batch_size}",
-                tally,
-                time.perf_counter() - started,
-                server.cpu_seconds() - cpu,
-            )
+            if args.phase != "single":
+                batch_phase(server, operation_id, devices, people, args)
         finally:
             server.stop()
         return check(settings, devices)
     finally:
         drop_database(database)
+
+
+def batch_phase(
+    server: Server, operation_id: str, devices: list[Device], people: list[str], args: argparse.Namespace
+) -> None:
+    """Each scanner syncs ``--batches`` batches of ``--batch-size`` new events, repeats mixed in."""
+    tally = Tally()
+    started, cpu, own = time.perf_counter(), server.cpu_seconds(), time.process_time()
+    load = os.getloadavg()[0]
+    asyncio.run(
+        run_batches(server.port, operation_id, devices, people, args.batches, args.batch_size, 0.1, tally)
+    )
+    seconds = time.perf_counter() - started
+    name = f"offline batches of {args.batch_size}"
+    report(name, tally, seconds, server.cpu_seconds() - cpu)
+    print(
+        f"{name}: load generator CPU {time.process_time() - own:.1f} s; "
+        f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after",
+        flush=True,
+    )
 
 
 def check(settings: Settings, devices: list[Device]) -> int:

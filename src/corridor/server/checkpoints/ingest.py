@@ -24,6 +24,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import pydantic_core
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
@@ -31,7 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from corridor.server.auth import Actor
 from corridor.server.checkpoints import service
-from corridor.server.checkpoints.schemas import BatchIn, BatchOut, EventIn, EventResult
+from corridor.server.checkpoints.schemas import BatchIn, EventIn, EventResult
 from corridor.server.deps import authorized, bearer_token
 from corridor.server.errors import TooLargeError
 from corridor.server.ledger import service as ledger
@@ -43,10 +44,17 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 @dataclass(frozen=True)
 class Stored:
-    """What a scan endpoint answers: the HTTP status and the body."""
+    """What a scan endpoint answers: the HTTP status and the body, a response model or (for a
+    batch, where making one model per event cost more than storing the event) the model's fields
+    as plain JSON values."""
 
     status: int
-    body: BaseModel
+    body: BaseModel | dict[str, Any]
+
+    def json(self) -> bytes:
+        if isinstance(self.body, BaseModel):
+            return self.body.__pydantic_serializer__.to_json(self.body)
+        return pydantic_core.to_json(self.body)
 
 
 async def store_event(runtime: Runtime, operation_id: str, actor: Actor, body: EventIn) -> Stored:
@@ -70,13 +78,13 @@ async def store_batch(runtime: Runtime, operation_id: str, actor: Actor, body: B
         )
     items = await record(runtime, operation_id, actor, body.events)
     outcomes = [i.outcome for i in items]
-    out = BatchOut(
-        stored=outcomes.count(ledger.Outcome.STORED),
-        repeats=outcomes.count(ledger.Outcome.REPEAT),
-        conflicts=outcomes.count(ledger.Outcome.CONFLICT),
-        rejected=outcomes.count(ledger.Outcome.REJECTED),
-        results=[result_of(i) for i in items],
-    )
+    out = {  # BatchOut's fields (post_batch makes the model from them)
+        "stored": outcomes.count(ledger.Outcome.STORED),
+        "repeats": outcomes.count(ledger.Outcome.REPEAT),
+        "conflicts": outcomes.count(ledger.Outcome.CONFLICT),
+        "rejected": outcomes.count(ledger.Outcome.REJECTED),
+        "results": [_plain_result(i) for i in items],
+    }
     return Stored(200, out)
 
 
@@ -86,6 +94,19 @@ async def record(
     """Hand the events to the ledger writer and wait, without holding a thread, for the commit."""
     request = service.EventRequest(operation_id, actor, bodies)
     return await asyncio.wrap_future(runtime.writer.submit(request, size=len(bodies)))
+
+
+def _plain_result(item: ledger.AppendResult) -> dict[str, Any]:
+    """:func:`result_of` as EventResult's fields in plain JSON values."""
+    error = item.error
+    return {
+        "event_id": item.event_id,
+        "outcome": item.outcome.value,
+        "position": item.position,
+        "message": error.message if error else None,
+        "where": error.where if error else None,
+        "hint": error.hint if error else None,
+    }
 
 
 def result_of(item: ledger.AppendResult) -> EventResult:
@@ -125,7 +146,7 @@ class ScanRoute(APIRoute):
             return  # the client went away before sending its request
         parsed = self._parse(headers.get(b"content-type", b""), body)
         stored = await self.store(runtime, operation_id, actor, parsed)
-        data = stored.body.__pydantic_serializer__.to_json(stored.body)
+        data = stored.json()
         headers_out = [*_JSON_HEADERS, (b"content-length", str(len(data)).encode("ascii"))]
         await send({"type": "http.response.start", "status": stored.status, "headers": headers_out})
         await send({"type": "http.response.body", "body": data})

@@ -64,8 +64,7 @@ async def post_batch(
     """Store a batch (an offline device catching up). Each event gets its own outcome; the valid
     ones are stored even when others conflict or are rejected."""
     stored = await store_batch(runtime, operation_id, actor, body)
-    assert isinstance(stored.body, BatchOut)
-    return stored.body
+    return BatchOut.model_validate(stored.body)
 
 
 # The scan endpoints carry the load: their routes answer scanners with a lean handler (see ingest).

@@ -17,6 +17,7 @@ from corridor.ops.status import fold
 from corridor.server.auth import Actor
 from corridor.server.checkpoints.schemas import EventIn
 from corridor.server.errors import NotFoundError
+from corridor.server.ledger import raw
 from corridor.server.ledger import service as ledger
 from corridor.server.ledger.writer import Answer
 from corridor.server.manifests.tables import Vehicle
@@ -39,7 +40,7 @@ def to_event(body: EventIn) -> ScanEvent:
     )
 
 
-def check_sender(actor: Actor, event: ScanEvent) -> None:
+def check_sender(actor: Actor, event: ledger.EventFields) -> None:
     """A scanner sends its own events; a person sends them as device ``user:<username>``, or
     ``user:<username>/<browser>`` when scanning from several browsers (each counts its own
     sequence numbers)."""
@@ -58,31 +59,36 @@ def check_sender(actor: Actor, event: ScanEvent) -> None:
 
 
 class EventChecker:
-    """Checks an event against an operation: type, subject, point. Caches what it looked up."""
+    """Checks an event against an operation: type, subject, point. Caches what it looked up;
+    :meth:`prefetch` looks up every subject of a group of events at once."""
 
     def __init__(self, session: Session, operation: Operation) -> None:
         self.session = session
         self.operation = operation
         self.route = operations.route_of(operation)
+        self._points = {p.id for p in self.route.points}
         self._people: dict[str, bool] = {}
         self._vehicles: dict[str, bool] = {}
 
-    def __call__(self, event: ScanEvent) -> None:
-        where = f"event {event.event_id}"
+    def __call__(self, event: ledger.EventFields) -> None:
         if event.type in SERVER_TYPES:
-            raise InputError(f"type {event.type} is made by the server only", where=f"{where}: type")
-        self._check_subject(event, where)
-        if event.point is not None and self.route.index(event.point) is None:
+            raise InputError(
+                f"type {event.type} is made by the server only", where=f"event {event.event_id}: type"
+            )
+        self._check_subject(event)
+        point = event.payload.get("point")
+        if isinstance(point, str) and point and point not in self._points:
             ids = ", ".join(p.id for p in self.route.points)
             raise InputError(
-                f"point {event.point!r} is not on the route",
-                where=f"{where}: payload.point",
+                f"point {point!r} is not on the route",
+                where=f"event {event.event_id}: payload.point",
                 hint=f"use one of: {ids}",
             )
 
-    def _check_subject(self, event: ScanEvent, where: str) -> None:
+    def _check_subject(self, event: ledger.EventFields) -> None:
         person = event.payload.get("person_id")
         vehicle = event.payload.get("vehicle_id")
+        where = f"event {event.event_id}"
         if event.type in _PERSON_ONLY and not person:
             raise InputError(f"a {event.type} event names a person", where=f"{where}: payload.person_id")
         if event.type in _VEHICLE_ONLY and not vehicle:
@@ -104,30 +110,36 @@ class EventChecker:
                 f"no vehicle {vehicle!r} in this operation", where=f"{where}: payload.vehicle_id"
             )
 
-    def prefetch(self, bodies: Sequence[EventIn]) -> None:
-        """Look up every person the events name, in one query."""
-        wanted = sorted({p for b in bodies if isinstance(p := b.payload.get("person_id"), str)})
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            found = set(
-                self.session.scalars(
-                    select(Person.id).where(Person.operation_id == self.operation.id, Person.id.in_(chunk))
-                )
+    def prefetch(self, events: Sequence[ledger.EventFields]) -> None:
+        """Look up every person and vehicle the events name: one statement per 500 of each, with
+        the values bound as the driver takes them (see :mod:`corridor.server.ledger.raw`)."""
+        people = {p for e in events if isinstance(p := e.payload.get("person_id"), str)}
+        vehicles = {v for e in events if isinstance(v := e.payload.get("vehicle_id"), str)}
+        self._people.update(self._known(Person.__tablename__, "id", people - self._people.keys()))
+        self._vehicles.update(self._known(Vehicle.__tablename__, "code", vehicles - self._vehicles.keys()))
+
+    def _known(self, table: str, column: str, wanted: set[str]) -> dict[str, bool]:
+        connection = self.session.connection()
+        values = sorted(wanted)
+        known: dict[str, bool] = {}
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            among, params = raw.one_of(connection, column, chunk)
+            statement = (
+                f"SELECT {column} FROM {table} WHERE operation_id = {raw.marker(connection)} AND {among}"
             )
-            self._people.update({p: p in found for p in chunk})
+            found = set(connection.exec_driver_sql(statement, (self.operation.id, *params)).scalars())
+            known.update({value: value in found for value in chunk})
+        return known
 
     def _person_known(self, person_id: str) -> bool:
         if person_id not in self._people:
-            found = self.session.scalar(
-                select(Person.id).where(Person.id == person_id, Person.operation_id == self.operation.id)
-            )
-            self._people[person_id] = found is not None
+            self._people.update(self._known(Person.__tablename__, "id", {person_id}))
         return self._people[person_id]
 
     def _vehicle_known(self, code: str) -> bool:
         if code not in self._vehicles:
-            found = self.session.get(Vehicle, (self.operation.id, code))
-            self._vehicles[code] = found is not None
+            self._vehicles.update(self._known(Vehicle.__tablename__, "code", {code}))
         return self._vehicles[code]
 
 
@@ -154,30 +166,38 @@ def record_group(session: Session, requests: Sequence[EventRequest]) -> list[Ans
             for i in indexes:
                 answers[i] = exc
             continue
-        owners = [(i, body) for i in indexes for body in requests[i].bodies]
         results = record(
             session,
             operation=operation,
-            senders=[requests[i].actor for i, _ in owners],
-            bodies=[body for _, body in owners],
+            senders=[requests[i].actor for i in indexes for _ in requests[i].bodies],
+            bodies=[body for i in indexes for body in requests[i].bodies],
         )
-        for (i, _), result in zip(owners, results, strict=True):
-            answer = answers[i]
-            assert isinstance(answer, list)
-            answer.append(result)
+        offset = 0
+        for i in indexes:
+            size = len(requests[i].bodies)
+            answers[i] = results[offset : offset + size]
+            offset += size
     return answers
 
 
 def record(
     session: Session, *, operation: Operation, senders: Sequence[Actor], bodies: Sequence[EventIn]
 ) -> list[ledger.AppendResult]:
-    """Append events to the ledger; ``senders[i]`` sent ``bodies[i]``. One result per event."""
+    """Append events to the ledger; ``senders[i]`` sent ``bodies[i]``. One result per event.
+
+    The request bodies go to the ledger as they are (validated by their schema as strictly as a
+    :class:`ScanEvent` is), not copied into events first; a body passed twice is copied, so that
+    each object has one sender."""
     checker = EventChecker(session, operation)
     checker.prefetch(bodies)
-    events = [to_event(body) for body in bodies]
-    actors = {id(event): actor for event, actor in zip(events, senders, strict=True)}
+    actors: dict[int, Actor] = {}
+    events = []
+    for body, actor in zip(bodies, senders, strict=True):
+        event = body.model_copy() if id(body) in actors else body
+        actors[id(event)] = actor
+        events.append(event)
 
-    def validate(event: ScanEvent) -> None:
+    def validate(event: ledger.EventFields) -> None:
         check_sender(actors[id(event)], event)
         checker(event)
 

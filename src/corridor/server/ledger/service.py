@@ -6,14 +6,15 @@ a single writer), so every entry's position and chain hash follow the one before
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import Table, TextualSelect, insert, select, text
+from sqlalchemy import BigInteger, Connection, select
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import ConflictError, CorridorError, InputError
@@ -24,12 +25,12 @@ from corridor.ops.ledger import (
     canonical_json,
     check_repeat,
     check_sequence_owner,
-    sha256_hex,
     utc_text,
 )
-from corridor.server.columns import utc_now
+from corridor.server.columns import UTCDateTime, utc_now
 from corridor.server.errors import NotFoundError
 from corridor.server.ids import new_id
+from corridor.server.ledger import raw
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
 
 HEAD_ID = 1
@@ -48,9 +49,6 @@ class AppendResult:
     outcome: Outcome
     position: int | None = None
     error: CorridorError | None = None
-
-
-Validator = Callable[[ScanEvent], None]
 
 
 def row_to_event(row: LedgerRow) -> ScanEvent:
@@ -73,24 +71,50 @@ def lock_head(session: Session) -> LedgerHead:
     return head
 
 
+class EventFields(Protocol):
+    """What the ledger reads of an event: a :class:`ScanEvent`, or a request body with the same
+    fields that was validated as strictly (ids not empty, ``seq`` 1 or more, an aware
+    ``device_time``), so that a batch is appended without first being copied into events."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def device_id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def device_time(self) -> datetime: ...
+    @property
+    def type(self) -> EventType: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+Validator = Callable[[EventFields], None]
+
+
 def append(
-    session: Session, *, operation_id: str, events: Sequence[ScanEvent], validate: Validator
+    session: Session, *, operation_id: str, events: Sequence[EventFields], validate: Validator
 ) -> list[AppendResult]:
     """Append each event under the ledger rules; one result per event, in order.
 
     A harmless repeat changes nothing; a conflicting repeat or an invalid event is reported and
     skipped, and the others are stored all the same. What is already stored is looked up for the
-    whole list at once and the new entries are inserted together, so a batch costs a handful of
-    statements, not a handful per event.
+    whole list in one statement and the new entries are inserted together, so a batch costs a
+    handful of statements, not a handful per event. The entries of one append are received
+    together and share their ``received_at``.
     """
     head = lock_head(session)
-    known = _stored(session, events)
+    connection = session.connection()
+    known = _stored(connection, events)
     results = []
-    rows: list[dict[str, Any]] = []
+    rows: list[_Entry] = []
     count, previous = head.count, head.head_hash
+    times = _Times(sqlite=connection.dialect.name == "sqlite")
+    received = times.now()
     for event in events:
         try:
-            repeat = _repeat_of(known, operation_id, event)
+            repeat = _repeat_of(known, operation_id, event, times)
             if repeat is not None:
                 results.append(repeat)
                 continue
@@ -102,144 +126,290 @@ def append(
             results.append(AppendResult(event.event_id, Outcome.REJECTED, error=exc))
             continue
         count += 1
-        row = _row(count, previous, operation_id, event)
-        previous = row["entry_hash"]
+        row = _entry(count, previous, operation_id, event, received, times)
+        previous = row.entry_hash
         rows.append(row)
-        known.by_id[event.event_id] = (event, operation_id, count)
-        known.by_seq[(event.device_id, event.seq)] = event
+        known.add(
+            _Kept(
+                row.event_id,
+                row.device_id,
+                row.seq,
+                row.device_time,
+                row.type,
+                row.payload,
+                operation_id,
+                count,
+            )
+        )
         results.append(AppendResult(event.event_id, Outcome.STORED, count))
     if rows:
-        session.connection().execute(insert(_LEDGER_TABLE), rows)
+        _insert(connection, rows)
         head.count, head.head_hash = count, previous
     return results
 
 
-@dataclass
-class _Known:
-    by_id: dict[str, tuple[ScanEvent, str, int]]
-    by_seq: dict[tuple[str, int], ScanEvent]
+class _Entry(NamedTuple):
+    """One ledger row as the database driver takes it, in the order of :data:`_INSERT`."""
+
+    position: int
+    operation_id: str
+    event_id: str
+    device_id: str
+    seq: int
+    device_time: Any  # see _Times
+    received_at: Any
+    type: str
+    subject_kind: str | None
+    subject_id: str | None
+    point: str | None
+    payload: str
+    payload_sha256: str
+    previous_hash: str
+    entry_hash: str
 
 
-_LEDGER_TABLE = cast(Table, LedgerRow.__table__)
-_EVENT_COLUMNS = (
-    LedgerRow.event_id,
-    LedgerRow.device_id,
-    LedgerRow.seq,
-    LedgerRow.device_time,
-    LedgerRow.type,
-    LedgerRow.payload,
-    LedgerRow.operation_id,
-    LedgerRow.position,
-)
+class _Times:
+    """Timestamps as the driver stores them for the ``UTCDateTime`` columns, without that type's
+    per-value processing: psycopg takes the aware UTC datetime; SQLite keeps the text
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC (SQLAlchemy's own format, so that reads parse it)."""
+
+    def __init__(self, *, sqlite: bool) -> None:
+        self.sqlite = sqlite
+
+    def value(self, utc: datetime, iso: str) -> Any:
+        """``utc`` (a UTC datetime) as stored; ``iso`` is its ``isoformat(timespec="microseconds")``."""
+        return f"{iso[:10]} {iso[11:26]}" if self.sqlite else utc
+
+    def now(self) -> Any:
+        now = utc_now()
+        return self.value(now, now.isoformat(timespec="microseconds"))
 
 
-def _stored(session: Session, events: Sequence[ScanEvent]) -> _Known:
-    """The stored events that share an id, or a device and seq, with any of ``events``."""
-    known = _Known({}, {})
-    ids = sorted({e.event_id for e in events})
-    for chunk in _chunks(ids):
-        for row in session.execute(select(*_EVENT_COLUMNS).where(LedgerRow.event_id.in_(chunk))):
-            known.by_id[row.event_id] = (_event_of(row), row.operation_id, row.position)
-    pairs = sorted({(e.device_id, e.seq) for e in events})
-    for chunk in _chunks(pairs, 200):
-        for row in session.execute(_pairs_query(len(chunk)), _pair_params(chunk)):
-            known.by_seq[(row.device_id, row.seq)] = _event_of(row)
-    return known
+# Canonical JSON (``corridor.ops.ledger.canonical_json``) as text, with the same encoder settings.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_json_string = json.encoder.encode_basestring  # a str as JSON, as _CANONICAL writes it
 
 
-@functools.lru_cache(maxsize=256)
-def _pairs_query(count: int) -> TextualSelect:
-    """Stored entries with any of ``count`` (device_id, seq) pairs. A join with a VALUES list:
-    both SQLite and PostgreSQL search the (device_id, seq) index for each pair, which SQLite does
-    not do for a row-value IN."""
-    values = ", ".join(f"(:d{i}, :s{i})" for i in range(count))
-    columns = ", ".join(f"l.{c.key}" for c in _EVENT_COLUMNS)
-    return text(
-        f"WITH wanted (device_id, seq) AS (VALUES {values}) "
-        f"SELECT {columns} FROM wanted JOIN ledger_entries l "
-        "ON l.device_id = wanted.device_id AND l.seq = wanted.seq"
-    ).columns(*(c.expression for c in _EVENT_COLUMNS))
+def _canonical_text_encoder() -> Callable[[Any], str]:
+    """``_CANONICAL.encode``, without making json's C encoder again for every value (which was
+    most of the time of encoding a small payload): the same C encoder, with the same settings,
+    made once. No circular-reference markers are kept (a payload parsed from JSON has no cycles;
+    one that had would fail all the same, with a RecursionError), so it holds no state and may be
+    shared by threads. Without the C accelerator, ``_CANONICAL.encode`` itself."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has it
+        return _CANONICAL.encode
+    encode = make(None, _CANONICAL.default, _json_string, None, ":", ",", True, False, False)
+
+    def canonical_text(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return canonical_text
 
 
-def _pair_params(pairs: list[tuple[str, int]]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for i, (device_id, seq) in enumerate(pairs):
-        params[f"d{i}"] = device_id
-        params[f"s{i}"] = seq
-    return params
+_canonical_text = _canonical_text_encoder()
 
 
-def _event_of(row: Any) -> ScanEvent:
-    return ScanEvent(
-        event_id=row.event_id,
-        device_id=row.device_id,
-        seq=row.seq,
-        device_time=row.device_time,
-        type=EventType(row.type),
-        payload=json.loads(row.payload),
+def _entry(
+    position: int, previous: str, operation_id: str, event: EventFields, received: Any, times: _Times
+) -> _Entry:
+    """The row of a new entry, its chain hash by :func:`corridor.ops.ledger.entry_hash`.
+
+    The hashed bytes are ``canonical_json(event.content())``, written out directly: the keys of
+    ``content()`` in sorted order, the payload's canonical JSON (made once, and also stored and
+    hashed on its own) in place. Where that shortcut cannot be sure to give the same bytes (a year
+    before 1000, which ``utc_text`` writes with fewer digits; a ``seq`` that is not a plain int)
+    the content is made and encoded as the ledger does.
+    """
+    payload = event.payload
+    payload_text = _canonical_text(payload if type(payload) is dict else dict(payload))
+    payload_sha256 = hashlib.sha256(payload_text.encode("utf-8")).hexdigest()
+    utc = event.device_time.astimezone(UTC)
+    iso = utc.isoformat(timespec="microseconds")
+    kind = str(event.type)
+    seq = event.seq
+    if utc.year >= 1000 and type(seq) is int:
+        content = (
+            f'{{"device_id":{_json_string(event.device_id)},"device_time":"{iso[:26]}Z",'
+            f'"event_id":{_json_string(event.event_id)},"payload":{payload_text},'
+            f'"payload_sha256":"{payload_sha256}","seq":{seq},"type":{_json_string(kind)}}}'
+        ).encode()
+    else:
+        content = canonical_json(
+            {
+                "event_id": event.event_id,
+                "device_id": event.device_id,
+                "seq": seq,
+                "device_time": utc_text(utc),
+                "type": kind,
+                "payload": dict(payload),
+                "payload_sha256": payload_sha256,
+            }
+        )
+    person = payload.get("person_id")
+    vehicle = payload.get("vehicle_id")
+    point = payload.get("point")
+    subject_kind: str | None = None
+    subject_id: str | None = None
+    if isinstance(person, str) and person:
+        subject_kind, subject_id = "person", person
+    elif isinstance(vehicle, str) and vehicle:
+        subject_kind, subject_id = "vehicle", vehicle
+    return _Entry(
+        position,
+        operation_id,
+        event.event_id,
+        event.device_id,
+        seq,
+        times.value(utc, iso),
+        received,
+        kind,
+        subject_kind,
+        subject_id,
+        point if isinstance(point, str) and point else None,
+        payload_text,
+        payload_sha256,
+        previous,
+        hashlib.sha256(previous.encode("ascii") + b"\n" + content).hexdigest(),
     )
 
 
-def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def _row(position: int, previous: str, operation_id: str, event: EventFields) -> dict[str, Any]:
+    """A new entry's row by column name, with the timestamps as datetimes."""
+    return _entry(position, previous, operation_id, event, utc_now(), _Times(sqlite=False))._asdict()
 
 
-def _repeat_of(known: _Known, operation_id: str, event: ScanEvent) -> AppendResult | None:
-    """The result for a repeat of a known event; None for a new one; ConflictError if it clashes."""
+_INSERT = f"INSERT INTO {LedgerRow.__tablename__} ({', '.join(_Entry._fields)}) VALUES {{values}}"
+
+
+def _postgresql_type(name: str) -> str:
+    """The PostgreSQL type a binary COPY sends a ledger column's values in (strings as text,
+    which is also the binary form of varchar)."""
+    kind = LedgerRow.__table__.c[name].type
+    if isinstance(kind, UTCDateTime):
+        return "timestamptz"
+    return "int8" if isinstance(kind, BigInteger) else "text"
+
+
+_POSTGRESQL_COLUMNS = tuple((name, _postgresql_type(name)) for name in _Entry._fields)
+
+
+def _insert(connection: Connection, rows: list[_Entry]) -> None:
+    """Insert new entries, the values already as the driver takes them, so that SQLAlchemy's
+    per-value processing (the bulk of a Core insert's time) is skipped. SQLite: the driver's
+    executemany, one prepared statement run for each row in C. PostgreSQL: ``COPY ... FROM STDIN``
+    in the same transaction, which psycopg writes in C and the server loads as one stream."""
+    if connection.dialect.name == "sqlite":
+        values = f"({raw.markers(connection, len(_Entry._fields))})"
+        connection.exec_driver_sql(_INSERT.format(values=values), cast(Any, rows))
+        return
+    raw.copy_rows(connection, LedgerRow.__tablename__, _POSTGRESQL_COLUMNS, rows)
+
+
+class _Kept(NamedTuple):
+    """A stored entry (or one stored earlier in the same append), as much of it as tells a harmless
+    repeat from a conflict: the fields of ``ScanEvent.content()`` as the driver stores them."""
+
+    event_id: str
+    device_id: str
+    seq: int
+    device_time: Any  # see _Times
+    type: str
+    payload: str  # canonical JSON
+    operation_id: str
+    position: int
+
+    def event(self) -> ScanEvent:
+        return ScanEvent(
+            self.event_id,
+            self.device_id,
+            self.seq,
+            raw.utc_datetime(self.device_time),
+            EventType(self.type),
+            json.loads(self.payload),
+        )
+
+
+@dataclass
+class _Known:
+    """The stored entries an append may meet again: by event id, and the event id that holds each
+    device's seq."""
+
+    by_id: dict[str, _Kept]
+    by_seq: dict[tuple[str, int], str]
+
+    def add(self, kept: _Kept) -> None:
+        self.by_id[kept.event_id] = kept
+        self.by_seq[(kept.device_id, kept.seq)] = kept.event_id
+
+
+def _stored(connection: Connection, events: Sequence[EventFields]) -> _Known:
+    """The stored entries that share an id, or a device and seq, with any of ``events``: one
+    statement per 1,000 events (both look-ups in one), with the values bound as the driver takes
+    them. Every row found fills both maps: a stored row holds its id and its device's seq.
+
+    The (device_id, seq) pairs are joined as a table (a VALUES list on SQLite, ``unnest`` of two
+    arrays on PostgreSQL): both search the (device_id, seq) index for each pair, which SQLite does
+    not do for a row-value IN."""
+    known = _Known({}, {})
+    wanted = list({(e.event_id, e.device_id, e.seq): None for e in events})
+    columns = ", ".join(_Kept._fields)
+    joined = ", ".join(f"l.{c}" for c in _Kept._fields)
+    table = LedgerRow.__tablename__
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        pairs, pair_params = raw.pairs(connection, [(device_id, seq) for _, device_id, seq in chunk])
+        ids, id_params = raw.one_of(connection, "event_id", [event_id for event_id, _, _ in chunk])
+        statement = (
+            f"WITH wanted (device_id, seq) AS ({pairs}) "
+            f"SELECT {joined} FROM wanted JOIN {table} l "
+            "ON l.device_id = wanted.device_id AND l.seq = wanted.seq "
+            f"UNION SELECT {columns} FROM {table} WHERE {ids}"
+        )
+        for row in connection.exec_driver_sql(statement, tuple(pair_params + id_params)):
+            known.add(_Kept(*row))
+    return known
+
+
+def _scan_event(event: EventFields) -> ScanEvent:
+    """``event`` as a ScanEvent, to compare it under the ledger's repeat rules."""
+    if isinstance(event, ScanEvent):
+        return event
+    return ScanEvent(event.event_id, event.device_id, event.seq, event.device_time, event.type, event.payload)
+
+
+def _repeat_of(known: _Known, operation_id: str, event: EventFields, times: _Times) -> AppendResult | None:
+    """The result for a repeat of a known event; None for a new one; ConflictError if it clashes.
+
+    A repeat is harmless when its content is the stored content (``ScanEvent.same_as``): the same
+    as having the same fields as stored, the payload as canonical JSON, which is compared first;
+    only when they differ are both made into events, for :func:`check_repeat` to name what differs.
+    """
     stored = known.by_id.get(event.event_id)
     if stored is not None:
-        check_repeat(stored[0], event)
-        if stored[1] != operation_id:
+        utc = event.device_time.astimezone(UTC)
+        payload = event.payload
+        incoming = (
+            event.event_id,
+            event.device_id,
+            event.seq,
+            times.value(utc, utc.isoformat(timespec="microseconds")),
+            str(event.type),
+            _canonical_text(payload if type(payload) is dict else dict(payload)),
+        )
+        if incoming != stored[:6]:
+            check_repeat(stored.event(), _scan_event(event))
+        if stored.operation_id != operation_id:
             raise ConflictError(
                 f"event {event.event_id} belongs to another operation",
                 where=f"event_id {event.event_id}",
                 hint="send each event to the operation it was recorded in",
             )
-        return AppendResult(event.event_id, Outcome.REPEAT, stored[2])
-    owner = known.by_seq.get((event.device_id, event.seq))
-    if owner is not None:
-        check_sequence_owner(owner, event)
+        return AppendResult(event.event_id, Outcome.REPEAT, stored.position)
+    holder = known.by_seq.get((event.device_id, event.seq))
+    if holder is not None:
+        check_sequence_owner(known.by_id[holder].event(), _scan_event(event))
     return None
-
-
-def _row(position: int, previous: str, operation_id: str, event: ScanEvent) -> dict[str, Any]:
-    subject = event.subject
-    payload = canonical_json(dict(event.payload))
-    payload_sha256 = sha256_hex(payload)
-    return {
-        "position": position,
-        "operation_id": operation_id,
-        "event_id": event.event_id,
-        "device_id": event.device_id,
-        "seq": event.seq,
-        "device_time": event.device_time,
-        "received_at": utc_now(),
-        "type": str(event.type),
-        "subject_kind": subject[0] if subject else None,
-        "subject_id": subject[1] if subject else None,
-        "point": event.point,
-        "payload": payload.decode("utf-8"),
-        "payload_sha256": payload_sha256,
-        "previous_hash": previous,
-        "entry_hash": _entry_hash(previous, event, payload_sha256),
-    }
-
-
-def _entry_hash(previous: str, event: ScanEvent, payload_sha256: str) -> str:
-    """:func:`corridor.ops.ledger.entry_hash`, given the payload's hash already made for the row:
-    the same bytes are hashed (``ScanEvent.content()`` with that hash), with the payload's
-    canonical JSON made once per event instead of three times."""
-    content = {
-        "event_id": event.event_id,
-        "device_id": event.device_id,
-        "seq": event.seq,
-        "device_time": utc_text(event.device_time),
-        "type": str(event.type),
-        "payload": dict(event.payload),
-        "payload_sha256": payload_sha256,
-    }
-    return sha256_hex(previous.encode("ascii") + b"\n" + canonical_json(content))
 
 
 def append_server_event(
@@ -255,7 +425,10 @@ def append_server_events(
 ) -> list[ScanEvent]:
     """Record several events the server makes itself, in one insert."""
     head = lock_head(session)
+    connection = session.connection()
+    times = _Times(sqlite=connection.dialect.name == "sqlite")
     now = utc_now()
+    received = times.now()
     events = []
     rows = []
     count, previous = head.count, head.head_hash
@@ -270,12 +443,12 @@ def append_server_events(
             payload=payload,
         )
         count += 1
-        row = _row(count, previous, operation_id, event)
-        previous = row["entry_hash"]
+        row = _entry(count, previous, operation_id, event, received, times)
+        previous = row.entry_hash
         rows.append(row)
         events.append(event)
     if rows:
-        session.connection().execute(insert(_LEDGER_TABLE), rows)
+        _insert(connection, rows)
         head.count, head.head_hash = count, previous
     return events
 
