@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from corridor.core.errors import InputError
+from corridor.reports.csvstream import csv_chunks
 
 # Column name -> hashtag with attributes. Every exported column has one (a test checks it).
 HASHTAGS: dict[str, str] = {
@@ -98,18 +99,7 @@ def hxl_lines(
 ) -> Iterator[bytes]:
     """HXL-tagged CSV as UTF-8 bytes (with a byte-order mark, so spreadsheets show Arabic right),
     sent in chunks of ``rows_per_chunk`` rows: a large export starts at once."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    writer.writerow(hashtag_row(header))
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if count % rows_per_chunk == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+    return csv_chunks([header, hashtag_row(header)], rows, rows_per_chunk=rows_per_chunk)
 
 
 def read_hxl(text: str) -> tuple[list[str], list[str], list[list[str]]]:

@@ -3,8 +3,6 @@ operation (100,000 people) starts downloading at once and never waits for the wh
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from corridor.ops.reconciliation import Reconciliation
 from corridor.ops.status import Status, SubjectState, fold
+from corridor.reports.csvstream import csv_chunks
 from corridor.reports.geojson_export import IncidentPlace, PointCounts, VehiclePlace, feature_collection
 from corridor.reports.sitrep import NEXT_REPORT_AFTER, OverdueVehicle, Sitrep
 from corridor.server.checkpoints import service as checkpoints
@@ -38,17 +37,7 @@ def csv_lines(
 ) -> Iterator[bytes]:
     """CSV as UTF-8 bytes (with a byte-order mark so that spreadsheets show Arabic right), sent
     in chunks of ``rows_per_chunk`` rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if count % rows_per_chunk == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+    return csv_chunks([header], rows, rows_per_chunk=rows_per_chunk)
 
 
 PEOPLE_HEADER = [
