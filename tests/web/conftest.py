@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -98,6 +99,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """The web app on SQLite (the embedded default)."""
     folder = tmp_path_factory.mktemp("web")
     yield from start_server(f"sqlite:///{folder / 'corridor.db'}", folder)
+
+
+@pytest.fixture
+def api(live_server: LiveServer) -> Iterator[httpx.Client]:
+    """The JSON API as the demo coordinator, with a bearer token."""
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        answer = client.post(
+            "/api/auth/token",
+            data={"username": "demo-coordinator", "password": live_server.password("coordinator")},
+        )
+        assert answer.status_code == 200, answer.text
+        client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        yield client
 
 
 @pytest.fixture(scope="session")

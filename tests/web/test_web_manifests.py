@@ -4,27 +4,12 @@ a vehicle's printable manifest, named only for roles that may read names; Englis
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
 from web.a11y import problems
 from web.conftest import LiveServer, log_in, screenshot
-
-
-@pytest.fixture
-def api(live_server: LiveServer) -> Iterator[httpx.Client]:
-    """The JSON API as the demo coordinator, with a bearer token."""
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
-        answer = client.post(
-            "/api/auth/token",
-            data={"username": "demo-coordinator", "password": live_server.password("coordinator")},
-        )
-        assert answer.status_code == 200, answer.text
-        client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
-        yield client
 
 
 def _ok(answer: httpx.Response) -> None:

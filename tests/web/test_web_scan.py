@@ -4,13 +4,11 @@ for use without a network, English and Arabic, and what log-out leaves behind (n
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from web.a11y import problems
@@ -36,19 +34,6 @@ class Party:
     family: list[Person]
     other_vehicle: str
     other: Person
-
-
-@pytest.fixture
-def api(live_server: LiveServer) -> Iterator[httpx.Client]:
-    """The JSON API as the demo coordinator, with a bearer token."""
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
-        answer = client.post(
-            "/api/auth/token",
-            data={"username": "demo-coordinator", "password": live_server.password("coordinator")},
-        )
-        assert answer.status_code == 200, answer.text
-        client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
-        yield client
 
 
 def _ok(answer: httpx.Response) -> Any:
