@@ -7,10 +7,11 @@ EXAMPLE ?= examples/east-aleppo-2016/scenario.toml
 
 NODE_STAMP := frontend/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
+FONT ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-.PHONY: run test lint typecheck layers pytest bench clean setup setup-browser
+.PHONY: run test lint typecheck layers pytest bench clean setup setup-fonts setup-browser
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) $(NODE_STAMP) setup-fonts
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,16 +19,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Front-end packages (htmx, Leaflet) from the npm registry, at the versions of the lock file.
+# Front-end packages (htmx, Leaflet, Swagger UI) from the npm registry, at the versions of the lock file.
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
 	npm ci --prefix frontend --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# Situation report PDFs are set in DejaVu Sans (Latin and Arabic), from Debian's packages.
+setup-fonts:
+	@test -f $(FONT) || { echo "Installing Debian's fonts-dejavu-core for PDF reports"; \
+	  apt-get install -y --no-install-recommends fonts-dejavu-core >/dev/null \
+	  || { apt-get update >/dev/null && apt-get install -y --no-install-recommends fonts-dejavu-core >/dev/null; }; }
+
 # The browser tests drive Debian's chromium (Playwright cannot download its own browser here).
 setup-browser:
 	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get install -y --no-install-recommends chromium fonts-dejavu-core >/dev/null \
-	  || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium fonts-dejavu-core >/dev/null; }; }
+	  apt-get install -y --no-install-recommends chromium >/dev/null \
+	  || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }; }
 
 run: setup
 	$(BIN)/corridor plan $(EXAMPLE) --out out/east-aleppo-2016

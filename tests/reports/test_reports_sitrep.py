@@ -21,7 +21,7 @@ NOW = START + timedelta(hours=5)
 OUT = Path(__file__).resolve().parents[2] / "out" / "sitrep"
 needs_font = pytest.mark.skipif(
     not all((FONT_DIR / f).is_file() for f in FONT_FILES.values()),
-    reason="fonts-dejavu-core is not installed (make setup-browser installs it)",
+    reason="fonts-dejavu-core is not installed (make setup-fonts installs it)",
 )
 
 

@@ -70,7 +70,7 @@ def _document(font_dir: Path, rtl: bool) -> FPDF:
             f"the PDF needs the font files {', '.join(missing)} in {font_dir}",
             where="sitrep.pdf",
             hint="install Debian's fonts-dejavu-core on the server (apt-get install fonts-dejavu-core, "
-            "or make setup-browser); the page itself works without it",
+            "or make setup-fonts); the page itself works without it",
         )
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(15, 12, 15)
