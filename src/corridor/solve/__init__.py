@@ -12,8 +12,9 @@ from dataclasses import replace
 from corridor.core.errors import SolverError
 from corridor.plan.model import Plan
 from corridor.problem.model import Problem
+from corridor.solve.bounds import lower_bound
 from corridor.solve.exact import Progress, solve_exact
-from corridor.solve.quickest import lower_bound, people_out, quickest_steps
+from corridor.solve.quickest import people_out, quickest_steps
 
 Method = Callable[[Problem, str, Progress | None], Plan]
 

@@ -56,12 +56,10 @@ class StaticNetwork:
     at_destination: int  # people whose source is a destination
     unlimited: int
 
-    def only(self, sources: BoolArray, cap: IntArray | None = None) -> StaticNetwork:
-        """The same network fed by ``sources`` only, each up to ``cap`` a step (default unlimited)."""
-        keep = sources[self.arc_source]
-        per = np.full(len(keep), self.unlimited, dtype=np.int64) if cap is None else cap[self.arc_source]
+    def only(self, sources: BoolArray) -> StaticNetwork:
+        """The same network fed by ``sources`` only, each without limit."""
         capacity = self.capacity.copy()
-        capacity[self.source_arcs] = np.where(keep, per, 0)
+        capacity[self.source_arcs] = np.where(sources[self.arc_source], self.unlimited, 0)
         return replace(self, capacity=capacity)
 
     def max_flow(self) -> int:
@@ -124,14 +122,6 @@ def static_network(problem: Problem) -> StaticNetwork:
         at_destination=int(problem.source_people[at_dest].sum()),
         unlimited=big,
     )
-
-
-def static_rate(problem: Problem) -> int:
-    """Most people per step from the sources to the destinations (ignoring time), each source
-    sending at most its people a step."""
-    s = static_network(problem)
-    everyone = np.ones(len(problem.source_node), dtype=bool)
-    return s.only(everyone, problem.source_people).max_flow() + s.at_destination
 
 
 def growth_rate(problem: Problem) -> int:

@@ -38,12 +38,12 @@ from corridor.solve.decompose import FlowPaths
 
 def without_loops(problem: Problem, d: FlowPaths) -> FlowPaths:
     """The paths of ``d`` with their loops cut (see the module docstring), identical ones merged."""
-    node = _visits(problem, d)
+    node = visits(problem, d)
     reach = _first_arrivals(problem, d, node)
     if (reach < d.hops).any():
         hop = np.arange(len(d.arc), dtype=np.int64) - np.repeat(d.off, d.hops)
         d = _keep(d, hop < np.repeat(reach, d.hops))
-        node = _visits(problem, d)
+        node = visits(problem, d)
     last = _last_visits(node, d.hops, problem.n_nodes)
     first = d.off + np.arange(len(d.off), dtype=np.int64)
     if _looped(last, first).any():
@@ -53,7 +53,7 @@ def without_loops(problem: Problem, d: FlowPaths) -> FlowPaths:
 
 def has_loops(problem: Problem, d: FlowPaths) -> NDArray[np.bool_]:
     """Per path: does it visit some node more than once?"""
-    last = _last_visits(_visits(problem, d), d.hops, problem.n_nodes)
+    last = _last_visits(visits(problem, d), d.hops, problem.n_nodes)
     return _looped(last, d.off + np.arange(len(d.off), dtype=np.int64))
 
 
@@ -63,7 +63,7 @@ def _looped(last: IntArray, first: IntArray) -> NDArray[np.bool_]:
     return np.logical_or.reduceat(behind, first) if len(first) else np.zeros(0, dtype=bool)
 
 
-def _visits(problem: Problem, d: FlowPaths) -> IntArray:
+def visits(problem: Problem, d: FlowPaths) -> IntArray:
     """The nodes each path visits, paths end to end: path ``r``'s are at ``first[r] .. first[r] +
     hops[r]`` with ``first = off + r`` (its source node, then the head of each road)."""
     first = d.off + np.arange(len(d.off), dtype=np.int64)

@@ -13,13 +13,11 @@ import math
 from collections.abc import Callable
 
 from corridor.problem.model import Problem
-from corridor.solve.bounds import growth_rate, lower_bound, short_until, static_rate
+from corridor.solve.bounds import growth_rate, lower_bound, short_until
 from corridor.solve.expand import expand
 from corridor.solve.flows import maximum_flow
 
 Progress = Callable[[str], None]
-
-__all__ = ["lower_bound", "people_out", "quickest_steps", "static_rate"]
 
 
 def people_out(problem: Problem, horizon: int) -> int:

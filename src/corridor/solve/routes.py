@@ -13,13 +13,14 @@ from corridor.plan.model import Route
 from corridor.problem.model import IntArray, Problem
 from corridor.solve.decompose import FlowPaths, arrivals, cut, decompose, departures
 from corridor.solve.expand import ExpandedNetwork
-from corridor.solve.loops import without_loops
+from corridor.solve.loops import visits, without_loops
 
 
-def _assign_groups(problem: Problem, d: FlowPaths, sent: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+def _assign_groups(
+    problem: Problem, d: FlowPaths, sent: IntArray, arrival: IntArray, departure: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
     """Hand the routes from each source node to its sources, most urgent group first, earliest
     arrivals first: (route, source index, people) per share."""
-    arrival, departure = arrivals(problem, d), departures(d)
     route_node = problem.source_node[d.source]
     routes = np.lexsort((departure, arrival, route_node))
     entries = np.flatnonzero(sent > 0)
@@ -40,8 +41,8 @@ def routes_from_flow(exp: ExpandedNetwork, problem: Problem, flows: IntArray) ->
     d = without_loops(problem, decompose(exp, problem, flows))
     sent = np.zeros(len(problem.source_ids), dtype=np.int64)
     sent[exp.entry_source] = flows[exp.blocks["entry"]]
-    route, source, people = _assign_groups(problem, d, sent)
     arrival, departure = arrivals(problem, d), departures(d)
+    route, source, people = _assign_groups(problem, d, sent, arrival, departure)
     source_rank = np.empty(len(problem.source_ids), dtype=np.int64)
     source_rank[np.argsort(np.asarray(problem.source_ids, dtype=object))] = np.arange(len(source_rank))
     order = np.lexsort((arrival[route], source_rank[source], departure[route]))
@@ -49,11 +50,7 @@ def routes_from_flow(exp: ExpandedNetwork, problem: Problem, flows: IntArray) ->
     # plain values leaves the cycle collector's lists after one pass (a list stays on them).
     net = problem.network
     firsts = d.off + np.arange(len(d.off))  # route r's nodes: [firsts[r], firsts[r] + hops[r]]
-    node = np.empty(len(d.arc) + len(d.off), dtype=np.int64)
-    starts = np.zeros(len(node), dtype=bool)
-    starts[firsts] = True
-    node[firsts] = problem.source_node[d.source]
-    node[~starts] = net.head[d.arc]
+    node = visits(problem, d)
     nodes = tuple(np.asarray(net.node_ids, dtype=object)[node].tolist())
     arcs, steps = _shared_ints(d.arc, problem.n_arcs), _shared_ints(d.step, problem.horizon + 1)
     # Everything per route as lists in the output order, so the loop only slices and builds.
