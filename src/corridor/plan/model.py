@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -69,6 +69,10 @@ class Plan:
     @property
     def evacuation_minutes(self) -> float | None:
         return None if self.evacuation_steps is None else self.evacuation_steps * self.dt
+
+    def time_of(self, step: int) -> datetime:
+        """When step ``step`` starts, on the scenario's clock (its UTC offset kept)."""
+        return self.start + timedelta(minutes=step * self.dt)
 
     @property
     def last_arrival(self) -> int | None:

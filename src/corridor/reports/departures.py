@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from corridor.plan.model import Plan
 from corridor.problem.model import Problem
@@ -120,7 +120,7 @@ def _vehicles(people: dict[str, int], occupancy: float) -> int:
 
 def at(plan: Plan, step: int) -> datetime:
     """The time step ``step`` starts at, on the scenario's clock."""
-    return plan.start + timedelta(minutes=step * plan.dt)
+    return plan.time_of(step)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from corridor.network.model import Network
@@ -295,7 +295,7 @@ def leaves_at(route: Route) -> int | None:
 
 
 def _at(plan: Plan, step: int) -> str:
-    return (plan.start + timedelta(minutes=step * plan.dt)).isoformat()
+    return plan.time_of(step).isoformat()
 
 
 # --- an operation --------------------------------------------------------------------------------
