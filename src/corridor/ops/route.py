@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from corridor.core.errors import InputError
 from corridor.core.timeaxis import TimeAxis
@@ -83,7 +84,7 @@ class Route:
             return planned
         return self.points[i + 1].expected_minutes - self.points[i].expected_minutes
 
-    def segment_source(self, i: int) -> str:
+    def segment_source(self, i: int) -> Literal["plan", "route"]:
         """Where segment ``i``'s time comes from: ``plan`` or ``route`` (the written times)."""
         return "plan" if self.planned and self.planned[i] is not None else "route"
 

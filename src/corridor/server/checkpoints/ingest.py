@@ -97,7 +97,8 @@ async def record(
 
 
 def _plain_result(item: ledger.AppendResult) -> dict[str, Any]:
-    """:func:`result_of` as EventResult's fields in plain JSON values."""
+    """EventResult's fields for ``item`` in plain JSON values (a batch answers with these
+    without making a model per event; :func:`result_of` makes the model)."""
     error = item.error
     return {
         "event_id": item.event_id,
@@ -110,15 +111,7 @@ def _plain_result(item: ledger.AppendResult) -> dict[str, Any]:
 
 
 def result_of(item: ledger.AppendResult) -> EventResult:
-    error = item.error
-    return EventResult(
-        event_id=item.event_id,
-        outcome=str(item.outcome),
-        position=item.position,
-        message=error.message if error else None,
-        where=error.where if error else None,
-        hint=error.hint if error else None,
-    )
+    return EventResult(**_plain_result(item))
 
 
 class ScanRoute(APIRoute):

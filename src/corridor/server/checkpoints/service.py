@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +13,7 @@ from corridor.core.errors import InputError
 from corridor.ops.ledger import SERVER_TYPES, EventType, ScanEvent
 from corridor.ops.reconciliation import DeviceLog, PersonRecord, Reconciliation, reconcile
 from corridor.ops.route import Route
-from corridor.ops.status import fold
+from corridor.ops.status import SubjectState, fold
 from corridor.server.auth import Actor
 from corridor.server.checkpoints.schemas import EventIn
 from corridor.server.errors import NotFoundError
@@ -205,11 +205,20 @@ def record(
 
 
 def reconciliation(
-    session: Session, *, operation: Operation, now: datetime, grace_minutes: float
+    session: Session,
+    *,
+    operation: Operation,
+    now: datetime,
+    grace_minutes: float,
+    states: Mapping[tuple[str, str], SubjectState] | None = None,
 ) -> Reconciliation:
-    """Fold the operation's events and compare them with who was registered and the plan."""
+    """Fold the operation's events and compare them with who was registered and the plan.
+
+    ``states`` is the fold of the operation's events when the caller has it already (so that
+    the ledger is not read twice)."""
     route: Route = operations.route_of(operation)
-    states = fold(ledger.events_of(session, operation.id), route)
+    if states is None:
+        states = fold(ledger.events_of(session, operation.id), route)
     people = [
         PersonRecord(pid, hid, gp, tuple(v))
         for pid, hid, gp, v in session.execute(

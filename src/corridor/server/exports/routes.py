@@ -37,11 +37,17 @@ def export_people(
 ) -> StreamingResponse:
     """Everyone registered, streamed. Names, phones and wristbands only for coordinators and
     registrars; for other roles the export is pseudonymous."""
+    header, rows = _people(runtime, actor, operation_id)
+    return _stream("people.csv", service.csv_lines(header, rows))
+
+
+def _people(runtime: RuntimeDep, actor: Actor, operation_id: str) -> tuple[list[str], Iterator[list[object]]]:
+    """The people export's header and rows; names, phones and wristbands only for the roles
+    that may see them."""
     _exists(runtime, operation_id)
     names = bool(actor.roles_in(operation_id) & NAME_ROLES)
     header = service.PEOPLE_HEADER + (["name", "phone", "wristband"] if names else [])
-    rows = service.people_rows(runtime.db, runtime.sealer, operation_id, names=names)
-    return _stream("people.csv", service.csv_lines(header, rows))
+    return header, service.people_rows(runtime.db, runtime.sealer, operation_id, names=names)
 
 
 @router.get("/events.csv", response_class=StreamingResponse)
@@ -71,10 +77,7 @@ def export_people_hxl(
     operation_id: str, runtime: RuntimeDep, actor: Annotated[Actor, permit("exports.people")]
 ) -> StreamingResponse:
     """people.csv with HXL hashtags; pseudonymous unless the role may see names."""
-    _exists(runtime, operation_id)
-    names = bool(actor.roles_in(operation_id) & NAME_ROLES)
-    header = service.PEOPLE_HEADER + (["name", "phone", "wristband"] if names else [])
-    rows = service.people_rows(runtime.db, runtime.sealer, operation_id, names=names)
+    header, rows = _people(runtime, actor, operation_id)
     return _stream("people.hxl.csv", hxl_lines(header, rows))
 
 

@@ -196,8 +196,10 @@ def sitrep_of(session: Session, *, operation: Operation, now: datetime, grace_mi
     """The sitrep of an operation at ``now``: the reconciliation's counts, incidents by kind,
     the gaps, and the arrival times for the clearance curve. The period runs from the start of
     the first ceasefire window (or the operation's creation) to ``now``."""
-    result = checkpoints.reconciliation(session, operation=operation, now=now, grace_minutes=grace_minutes)
     states = fold(ledger.events_of(session, operation.id), operations.route_of(operation))
+    result = checkpoints.reconciliation(
+        session, operation=operation, now=now, grace_minutes=grace_minutes, states=states
+    )
     kinds = Counter(i.kind for i in incidents_service.incidents(session, operation.id))
     windows = operations.windows_of(operation)
     start = min(windows[0].start if windows else operation.created_at, now)

@@ -179,7 +179,7 @@ def published_plan_of(operation: Operation) -> PublishedPlanOut:
                 from_point=a.id,
                 to_point=b.id,
                 minutes=route.segment_minutes(i),
-                source="plan" if route.segment_source(i) == "plan" else "route",
+                source=route.segment_source(i),
                 route_minutes=b.expected_minutes - a.expected_minutes,
             )
             for i, (a, b) in enumerate(itertools.pairwise(route.points))

@@ -26,7 +26,6 @@ from starlette.formparsers import MultiPartException
 from starlette.types import Message, Receive
 
 from corridor.core.errors import InputError
-from corridor.server.access import service as access
 from corridor.server.auth import Actor, allowed, authorize
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.incidents import service
@@ -36,6 +35,7 @@ from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
 from corridor.server.runtime import Runtime
 from corridor.server.web.i18n import choose
+from corridor.server.web.map import log_incidents_read
 from corridor.server.web.nav import menu
 from corridor.server.web.render import page
 
@@ -352,15 +352,7 @@ def _read_timeline(
 ) -> tuple[list[Day], list[dict[str, Any]]]:
     with runtime.db.reading() as session:
         found = _timeline(session, runtime, operation_id)
-    with runtime.db.writing() as session:
-        access.log_access(
-            session,
-            actor=actor.label,
-            operation_id=operation_id,
-            action="incidents.read",
-            decision="allow",
-            path=f"/operations/{operation_id}/incidents",
-        )
+    log_incidents_read(runtime, actor, operation_id, f"/operations/{operation_id}/incidents")
     return found
 
 

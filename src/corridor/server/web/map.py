@@ -102,7 +102,7 @@ def map_data(
             _incident_marks(session, operation_id) if allowed(actor, "incidents.read", operation_id) else None
         )
     if marks is not None:
-        _log_incidents_read(runtime, actor, operation_id, request.url.path)
+        log_incidents_read(runtime, actor, operation_id, request.url.path)
     found = scenario_and_plan(request, runtime, operation)
     problem = found.planning.problem if found.planning else None
     placed = layers.place_route_points(
@@ -199,7 +199,7 @@ def _incident_marks(session: Session, operation_id: str) -> list[layers.Incident
     ]
 
 
-def _log_incidents_read(runtime: Runtime, actor: Actor, operation_id: str, path: str) -> None:
+def log_incidents_read(runtime: Runtime, actor: Actor, operation_id: str, path: str) -> None:
     """Incidents are personal data: their reading is logged, as the API's own route does."""
     with runtime.db.writing() as session:
         access.log_access(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
 
 from corridor.core.errors import CorridorError
 from corridor.ops.reconciliation import Reconciliation
@@ -23,6 +22,7 @@ from corridor.server.auth import Actor, allowed, token_digest
 from corridor.server.checkpoints import service as checkpoints
 from corridor.server.columns import utc_now
 from corridor.server.deps import RuntimeDep, permit
+from corridor.server.exports import service as exports
 from corridor.server.ledger import service as ledger
 from corridor.server.operations import service as operations
 from corridor.server.operations import versions
@@ -138,10 +138,15 @@ def _live(request: Request, runtime: Runtime, actor: Actor, operation_id: str) -
     text = choose(request).text
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
+        states = fold(ledger.events_of(session, operation.id), operations.route_of(operation))
         result = checkpoints.reconciliation(
-            session, operation=operation, now=now, grace_minutes=runtime.settings.grace_minutes
+            session,
+            operation=operation,
+            now=now,
+            grace_minutes=runtime.settings.grace_minutes,
+            states=states,
         )
-        arrivals = _arrival_times(session, operation)
+        arrivals = exports.arrival_times(states)
     full = allowed(actor, "reconciliation.read", operation_id)
     return {
         "operation": operation,
@@ -207,16 +212,6 @@ def _plan_if_ready(runtime: Runtime, operation: Operation) -> Plan | None:
     return found.plan if found is not None else None
 
 
-def _arrival_times(session: Session, operation: Operation) -> list[datetime]:
-    """When each person who arrived was seen arriving (device time)."""
-    states = fold(ledger.events_of(session, operation.id), operations.route_of(operation))
-    return [
-        s.last_seen_at
-        for s in states.values()
-        if s.kind == "person" and s.finished is Status.ARRIVED and s.last_seen_at is not None
-    ]
-
-
 def _curve(
     operation: Operation,
     result: Reconciliation,
@@ -235,7 +230,7 @@ def _curve(
     if planned is not None:
         steps = planned.arrivals().cumsum()
         points = [
-            (planned.start + timedelta(minutes=step * planned.dt), int(n))
+            (planned.time_of(step), int(n))
             for step, n in enumerate(steps)
             if step == 0 or n != steps[step - 1]
         ]
