@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from corridor.io.dimacs import read_dimacs
 from corridor.problem.model import Problem
@@ -16,6 +15,7 @@ from corridor.solve.exact import solve_exact
 from corridor.solve.quickest import people_out, quickest_steps
 from factories import problem
 from lp_reference import lp_optimum
+from strategies import small_problems
 
 
 def _skutella(shared_data: Path, horizon: int) -> Problem:
@@ -139,35 +139,6 @@ def test_unreachable_source_has_no_evacuation_time() -> None:
     plan = solve(p)
     assert plan.evacuated == 7
     assert plan.evacuation_steps is None
-
-
-@st.composite
-def small_problems(draw: st.DrawFn) -> Problem:
-    n = draw(st.integers(3, 6))
-    pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda e: e[0] != e[1])
-    edges = draw(st.lists(pairs, min_size=2, max_size=10))
-    arcs = [(u, v, draw(st.integers(1, 4)), draw(st.integers(1, 3))) for u, v in edges]
-    nodes = st.integers(0, n - 1)
-    sources = draw(st.lists(st.tuples(nodes, st.integers(0, 12), st.integers(0, 1)), min_size=1, max_size=3))
-    dest = draw(st.lists(nodes, min_size=1, max_size=2, unique=True))
-    dests = [(d, draw(st.sampled_from([-1, 3, 8]))) for d in dest]
-    node_cap = draw(st.dictionaries(nodes, st.integers(0, 3), max_size=1))
-    closed = draw(
-        st.lists(
-            st.tuples(st.integers(0, len(arcs) - 1), st.integers(0, 4), st.integers(1, 8)),
-            max_size=2,
-        )
-    )
-    return problem(
-        n,
-        arcs,
-        sources=sources,
-        destinations=dests,
-        horizon=draw(st.integers(1, 8)),
-        node_cap=node_cap,
-        arc_closed=[(a, b, b + c) for a, b, c in closed],
-        groups=[("wounded", 1), ("general", 2)],
-    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -35,6 +35,8 @@ METHODS: dict[str, Method] = {"exact": _exact, "ccrp": _ccrp}
 
 def _everyone_out(plan: Plan, problem: Problem, progress: Progress | None) -> Plan:
     """Add the quickest time for everyone, proved by max flows and bounds."""
+    if plan.evacuation_steps_proved:
+        return plan  # an earliest-arrival flow proved it already
     if plan.evacuated == problem.people and plan.method == "exact" and plan.objective == "earliest":
         # An earliest-arrival flow: its last arrival is the candidate; the static-flow bounds or
         # one max flow prove it.

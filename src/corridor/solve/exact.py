@@ -6,11 +6,13 @@ Lexicographic objective, in this order:
    flow when only levels ``1..k`` may leave, level ``k`` gets ``F_k - F_(k-1)`` out. The sets of
    sources that can be cleared together form a polymatroid, so this greedy vector is attainable and
    ``F_L`` is the maximum for everyone;
-2. (objective ``"earliest"``) the least total evacuation time: a minimum-cost flow with those exact
-   supplies per level and cost = arrival step. With one reception sink this is an earliest-arrival
-   flow: it maximises the people out by every step at once.
+2. (objective ``"earliest"``) the least total evacuation time with those exact numbers per level: the
+   earliest-arrival flow (:mod:`corridor.solve.earliest`), which maximises the people out by every
+   step at once; its last arrival is then the quickest time for everyone, proved. Where reception
+   capacities cut that flow, a minimum-cost flow (OR-Tools, cost = arrival step) takes its place.
 
 ``"max-flow"`` stops after 1 (any flow of the maximum value; routes may wait more than needed).
+With one priority level the earliest-arrival flow needs no max flow first: its value is the maximum.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ortools.graph.python import max_flow
 from corridor.core.errors import SolverError
 from corridor.plan.model import Plan
 from corridor.problem.model import IntArray, Problem
+from corridor.solve.earliest import EarliestArrival, earliest_arrival_flow
 from corridor.solve.expand import ExpandedNetwork, expand
 from corridor.solve.flows import minimum_cost_flow
 from corridor.solve.routes import routes_from_flow
@@ -70,6 +73,39 @@ def min_time_flow(exp: ExpandedNetwork, per_level: IntArray) -> tuple[int, IntAr
     return result.value, result.flows
 
 
+def _fits(flow: EarliestArrival, problem: Problem) -> bool:
+    """Does the flow respect every reception capacity?"""
+    cap = problem.dest_cap
+    return bool(np.all((cap < 0) | (flow.by_destination <= cap)))
+
+
+def _least_time(
+    exp: ExpandedNetwork, problem: Problem, timer: Timer, say: Progress
+) -> tuple[IntArray, IntArray, EarliestArrival | None]:
+    """People out per level and a flow of least total time: (per level, flows, the earliest-arrival
+    flow if that is the flow)."""
+    t = time.perf_counter()
+    per_level: IntArray | None = None
+    if len(exp.level_nodes) > 1:
+        say(f"max flow per priority level on {exp.n_arcs:,} arcs")
+        per_level, _ = level_max_flows(exp)
+        t = timer.lap("solve_s", t)
+    say(f"earliest-arrival flow on {exp.n_arcs:,} arcs")
+    flow = earliest_arrival_flow(exp, per_level)
+    t = timer.lap("solve_s", t)
+    timer.stats["augmentations"] = float(flow.augmentations)
+    if per_level is None:
+        per_level = np.array([int(flow.arrivals.sum())], dtype=np.int64)
+    if _fits(flow, problem):
+        return per_level, flow.flows, flow
+    say("reception capacities bind: least total evacuation time by min-cost flow")
+    if len(exp.level_nodes) == 1:
+        per_level, _ = level_max_flows(exp)
+    _, flows = min_time_flow(exp, per_level)
+    timer.lap("solve_s", t)
+    return per_level, flows, None
+
+
 def solve_exact(problem: Problem, *, objective: str = "earliest", progress: Progress | None = None) -> Plan:
     """The exact plan for ``problem`` (see the module docstring for the objective)."""
     if objective not in ("earliest", "max-flow"):
@@ -80,16 +116,22 @@ def solve_exact(problem: Problem, *, objective: str = "earliest", progress: Prog
     say("building the time-expanded network")
     exp = expand(problem, costs=objective == "earliest")
     t = timer.lap("build_s", t0)
-    say(f"max flow on {exp.n_arcs:,} arcs")
-    per_level, flows = level_max_flows(exp)
-    t = timer.lap("solve_s", t)
+    eaf: EarliestArrival | None = None
+    if objective == "earliest" or len(exp.level_nodes) > 1:
+        per_level, flows, eaf = _least_time(exp, problem, timer, say)
+    else:
+        say(f"max flow on {exp.n_arcs:,} arcs")
+        per_level, flows = level_max_flows(exp)
+        timer.lap("solve_s", t)
+    t = time.perf_counter()
     evacuated = int(per_level.sum())
-    if objective == "earliest" or len(per_level) > 1:
-        say("least total evacuation time (min-cost flow)")
-        _, flows = min_time_flow(exp, per_level)
-        t = timer.lap("solve_s", t)
     routes = routes_from_flow(exp, problem, flows)
     timer.lap("plan_s", t)
+    # An earliest-arrival flow that gets everyone out proves its last arrival the quickest time:
+    # one step earlier it has the most people out that any plan can, and that is not everyone.
+    quickest = None
+    if eaf is not None and evacuated == problem.people:
+        quickest = int(np.flatnonzero(eaf.arrivals)[-1]) if evacuated else 0
     timer.stats["expanded_arcs"] = float(exp.n_arcs)
     timer.stats["expanded_nodes"] = float(exp.n_nodes)
     return Plan(
@@ -106,5 +148,7 @@ def solve_exact(problem: Problem, *, objective: str = "earliest", progress: Prog
         bound=evacuated,
         routes=tuple(routes),
         total_steps=sum(r.people * r.arrival for r in routes),
+        evacuation_steps=quickest,
+        evacuation_steps_proved=quickest is not None,
         stats=timer.stats,
     )
