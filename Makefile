@@ -13,7 +13,8 @@ FONT ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 setup: $(STAMP) $(NODE_STAMP) setup-fonts
 
-$(STAMP): pyproject.toml
+# The install also compiles the planner's inner loops (src/corridor/solve/_kernels.pyx, Cython).
+$(STAMP): pyproject.toml setup.py src/corridor/solve/_kernels.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -59,4 +60,5 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.planner
 
 clean:
-	rm -rf $(VENV) frontend/node_modules out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) frontend/node_modules out .pytest_cache .mypy_cache .ruff_cache build src/corridor.egg-info
+	rm -f src/corridor/solve/_kernels.c src/corridor/solve/_kernels.*.so

@@ -99,8 +99,8 @@ def _pruned_min_cost(problem: Any) -> Any:
         evacuees=problem.people,
         evacuated=out,
         bound=out,
-        routes=tuple(routes),
-        total_steps=sum(r.people * r.arrival for r in routes),
+        routes=routes,
+        total_steps=int((routes.people * routes.arrival).sum()),
         stats=stats,
     )
 

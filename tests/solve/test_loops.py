@@ -11,6 +11,7 @@ lower it (a maximum flow whose path went through its destination and came back).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +98,7 @@ def problems(draw: st.DrawFn) -> Problem:
     )
 
 
-def _plan(p: Problem, routes: list[Route], evacuated: int) -> Plan:
+def _plan(p: Problem, routes: Sequence[Route], evacuated: int) -> Plan:
     return Plan(
         scenario=p.name,
         network=p.network.name,
@@ -137,7 +138,7 @@ def _check(p: Problem, exp: ExpandedNetwork, flows: np.ndarray, evacuated: int) 
     return before, plan
 
 
-def _by_source(routes: list[Route]) -> Counter[str]:
+def _by_source(routes: Sequence[Route]) -> Counter[str]:
     out = Counter[str]()
     for r in routes:
         out[r.source] += r.people

@@ -9,6 +9,7 @@ time.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -174,7 +175,7 @@ def problems(draw: st.DrawFn) -> Problem:
     )
 
 
-def _plan(p: Problem, routes: list[Route], evacuated: int) -> Plan:
+def _plan(p: Problem, routes: Sequence[Route], evacuated: int) -> Plan:
     return Plan(
         scenario=p.name,
         network=p.network.name,
@@ -192,14 +193,14 @@ def _plan(p: Problem, routes: list[Route], evacuated: int) -> Plan:
     )
 
 
-def _by_source_group(routes: list[Route]) -> Counter[tuple[str, str]]:
+def _by_source_group(routes: Sequence[Route]) -> Counter[tuple[str, str]]:
     out = Counter[tuple[str, str]]()
     for r in routes:
         out[(r.source, r.group)] += r.people
     return out
 
 
-def _urgent_first(p: Problem, routes: list[Route]) -> bool:
+def _urgent_first(p: Problem, routes: Sequence[Route]) -> bool:
     """At each source node, no one of a more urgent group arrives after one of a less urgent."""
     node_of = dict(zip(p.source_ids, p.source_node.tolist(), strict=True))
     priority = {name: int(v) for name, v in zip(p.group_names, p.group_priority.tolist(), strict=True)}

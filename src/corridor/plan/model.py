@@ -9,35 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from corridor.plan.route import Route
+from corridor.plan.routes import RouteTable
 from corridor.problem.model import Problem
 
 Status = Literal["optimal", "feasible"]
 PLAN_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class Route:
-    """``people`` of ``group`` from ``source`` to ``destination`` along ``nodes``."""
-
-    source: str
-    group: str
-    people: int
-    destination: str
-    nodes: tuple[str, ...]
-    arcs: tuple[int, ...]
-    departures: tuple[int, ...]
-    arrival: int
-
-    @property
-    def departure(self) -> int:
-        return self.departures[0] if self.departures else 0
 
 
 @dataclass(frozen=True)
@@ -55,7 +40,7 @@ class Plan:
     evacuees: int
     evacuated: int
     bound: int
-    routes: tuple[Route, ...]
+    routes: Sequence[Route]  # a tuple, or a RouteTable (columns) from the planner
     evacuation_steps: int | None = None  # quickest time for everyone (may exceed the horizon)
     evacuation_steps_proved: bool = False
     total_steps: int = 0  # sum over people of their arrival step (within the horizon)
@@ -74,16 +59,22 @@ class Plan:
         """When step ``step`` starts, on the scenario's clock (its UTC offset kept)."""
         return self.start + timedelta(minutes=step * self.dt)
 
+    def _people_arrival(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        if isinstance(self.routes, RouteTable):
+            return self.routes.people, self.routes.arrival
+        people = np.fromiter((r.people for r in self.routes), dtype=np.int64, count=len(self.routes))
+        arrival = np.fromiter((r.arrival for r in self.routes), dtype=np.int64, count=len(self.routes))
+        return people, arrival
+
     @property
     def last_arrival(self) -> int | None:
-        return max((r.arrival for r in self.routes), default=None)
+        _, arrival = self._people_arrival()
+        return int(arrival.max()) if len(arrival) else None
 
     def arrivals(self) -> NDArray[np.int64]:
         """People arriving at each step ``0..horizon`` (the clearance curve is its cumulative sum)."""
-        out = np.zeros(self.horizon + 1, dtype=np.int64)
-        for r in self.routes:
-            out[r.arrival] += r.people
-        return out
+        people, arrival = self._people_arrival()
+        return np.bincount(arrival, people, self.horizon + 1).astype(np.int64)
 
     def verify(self, problem: Problem) -> list[str]:
         """Violations of ``problem`` by this plan; empty when the plan is feasible."""
@@ -92,13 +83,15 @@ class Plan:
         return verify_plan(self, problem)
 
     def by_group(self) -> dict[str, int]:
+        if isinstance(self.routes, RouteTable):
+            return self.routes.by_group()
         out: dict[str, int] = {}
         for r in self.routes:
             out[r.group] = out.get(r.group, 0) + r.people
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = asdict(replace(self, routes=tuple(self.routes)))
         data["start"] = self.start.isoformat()
         data["format"] = PLAN_FORMAT
         data.pop("stats")
@@ -130,3 +123,6 @@ class Plan:
             "routes": len(self.routes),
             "plan_hash": self.content_hash(),
         }
+
+
+__all__ = ["PLAN_FORMAT", "Plan", "Route", "RouteTable", "Status"]

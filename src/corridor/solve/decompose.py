@@ -1,7 +1,8 @@
-"""Path decomposition of a flow on the time-expanded network, with array operations.
+"""Path decomposition of a flow on the time-expanded network.
 
 Walking tens of thousands of paths arc by arc in Python costs many times the max flow that produced
-them; this follows all the paths at once, one hop (a road or a checkpoint passage) per round.
+them; the walk here is compiled (``split_line`` and ``read_paths`` in ``_kernels.pyx``) and follows
+the paths in rounds of one hop (a road or a checkpoint passage), every piece of every path once.
 
 How: every layer of the expanded network (a road node, or a checkpoint's side after passage) is
 one *line* of people over the whole horizon, first in, first out. Its arcs in (entries, roads
@@ -29,6 +30,7 @@ import numpy as np
 
 from corridor.core.errors import SolverError
 from corridor.problem.model import IntArray, Problem
+from corridor.solve._kernels import read_paths, split_line
 from corridor.solve.expand import ExpandedNetwork
 
 
@@ -90,121 +92,50 @@ def _line(exp: ExpandedNetwork, flows: IntArray) -> tuple[_Line, IntArray]:
     return line, lands_at[b["entry"].start + np.flatnonzero(flows[b["entry"]] > 0)]
 
 
-def _pieces(line: _Line, lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """Cut the segments ``[lo, hi)`` at the arcs out: (segment, arc out, start, end) per piece."""
-    first = _find(line.start, lo)
-    last = first.copy()
-    more = np.flatnonzero(hi > line.end[first])  # most segments leave on one arc
-    last[more] = _find(line.start, hi[more] - 1)
-    counts = last - first + 1
-    seg = np.repeat(np.arange(len(lo), dtype=np.int64), counts)
-    arc = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts - first, counts)
-    return seg, arc, np.maximum(lo[seg], line.start[arc]), np.minimum(hi[seg], line.end[arc])
-
-
-def _find(starts: IntArray, at: IntArray) -> IntArray:
-    """Index of the interval holding each position (``starts`` ascending). The positions are
-    searched in order, which keeps the search in cache (twice as fast as in any order)."""
-    order = np.argsort(at)
-    out = np.empty(len(at), dtype=np.int64)
-    out[order] = np.searchsorted(starts, at[order], side="right") - 1
-    return out
-
-
-class _Trie:
-    """Paths so far: node ``i`` took road ``arc[i]`` at ``step[i]`` after node ``parent[i]``.
-
-    Nodes are added in chunks, parents always before their children."""
-
-    def __init__(self, roots: int) -> None:
-        self.size = roots
-        self.parent = [np.full(roots, -1, dtype=np.int64)]
-        self.arc = [np.full(roots, -1, dtype=np.int64)]
-        self.step = [np.zeros(roots, dtype=np.int64)]
-
-    def extend(self, parent: IntArray, arc: IntArray, step: IntArray) -> IntArray:
-        ids = self.size + np.arange(len(parent), dtype=np.int64)
-        self.size += len(parent)
-        self.parent.append(parent)
-        self.arc.append(arc)
-        self.step.append(step)
-        return ids
-
-    def arrays(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-        """(parent, arc, step, depth) of every node; depth = roads taken."""
-        depth = np.zeros(self.size, dtype=np.int64)
-        start = len(self.parent[0])
-        for parent in self.parent[1:]:
-            depth[start : start + len(parent)] = depth[parent] + 1
-            start += len(parent)
-        return (
-            np.concatenate(self.parent),
-            np.concatenate(self.arc),
-            np.concatenate(self.step),
-            depth,
-        )
-
-
 def decompose(exp: ExpandedNetwork, problem: Problem, flows: IntArray) -> FlowPaths:
     """Split the flow into paths from the entries to the destinations (see the module docstring)."""
     line, start = _line(exp, flows)
     entry_flow = flows[exp.blocks["entry"]]
     used = np.flatnonzero(entry_flow > 0)
-    trie = _Trie(len(used))
-    lo, hi, path = start, start + entry_flow[used], np.arange(len(used), dtype=np.int64)
-    ends: list[tuple[IntArray, IntArray, IntArray]] = []  # (trie node, destination, people)
-    for _ in range(len(line.start) + 1):  # no path takes an arc twice
-        if len(lo) == 0:
-            break
-        seg, arc, a, b = _pieces(line, lo, hi)
-        path = path[seg]
-        road = line.road[arc] >= 0
-        path[road] = trie.extend(path[road], line.road[arc[road]], line.step[arc[road]])
-        done = line.lands[arc] < 0
-        ends.append((path[done], line.dest[arc[done]], b[done] - a[done]))
-        go = ~done
-        arc, a, b, path = arc[go], a[go], b[go], path[go]
-        lo = line.lands[arc] + a - line.start[arc]
-        hi = lo + b - a
-    else:
-        raise SolverError("the flow goes round in a cycle", hint="this is a defect; please report it")
+    lands_on = np.searchsorted(line.start, line.lands, side="right") - 1
+    entry_on = np.searchsorted(line.start, start, side="right") - 1
+    parent, arc, step, depth, end_path, end_dest, end_people = split_line(
+        line.start,
+        line.end,
+        line.lands,
+        line.road,
+        line.step,
+        line.dest,
+        lands_on,
+        start,
+        start + entry_flow[used],
+        entry_on,
+    )
+    trie = (parent, arc, step, depth)
+    ends = (end_path, end_dest, end_people)
     return _collect(trie, ends, exp.entry_source[used], max(1, len(problem.dest_node)))
 
 
 def _collect(
-    trie: _Trie,
-    ends: list[tuple[IntArray, IntArray, IntArray]],
+    trie: tuple[IntArray, IntArray, IntArray, IntArray],
+    ends: tuple[IntArray, IntArray, IntArray],
     root_source: IntArray,
     n_dest: int,
 ) -> FlowPaths:
     """One path per (trie node, destination); the roads of each, read back from the trie."""
-    end_path = np.concatenate([e[0] for e in ends]) if ends else np.zeros(0, dtype=np.int64)
-    end_dest = np.concatenate([e[1] for e in ends]) if ends else end_path
-    end_people = np.concatenate([e[2] for e in ends]) if ends else end_path
+    parent, arc, step, depth = trie
+    end_path, end_dest, end_people = ends
     key = end_path * n_dest + end_dest
     by_key = np.argsort(key, kind="stable")
     first = _run_starts(key[by_key])
     keys = key[by_key][first]
     people = np.add.reduceat(end_people[by_key], first) if len(first) else end_people
     leaf, dest = keys // n_dest, keys % n_dest
-    parent, arc, step, depth = trie.arrays()
     hops = depth[leaf]
     off = np.cumsum(hops) - hops
     flat_arc = np.zeros(int(hops.sum()), dtype=np.int64)
     flat_step = np.zeros(len(flat_arc), dtype=np.int64)
-    # Walk up from the leaves, deepest first, so the routes still climbing are a prefix.
-    order = np.argsort(-hops, kind="stable")
-    node = leaf[order]
-    hops_o, off_o = hops[order], off[order]
-    for d in range(int(hops.max()) if len(hops) else 0):
-        alive = int(np.searchsorted(-hops_o, -d, side="left"))
-        cur = node[:alive]
-        at = off_o[:alive] + hops_o[:alive] - 1 - d
-        flat_arc[at] = arc[cur]
-        flat_step[at] = step[cur]
-        node[:alive] = parent[cur]
-    root = np.empty_like(leaf)
-    root[order] = node
+    root = read_paths(parent, arc, step, leaf, hops, off, flat_arc, flat_step)
     return FlowPaths(root_source[root], dest, people, hops, off, flat_arc, flat_step)
 
 

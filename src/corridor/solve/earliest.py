@@ -18,6 +18,9 @@ Only pairs that could still reach a reception point by ``tau`` (``due <= tau``) 
 ``tau``: no augmenting path to an arrival at ``tau`` can use any other pair, because a pair on such a
 path either carries flow (which arrives by ``tau - 1``) or reaches a pair that does.
 
+The loop itself is compiled (``augment_by_step`` in ``_kernels.pyx``); this module prepares the
+residual network and reads the flow back.
+
 Reception capacities are not part of this search. :func:`earliest_arrival_flow` returns the flow
 with every destination's arrivals, and the caller checks them against the capacities: a flow that
 respects them is optimal for the capacitated problem too (it is optimal for a relaxation of it).
@@ -25,217 +28,16 @@ respects them is optimal for the capacitated problem too (it is optimal for a re
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from corridor.problem.model import IntArray
+from corridor.solve._kernels import augment_by_step
 from corridor.solve.expand import ExpandedNetwork
 
-_ROOT = -2  # parent of the source
-_FREE = -1  # not attached to the tree (or cut off and waiting for a new parent)
 _INF = 1 << 40
-
-
-def _augment_by_step(  # noqa: C901  (one loop nest, kept whole for the compiler)
-    start: IntArray,
-    to: NDArray[np.int32],
-    rcap: IntArray,
-    rev: IntArray,
-    due: IntArray,
-    is_dest: NDArray[np.bool_],
-    src: int,
-    order: IntArray,
-    order_due: IntArray,
-    horizon: int,
-    stats: IntArray,
-) -> IntArray:
-    """The successive augmentation on a residual network in CSR form (``rcap`` updated in place).
-    Returns the people absorbed at each arrival node. ``stats``: arcs scanned, augmentations,
-    parent checks."""
-    n = len(start) - 1
-    par = np.full(n, _FREE, np.int64)
-    tree = np.zeros(n, np.bool_)
-    ts = np.zeros(n, np.int64)
-    dist = np.zeros(n, np.int64)
-    absorbed = np.zeros(n, np.int64)
-    ring = n + 1
-    queue = np.zeros(ring, np.int64)
-    queued = np.zeros(n, np.bool_)
-    qh = 0
-    qt = 0
-    orphans = np.zeros(n, np.int64)
-    n_orphans = 0
-    pending = np.zeros(n + 1, np.int64)
-    n_pending = 0
-    now = 1
-    par[src] = _ROOT
-    tree[src] = True
-    queue[qt] = src
-    qt += 1
-    queued[src] = True
-    k = 0
-    for tau in range(horizon + 1):
-        # Pairs that became useful at tau: attach each to a tree node that reaches it.
-        while k < len(order) and order_due[k] <= tau:
-            v = order[k]
-            k += 1
-            if tree[v]:
-                continue
-            for e in range(start[v], start[v + 1]):
-                r = rev[e]
-                q = to[e]
-                if rcap[r] > 0 and tree[q] and not is_dest[q] and par[q] != _FREE:
-                    par[v] = r
-                    tree[v] = True
-                    ts[v] = ts[q]
-                    dist[v] = dist[q] + 1
-                    if is_dest[v]:
-                        pending[n_pending] = v
-                        n_pending += 1
-                    elif not queued[v]:
-                        queued[v] = True
-                        queue[qt] = v
-                        qt = (qt + 1) % ring
-                    break
-        while True:
-            if n_pending > 0:
-                t = pending[n_pending - 1]
-                n_pending -= 1
-                if not tree[t] or par[t] == _FREE:
-                    continue
-                b = _INF
-                j = t
-                while par[j] != _ROOT:
-                    a = par[j]
-                    b = min(b, rcap[a])
-                    j = to[rev[a]]
-                j = t
-                while par[j] != _ROOT:
-                    a = par[j]
-                    rcap[a] -= b
-                    rcap[rev[a]] += b
-                    up = to[rev[a]]
-                    if rcap[a] == 0:
-                        par[j] = _FREE
-                        orphans[n_orphans] = j
-                        n_orphans += 1
-                    j = up
-                absorbed[t] += b
-                stats[1] += 1
-                now += 1
-                # Re-attach what the augmentation cut off, or let it go (and wake its neighbours).
-                while n_orphans > 0:
-                    n_orphans -= 1
-                    o = orphans[n_orphans]
-                    best = -1
-                    best_d = _INF
-                    for e in range(start[o], start[o + 1]):
-                        r = rev[e]
-                        if rcap[r] <= 0:
-                            continue
-                        q = to[e]
-                        if not tree[q] or is_dest[q] or par[q] == _FREE:
-                            continue
-                        stats[2] += 1
-                        # q's depth if its parents lead to the source (marking the path
-                        # with ``now`` so that later checks in this round stop there)
-                        d = 0
-                        j = q
-                        while True:
-                            if ts[j] == now:
-                                d += dist[j]
-                                break
-                            a = par[j]
-                            d += 1
-                            if a == _ROOT:
-                                ts[j] = now
-                                dist[j] = 0
-                                d -= 1
-                                break
-                            if a == _FREE:
-                                d = _INF
-                                break
-                            j = to[rev[a]]
-                        if d < _INF:
-                            j = q
-                            dd = d
-                            while ts[j] != now:
-                                ts[j] = now
-                                dist[j] = dd
-                                dd -= 1
-                                j = to[rev[par[j]]]
-                        if d < best_d:
-                            best_d = d
-                            best = r
-                    if best >= 0:
-                        par[o] = best
-                        ts[o] = now
-                        dist[o] = best_d + 1
-                        continue
-                    tree[o] = False
-                    for e in range(start[o], start[o + 1]):
-                        q = to[e]
-                        if not tree[q]:
-                            continue
-                        if rcap[rev[e]] > 0 and not is_dest[q] and not queued[q]:
-                            queued[q] = True
-                            queue[qt] = q
-                            qt = (qt + 1) % ring
-                        if par[q] == e:
-                            par[q] = _FREE
-                            orphans[n_orphans] = q
-                            n_orphans += 1
-                if tree[t] and par[t] != _FREE:
-                    pending[n_pending] = t
-                    n_pending += 1
-                continue
-            if qh == qt:
-                break
-            p = queue[qh]
-            qh = (qh + 1) % ring
-            queued[p] = False
-            if not tree[p] or par[p] == _FREE:
-                continue
-            stats[0] += start[p + 1] - start[p]
-            for e in range(start[p], start[p + 1]):
-                if rcap[e] <= 0:
-                    continue
-                q = to[e]
-                if tree[q] or due[q] > tau:
-                    continue
-                par[q] = e
-                tree[q] = True
-                ts[q] = ts[p]
-                dist[q] = dist[p] + 1
-                if is_dest[q]:
-                    pending[n_pending] = q
-                    n_pending += 1
-                elif not queued[q]:
-                    queued[q] = True
-                    queue[qt] = q
-                    qt = (qt + 1) % ring
-            if n_pending > 0 and not queued[p]:
-                queued[p] = True  # the augmentations may free neighbours that p reaches
-                queue[qt] = p
-                qt = (qt + 1) % ring
-    return absorbed
-
-
-_compiled: dict[str, Callable[..., Any]] = {}
-
-
-def _kernel() -> Callable[..., IntArray]:
-    """The augmentation compiled to machine code (numba; cached on disk after the first run)."""
-    if "augment" not in _compiled:
-        import numba
-
-        _compiled["augment"] = numba.njit(cache=True, nogil=True)(_augment_by_step)
-    augment = _compiled["augment"]
-    return lambda *args: cast(IntArray, augment(*args))
 
 
 @dataclass(frozen=True)
@@ -290,13 +92,13 @@ def earliest_arrival_flow(exp: ExpandedNetwork, level_caps: IntArray | None = No
     start, heads, rcap, rev, fwd = _residual(exp.tail[inner], exp.head[inner], cap, exp.n_nodes)
     due = _due(exp)
     arrive = blocks["arrive"]
-    is_dest = np.zeros(exp.n_nodes, dtype=np.bool_)
-    is_dest[exp.tail[arrive]] = True
+    is_dest = np.zeros(exp.n_nodes, dtype=np.uint8)
+    is_dest[exp.tail[arrive]] = 1
     order = np.argsort(due, kind="stable")
     order = order[due[order] >= 0]
     order = order[due[order] <= exp.horizon]
     stats = np.zeros(3, dtype=np.int64)
-    absorbed = _kernel()(
+    absorbed = augment_by_step(
         start, heads, rcap, rev, due, is_dest, exp.source, order, due[order], exp.horizon, stats
     )
     flows = np.zeros(exp.n_arcs, dtype=np.int64)

@@ -23,8 +23,9 @@ the path's hops at their own steps, so it stays feasible and gets the same peopl
   more, so there every arrival step, and the total time, stays the flow's.
 
 Two paths from the same source node that become the same (same roads at the same steps to the same
-destination) are merged into one, carrying the people of both. Everything is done with array
-operations over all paths at once, one hop of the loop-free paths per round.
+destination) are merged into one, carrying the people of both. The cut is compiled
+(``loop_free_hops`` in ``_kernels.pyx``: one pass over each path's visits); the merge works on
+arrays over all paths at once.
 """
 
 from __future__ import annotations
@@ -33,21 +34,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from corridor.problem.model import IntArray, Problem
+from corridor.solve._kernels import loop_free_hops
 from corridor.solve.decompose import FlowPaths
 
 
 def without_loops(problem: Problem, d: FlowPaths) -> FlowPaths:
     """The paths of ``d`` with their loops cut (see the module docstring), identical ones merged."""
-    node = visits(problem, d)
-    reach = _first_arrivals(problem, d, node)
-    if (reach < d.hops).any():
-        hop = np.arange(len(d.arc), dtype=np.int64) - np.repeat(d.off, d.hops)
-        d = _keep(d, hop < np.repeat(reach, d.hops))
-        node = visits(problem, d)
-    last = _last_visits(node, d.hops, problem.n_nodes)
     first = d.off + np.arange(len(d.off), dtype=np.int64)
-    if _looped(last, first).any():
-        d = _keep(d, _loop_erasure(last, first, d.hops))
+    kept = loop_free_hops(visits(problem, d), first, d.hops, problem.dest_node[d.dest], problem.n_nodes)
+    if not kept.all():
+        d = _keep(d, kept)
     return _merged(problem, d)
 
 
@@ -73,15 +69,6 @@ def visits(problem: Problem, d: FlowPaths) -> IntArray:
     node[first] = problem.source_node[d.source]
     node[~starts] = problem.network.head[d.arc]
     return node
-
-
-def _first_arrivals(problem: Problem, d: FlowPaths, node: IntArray) -> IntArray:
-    """Per path: the hops it takes to reach its destination for the first time."""
-    path = np.repeat(np.arange(len(d.hops), dtype=np.int64), d.hops + 1)
-    first = d.off + np.arange(len(d.off), dtype=np.int64)
-    hop = np.arange(len(node), dtype=np.int64) - first[path]
-    there = node == problem.dest_node[d.dest[path]]
-    return np.minimum.reduceat(np.where(there, hop, d.hops[path]), first) if len(first) else d.hops
 
 
 def _last_visits(node: IntArray, hops: IntArray, n_nodes: int) -> IntArray:
@@ -111,27 +98,6 @@ def _stable_order(values: IntArray, size: int) -> IntArray:
         order = order[np.argsort(digit, kind="stable")]
         shift += 16
     return order
-
-
-def _loop_erasure(last: IntArray, first: IntArray, hops: IntArray) -> NDArray[np.bool_]:
-    """Which hops stay: from each path's start, jump to the last visit of the node it is at, keep
-    the hop that leaves it, and go on from that hop's head; until the last visit is the end.
-
-    Position ``p`` of path ``r`` is followed by hop ``p - r``; paths without loops keep every hop
-    and need no rounds."""
-    end = first + hops
-    kept = np.ones(len(last) - len(first), dtype=bool)
-    looped = _looped(last, first)
-    route = np.flatnonzero(looped)
-    kept[np.repeat(looped, hops)] = False
-    cur = first[route]
-    while len(route):
-        p = last[cur]
-        go = p < end[route]
-        route, p = route[go], p[go]
-        kept[p - route] = True
-        cur = p + 1
-    return kept
 
 
 def _keep(d: FlowPaths, kept: NDArray[np.bool_]) -> FlowPaths:
