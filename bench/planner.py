@@ -331,6 +331,7 @@ def plan_rows(args: argparse.Namespace) -> list[Row]:
     if not args.skip_day:
         day = base | {"name": "Berlin-Center", "horizon": DAY, "verify": False}
         rows.append(Row("day", "Berlin-Center", "exact-max", day | {"kind": "exact-max"}))
+        rows.append(Row("day", "Berlin-Center", "exact-earliest", day | {"kind": "exact-earliest"}))
         if not args.skip_day_peer:
             rows.append(Row("day", "Berlin-Center", "ortools-max", day | {"kind": "ortools-max"}))
     if args.rows:
