@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 from corridor.problem.model import UNLIMITED, IntArray, Problem
 from corridor.solve import solve
 from corridor.solve.earliest import EarliestArrival, earliest_arrival_flow
-from corridor.solve.exact import solve_exact
+from corridor.solve.exact import level_max_flows, min_time_flow, solve_exact
 from corridor.solve.expand import ExpandedNetwork, expand
 from corridor.solve.flows import minimum_cost_flow
 from corridor.solve.quickest import people_out, quickest_steps
@@ -93,6 +93,7 @@ def test_reception_capacity_that_binds_falls_back_to_min_cost() -> None:
     exp = expand(p)
     assert earliest_arrival_flow(exp).by_destination.tolist() == [10, 0]  # the relaxation
     plan = solve_exact(p)
+    assert plan.stats["min_cost_flow"] == 1.0
     assert plan.verify(p) == []
     assert (plan.evacuated, plan.total_steps) == (10, 4 * 1 + 5 * 3 + 1 * 4) == lp_optimum(p)
 
@@ -102,7 +103,33 @@ def test_reception_capacity_that_binds_falls_back_to_min_cost() -> None:
 def test_quickest_time_from_the_earliest_arrival_flow(p: Problem) -> None:
     p = _open_reception(p)
     plan = solve(p)
-    if plan.evacuated < p.people:
-        return
+    assume(plan.evacuated == p.people)
     assert plan.evacuation_steps_proved
     assert plan.evacuation_steps == quickest_steps(p)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems())
+def test_priority_levels_leave_in_the_numbers_of_their_max_flows(p: Problem) -> None:
+    p = _open_reception(p)
+    exp = expand(p, costs=True)
+    per_level, _ = level_max_flows(exp)
+    flow = earliest_arrival_flow(exp, per_level)
+    _assert_is_a_flow(exp, flow.flows)
+    assert flow.flows[exp.blocks["level"]].tolist() == per_level.tolist()
+    total = int((flow.arrivals * np.arange(p.horizon + 1)).sum())
+    assert total == min_time_flow(exp, per_level)[0]
+
+
+def test_reception_points_on_one_node_share_its_arrivals() -> None:
+    # 10 people, 5 a step to node 1 in one step, where reception A takes 4 and B any number:
+    # 5 arrive at step 1 (A 4, B 1) and 5 at step 2 (B), within both capacities, so the
+    # earliest-arrival flow is the plan and proves 2 steps the quickest time.
+    p = problem(2, [(0, 1, 5, 1)], sources=[(0, 10)], destinations=[(1, 4), (1, UNLIMITED)], horizon=4)
+    plan = solve_exact(p)
+    assert plan.verify(p) == []
+    assert "min_cost_flow" not in plan.stats
+    assert (plan.evacuated, plan.total_steps) == (10, 5 * 1 + 5 * 2) == lp_optimum(p)
+    assert plan.evacuation_steps == 2 and plan.evacuation_steps_proved
+    people = {d: sum(r.people for r in plan.routes if r.destination == d) for d in p.dest_ids}
+    assert sorted(people.values()) == [4, 6]

@@ -50,3 +50,13 @@ def test_pickled_table_makes_the_same_routes() -> None:
     assert again.routes[0] == before[0] and again.routes[-1:] == before[-1:]
     assert isinstance(plan.routes, RouteTable)
     assert np.array_equal(again.routes.people, plan.routes.people)
+
+
+def test_an_empty_plan_and_hashes() -> None:
+    p, plan = _plan()
+    as_tuple = replace(plan, routes=tuple(plan.routes))
+    assert hash(plan) == hash(as_tuple)
+    nobody = solve_exact(replace(p, source_people=np.zeros_like(p.source_people)))
+    assert len(nobody.routes) == 0 and list(nobody.routes) == []
+    assert nobody.last_arrival is None and nobody.by_group() == {} and nobody.total_steps == 0
+    assert nobody.arrivals().sum() == 0 and len(nobody.to_dict()["routes"]) == 0

@@ -203,10 +203,6 @@ def augment_by_step(
                         queued[q] = 1
                         queue[qt] = q
                         qt = (qt + 1) % ring
-                if n_pending > 0 and not queued[p]:
-                    queued[p] = 1  # the augmentations may free neighbours that p reaches
-                    queue[qt] = p
-                    qt = (qt + 1) % ring
     return absorbed_arr
 
 
@@ -261,8 +257,10 @@ def split_line(
         path = seg_path[head]
         x = seg_x[head]
         head += 1
-        while line_end[x] <= lo:
+        while x < n_line and line_end[x] <= lo:
             x += 1
+        if x == n_line:
+            raise ValueError("a segment lands beyond the line: the flow is not conserved")
         while x < n_line and line_start[x] < hi:
             a = lo if lo > line_start[x] else line_start[x]
             b = hi if hi < line_end[x] else line_end[x]

@@ -30,8 +30,8 @@ import numpy as np
 
 from corridor.core.errors import SolverError
 from corridor.problem.model import IntArray, Problem
-from corridor.solve._kernels import read_paths, split_line
 from corridor.solve.expand import ExpandedNetwork
+from corridor.solve.kernels import read_paths, split_line
 
 
 @dataclass(frozen=True)
@@ -99,18 +99,21 @@ def decompose(exp: ExpandedNetwork, problem: Problem, flows: IntArray) -> FlowPa
     used = np.flatnonzero(entry_flow > 0)
     lands_on = np.searchsorted(line.start, line.lands, side="right") - 1
     entry_on = np.searchsorted(line.start, start, side="right") - 1
-    parent, arc, step, depth, end_path, end_dest, end_people = split_line(
-        line.start,
-        line.end,
-        line.lands,
-        line.road,
-        line.step,
-        line.dest,
-        lands_on,
-        start,
-        start + entry_flow[used],
-        entry_on,
-    )
+    try:
+        parent, arc, step, depth, end_path, end_dest, end_people = split_line(
+            line.start,
+            line.end,
+            line.lands,
+            line.road,
+            line.step,
+            line.dest,
+            lands_on,
+            start,
+            start + entry_flow[used],
+            entry_on,
+        )
+    except ValueError as error:
+        raise SolverError(str(error), hint="this is a defect; please report it") from error
     trie = (parent, arc, step, depth)
     ends = (end_path, end_dest, end_people)
     return _collect(trie, ends, exp.entry_source[used], max(1, len(problem.dest_node)))

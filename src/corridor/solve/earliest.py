@@ -16,7 +16,8 @@ by the last augmentation, instead of searching the network again.
 
 Only pairs that could still reach a reception point by ``tau`` (``due <= tau``) are searched at step
 ``tau``: no augmenting path to an arrival at ``tau`` can use any other pair, because a pair on such a
-path either carries flow (which arrives by ``tau - 1``) or reaches a pair that does.
+path either carries flow (which arrives by ``tau``) or reaches a pair that does. This needs ``due``
+never to fall along an arc (checked: it is a step plus a shortest travel time to a reception point).
 
 The loop itself is compiled (``augment_by_step`` in ``_kernels.pyx``); this module prepares the
 residual network and reads the flow back.
@@ -33,9 +34,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from corridor.core.errors import SolverError
 from corridor.problem.model import IntArray
-from corridor.solve._kernels import augment_by_step
 from corridor.solve.expand import ExpandedNetwork
+from corridor.solve.kernels import augment_by_step
 
 _INF = 1 << 40
 
@@ -81,6 +83,34 @@ def _due(exp: ExpandedNetwork) -> IntArray:
     return due
 
 
+def _share_arrivals(exp: ExpandedNetwork, absorbed: IntArray) -> IntArray:
+    """People on each arrival arc. Reception points on one node share its arrival pairs: earliest
+    first, each takes people up to its capacity, in the order the scenario lists them (what no
+    capacity admits goes to the last, for the caller's check to find)."""
+    arrive = exp.blocks["arrive"]
+    tails = exp.tail[arrive]
+    out = absorbed[tails].copy()
+    shared = np.flatnonzero(np.bincount(tails) > 1)
+    if len(shared) == 0:
+        return out
+    room = exp.capacity[exp.blocks["out"]].copy()
+    arcs = np.flatnonzero(np.isin(tails, shared))
+    layer, _ = exp.node_step(tails[arcs].astype(np.int64))
+    for place in np.unique(layer).tolist():
+        mine = arcs[layer == place]
+        mine = mine[np.lexsort((exp.arrive_dest[mine], exp.arrive_step[mine]))]
+        for step in np.unique(exp.arrive_step[mine]).tolist():
+            here = mine[exp.arrive_step[mine] == step]
+            left = int(absorbed[tails[here[0]]])
+            for k, a in enumerate(here.tolist()):
+                d = int(exp.arrive_dest[a])
+                take = left if k == len(here) - 1 else min(left, int(room[d]))
+                out[a] = take
+                room[d] -= take
+                left -= take
+    return out
+
+
 def earliest_arrival_flow(exp: ExpandedNetwork, level_caps: IntArray | None = None) -> EarliestArrival:
     """The earliest-arrival flow of ``exp`` with reception capacities left out (see the module
     docstring). ``level_caps``: people that may leave from each priority level (default: all)."""
@@ -91,6 +121,8 @@ def earliest_arrival_flow(exp: ExpandedNetwork, level_caps: IntArray | None = No
         cap[blocks["level"]] = level_caps
     start, heads, rcap, rev, fwd = _residual(exp.tail[inner], exp.head[inner], cap, exp.n_nodes)
     due = _due(exp)
+    if (due[exp.head[inner]] < due[exp.tail[inner]]).any():
+        raise SolverError("the arrival bound falls along an arc", hint="this is a defect; please report it")
     arrive = blocks["arrive"]
     is_dest = np.zeros(exp.n_nodes, dtype=np.uint8)
     is_dest[exp.tail[arrive]] = 1
@@ -103,11 +135,7 @@ def earliest_arrival_flow(exp: ExpandedNetwork, level_caps: IntArray | None = No
     )
     flows = np.zeros(exp.n_arcs, dtype=np.int64)
     flows[inner] = cap - rcap[fwd]
-    # Two reception points on one node share its arrival pairs: the first takes the people.
-    tails = exp.tail[arrive]
-    first = np.zeros(len(tails), dtype=bool)
-    first[np.unique(tails, return_index=True)[1]] = True
-    flows[arrive] = np.where(first, absorbed[tails], 0)
+    flows[arrive] = _share_arrivals(exp, absorbed)
     n_dest = blocks["out"].stop - blocks["out"].start
     by_dest = np.bincount(exp.arrive_dest, flows[arrive], n_dest).astype(np.int64)
     flows[blocks["out"]] = by_dest

@@ -99,6 +99,7 @@ def _least_time(
     if _fits(flow, problem):
         return per_level, flow.flows, flow
     say("reception capacities bind: least total evacuation time by min-cost flow")
+    timer.stats["min_cost_flow"] = 1.0
     if len(exp.level_nodes) == 1:
         per_level, _ = level_max_flows(exp)
     _, flows = min_time_flow(exp, per_level)

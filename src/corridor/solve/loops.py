@@ -34,8 +34,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from corridor.problem.model import IntArray, Problem
-from corridor.solve._kernels import loop_free_hops
 from corridor.solve.decompose import FlowPaths
+from corridor.solve.kernels import loop_free_hops
 
 
 def without_loops(problem: Problem, d: FlowPaths) -> FlowPaths:
