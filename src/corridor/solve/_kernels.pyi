@@ -15,9 +15,15 @@ def augment_by_step(
     src: int,
     order: _I,
     order_due: _I,
-    horizon: int,
-    stats: _I,
-) -> _I: ...
+    first: int,
+    last: int,
+    absorbed: _I,
+    par: _I,
+    tree: NDArray[np.uint8],
+    ts: _I,
+    dist: _I,
+    counters: _I,
+) -> None: ...
 def split_line(
     line_start: _I,
     line_end: _I,

@@ -27,42 +27,43 @@ def augment_by_step(
     i64 src,
     const i64[::1] order,
     const i64[::1] order_due,
-    i64 horizon,
-    i64[::1] stats,
+    i64 first,
+    i64 last,
+    i64[::1] absorbed,
+    i64[::1] par,
+    uint8_t[::1] tree,
+    i64[::1] ts,
+    i64[::1] dist,
+    i64[::1] counters,
 ):
-    """Successive augmentation step by step on the residual network in CSR form (``rcap`` in
-    place), one search tree kept throughout. Returns the people absorbed at each arrival node.
-    ``stats``: arcs scanned, augmentations, parent checks."""
+    """Successive augmentation for steps ``first .. last`` on the residual network in CSR form
+    (``rcap`` in place), one search tree kept throughout; call for consecutive ranges of steps from
+    0 with the same state. State: people absorbed at each arrival node, the tree (``par``: the
+    residual arc from the parent, -1 none, -2 for the source; ``tree``: attached; ``ts``, ``dist``:
+    the checks of a round), ``counters``: pairs taken from ``order`` so far, round, arcs scanned,
+    augmentations, parent checks. Before the first call: ``par`` -1 but ``par[src]`` -2,
+    ``tree[src]`` 1, the rest 0, counters (0, 1, 0, 0, 0)."""
     cdef i64 n = start.shape[0] - 1
-    absorbed_arr = np.zeros(n, dtype=np.int64)
-    par_arr = np.full(n, FREE, dtype=np.int64)
-    tree_arr = np.zeros(n, dtype=np.uint8)
-    ts_arr = np.zeros(n, dtype=np.int64)
-    dist_arr = np.zeros(n, dtype=np.int64)
     queue_arr = np.zeros(n + 1, dtype=np.int64)
     queued_arr = np.zeros(n, dtype=np.uint8)
     orphans_arr = np.zeros(n + 1, dtype=np.int64)
     pending_arr = np.zeros(n + 1, dtype=np.int64)
-    cdef i64[::1] absorbed = absorbed_arr
-    cdef i64[::1] par = par_arr
-    cdef uint8_t[::1] tree = tree_arr
-    cdef i64[::1] ts = ts_arr
-    cdef i64[::1] dist = dist_arr
     cdef i64[::1] queue = queue_arr
     cdef uint8_t[::1] queued = queued_arr
     cdef i64[::1] orphans = orphans_arr
     cdef i64[::1] pending = pending_arr
+    cdef i64[::1] stats = counters[2:]
     cdef i64 ring = n + 1
-    cdef i64 qh = 0, qt = 0, n_orphans = 0, n_pending = 0, now = 1, k = 0
+    cdef i64 qh = 0, qt = 0, n_orphans = 0, n_pending = 0
+    cdef i64 k = counters[0], now = counters[1]
     cdef i64 n_order = order.shape[0]
     cdef i64 tau, v, e, r, q, t, b, j, a, up, o, best, best_d, d, dd, p
-    par[src] = ROOT
-    tree[src] = 1
-    queue[qt] = src
-    qt += 1
-    queued[src] = 1
+    if first == 0:
+        queue[qt] = src
+        qt += 1
+        queued[src] = 1
     with nogil:
-        for tau in range(horizon + 1):
+        for tau in range(first, last + 1):
             # Pairs that became useful at tau: attach each to a tree node that reaches it.
             while k < n_order and order_due[k] <= tau:
                 v = order[k]
@@ -203,7 +204,8 @@ def augment_by_step(
                         queued[q] = 1
                         queue[qt] = q
                         qt = (qt + 1) % ring
-    return absorbed_arr
+    counters[0] = k
+    counters[1] = now
 
 
 def split_line(

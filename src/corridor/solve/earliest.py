@@ -29,6 +29,7 @@ respects them is optimal for the capacitated problem too (it is optimal for a re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,9 +112,14 @@ def _share_arrivals(exp: ExpandedNetwork, absorbed: IntArray) -> IntArray:
     return out
 
 
-def earliest_arrival_flow(exp: ExpandedNetwork, level_caps: IntArray | None = None) -> EarliestArrival:
+def earliest_arrival_flow(
+    exp: ExpandedNetwork,
+    level_caps: IntArray | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> EarliestArrival:
     """The earliest-arrival flow of ``exp`` with reception capacities left out (see the module
-    docstring). ``level_caps``: people that may leave from each priority level (default: all)."""
+    docstring). ``level_caps``: people that may leave from each priority level (default: all).
+    ``progress`` hears how far the steps have come, about 40 times."""
     blocks = exp.blocks
     inner = slice(0, blocks["arrive"].start)  # every arc but the arrivals and the reception arcs
     cap = exp.capacity[inner].copy()
@@ -129,10 +135,24 @@ def earliest_arrival_flow(exp: ExpandedNetwork, level_caps: IntArray | None = No
     order = np.argsort(due, kind="stable")
     order = order[due[order] >= 0]
     order = order[due[order] <= exp.horizon]
-    stats = np.zeros(3, dtype=np.int64)
-    absorbed = augment_by_step(
-        start, heads, rcap, rev, due, is_dest, exp.source, order, due[order], exp.horizon, stats
-    )
+    n = exp.n_nodes
+    absorbed = np.zeros(n, dtype=np.int64)
+    par = np.full(n, -1, dtype=np.int64)
+    par[exp.source] = -2
+    tree = np.zeros(n, dtype=np.uint8)
+    tree[exp.source] = 1
+    ts, dist = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    counters = np.array([0, 1, 0, 0, 0], dtype=np.int64)
+    T = exp.horizon
+    chunk = max(1, (T + 1) // 40)  # about 40 progress reports
+    for first in range(0, T + 1, chunk):
+        last = min(T, first + chunk - 1)
+        augment_by_step(
+            start, heads, rcap, rev, due, is_dest, exp.source, order, due[order], first, last,
+            absorbed, par, tree, ts, dist, counters,
+        )  # fmt: skip
+        if progress is not None:
+            progress(f"earliest-arrival flow: step {last:,} of {T:,}, {int(absorbed.sum()):,} people out")
     flows = np.zeros(exp.n_arcs, dtype=np.int64)
     flows[inner] = cap - rcap[fwd]
     flows[arrive] = _share_arrivals(exp, absorbed)
@@ -140,4 +160,4 @@ def earliest_arrival_flow(exp: ExpandedNetwork, level_caps: IntArray | None = No
     by_dest = np.bincount(exp.arrive_dest, flows[arrive], n_dest).astype(np.int64)
     flows[blocks["out"]] = by_dest
     arrivals = np.bincount(exp.arrive_step, flows[arrive], exp.horizon + 1).astype(np.int64)
-    return EarliestArrival(flows, arrivals, by_dest, int(stats[0]), int(stats[1]))
+    return EarliestArrival(flows, arrivals, by_dest, int(counters[2]), int(counters[3]))

@@ -91,7 +91,7 @@ def _least_time(
         per_level, _ = level_max_flows(exp)
         t = timer.lap("solve_s", t)
     say(f"earliest-arrival flow on {exp.n_arcs:,} arcs")
-    flow = earliest_arrival_flow(exp, per_level)
+    flow = earliest_arrival_flow(exp, per_level, say)
     t = timer.lap("solve_s", t)
     timer.stats["augmentations"] = float(flow.augmentations)
     if per_level is None:
