@@ -44,10 +44,7 @@ def list_incidents(
 ) -> list[IncidentOut]:
     with runtime.db.reading() as session:
         operations.get(session, operation_id)
-        return [
-            service.incident_out(runtime.sealer, i, service.evidence_of(session, i.id))
-            for i in service.incidents(session, operation_id)
-        ]
+        return service.incidents_out(session, runtime.sealer, operation_id)
 
 
 @router.post("/incidents/{incident_id}/evidence", status_code=status.HTTP_201_CREATED)

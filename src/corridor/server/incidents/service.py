@@ -87,9 +87,13 @@ def incidents(session: Session, operation_id: str) -> list[Incident]:
     return list(session.scalars(query))
 
 
-def evidence_of(session: Session, incident_id: str) -> list[EvidenceFile]:
-    query = select(EvidenceFile).where(EvidenceFile.incident_id == incident_id).order_by(EvidenceFile.id)
-    return list(session.scalars(query))
+def incidents_out(session: Session, sealer: Sealer, operation_id: str) -> list[IncidentOut]:
+    """Every incident of the operation with its evidence, oldest first (two queries in all)."""
+    query = select(EvidenceFile).where(EvidenceFile.operation_id == operation_id).order_by(EvidenceFile.id)
+    files: dict[str, list[EvidenceFile]] = {}
+    for f in session.scalars(query):
+        files.setdefault(f.incident_id, []).append(f)
+    return [incident_out(sealer, i, files.get(i.id, [])) for i in incidents(session, operation_id)]
 
 
 def incident_out(sealer: Sealer, incident: Incident, evidence: list[EvidenceFile]) -> IncidentOut:

@@ -360,10 +360,7 @@ def _timeline(
     session: Session, runtime: Runtime, operation_id: str
 ) -> tuple[list[Day], list[dict[str, Any]]]:
     """Incidents newest first, grouped by day and hour (UTC); and the map's points."""
-    found = [
-        service.incident_out(runtime.sealer, i, service.evidence_of(session, i.id))
-        for i in reversed(service.incidents(session, operation_id))
-    ]
+    found = service.incidents_out(session, runtime.sealer, operation_id)[::-1]
     days: list[Day] = []
     for incident in found:
         at = incident.occurred_at.astimezone(UTC)
