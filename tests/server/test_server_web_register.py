@@ -142,3 +142,22 @@ def test_wristbands_have_one_qr_code_per_person(world: World) -> None:
         _page(world, "/households/nothing/wristbands"), headers={"Accept": "text/html"}
     )
     assert missing.status_code == 404
+
+
+def test_errors_on_arabic_pages_say_what_happened_in_arabic(world: World) -> None:
+    _log_in(world, "registrar-user")
+    page = world.client.get(
+        _page(world, "/households/nothing/wristbands?lang=ar"), headers={"Accept": "text/html"}
+    )
+    assert page.status_code == 404
+    assert "لم يُعثر على المطلوب" in page.text  # the kind of error, in Arabic
+    assert '<span lang="en" dir="ltr">' in page.text  # the service's own words, marked as English
+    fragment = world.client.get(
+        _page(world, "/households/nothing/wristbands?lang=ar"),
+        headers={"Accept": "text/html", "HX-Request": "true"},
+    )
+    assert fragment.status_code == 404 and "لم يُعثر على المطلوب" in fragment.text
+    english = world.client.get(
+        _page(world, "/households/nothing/wristbands?lang=en"), headers={"Accept": "text/html"}
+    )
+    assert "لم يُعثر" not in english.text and '<span lang="en" dir="ltr">' not in english.text

@@ -8,8 +8,9 @@ from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from markupsafe import escape
+from markupsafe import Markup, escape
 
+from corridor.server.web.i18n import DEFAULT, choose
 from corridor.server.web.render import page
 
 
@@ -27,7 +28,20 @@ def html_error(request: Request, status: int, message: str, hint: str | None = N
     if status == 401 and request.method == "GET" and "HX-Request" not in request.headers:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    language = choose(request)
+    # The service's own words are English; other languages lead with what happened, in their words.
+    said = None if language.code == DEFAULT else language.text(_kind(status))
     if "HX-Request" in request.headers:
         text = escape(message) + (f" — {escape(hint)}" if hint else "")
+        if said is not None:
+            text = escape(said) + Markup(' <span lang="en" dir="ltr">') + text + Markup("</span>")
         return HTMLResponse(f'<p class="alert bad" role="alert">{text}</p>', status_code=status)
-    return page(request, "error.html", status_code=status, message=message, hint=hint)
+    return page(request, "error.html", status_code=status, message=message, hint=hint, said=said)
+
+
+def _kind(status: int) -> str:
+    """The message key that says, in the reader's language, what kind of error this is."""
+    return f"error.status.{status}" if status in _KINDS else "error.status.other"
+
+
+_KINDS = (400, 401, 403, 404, 409, 413, 422)
