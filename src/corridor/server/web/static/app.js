@@ -17,3 +17,26 @@
     ];
   }
 })();
+
+// Forms whose refusals come back as messages next to their fields (".field-error" elements whose
+// id is the field's id + "-error"): clear them before sending, mark and focus the fields after.
+window.corridorForms = {
+  clear(form) {
+    form.querySelectorAll(".field-error").forEach((e) => { e.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+  },
+  mark(form) {
+    let first = null;
+    form.querySelectorAll(".field-error").forEach((e) => {
+      if (!e.textContent.trim()) return;
+      const field = document.getElementById(e.id.replace(/-error$/, ""));
+      const fieldset = e.closest("fieldset");
+      const target = field && field.matches("input, select, textarea") ? field
+        : fieldset && fieldset.querySelector("input");
+      if (!target) return;
+      target.setAttribute("aria-invalid", "true");
+      if (!first) first = target;
+    });
+    if (first) first.focus();
+  },
+};

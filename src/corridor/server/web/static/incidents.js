@@ -32,9 +32,7 @@
       );
     });
     form.addEventListener("htmx:beforeRequest", (e) => {
-      if (e.detail.elt !== form) return;
-      form.querySelectorAll(".field-error").forEach((s) => { s.textContent = ""; });
-      form.querySelectorAll("[aria-invalid]").forEach((s) => s.removeAttribute("aria-invalid"));
+      if (e.detail.elt === form) corridorForms.clear(form);
     });
     form.addEventListener("htmx:afterRequest", (e) => {
       if (e.detail.elt !== form) return;
@@ -44,14 +42,7 @@
         draw();
         return;
       }
-      let first = null;
-      form.querySelectorAll(".field-error").forEach((s) => {
-        const field = s.textContent.trim() && document.getElementById(s.id.replace(/-error$/, ""));
-        if (!field) return;
-        field.setAttribute("aria-invalid", "true");
-        if (!first) first = field;
-      });
-      if (first) first.focus();
+      corridorForms.mark(form);
     });
   }
 

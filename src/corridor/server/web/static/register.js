@@ -26,25 +26,6 @@
     row.querySelector(".name").focus();
   }
 
-  function clearErrors() {
-    form.querySelectorAll(".field-error").forEach((e) => { e.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
-  }
-
-  function markErrors() {
-    let first = null;
-    form.querySelectorAll(".field-error").forEach((e) => {
-      if (!e.textContent.trim()) return;
-      const field = document.getElementById(e.id.replace(/-error$/, ""));
-      const target = field && field.matches("input, select") ? field
-        : e.closest("fieldset") && e.closest("fieldset").querySelector("input");
-      if (!target) return;
-      target.setAttribute("aria-invalid", "true");
-      if (!first) first = target;
-    });
-    if (first) first.focus();
-  }
-
   document.getElementById("add-person").addEventListener("click", addRow);
 
   form.addEventListener("keydown", (e) => {
@@ -63,7 +44,7 @@
   });
 
   form.addEventListener("htmx:beforeRequest", (e) => {
-    if (e.detail.elt === form) clearErrors();
+    if (e.detail.elt === form) corridorForms.clear(form);
   });
 
   form.addEventListener("htmx:afterRequest", (e) => {
@@ -72,7 +53,7 @@
       people.replaceChildren();
       addRow();
     } else {
-      markErrors();
+      corridorForms.mark(form);
     }
   });
 })();
