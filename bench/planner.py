@@ -68,49 +68,14 @@ def _instance(spec: Spec) -> Any:
     return tntp_instance(spec["name"], spec["horizon"], root=spec.get("root"), seed=spec["seed"])
 
 
-def _pruned_min_cost(problem: Any) -> Any:
-    """corridor's pruned network with OR-Tools' min-cost flow for the least total time (the
-    planner's method before the earliest-arrival flow): separates the gain of the pruning from
-    that of the successive augmentation."""
-    from corridor.plan.model import Plan
-    from corridor.solve.exact import level_max_flows, min_time_flow
-    from corridor.solve.expand import expand
-    from corridor.solve.routes import routes_from_flow
-
-    t0 = time.perf_counter()
-    exp = expand(problem, costs=True)
-    t1 = time.perf_counter()
-    per_level, _ = level_max_flows(exp)
-    _, flows = min_time_flow(exp, per_level)
-    t2 = time.perf_counter()
-    routes = routes_from_flow(exp, problem, flows)
-    t3 = time.perf_counter()
-    stats = {"build_s": t1 - t0, "solve_s": t2 - t1, "plan_s": t3 - t2, "expanded_arcs": exp.n_arcs}
-    out = int(per_level.sum())
-    return Plan(
-        scenario=problem.name,
-        network=problem.network.name,
-        method="exact",
-        objective="earliest",
-        status="optimal",
-        start=problem.axis.start,
-        dt=problem.axis.dt,
-        horizon=problem.horizon,
-        evacuees=problem.people,
-        evacuated=out,
-        bound=out,
-        routes=routes,
-        total_steps=int((routes.people * routes.arrival).sum()),
-        stats=stats,
-    )
-
-
 def _corridor_row(kind: str, problem: Any, verify: bool) -> Result:
     from corridor.solve.exact import solve_exact
 
     t0 = time.perf_counter()
     if kind == "exact-mincost":
-        plan = _pruned_min_cost(problem)
+        # The planner's method before the earliest-arrival flow: separates the gain of the
+        # pruning from that of the successive augmentation.
+        plan = solve_exact(problem, least_time="min-cost")
     elif kind == "ccrp":
         from corridor.solve.ccrp import solve_ccrp
 

@@ -133,3 +133,15 @@ def test_reception_points_on_one_node_share_its_arrivals() -> None:
     assert plan.evacuation_steps == 2 and plan.evacuation_steps_proved
     people = {d: sum(r.people for r in plan.routes if r.destination == d) for d in p.dest_ids}
     assert sorted(people.values()) == [4, 6]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems())
+def test_both_engines_give_the_same_optimum(p: Problem) -> None:
+    fast, slow = solve_exact(p), solve_exact(p, least_time="min-cost")
+    assert fast.verify(p) == [] and slow.verify(p) == []
+    assert (fast.evacuated, fast.total_steps, fast.by_group()) == (
+        slow.evacuated,
+        slow.total_steps,
+        slow.by_group(),
+    )
