@@ -14,6 +14,7 @@ from corridor.solve.pipeline import check_file
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ALEPPO = EXAMPLES / "east-aleppo-2016" / "scenario.toml"
+HELSINKI = EXAMPLES / "helsinki-osm" / "scenario.toml"
 runner = CliRunner()
 
 
@@ -74,3 +75,14 @@ def test_unknown_node_is_a_finding_naming_it(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(scenario)])
     assert result.exit_code == 1
     assert "nowhere" in result.output
+
+
+def test_the_summary_says_why_the_last_arrival_is_after_the_quickest_time() -> None:
+    # Helsinki's reception capacities bind: the least-total-time plan ends after the quickest time.
+    result = runner.invoke(app, ["plan", str(HELSINKI)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    problem = check_file(HELSINKI).problem
+    assert problem is not None
+    summary = solve(problem).summary()
+    assert summary["last_arrival"] > summary["evacuation_time"]
+    assert "reception capacities trade one for the other" in " ".join(result.output.split())

@@ -105,6 +105,13 @@ def _summary_table(plan: Plan) -> Table:
     ]
     for name, value in rows:
         table.add_row(name, value)
+    quickest, last = s["evacuation_time"], s["last_arrival"]
+    if s["evacuated_by_deadline"] == s["evacuees"] and quickest is not None and (last or 0) > quickest:
+        # Reception capacities can make the two objectives part: say so rather than look wrong.
+        table.caption = (
+            "This plan has the least total evacuation time; getting everyone out by the quickest"
+            " time takes a plan with more total time (reception capacities trade one for the other)."
+        )
     return table
 
 
