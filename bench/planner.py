@@ -294,7 +294,7 @@ def plan_rows(args: argparse.Namespace) -> list[Row]:
                 spec = g | {"seed": args.seed, "kind": kind}
                 rows.append(Row("quickest", f"grid {r}x{c}", kind, spec))
     if not args.skip_day:
-        day = base | {"name": "Berlin-Center", "horizon": DAY, "verify": False}
+        day = base | {"name": "Berlin-Center", "horizon": DAY}
         rows.append(Row("day", "Berlin-Center", "exact-max", day | {"kind": "exact-max"}))
         rows.append(Row("day", "Berlin-Center", "exact-earliest", day | {"kind": "exact-earliest"}))
         if not args.skip_day_peer:
