@@ -9,6 +9,7 @@ import numpy as np
 
 from corridor.core.timeaxis import TimeAxis
 from corridor.network.model import network_from_arrays
+from corridor.plan.model import Plan, Route
 from corridor.problem.model import UNLIMITED, Problem, Windows
 
 START = datetime(2016, 12, 15, 12, 30, tzinfo=UTC)
@@ -70,4 +71,23 @@ def problem(
         dest_cap=np.asarray([d[1] for d in dests], dtype=np.int64),
         checkpoint_ids=tuple(f"c{v}" for v in (node_cap or {})),
         checkpoint_node=np.asarray(list(node_cap or {}), dtype=np.int64),
+    )
+
+
+def plan_of(p: Problem, routes: Sequence[Route], evacuated: int) -> Plan:
+    """A plan of ``routes`` for ``p``, as an exact method would state it (for ``Plan.verify``)."""
+    return Plan(
+        scenario=p.name,
+        network=p.network.name,
+        method="exact",
+        objective="test",
+        status="optimal",
+        start=START,
+        dt=p.axis.dt,
+        horizon=p.horizon,
+        evacuees=p.people,
+        evacuated=evacuated,
+        bound=evacuated,
+        routes=tuple(routes),
+        total_steps=sum(r.people * r.arrival for r in routes),
     )

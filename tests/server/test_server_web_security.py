@@ -264,16 +264,22 @@ def test_an_observer_sees_no_name_id_or_incident_text_on_any_page(world: World) 
     assert shown >= 6  # operations, dashboard and its live part, sitrep, map and its data, in 2 languages
 
 
-def test_a_marshal_who_reports_an_incident_sees_no_other_incident(world: World) -> None:
+def _report_an_incident(world: World, username: str) -> str:
+    """Report an incident on the page as ``username``, after another was reported; the answer."""
     _people_and_an_incident(world)
-    csrf = _log_in(world.client, "checkpoint_marshal-user")
+    csrf = _log_in(world.client, username)
     answer = world.client.post(
         f"/operations/{world.operation_id}/incidents",
         data=_form_that_would_change_things(),
         headers={**HTMX, "X-CSRF-Token": csrf},
     )
     assert answer.status_code == 201, answer.text
-    assert SECRET_TEXT not in answer.text
+    return str(answer.text)
+
+
+def test_a_marshal_who_reports_an_incident_sees_no_other_incident(world: World) -> None:
+    text = _report_an_incident(world, "checkpoint_marshal-user")
+    assert SECRET_TEXT not in text
 
 
 def _log(world: World, action: str) -> list[tuple[str, str, str]]:
@@ -284,15 +290,8 @@ def _log(world: World, action: str) -> list[tuple[str, str, str]]:
 
 
 def test_reporting_an_incident_on_the_page_logs_the_read_of_the_timeline_it_answers(world: World) -> None:
-    _people_and_an_incident(world)
-    csrf = _log_in(world.client, "monitor-user")
-    answer = world.client.post(
-        f"/operations/{world.operation_id}/incidents",
-        data=_form_that_would_change_things(),
-        headers={**HTMX, "X-CSRF-Token": csrf},
-    )
-    assert answer.status_code == 201, answer.text
-    assert SECRET_TEXT in answer.text  # the timeline, with every incident's description
+    text = _report_an_incident(world, "monitor-user")
+    assert SECRET_TEXT in text  # the timeline, with every incident's description
     world.client.cookies.clear()
     reads = _log(world, "incidents.read")
     assert ("user:monitor-user", "allow", f"/operations/{world.operation_id}/incidents") in reads

@@ -9,34 +9,30 @@ from corridor.problem.model import Problem
 from corridor.solve.bounds import growth_rate, lower_bound, repeated_out, short_until
 from corridor.solve.quickest import people_out, quickest_steps
 from factories import problem
+from strategies import Sizes
+from strategies import problems as shared_problems
 
 LIMIT = 40  # horizons scanned by the reference search
 
 
-@st.composite
-def problems(draw: st.DrawFn, *, closures: bool = True) -> Problem:
-    n = draw(st.integers(2, 7))
-    pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda e: e[0] != e[1])
-    edges = draw(st.lists(pairs, min_size=1, max_size=12))
-    arcs = [(u, v, draw(st.integers(1, 5)), draw(st.integers(1, 4))) for u, v in edges]
-    nodes = st.integers(0, n - 1)
-    sources = draw(st.lists(st.tuples(nodes, st.integers(0, 40), st.integers(0, 1)), min_size=1, max_size=5))
-    dest = draw(st.lists(nodes, min_size=1, max_size=3, unique=True))
-    dests = [(d, draw(st.sampled_from([-1, -1, 10, 60]))) for d in dest]
-    node_cap = draw(st.dictionaries(nodes, st.integers(1, 4), max_size=2))
-    closed: list[tuple[int, int, int]] = []
-    if closures:
-        windows = st.tuples(st.integers(0, len(arcs) - 1), st.integers(0, 8), st.integers(1, 8))
-        closed = [(a, b, b + c) for a, b, c in draw(st.lists(windows, max_size=2))]
-    return problem(
-        n,
-        arcs,
-        sources=sources,
-        destinations=dests,
-        horizon=draw(st.integers(1, 10)),
-        node_cap=node_cap,
-        arc_closed=closed,
-        groups=[("wounded", 1), ("general", 2)],
+def problems(*, closures: bool = True) -> st.SearchStrategy[Problem]:
+    return shared_problems(
+        Sizes(
+            nodes=(2, 7),
+            roads=(1, 12),
+            road_cap=(1, 5),
+            road_steps=(1, 4),
+            people=40,
+            sources=5,
+            destinations=3,
+            reception=(-1, -1, 10, 60),
+            checkpoints=2,
+            throughput=(1, 4),
+            road_closures=2 if closures else 0,
+            close_at=(0, 8),
+            close_for=(1, 8),
+            horizon=(1, 10),
+        )
     )
 
 

@@ -27,7 +27,7 @@ from corridor.solve.expand import ExpandedNetwork, expand
 from corridor.solve.loops import _merged, has_loops, without_loops
 from corridor.solve.pipeline import check_file
 from corridor.solve.routes import routes_from_flow
-from factories import START, problem
+from factories import plan_of, problem
 
 ALEPPO = Path(__file__).resolve().parents[2] / "examples" / "east-aleppo-2016" / "scenario.toml"
 GROUPS = [("wounded", 1), ("elderly", 2), ("general", 3)]
@@ -98,30 +98,12 @@ def problems(draw: st.DrawFn) -> Problem:
     )
 
 
-def _plan(p: Problem, routes: Sequence[Route], evacuated: int) -> Plan:
-    return Plan(
-        scenario=p.name,
-        network=p.network.name,
-        method="exact",
-        objective="test",
-        status="optimal",
-        start=START,
-        dt=p.axis.dt,
-        horizon=p.horizon,
-        evacuees=p.people,
-        evacuated=evacuated,
-        bound=evacuated,
-        routes=tuple(routes),
-        total_steps=sum(r.people * r.arrival for r in routes),
-    )
-
-
 def _check(p: Problem, exp: ExpandedNetwork, flows: np.ndarray, evacuated: int) -> tuple[int, Plan]:
     """The routes of ``flows`` against the flow itself; (total steps before the cut, plan)."""
     d = decompose(exp, p, flows)
     before = int((arrivals(p, d) * d.people).sum())
     routes = routes_from_flow(exp, p, flows)
-    plan = _plan(p, routes, evacuated)
+    plan = plan_of(p, routes, evacuated)
     assert plan.verify(p) == []
     waits = waiting_allowed(exp)
     assert [loop for r in routes for loop in needless_loops(p, r, waits)] == []
@@ -295,7 +277,7 @@ def test_east_aleppo_routes_wait_for_the_checkpoint_instead_of_circling() -> Non
     assert looped.sum() > len(looped) // 2
     routes = routes_from_flow(exp, p, flows)
     assert not any(revisits(r) for r in routes)
-    plan = _plan(p, routes, int(per_level.sum()))
+    plan = plan_of(p, routes, int(per_level.sum()))
     assert plan.verify(p) == []
     assert plan.total_steps == cost
     # The distinct roads taken (whatever the steps): 769 with the loops, 69 without.

@@ -20,7 +20,9 @@ from corridor.problem.model import IntArray, Problem
 from corridor.solve.exact import level_max_flows, min_time_flow
 from corridor.solve.expand import ExpandedNetwork, expand
 from corridor.solve.routes import routes_from_flow
-from factories import START, problem
+from factories import plan_of, problem
+from strategies import Sizes
+from strategies import problems as shared_problems
 
 # --- the reference: a walk along each path ---------------------------------------------------
 
@@ -146,50 +148,26 @@ def _with(route: Route, *, source: str, group: str, people: int) -> Route:
 # --- the comparison ----------------------------------------------------------------------------
 
 
-@st.composite
-def problems(draw: st.DrawFn) -> Problem:
+def problems() -> st.SearchStrategy[Problem]:
     """Up to 8 nodes, parallel roads, checkpoints, closures, two priority levels, up to 12 steps."""
-    n = draw(st.integers(2, 8))
-    pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda e: e[0] != e[1])
-    edges = draw(st.lists(pairs, min_size=1, max_size=16))
-    arcs = [(u, v, draw(st.integers(1, 6)), draw(st.integers(1, 4))) for u, v in edges]
-    nodes = st.integers(0, n - 1)
-    sources = draw(st.lists(st.tuples(nodes, st.integers(0, 30), st.integers(0, 1)), min_size=1, max_size=5))
-    dest = draw(st.lists(nodes, min_size=1, max_size=3, unique=True))
-    dests = [(d, draw(st.sampled_from([-1, 5, 20]))) for d in dest]
-    node_cap = draw(st.dictionaries(nodes, st.integers(0, 4), max_size=2))
-    closed = draw(
-        st.lists(st.tuples(st.integers(0, len(arcs) - 1), st.integers(0, 6), st.integers(1, 6)), max_size=3)
-    )
-    node_closed = draw(st.lists(st.tuples(nodes, st.integers(0, 6), st.integers(1, 4)), max_size=1))
-    return problem(
-        n,
-        arcs,
-        sources=sources,
-        destinations=dests,
-        horizon=draw(st.integers(1, 12)),
-        node_cap=node_cap,
-        arc_closed=[(a, b, b + c) for a, b, c in closed],
-        node_closed=[(v, b, b + c) for v, b, c in node_closed],
-        groups=[("wounded", 1), ("general", 2)],
-    )
-
-
-def _plan(p: Problem, routes: Sequence[Route], evacuated: int) -> Plan:
-    return Plan(
-        scenario=p.name,
-        network=p.network.name,
-        method="exact",
-        objective="test",
-        status="optimal",
-        start=START,
-        dt=p.axis.dt,
-        horizon=p.horizon,
-        evacuees=p.people,
-        evacuated=evacuated,
-        bound=evacuated,
-        routes=tuple(routes),
-        total_steps=sum(r.people * r.arrival for r in routes),
+    return shared_problems(
+        Sizes(
+            nodes=(2, 8),
+            roads=(1, 16),
+            road_cap=(1, 6),
+            road_steps=(1, 4),
+            people=30,
+            sources=5,
+            destinations=3,
+            reception=(-1, 5, 20),
+            checkpoints=2,
+            throughput=(0, 4),
+            road_closures=3,
+            close_at=(0, 6),
+            close_for=(1, 6),
+            place_closures=1,
+            horizon=(1, 12),
+        )
     )
 
 
@@ -217,7 +195,7 @@ def _urgent_first(p: Problem, routes: Sequence[Route]) -> bool:
 def _compare(p: Problem, exp: ExpandedNetwork, flows: IntArray, evacuated: int) -> tuple[Plan, Plan]:
     fast = routes_from_flow(exp, p, flows)
     walked = walked_routes(exp, p, flows)
-    fast_plan, walked_plan = _plan(p, fast, evacuated), _plan(p, walked, evacuated)
+    fast_plan, walked_plan = plan_of(p, fast, evacuated), plan_of(p, walked, evacuated)
     assert fast_plan.verify(p) == []
     assert walked_plan.verify(p) == []
     assert _by_source_group(fast) == _by_source_group(walked)
@@ -271,6 +249,6 @@ def test_splits_at_a_node_give_one_route_per_path() -> None:
     _, flows = min_time_flow(exp, per_level)
     routes = routes_from_flow(exp, p, flows)
     assert sum(r.people for r in routes) == 10
-    assert _plan(p, routes, 10).verify(p) == []
+    assert plan_of(p, routes, 10).verify(p) == []
     # Every route is distinct: no two share their roads and departure steps.
     assert len({(r.arcs, r.departures) for r in routes}) == len(routes)
