@@ -64,28 +64,17 @@ def augment_by_step(
         queued[src] = 1
     with nogil:
         for tau in range(first, last + 1):
-            # Pairs that became useful at tau: attach each to a tree node that reaches it.
+            # Pairs that became useful at tau: wake the tree nodes that reach them, whose next
+            # scan attaches them.
             while k < n_order and order_due[k] <= tau:
                 v = order[k]
                 k += 1
-                if tree[v]:
-                    continue
                 for e in range(start[v], start[v + 1]):
-                    r = rev[e]
                     q = to[e]
-                    if rcap[r] > 0 and tree[q] and not is_dest[q] and par[q] != FREE:
-                        par[v] = r
-                        tree[v] = 1
-                        ts[v] = ts[q]
-                        dist[v] = dist[q] + 1
-                        if is_dest[v]:
-                            pending[n_pending] = v
-                            n_pending += 1
-                        elif not queued[v]:
-                            queued[v] = 1
-                            queue[qt] = v
-                            qt = (qt + 1) % ring
-                        break
+                    if rcap[rev[e]] > 0 and tree[q] and not is_dest[q] and not queued[q]:
+                        queued[q] = 1
+                        queue[qt] = q
+                        qt = (qt + 1) % ring
             while True:
                 if n_pending > 0:
                     n_pending -= 1
