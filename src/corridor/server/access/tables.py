@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from corridor.server.columns import UTCDateTime
@@ -47,11 +47,13 @@ class ApiToken(Base):
 
 
 class Device(Base):
-    """A scanner registered to one operation; its token is stored as its SHA-256 only."""
+    """A scanner registered to one operation; its token is stored as its SHA-256 only. Its id is
+    its operation's own: another operation may have a scanner of the same id."""
 
     __tablename__ = "devices"
+    __table_args__ = (PrimaryKeyConstraint("operation_id", "device_id", name="pk_devices"),)
 
-    device_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(100))
     operation_id: Mapped[str] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"))
     label: Mapped[str] = mapped_column(String(200))
     point: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -15,13 +15,16 @@ from corridor.server.db import Base
 class LedgerRow(Base):
     __tablename__ = "ledger_entries"
     __table_args__ = (
-        UniqueConstraint("device_id", "seq", name="uq_ledger_entries_device_seq"),
+        # Every key is scoped by operation, so that no sender in one operation can take a device id,
+        # sequence number or event id that another operation needs.
+        UniqueConstraint("operation_id", "device_id", "seq", name="uq_ledger_entries_operation_device_seq"),
+        UniqueConstraint("operation_id", "event_id", name="uq_ledger_entries_operation_event_id"),
         Index("ix_ledger_entries_subject", "operation_id", "subject_kind", "subject_id"),
     )
 
     position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     operation_id: Mapped[str] = mapped_column(String(32), index=True)
-    event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    event_id: Mapped[str] = mapped_column(String(100))
     device_id: Mapped[str] = mapped_column(String(100))
     seq: Mapped[int] = mapped_column(BigInteger)
     device_time: Mapped[datetime] = mapped_column(UTCDateTime)
