@@ -6,6 +6,10 @@ than its capacity and no checkpoint passes more than its throughput (passage is 
 route leaves the checkpoint node). No road is used while closed, no closed node is left or entered.
 No source sends more people than it has, no destination receives more than its capacity, and the
 plan's totals agree with its routes.
+
+A plan may come from a file or an upload: every index and count in it is checked before it is used
+(an arc ``-1`` is not the last arc, an arc past the network is a violation, not an error), and a
+malformed route is reported and left out of the per-step checks.
 """
 
 from __future__ import annotations
@@ -18,14 +22,33 @@ from corridor.plan.model import Plan, Route
 from corridor.problem.model import UNLIMITED, Problem
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _malformed(route: Route, problem: Problem, where: str) -> str | None:
+    """Why the route's fields cannot be read as a route of ``problem`` (``None``: they can)."""
+    if not _is_int(route.people) or not _is_int(route.arrival):
+        return f"{where}: people and arrival must be whole numbers"
+    if len(route.arcs) != len(route.departures):
+        return f"{where}: {len(route.arcs)} arcs but {len(route.departures)} departures"
+    for arc in route.arcs:
+        if not _is_int(arc) or not 0 <= int(arc) < problem.n_arcs:
+            return f"{where}: arc {arc!r} is not an arc of the network (0 to {problem.n_arcs - 1})"
+    for dep in route.departures:
+        if not _is_int(dep) or int(dep) < 0:
+            return f"{where}: departure step {dep!r} is not a step (0 or later)"
+    return None
+
+
 def _route_violations(route: Route, problem: Problem, k: int, src: int, dst: int) -> list[str]:
     net, tau = problem.network, problem.tau
     where = f"route {k} ({route.source} -> {route.destination})"
     out: list[str] = []
+    if (bad := _malformed(route, problem, where)) is not None:
+        return [bad]
     if route.people <= 0:
         out.append(f"{where}: carries {route.people} people")
-    if len(route.arcs) != len(route.departures):
-        return [*out, f"{where}: {len(route.arcs)} arcs but {len(route.departures)} departures"]
     node, ready = int(src), 0
     for arc, dep in zip(route.arcs, route.departures, strict=True):
         if int(net.tail[arc]) != node:
@@ -45,9 +68,11 @@ def _route_violations(route: Route, problem: Problem, k: int, src: int, dst: int
     return out
 
 
-def _flow_violations(plan: Plan, problem: Problem) -> list[str]:
+def _flow_violations(routes: list[Route], problem: Problem) -> list[str]:
     net = problem.network
-    hops = [(a, d, r.people) for r in plan.routes for a, d in zip(r.arcs, r.departures, strict=True)]
+    hops = [
+        (int(a), int(d), int(r.people)) for r in routes for a, d in zip(r.arcs, r.departures, strict=True)
+    ]
     if not hops:
         return []
     arr = np.asarray(hops, dtype=np.int64)
@@ -84,7 +109,8 @@ def _total_violations(plan: Plan, problem: Problem) -> list[str]:
     out: list[str] = []
     sent = Counter[str]()
     received = Counter[str]()
-    for r in plan.routes:
+    routes = [r for r in plan.routes if _is_int(r.people) and _is_int(r.arrival)]  # others are reported
+    for r in routes:
         sent[r.source] += r.people
         received[r.destination] += r.people
     for sid, people in zip(problem.source_ids, problem.source_people.tolist(), strict=True):
@@ -93,8 +119,8 @@ def _total_violations(plan: Plan, problem: Problem) -> list[str]:
     for did, cap in zip(problem.dest_ids, problem.dest_cap.tolist(), strict=True):
         if cap != UNLIMITED and received[did] > cap:
             out.append(f"destination {did}: receives {received[did]} > capacity {cap}")
-    evacuated = sum(r.people for r in plan.routes)
-    total = sum(r.people * r.arrival for r in plan.routes)
+    evacuated = sum(int(r.people) for r in routes)
+    total = sum(int(r.people) * int(r.arrival) for r in routes)
     if evacuated != plan.evacuated:
         out.append(f"plan says {plan.evacuated} evacuated but its routes carry {evacuated}")
     if plan.evacuated > plan.bound:
@@ -113,9 +139,13 @@ def verify_plan(plan: Plan, problem: Problem) -> list[str]:
         out.append(f"plan horizon {plan.horizon} x {plan.dt} min differs from the problem's")
     sources = dict(zip(problem.source_ids, problem.source_node.tolist(), strict=True))
     dests = dict(zip(problem.dest_ids, problem.dest_node.tolist(), strict=True))
+    readable: list[Route] = []  # routes whose hops can be counted per arc and step
     for k, route in enumerate(plan.routes):
         if route.source not in sources or route.destination not in dests:
-            out.append(f"route {k}: unknown source {route.source!r} or destination")
+            out.append(f"route {k}: unknown source {route.source!r} or destination {route.destination!r}")
             continue
-        out += _route_violations(route, problem, k, sources[route.source], dests[route.destination])
-    return out + _flow_violations(plan, problem) + _total_violations(plan, problem)
+        found = _route_violations(route, problem, k, sources[route.source], dests[route.destination])
+        if _malformed(route, problem, "") is None:
+            readable.append(route)
+        out += found
+    return out + _flow_violations(readable, problem) + _total_violations(plan, problem)
