@@ -8,7 +8,7 @@ printed and its routes can give expected times.
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -27,7 +27,7 @@ class PlanRouteIn(_In):
     people: int = Field(ge=0)
     destination: str
     nodes: list[str] = Field(min_length=1)
-    arcs: list[int]
+    arcs: list[Annotated[int, Field(ge=0, lt=2**31)]]  # arc indices (Plan.verify bounds them by the network)
     departures: list[int]
     arrival: int = Field(ge=0)
 
