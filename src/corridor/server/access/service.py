@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import ConflictError, CorridorError, InputError
+from corridor.server.access.names import check_device_name
 from corridor.server.access.tables import AccessLogEntry, ApiToken, Device, Membership, User
 from corridor.server.auth import Actor, Passwords, Role, new_token, token_digest
 from corridor.server.columns import utc_now
@@ -117,8 +118,8 @@ def revoke_membership(session: Session, *, user_id: str, role: Role, operation_i
 
 
 def device_in(session: Session, *, operation_id: str, device_id: str) -> Device:
-    device = session.get(Device, device_id)
-    if device is None or device.operation_id != operation_id:
+    device = session.get(Device, (operation_id, device_id))
+    if device is None:
         raise NotFoundError(f"no device {device_id!r} in this operation", where="device_id")
     return device
 
@@ -196,10 +197,12 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
 def register_device(
     session: Session, *, operation_id: str, device_id: str, label: str, point: str | None
 ) -> str:
-    """Register a scanner and return its token (shown once; only its digest is kept)."""
-    if session.get(Device, device_id) is not None:
+    """Register a scanner and return its token (shown once; only its digest is kept). Its id is
+    unique within the operation; names the service uses itself are refused."""
+    check_device_name(device_id)
+    if session.get(Device, (operation_id, device_id)) is not None:
         raise ConflictError(
-            f"device {device_id!r} is registered already",
+            f"device {device_id!r} is registered in this operation already",
             where="device_id",
             hint="give each scanner its own id",
         )
