@@ -107,7 +107,7 @@ def append(
     """
     head = lock_head(session)
     connection = session.connection()
-    known = _stored(connection, events)
+    known = _stored(connection, operation_id, events)
     results = []
     rows: list[_Entry] = []
     count, previous = head.count, head.head_hash
@@ -380,10 +380,11 @@ class _Known:
         self.by_seq[(kept.device_id, kept.seq)] = kept.event_id
 
 
-def _stored(connection: Connection, events: Sequence[EventFields]) -> _Known:
+def _stored(connection: Connection, operation_id: str, events: Sequence[EventFields]) -> _Known:
     """The stored entries that share an id, or a device and seq, with any of ``events``: one
     statement per 1,000 events (both look-ups in one), with the values bound as the driver takes
-    them. Every row found fills both maps: a stored row holds its id and its device's seq.
+    them. Every row found fills both maps: a stored row holds its id and its device's seq. Ids and
+    seqs are keys within an operation: only ``operation_id``'s entries are looked at.
 
     The (device_id, seq) pairs are joined as a table (a VALUES list on SQLite, ``unnest`` of two
     arrays on PostgreSQL): both search the (device_id, seq) index for each pair, which SQLite does
@@ -393,6 +394,7 @@ def _stored(connection: Connection, events: Sequence[EventFields]) -> _Known:
     columns = ", ".join(_Kept._fields)
     joined = ", ".join(f"l.{c}" for c in _Kept._fields)
     table = LedgerRow.__tablename__
+    mark = raw.marker(connection)
     for start in range(0, len(wanted), 1000):
         chunk = wanted[start : start + 1000]
         pairs, pair_params = raw.pairs(connection, [(device_id, seq) for _, device_id, seq in chunk])
@@ -400,10 +402,11 @@ def _stored(connection: Connection, events: Sequence[EventFields]) -> _Known:
         statement = (
             f"WITH wanted (device_id, seq) AS ({pairs}) "
             f"SELECT {joined} FROM wanted JOIN {table} l "
-            "ON l.device_id = wanted.device_id AND l.seq = wanted.seq "
-            f"UNION SELECT {columns} FROM {table} WHERE {ids}"
+            f"ON l.operation_id = {mark} AND l.device_id = wanted.device_id AND l.seq = wanted.seq "
+            f"UNION SELECT {columns} FROM {table} WHERE operation_id = {mark} AND {ids}"
         )
-        for row in connection.exec_driver_sql(statement, tuple(pair_params + id_params)):
+        params = (*pair_params, operation_id, operation_id, *id_params)
+        for row in connection.exec_driver_sql(statement, params):
             known.add(_Kept(*row))
     return known
 
