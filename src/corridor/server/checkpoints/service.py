@@ -14,6 +14,7 @@ from corridor.ops.ledger import SERVER_TYPES, EventType, ScanEvent
 from corridor.ops.reconciliation import DeviceLog, PersonRecord, Reconciliation, reconcile
 from corridor.ops.route import Route
 from corridor.ops.status import SubjectState, fold
+from corridor.server.access.names import is_reserved
 from corridor.server.auth import Actor
 from corridor.server.checkpoints.schemas import EventIn
 from corridor.server.errors import NotFoundError
@@ -43,7 +44,14 @@ def to_event(body: EventIn) -> ScanEvent:
 def check_sender(actor: Actor, event: ledger.EventFields) -> None:
     """A scanner sends its own events; a person sends them as device ``user:<username>``, or
     ``user:<username>/<browser>`` when scanning from several browsers (each counts its own
-    sequence numbers)."""
+    sequence numbers). A scanner enrolled under a name the service keeps for itself (possible
+    before such names were refused) sends nothing."""
+    if actor.kind == "device" and is_reserved(actor.name):
+        raise InputError(
+            f"scanner {actor.name!r} has a name reserved for the service",
+            where=f"event {event.event_id}: device_id",
+            hint="enrol the scanner again under another id",
+        )
     expected = actor.name if actor.kind == "device" else f"user:{actor.name}"
     own = event.device_id == expected or (
         actor.kind == "user"
