@@ -31,6 +31,9 @@ class _Resolver:
     def error(self, code: str, where: str, message: str, hint: str = "") -> None:
         self.findings.append(Finding(Severity.ERROR, code, where, message, hint))
 
+    def warning(self, code: str, where: str, message: str, hint: str = "") -> None:
+        self.findings.append(Finding(Severity.WARNING, code, where, message, hint))
+
     def node(self, where: str, node: str | None, lon: float | None, lat: float | None) -> int:
         if node is not None:
             index = self.network.index.get(node)
@@ -61,20 +64,58 @@ def _axis(scenario: Scenario) -> TimeAxis:
     return TimeAxis(scenario.start, dt, int(span // dt + 1e-9))
 
 
+_POLYGONS = ("Polygon", "MultiPolygon")
+_AREA_HINT = "give a GeoJSON Polygon or MultiPolygon, a Feature with one, or a FeatureCollection of them"
+
+
+def _polygons(data: object, what: str) -> list[Any]:
+    """The polygon coordinates of a GeoJSON geometry, Feature, FeatureCollection or
+    GeometryCollection (every member), or a :class:`ValueError` saying what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} is a JSON {type(data).__name__}, not a GeoJSON object")
+    kind = data.get("type")
+    if kind == "FeatureCollection":
+        features = data.get("features")
+        if not isinstance(features, list) or not features:
+            raise ValueError(f"{what} is a FeatureCollection with no features")
+        return [p for k, f in enumerate(features) for p in _polygons(f, f"{what}, feature {k}")]
+    if kind == "Feature":
+        if data.get("geometry") is None:
+            raise ValueError(f"{what} is a Feature without a geometry")
+        return _polygons(data["geometry"], what)
+    if kind == "GeometryCollection":
+        members = data.get("geometries")
+        if not isinstance(members, list) or not members:
+            raise ValueError(f"{what} is a GeometryCollection with no geometries")
+        return [p for k, g in enumerate(members) for p in _polygons(g, f"{what}, geometry {k}")]
+    if kind not in _POLYGONS:
+        raise ValueError(f"{what} is a {kind!r} geometry, not an area (Polygon or MultiPolygon)")
+    coordinates = data.get("coordinates")
+    if not isinstance(coordinates, list) or not coordinates:
+        raise ValueError(f"{what} is a {kind} with no coordinates")
+    return [coordinates] if kind == "Polygon" else list(coordinates)
+
+
 def _closure_area(res: _Resolver, closure: Closure, where: str) -> dict[str, Any] | None:
+    """The closure's area as one MultiPolygon of every polygon given (shapely unites them), or
+    ``None`` with an error finding: an area never silently closes less than was written."""
     if closure.area is not None:
-        return closure.area
-    assert closure.area_file is not None
-    path = res.scenario.resolve(closure.area_file)
+        data: object = closure.area
+        what = "the area"
+    else:
+        assert closure.area_file is not None
+        path = res.scenario.resolve(closure.area_file)
+        what = f"area file {path}"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            res.error("bad-area", where, f"cannot read area file {path}: {exc}", _AREA_HINT)
+            return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        res.error("bad-area", where, f"cannot read area file {path}: {exc}")
+        return {"type": "MultiPolygon", "coordinates": _polygons(data, what)}
+    except ValueError as exc:
+        res.error("bad-area", where, f"{exc}: the closure would close nothing", _AREA_HINT)
         return None
-    if data.get("type") == "FeatureCollection":
-        features = data.get("features") or []
-        return features[0]["geometry"] if features else None
-    return data.get("geometry", data) if isinstance(data, dict) else None
 
 
 def _closures(res: _Resolver, axis: TimeAxis) -> tuple[Windows, Windows]:
@@ -84,6 +125,13 @@ def _closures(res: _Resolver, axis: TimeAxis) -> tuple[Windows, Windows]:
     for i, c in enumerate(res.scenario.closures):
         where = f"closures[{i}] ({c.id})"
         a, b = res.window(axis, c.start, c.end)
+        if b <= 0 or a > axis.horizon:
+            res.warning(
+                "closure-outside-plan",
+                where,
+                "its time lies outside the plan's (start to deadline): it closes nothing",
+                "check its start and end (date, year, UTC offset)",
+            )
         if c.arc is not None:
             arc = net.arc_index.get(c.arc)
             if arc is None:
@@ -101,10 +149,23 @@ def _closures(res: _Resolver, axis: TimeAxis) -> tuple[Windows, Windows]:
             if area is None:
                 continue
             try:
-                arcs += [(int(x), a, b) for x in arcs_crossing_area(net, area)]
-                nodes += [(int(v), a, b) for v in nodes_in_area(net, area)]
-            except (InputError, ValueError, KeyError, TypeError) as exc:
-                res.error("bad-area", where, f"not a GeoJSON polygon: {exc}")
+                closed_arcs = arcs_crossing_area(net, area, where=where)
+                closed_nodes = nodes_in_area(net, area, where=where)
+            except InputError as exc:
+                res.error("bad-area", where, exc.message, exc.hint or _AREA_HINT)
+                continue
+            except (ValueError, KeyError, TypeError) as exc:
+                res.error("bad-area", where, f"not a GeoJSON polygon: {exc}", _AREA_HINT)
+                continue
+            if not len(closed_arcs) and not len(closed_nodes):
+                res.warning(
+                    "area-closes-nothing",
+                    where,
+                    "the area touches no road or node of the network",
+                    "check its coordinates (lon, lat order; the network's crs)",
+                )
+            arcs += [(int(x), a, b) for x in closed_arcs]
+            nodes += [(int(v), a, b) for v in closed_nodes]
     return _windows(arcs), _windows(nodes)
 
 
