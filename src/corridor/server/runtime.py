@@ -10,6 +10,7 @@ from corridor.server.checkpoints.service import EventRequest, record_group
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.ledger.writer import LedgerWriter
+from corridor.server.operations.states import OperationStates
 from corridor.server.settings import Settings
 
 
@@ -47,10 +48,12 @@ class Runtime:
     passwords: Passwords
     writer: LedgerWriter[EventRequest] = field(init=False)
     devices: DeviceCache = field(init=False)
+    operations: OperationStates = field(init=False)
 
     def __post_init__(self) -> None:
         self.writer = LedgerWriter(self.db, record_group)
         self.devices = DeviceCache(seconds=30.0)
+        self.operations = OperationStates(self.db, seconds=2.0)
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
