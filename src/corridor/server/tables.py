@@ -5,6 +5,7 @@ from __future__ import annotations
 from corridor.server.access.tables import AccessLogEntry, ApiToken, Device, Membership, User
 from corridor.server.db import Base
 from corridor.server.incidents.tables import EvidenceFile, Incident
+from corridor.server.ledger.chain_tables import LedgerCheckpoint, LedgerCutOver
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
 from corridor.server.manifests.tables import ManifestEntry, Vehicle
 from corridor.server.operations.tables import Operation, PlanVersion
@@ -19,6 +20,8 @@ __all__ = [
     "EvidenceFile",
     "Household",
     "Incident",
+    "LedgerCheckpoint",
+    "LedgerCutOver",
     "LedgerHead",
     "LedgerRow",
     "ManifestEntry",
