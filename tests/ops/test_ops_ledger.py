@@ -10,14 +10,18 @@ import pytest
 from corridor.core.errors import ConflictError, InputError
 from corridor.ops.ledger import (
     GENESIS,
+    CutOver,
     EventType,
+    Filing,
     ScanEvent,
     canonical_json,
     chain,
     check_repeat,
     check_sequence_owner,
     entry_hash,
+    entry_hash_v1,
     verify_chain,
+    verify_chain_v1,
 )
 
 T0 = datetime(2016, 12, 15, 10, 0, tzinfo=UTC)
@@ -89,7 +93,11 @@ def test_an_edited_entry_is_named() -> None:
 def test_an_edit_with_a_recomputed_hash_breaks_the_next_link() -> None:
     entries = chain([event(1), event(2), event(3)])
     forged_event = event(2, type=EventType.ARRIVED)
-    forged = replace(entries[1], event=forged_event, entry_hash=entry_hash(GENESIS, forged_event))
+    forged = replace(
+        entries[1],
+        event=forged_event,
+        entry_hash=entry_hash(GENESIS, forged_event, Filing.of(forged_event, "op", T0)),
+    )
     check = verify_chain([entries[0], forged, entries[2]])
     assert check.first_bad_position == 2
 
@@ -105,3 +113,49 @@ def test_an_edited_payload_hash_column_is_found() -> None:
     entries = chain([event(1)])
     bad = replace(entries[0], stored_payload_sha256="0" * 64)
     assert verify_chain([bad]).first_bad_position == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"subject_kind": None},
+        {"subject_id": "p2"},
+        {"point": "end"},
+        {"operation_id": "other"},
+        {"received_at": T0 + timedelta(hours=1)},
+    ],
+)
+def test_every_filed_column_is_covered_by_the_hash(change: dict[str, object]) -> None:
+    entries = chain([event(1), event(2), event(3)])
+    assert entries[1].filing is not None
+    edited = replace(entries[1], filing=replace(entries[1].filing, **change))  # type: ignore[arg-type]
+    check = verify_chain([entries[0], edited, entries[2]])
+    assert check.first_bad_position == 2 and "edited" in check.problem
+
+
+def test_a_filing_recomputed_into_the_hash_must_still_match_the_payload() -> None:
+    """Nulling the subject and recomputing the chain from there still shows: the columns readers
+    use no longer say what the payload says."""
+    [first] = chain([event(1, type=EventType.DETAINED)])
+    assert first.filing is not None
+    nulled = replace(first.filing, subject_kind=None, subject_id=None)
+    forged = replace(first, filing=nulled, entry_hash=entry_hash(GENESIS, first.event, nulled))
+    check = verify_chain([forged])
+    assert check.first_bad_position == 1 and "subject or point" in check.problem
+
+
+def test_the_cut_over_starts_the_new_chain_and_the_old_chain_still_checks() -> None:
+    events = [event(1), event(2), event(3)]
+    old_head = GENESIS
+    for e in events:
+        old_head = entry_hash_v1(old_head, e)
+    record = CutOver(entries=3, old_head=old_head, at=T0)
+    entries = chain(events, start_hash=record.hash())
+    assert entries[0].previous_hash == record.hash() != GENESIS
+    assert verify_chain(entries, start_hash=record.hash()).ok
+    assert verify_chain(entries).first_bad_position == 1  # not from the genesis hash
+    assert verify_chain_v1(entries, count=3, old_head=old_head).ok
+    changed = [entries[0], replace(entries[1], event=event(2, type=EventType.ARRIVED)), entries[2]]
+    assert not verify_chain_v1(changed, count=3, old_head=old_head).ok
+    assert verify_chain_v1(entries[:2], count=3, old_head=old_head).first_bad_position == 3
+    assert record.hash() != replace(record, old_head="ab" * 32).hash()

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from corridor.ops.ledger import (
     GENESIS,
     EventType,
-    LedgerEntry,
+    Filing,
     ScanEvent,
     entry_hash,
     payload_sha256,
@@ -35,6 +35,7 @@ from corridor.server.db import Database
 from corridor.server.ledger import service as ledger
 from corridor.server.ledger.service import _row
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
+from corridor.server.ledger_check import entry_of
 from corridor.server.operations import service as operations
 from server.conftest import World
 
@@ -69,7 +70,7 @@ scan_events = st.builds(
 @given(event=scan_events, previous=st.sampled_from([GENESIS, "ab" * 32]))
 def test_entry_hashes_are_the_ledgers_for_any_event(event: ScanEvent, previous: str) -> None:
     row = _row(1, previous, "op", event)
-    assert row["entry_hash"] == entry_hash(previous, event)
+    assert row["entry_hash"] == entry_hash(previous, event, Filing.of(event, "op", row["received_at"]))
     assert row["payload_sha256"] == payload_sha256(event.payload)
     assert json.loads(row["payload"]) == json.loads(json.dumps(dict(event.payload)))
     assert (row["subject_kind"], row["subject_id"]) == (event.subject or (None, None))
@@ -88,7 +89,9 @@ def test_a_request_body_hashes_as_its_event(event: ScanEvent, offset: int) -> No
         type=event.type,
         payload=dict(event.payload),
     )
-    assert _row(1, GENESIS, "op", body)["entry_hash"] == entry_hash(GENESIS, service.to_event(body))
+    row = _row(1, GENESIS, "op", body)
+    filing = Filing.of(service.to_event(body), "op", row["received_at"])
+    assert row["entry_hash"] == entry_hash(GENESIS, service.to_event(body), filing)
 
 
 # -- a group against the same events one by one ---------------------------------------------------
@@ -200,10 +203,7 @@ def _verify(db: Database) -> None:
         rows = session.scalars(select(LedgerRow).order_by(LedgerRow.position)).all()
         head = session.get(LedgerHead, 1)
         assert head is not None
-        entries = [
-            LedgerEntry(r.position, ledger.row_to_event(r), r.previous_hash, r.entry_hash, r.payload_sha256)
-            for r in rows
-        ]
+        entries = [entry_of(r) for r in rows]
         check = verify_chain(entries, expected_count=head.count, expected_head=head.head_hash)
     assert check.ok, check.render()
 

@@ -77,6 +77,22 @@ def forge_payload_and_both_hashes(url: str) -> None:
     engine.dispose()
 
 
+def null_subject(url: str) -> None:
+    sql(url, "UPDATE ledger_entries SET subject_kind = NULL WHERE position = 3")
+
+
+def other_subject(url: str) -> None:
+    sql(url, "UPDATE ledger_entries SET subject_id = 'someone-else' WHERE position = 3")
+
+
+def other_point(url: str) -> None:
+    sql(url, "UPDATE ledger_entries SET point = 'end' WHERE position = 3")
+
+
+def other_operation(url: str) -> None:
+    sql(url, "UPDATE ledger_entries SET operation_id = 'elsewhere' WHERE position = 3")
+
+
 def delete_entry(url: str) -> None:
     sql(url, "DELETE FROM ledger_entries WHERE position = 3")
 
@@ -91,6 +107,10 @@ def cut_the_end(url: str) -> None:
         (forge_payload, 3),
         (forge_type, 3),
         (forge_payload_and_both_hashes, 3),
+        (null_subject, 3),
+        (other_subject, 3),
+        (other_point, 3),
+        (other_operation, 3),
         (delete_entry, 3),
         (cut_the_end, 4),
     ],
@@ -121,3 +141,37 @@ def test_an_edited_device_time_is_found(world: World) -> None:
 def test_the_genesis_and_canonical_form_are_stable() -> None:
     assert GENESIS == "0" * 64
     assert canonical_json({"b": [1, 2], "a": None}) == b'{"a":null,"b":[1,2]}'
+
+
+def test_nulling_the_subject_of_a_detention_is_found(world: World) -> None:
+    """The column readers find an event by is covered by the chain: hiding a detention from the
+    alarms by one UPDATE is no longer invisible to verify-ledger."""
+    fill(world)
+    person = world.household({"name": "Rana", "age_band": "18-59", "sex": "female"})["people"][0]["id"]
+    detained = {
+        "event_id": "held-1",
+        "device_id": "scanner-1",
+        "seq": 9,
+        "device_time": "2016-12-15T10:09:00Z",
+        "type": "detained",
+        "payload": {"person_id": person, "point": "cp1"},
+    }
+    assert world.client.post(world.url("/events"), json=detained, headers=world.device).status_code == 201
+    alarms = world.client.get(world.url("/reconciliation"), headers=world.coordinator).json()["alarms"]
+    assert [a["subject_id"] for a in alarms] == [person]
+    url = world.settings.database_url
+    sql(url, "UPDATE ledger_entries SET subject_kind = NULL WHERE event_id = 'held-1'")
+    alarms = world.client.get(world.url("/reconciliation"), headers=world.coordinator).json()["alarms"]
+    assert alarms == []  # the edit hides the alarm from the readers ...
+    result = verify_ledger(url)
+    assert not result.ok and result.first_bad_position == 6, result.render()  # ... and is found
+
+
+def test_an_edited_received_time_is_found(world: World) -> None:
+    fill(world)
+    url = world.settings.database_url
+    if url.startswith("sqlite"):
+        sql(url, "UPDATE ledger_entries SET received_at = '2016-12-15 09:00:00.000000' WHERE position = 3")
+    else:
+        sql(url, "UPDATE ledger_entries SET received_at = received_at - INTERVAL '1 hour' WHERE position = 3")
+    assert verify_ledger(url).first_bad_position == 3

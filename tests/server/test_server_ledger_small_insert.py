@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from corridor.ops.ledger import EventType, LedgerEntry, ScanEvent, verify_chain
+from corridor.ops.ledger import EventType, ScanEvent, verify_chain
 from corridor.server.db import Database
 from corridor.server.ledger import service as ledger
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
+from corridor.server.ledger_check import entry_of
 from corridor.server.settings import Settings
 
 # Values whose stored form could differ between the two ways in: non-ASCII and escaped text,
@@ -75,12 +76,7 @@ def test_few_and_many_entries_store_the_same_rows_and_chain(settings: Settings) 
             rows = session.scalars(select(LedgerRow).order_by(LedgerRow.position)).all()
             head = session.get(LedgerHead, ledger.HEAD_ID)
             assert head is not None
-            entries = [
-                LedgerEntry(
-                    r.position, ledger.row_to_event(r), r.previous_hash, r.entry_hash, r.payload_sha256
-                )
-                for r in rows
-            ]
+            entries = [entry_of(r) for r in rows]
             for row, event in zip(rows, few, strict=False):
                 assert row.device_time == event.device_time
                 assert ledger.row_to_event(row).same_as(event)

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
-from corridor.ops.ledger import EventType, ScanEvent, entry_hash
+from corridor.ops.ledger import EventType, Filing, ScanEvent, entry_hash
 from corridor.server.checkpoints.ingest import BatchRoute, EventRoute
 from corridor.server.checkpoints.routes import router
 from corridor.server.ledger.service import _row
@@ -144,5 +144,5 @@ def test_stored_rows_chain_by_the_ledger_formula() -> None:
     for position, event in enumerate(events, start=1):
         row = _row(position, previous, "op", event)
         assert row["payload_sha256"] == event.payload_sha256
-        assert row["entry_hash"] == entry_hash(previous, event)
+        assert row["entry_hash"] == entry_hash(previous, event, Filing.of(event, "op", row["received_at"]))
         previous = row["entry_hash"]

@@ -4,10 +4,15 @@ Every event is made on a device: the device chooses its id, numbers its events `
 (``seq``) and stamps them with its own clock in UTC. The ledger keeps them in the order the server
 received them, each entry chained to the one before:
 
-    entry_hash[n] = SHA-256( entry_hash[n-1] + "\\n" + canonical_json(event[n]) )
-    entry_hash[0] = SHA-256( GENESIS + "\\n" + canonical_json(event[0]) )
+    entry_hash[n] = SHA-256( entry_hash[n-1] + "\\n" + canonical_json(entry[n]) )
+    entry_hash[1] = SHA-256( start + "\\n" + canonical_json(entry[1]) )
 
-so changing, removing or re-ordering any stored entry changes every hash after it.
+where ``entry[n]`` is the event's content together with how the ledger filed it (:class:`Filing`:
+the operation, the time received, and the subject and point that readers find it by), so
+changing, removing or re-ordering any stored entry, or any column a reader uses, changes every
+hash after it. ``start`` is :data:`GENESIS`, or the hash of the cut-over record when the ledger was
+re-chained from the first form of the chain (:func:`entry_hash_v1`, which covered the event's
+content only; see :class:`CutOver`).
 
 Repeats: the same ``event_id`` with the same content is accepted again and changes nothing; the same
 ``event_id`` with other content is a :class:`~corridor.core.errors.ConflictError` (HTTP 409).
@@ -182,29 +187,112 @@ def check_sequence_owner(stored: ScanEvent, incoming: ScanEvent) -> None:
     )
 
 
-def entry_hash(previous_hash: str, event: ScanEvent) -> str:
-    """The chain hash of an entry: SHA-256 over the previous hash and the event's canonical JSON."""
+@dataclass(frozen=True)
+class Filing:
+    """How the ledger filed an event: the operation, when it was received, and the columns that
+    readers find it by (derived from the payload when it is stored). The chain hash covers them."""
+
+    operation_id: str
+    received_at: datetime
+    subject_kind: str | None
+    subject_id: str | None
+    point: str | None
+
+    @classmethod
+    def of(cls, event: ScanEvent, operation_id: str, received_at: datetime) -> Filing:
+        """The filing of a new event: its subject and point read from its payload."""
+        subject = event.subject
+        return cls(
+            operation_id,
+            received_at,
+            subject[0] if subject else None,
+            subject[1] if subject else None,
+            event.point,
+        )
+
+    def content(self) -> dict[str, JsonValue]:
+        return {
+            "operation_id": self.operation_id,
+            "received_at": utc_text(self.received_at),
+            "subject_kind": self.subject_kind,
+            "subject_id": self.subject_id,
+            "point": self.point,
+        }
+
+
+def entry_content(event: ScanEvent, filing: Filing) -> dict[str, JsonValue]:
+    """Everything the chain hash of a stored entry covers."""
+    return {**event.content(), **filing.content()}
+
+
+def entry_hash(previous_hash: str, event: ScanEvent, filing: Filing) -> str:
+    """The chain hash of an entry: SHA-256 over the previous hash and the canonical JSON of the
+    event's content and its filing."""
+    return sha256_hex(previous_hash.encode("ascii") + b"\n" + canonical_json(entry_content(event, filing)))
+
+
+def entry_hash_v1(previous_hash: str, event: ScanEvent) -> str:
+    """The first form of the chain hash, over the event's content only (not its filing): kept to
+    verify a ledger up to its cut-over to :func:`entry_hash`."""
     return sha256_hex(previous_hash.encode("ascii") + b"\n" + canonical_json(event.content()))
 
 
 @dataclass(frozen=True)
+class CutOver:
+    """The record of a ledger re-chained from the first form of the chain hash: the entries
+    ``1..entries`` were chained by :func:`entry_hash_v1` up to ``old_head``, and are chained again,
+    from :meth:`hash` instead of :data:`GENESIS`, by :func:`entry_hash`. So the record itself is
+    the first link of the new chain, and the old chain can still be checked against it."""
+
+    entries: int
+    old_head: str
+    at: datetime
+    version: int = 2
+
+    def content(self) -> dict[str, JsonValue]:
+        return {
+            "cut_over": "corridor ledger chain",
+            "version": self.version,
+            "entries": self.entries,
+            "old_head": self.old_head,
+            "at": utc_text(self.at),
+        }
+
+    def hash(self) -> str:
+        return sha256_hex(GENESIS.encode("ascii") + b"\n" + canonical_json(self.content()))
+
+
+@dataclass(frozen=True)
 class LedgerEntry:
-    """An event as stored: its place in the chain (1, 2, 3, ...) and the hashes recorded with it."""
+    """An event as stored: its place in the chain (1, 2, 3, ...), how it was filed and the hashes
+    recorded with it."""
 
     position: int
     event: ScanEvent
     previous_hash: str
     entry_hash: str
     stored_payload_sha256: str | None = None
+    filing: Filing | None = None
 
 
-def chain(events: Iterable[ScanEvent], *, start_position: int = 1) -> list[LedgerEntry]:
-    """Chain ``events`` in order from the genesis hash (or continue from ``start_position``)."""
+def chain(
+    events: Iterable[ScanEvent],
+    *,
+    operation_id: str = "op",
+    received_at: datetime | None = None,
+    start_position: int = 1,
+    start_hash: str = GENESIS,
+) -> list[LedgerEntry]:
+    """Chain ``events`` in order from ``start_hash``, as filed in ``operation_id`` at
+    ``received_at`` (default: each event's device time)."""
     entries: list[LedgerEntry] = []
-    previous = GENESIS
+    previous = start_hash
     for offset, event in enumerate(events):
-        current = entry_hash(previous, event)
-        entries.append(LedgerEntry(start_position + offset, event, previous, current))
+        filing = Filing.of(event, operation_id, received_at or event.device_time)
+        current = entry_hash(previous, event, filing)
+        entries.append(
+            LedgerEntry(start_position + offset, event, previous, current, event.payload_sha256, filing)
+        )
         previous = current
     return entries
 
@@ -233,13 +321,14 @@ def verify_chain(
     *,
     expected_count: int | None = None,
     expected_head: str | None = None,
+    start_hash: str = GENESIS,
 ) -> ChainCheck:
     """Recompute every hash in order; name the first entry that was changed, removed or moved.
 
     ``expected_count`` and ``expected_head`` (kept apart from the entries) also catch entries cut
-    off the end of the chain.
+    off the end of the chain. ``start_hash`` is the hash the first entry links to.
     """
-    previous = GENESIS
+    previous = start_hash
     count = 0
     for count, entry in enumerate(entries, start=1):
         problem = _entry_problem(entry, count, previous)
@@ -266,6 +355,34 @@ def _entry_problem(entry: LedgerEntry, position: int, previous: str) -> str:
         return "its payload no longer matches its recorded payload hash (the payload was edited)"
     if entry.previous_hash != previous:
         return "its link to the previous entry does not match (an entry before it was changed)"
-    if entry_hash(previous, entry.event) != entry.entry_hash:
+    if entry.filing is None:
+        return "it has no filing (operation, time received, subject, point) to check"
+    if entry_hash(previous, entry.event, entry.filing) != entry.entry_hash:
         return "its content no longer matches its hash (the entry was edited)"
+    derived = Filing.of(entry.event, entry.filing.operation_id, entry.filing.received_at)
+    if derived != entry.filing:
+        return "its subject or point columns no longer match its payload (the entry was edited)"
     return ""
+
+
+def verify_chain_v1(entries: Iterable[LedgerEntry], *, count: int, old_head: str) -> ChainCheck:
+    """Check the first ``count`` entries under the first form of the chain hash
+    (:func:`entry_hash_v1`, from :data:`GENESIS`) against ``old_head``, the head recorded at the
+    cut-over: the content of those entries is what the old chain held."""
+    previous = GENESIS
+    seen = 0
+    for seen, entry in enumerate(entries, start=1):
+        if seen > count:
+            seen = count
+            break
+        previous = entry_hash_v1(previous, entry.event)
+    if seen < count:
+        return ChainCheck(seen, seen + 1, f"the cut-over records {count} entries but {seen} are stored")
+    if previous != old_head:
+        return ChainCheck(
+            0,
+            1,
+            f"the entries up to the cut-over (1 to {count}) no longer give the old chain's head "
+            "recorded at the cut-over (an entry before the cut-over was changed)",
+        )
+    return ChainCheck(count, None, "", previous)

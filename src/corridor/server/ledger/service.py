@@ -187,9 +187,16 @@ class _Times:
         """``utc`` (a UTC datetime) as stored; ``iso`` is its ``isoformat(timespec="microseconds")``."""
         return f"{iso[:10]} {iso[11:26]}" if self.sqlite else utc
 
-    def now(self) -> Any:
-        now = utc_now()
-        return self.value(now, now.isoformat(timespec="microseconds"))
+    def now(self) -> _Received:
+        now = utc_now().astimezone(UTC)
+        return _Received(self.value(now, now.isoformat(timespec="microseconds")), utc_text(now))
+
+
+class _Received(NamedTuple):
+    """When entries were received: as the driver stores it, and as the chain hash spells it."""
+
+    value: Any
+    text: str
 
 
 # Canonical JSON (``corridor.ops.ledger.canonical_json``) as text, with the same encoder settings.
@@ -218,13 +225,18 @@ _canonical_text = _canonical_text_encoder()
 
 
 def _entry(
-    position: int, previous: str, operation_id: str, event: EventFields, received: Any, times: _Times
+    position: int,
+    previous: str,
+    operation_id: str,
+    event: EventFields,
+    received: _Received,
+    times: _Times,
 ) -> _Entry:
     """The row of a new entry, its chain hash by :func:`corridor.ops.ledger.entry_hash`.
 
-    The hashed bytes are ``canonical_json(event.content())``, written out directly: the keys of
-    ``content()`` in sorted order, the payload's canonical JSON (made once, and also stored and
-    hashed on its own) in place. Where that shortcut cannot be sure to give the same bytes (a year
+    The hashed bytes are ``canonical_json(entry_content(event, filing))``, written out directly:
+    the keys in sorted order, the payload's canonical JSON (made once, and also stored and hashed
+    on its own) in place. Where that shortcut cannot be sure to give the same bytes (a year
     before 1000, which ``utc_text`` writes with fewer digits; a ``seq`` that is not a plain int)
     the content is made and encoded as the ledger does.
     """
@@ -235,11 +247,25 @@ def _entry(
     iso = utc.isoformat(timespec="microseconds")
     kind = str(event.type)
     seq = event.seq
+    person = payload.get("person_id")
+    vehicle = payload.get("vehicle_id")
+    point = payload.get("point")
+    point = point if isinstance(point, str) and point else None
+    subject_kind: str | None = None
+    subject_id: str | None = None
+    if isinstance(person, str) and person:
+        subject_kind, subject_id = "person", person
+    elif isinstance(vehicle, str) and vehicle:
+        subject_kind, subject_id = "vehicle", vehicle
     if utc.year >= 1000 and type(seq) is int:
         content = (
             f'{{"device_id":{_json_string(event.device_id)},"device_time":"{iso[:26]}Z",'
-            f'"event_id":{_json_string(event.event_id)},"payload":{payload_text},'
-            f'"payload_sha256":"{payload_sha256}","seq":{seq},"type":{_json_string(kind)}}}'
+            f'"event_id":{_json_string(event.event_id)},'
+            f'"operation_id":{_json_string(operation_id)},"payload":{payload_text},'
+            f'"payload_sha256":"{payload_sha256}","point":{_json_or_null(point)},'
+            f'"received_at":"{received.text}","seq":{seq},'
+            f'"subject_id":{_json_or_null(subject_id)},"subject_kind":{_json_or_null(subject_kind)},'
+            f'"type":{_json_string(kind)}}}'
         ).encode()
     else:
         content = canonical_json(
@@ -251,17 +277,13 @@ def _entry(
                 "type": kind,
                 "payload": dict(payload),
                 "payload_sha256": payload_sha256,
+                "operation_id": operation_id,
+                "received_at": received.text,
+                "subject_kind": subject_kind,
+                "subject_id": subject_id,
+                "point": point,
             }
         )
-    person = payload.get("person_id")
-    vehicle = payload.get("vehicle_id")
-    point = payload.get("point")
-    subject_kind: str | None = None
-    subject_id: str | None = None
-    if isinstance(person, str) and person:
-        subject_kind, subject_id = "person", person
-    elif isinstance(vehicle, str) and vehicle:
-        subject_kind, subject_id = "vehicle", vehicle
     return _Entry(
         position,
         operation_id,
@@ -269,11 +291,11 @@ def _entry(
         event.device_id,
         seq,
         times.value(utc, iso),
-        received,
+        received.value,
         kind,
         subject_kind,
         subject_id,
-        point if isinstance(point, str) and point else None,
+        point,
         payload_text,
         payload_sha256,
         previous,
@@ -281,9 +303,15 @@ def _entry(
     )
 
 
+def _json_or_null(text: str | None) -> str:
+    return "null" if text is None else _json_string(text)
+
+
 def _row(position: int, previous: str, operation_id: str, event: EventFields) -> dict[str, Any]:
     """A new entry's row by column name, with the timestamps as datetimes."""
-    return _entry(position, previous, operation_id, event, utc_now(), _Times(sqlite=False))._asdict()
+    now = utc_now().astimezone(UTC)
+    received = _Received(now, utc_text(now))
+    return _entry(position, previous, operation_id, event, received, _Times(sqlite=False))._asdict()
 
 
 _INSERT = f"INSERT INTO {LedgerRow.__tablename__} ({', '.join(_Entry._fields)}) VALUES {{values}}"
