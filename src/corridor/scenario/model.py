@@ -65,6 +65,10 @@ class Group(_Strict):
 
     name: str = Field(min_length=1, description="Group name used by sources.")
     priority: int = Field(default=1, ge=1, description="1 is served first, then 2, and so on.")
+    stretcher: bool = Field(
+        default=False,
+        description="Convoys: each person of this group needs a stretcher place (the wounded), not a seat.",
+    )
 
 
 class _Located(_Strict):
@@ -109,12 +113,64 @@ class Checkpoint(_Located):
     vehicles_per_hour: float | None = Field(
         default=None, ge=0, description="Vehicles per hour; times the occupancy of the mode."
     )
+    inspection_minutes: float | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Convoys: minutes to inspect one loaded vehicle (one at a time; vehicles queue);"
+            " empty means the [convoy] default."
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_rate(self) -> Self:
         if (self.people_per_hour is None) == (self.vehicles_per_hour is None):
             raise ValueError("give exactly one of 'people_per_hour' or 'vehicles_per_hour'")
         return self
+
+
+class Vehicles(_Strict):
+    """Convoys: vehicles of one type that start at one depot ([[fleet]]); ids are ``{id}-01``, ..."""
+
+    id: str = Field(min_length=1, description="Name of this part of the fleet, e.g. 'bus' or 'ambulance'.")
+    count: int = Field(ge=0, description="How many vehicles of this type start at this depot.")
+    seats: int = Field(ge=0, description="Seated places per vehicle.")
+    stretchers: int = Field(default=0, ge=0, description="Stretcher places per vehicle (for the wounded).")
+    depot: str | None = Field(default=None, description="Network node where the vehicles start.")
+    lon: float | None = Field(default=None, description="Depot longitude (or x), snapped to nearest node.")
+    lat: float | None = Field(default=None, description="Depot latitude (or y), snapped to nearest node.")
+    speed_factor: float = Field(
+        default=1.0,
+        gt=0,
+        description="Travel time on a road = the road's travel time x this (1.25: 25 % slower).",
+    )
+    loading_minutes: float | None = Field(
+        default=None, ge=0, description="Minutes to board one vehicle; empty means the [convoy] default."
+    )
+    unloading_minutes: float | None = Field(
+        default=None, ge=0, description="Minutes to unload one vehicle; empty means the [convoy] default."
+    )
+
+    @field_validator("depot", "id", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Self:
+        if (self.depot is not None) == (self.lon is not None and self.lat is not None):
+            raise ValueError("give either 'depot' (a node id) or both 'lon' and 'lat'")
+        return self
+
+
+class ConvoySettings(_Strict):
+    """Convoys: defaults for every vehicle and checkpoint ([convoy] table)."""
+
+    loading_minutes: float = Field(default=10.0, ge=0, description="Minutes to board one vehicle.")
+    unloading_minutes: float = Field(default=5.0, ge=0, description="Minutes to unload one vehicle.")
+    inspection_minutes: float = Field(
+        default=0.0, ge=0, description="Minutes to inspect one loaded vehicle at a checkpoint."
+    )
 
 
 class Closure(_Strict):
@@ -197,6 +253,12 @@ class Scenario(_Strict):
     closures: tuple[Closure, ...] = Field(
         default=(), description="Roads, nodes or areas closed for a time ([[closures]])."
     )
+    fleet: tuple[Vehicles, ...] = Field(
+        default=(), description="Convoys: the vehicles, by type and depot ([[fleet]])."
+    )
+    convoy: ConvoySettings = Field(
+        default_factory=ConvoySettings, description="Convoys: loading, unloading and inspection times."
+    )
     base_dir: Path = Field(default=Path(), exclude=True, description="Folder of the file.")
 
     @field_validator("start", "deadline")
@@ -222,6 +284,7 @@ class Scenario(_Strict):
             ("destinations", self.destinations),
             ("checkpoints", self.checkpoints),
             ("closures", self.closures),
+            ("fleet", self.fleet),
         ):
             ids = [i.id for i in items]
             dup = sorted({i for i in ids if ids.count(i) > 1})

@@ -24,11 +24,13 @@ from pydantic_core import PydanticUndefined
 from corridor.scenario.model import (
     Checkpoint,
     Closure,
+    ConvoySettings,
     Destination,
     Group,
     NetworkRef,
     Scenario,
     Source,
+    Vehicles,
 )
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -44,6 +46,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("[[destinations]]", Destination),
     ("[[checkpoints]]", Checkpoint),
     ("[[closures]]", Closure),
+    ("[[fleet]]", Vehicles),
+    ("[convoy]", ConvoySettings),
 )
 _TABLE_OF = {model: place for place, model in SECTIONS}
 

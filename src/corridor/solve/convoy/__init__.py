@@ -1,0 +1,68 @@
+"""Convoy plans: a fleet shuttling between gathering and reception points, trip by trip.
+
+``solve_convoy(problem, method=...)`` returns a :class:`~corridor.plan.convoy.ConvoyPlan` whose
+``bound`` is the tightest proved bound of :mod:`corridor.solve.convoy.bounds` (or the optimum itself
+when a method proves it). Methods: ``greedy`` (dispatch the vehicle free first to its best trip).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from corridor.core.errors import SolverError
+from corridor.plan.convoy import ConvoyPlan
+from corridor.problem.convoy import ConvoyProblem
+from corridor.solve.convoy.bounds import Bounds, convoy_bounds
+from corridor.solve.convoy.legs import Legs
+from corridor.solve.convoy.schedule import Schedule, greedy
+
+Progress = Callable[[int, int], None]  # (trips so far, people out so far)
+ConvoyMethod = Callable[[ConvoyProblem, Legs, Bounds, float, Progress | None], tuple[Schedule, str]]
+
+
+def _greedy(
+    problem: ConvoyProblem, legs: Legs, bounds: Bounds, time_limit: float, progress: Progress | None
+) -> tuple[Schedule, str]:
+    del bounds, time_limit
+    return greedy(problem, legs, progress=progress), "feasible"
+
+
+CONVOY_METHODS: dict[str, ConvoyMethod] = {"greedy": _greedy}
+
+
+def solve_convoy(
+    problem: ConvoyProblem,
+    *,
+    method: str = "greedy",
+    time_limit: float = 60.0,
+    flow_bound: bool = True,
+    progress: Progress | None = None,
+) -> ConvoyPlan:
+    """Plan the fleet of ``problem`` with ``method``; ``time_limit`` in seconds for anytime methods."""
+    try:
+        run = CONVOY_METHODS[method]
+    except KeyError:
+        known = ", ".join(CONVOY_METHODS)
+        raise SolverError(f"unknown convoy method {method!r}", hint=f"use one of {known}") from None
+    began = time.perf_counter()
+    legs = Legs(problem)
+    bounds = convoy_bounds(problem, legs, flow=flow_bound)
+    bound_time = time.perf_counter() - began
+    schedule, status = run(problem, legs, bounds, time_limit, progress)
+    bound, kind = bounds.best
+    evacuated = sum(t.people for t in schedule.trips)
+    if status == "optimal":
+        bound, kind = evacuated, "exact"
+    elif evacuated >= bound:
+        status = "optimal"
+    return schedule.plan(
+        method=method,
+        status=status,
+        bound=bound,
+        bound_kind=kind,
+        stats={"bound_seconds": bound_time, "seconds": time.perf_counter() - began},
+    )
+
+
+__all__ = ["CONVOY_METHODS", "Progress", "solve_convoy"]

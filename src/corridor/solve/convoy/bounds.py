@@ -1,0 +1,176 @@
+"""Proved upper bounds on the people a fleet can bring out by the deadline.
+
+- **flow**: the maximum flow over time of the same network and window (people move as a fluid, with
+  the checkpoints' throughput and the closures): no convoy plan can beat it.
+- **fleet**: each vehicle's most round trips by the deadline with every drive at its fastest (closures
+  only delay) and every inspection at its shortest, times its places; seats and stretcher places
+  counted apart against the people who need them.
+- **checkpoint**: where every loaded drive must pass a checkpoint, the inspections that fit in its open
+  time before the last useful moment, times the largest vehicle.
+
+The bound reported is the smallest of these (and of the people to move).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from corridor.problem.convoy import ConvoyProblem
+from corridor.solve.convoy.legs import NEVER, Legs
+from corridor.solve.quickest import people_out
+
+
+@dataclass(frozen=True)
+class Bounds:
+    people: int
+    flow: int | None
+    fleet: int
+    checkpoint: int | None
+    trips_per_vehicle: tuple[int, ...]
+
+    @property
+    def best(self) -> tuple[int, str]:
+        """The tightest bound and its kind."""
+        options = [(self.people, "people"), (self.fleet, "fleet")]
+        if self.flow is not None:
+            options.append((self.flow, "flow"))
+        if self.checkpoint is not None:
+            options.append((self.checkpoint, "checkpoint"))
+        return min(options)
+
+
+def _haul_steps(problem: ConvoyProblem, legs: Legs, kind: int, g: int, dest: int) -> int:
+    """The fastest loaded drive from ``g`` to ``dest`` with the shortest inspection on the way."""
+    cps = frozenset(int(v) for v in problem.flow.checkpoint_node.tolist())
+    best = legs.static_steps(kind, g, dest, avoid=cps)
+    for c, node in enumerate(problem.flow.checkpoint_node.tolist()):
+        others = cps - {node}
+        a = legs.static_steps(kind, g, node, others)
+        b = legs.static_steps(kind, node, dest, others)
+        if a < NEVER and b < NEVER:
+            best = min(best, a + problem.inspection_steps(c, 1) + b)
+    return best
+
+
+def trips_possible(problem: ConvoyProblem, legs: Legs) -> list[int]:
+    """For each vehicle, the most loaded arrivals it can make by the deadline (a relaxation)."""
+    flow = problem.flow
+    gathering = problem.gathering_nodes.tolist()
+    dests = [int(d) for d in flow.dest_node.tolist()]
+    out: list[int] = []
+    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for v in range(problem.n_vehicles):
+        kind = int(problem.vehicle_type[v])
+        if kind not in cache:
+            haul = np.asarray(
+                [[_haul_steps(problem, legs, kind, g, d) for d in dests] for g in gathering], dtype=np.int64
+            ).reshape(len(gathering), len(dests))
+            back = np.asarray(
+                [[legs.static_steps(kind, d, g) for g in gathering] for d in dests], dtype=np.int64
+            ).reshape(len(dests), len(gathering))
+            load, unload = int(problem.load_steps[kind]), int(problem.unload_steps[kind])
+            # cycle[r, r2]: from arrival at r to arrival at r2, one more trip
+            via = back[:, :, None] + load + haul[None, :, :]
+            cycle = unload + via.min(axis=1) if len(gathering) else np.full((len(dests), len(dests)), NEVER)
+            cache[kind] = (haul, np.minimum(cycle, NEVER))
+        haul, cycle = cache[kind]
+        start = int(problem.vehicle_node[v])
+        ready = int(problem.vehicle_ready[v])
+        if problem.vehicle_on_board[v]:
+            first = np.asarray([ready + legs.static_steps(kind, start, d) for d in dests], dtype=np.int64)
+        else:
+            to_g = np.asarray([legs.static_steps(kind, start, g) for g in gathering], dtype=np.int64)
+            load = int(problem.load_steps[kind])
+            first = (
+                (ready + to_g[:, None] + load + haul).min(axis=0)
+                if len(gathering)
+                else np.full(len(dests), NEVER, dtype=np.int64)
+            )
+        arrive = np.minimum(first, NEVER)
+        n = 0
+        while len(arrive) and arrive.min() <= problem.horizon:
+            n += 1
+            arrive = np.minimum((arrive[:, None] + cycle).min(axis=0), NEVER)
+        out.append(n)
+    return out
+
+
+def _fleet_bound(problem: ConvoyProblem, trips: list[int]) -> int:
+    flow = problem.flow
+    lying = int(flow.source_people[problem.source_stretcher].sum())
+    seated = int(flow.source_people[~problem.source_stretcher].sum())
+    seats = stretchers = 0
+    for v, n in enumerate(trips):
+        s, t = problem.capacity(v)
+        seats += n * s
+        stretchers += n * t
+    board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
+    return min(seated, seats) + min(lying, stretchers) + board
+
+
+def _checkpoint_bound(problem: ConvoyProblem, legs: Legs) -> int | None:
+    """Inspections that fit at the checkpoints when no loaded drive can avoid them; None otherwise."""
+    flow = problem.flow
+    cps = frozenset(int(v) for v in flow.checkpoint_node.tolist())
+    if not cps:
+        return None
+    gathering = problem.gathering_nodes.tolist()
+    dests = [int(d) for d in flow.dest_node.tolist()]
+    kinds = range(len(problem.type_ids))
+    for g in gathering:
+        for d in dests:
+            if any(legs.static_steps(k, g, d, avoid=cps) < NEVER for k in kinds):
+                return None
+    largest = int((problem.type_seats + problem.type_stretchers).max(initial=0))
+    total = 0
+    for c, node in enumerate(flow.checkpoint_node.tolist()):
+        others = cps - {node}
+        early = min(
+            (
+                int(problem.vehicle_ready[v])
+                + min(
+                    legs.static_steps(int(problem.vehicle_type[v]), int(problem.vehicle_node[v]), g)
+                    for g in gathering
+                )
+                for v in range(problem.n_vehicles)
+            ),
+            default=NEVER,
+        )
+        early += int(problem.load_steps.min(initial=0))
+        early += min((legs.static_steps(k, g, node, others) for k in kinds for g in gathering), default=NEVER)
+        late = problem.horizon - min(
+            (legs.static_steps(k, node, d, others) for k in kinds for d in dests), default=NEVER
+        )
+        if late <= early:
+            continue
+        need = problem.inspection_steps(c, 1)
+        # inspections lie wholly in open steps of [early, late), one at a time
+        open_steps = np.ones(late - early, dtype=bool)
+        nc = flow.node_closed
+        for item, a, b in zip(nc.item.tolist(), nc.begin.tolist(), nc.end.tolist(), strict=True):
+            if item == node:
+                open_steps[max(0, a - early) : max(0, min(b, late) - early)] = False
+        runs = np.diff(np.concatenate(([0], open_steps.astype(np.int8), [0])))
+        starts, ends = np.flatnonzero(runs == 1), np.flatnonzero(runs == -1)
+        total += sum(int(e - s) // need for s, e in zip(starts, ends, strict=True))
+    board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
+    return total * largest + board
+
+
+def convoy_bounds(problem: ConvoyProblem, legs: Legs, *, flow: bool = True) -> Bounds:
+    """Every bound of the module; ``flow=False`` skips the max flow (large networks, quick answers)."""
+    trips = trips_possible(problem, legs)
+    board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
+    flow_bound = people_out(problem.flow, problem.horizon) + board if flow else None
+    return Bounds(
+        people=problem.people,
+        flow=flow_bound,
+        fleet=_fleet_bound(problem, trips),
+        checkpoint=_checkpoint_bound(problem, legs),
+        trips_per_vehicle=tuple(trips),
+    )
+
+
+__all__ = ["Bounds", "convoy_bounds", "trips_possible"]

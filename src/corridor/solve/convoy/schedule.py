@@ -1,0 +1,348 @@
+"""Turn decisions (which vehicle goes where, with whom) into timed trips, and the greedy dispatcher.
+
+A :class:`Schedule` holds the state of an evacuation being planned: where each vehicle is and from
+when it is free, who still waits where, how much each reception point can still take, and the
+inspections booked at each checkpoint. :meth:`Schedule.trip` times one trip at the earliest (fastest
+drives around closures, boarding, the haul by the route that arrives first: around every checkpoint or
+through one, with an inspection at the first free slot of that checkpoint, outside its closures);
+:meth:`Schedule.commit` books it. Every method (greedy, local search, exact) builds its plan through
+this one place, so every plan has the same timing rules; the verifier checks them independently.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from corridor.plan.convoy import ConvoyPlan, Drive, Inspection, Trip
+from corridor.problem.convoy import ConvoyProblem
+from corridor.problem.model import UNLIMITED
+from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
+
+Load = tuple[tuple[int, int], ...]  # (source index, people)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A decision: vehicle ``vehicle`` boards at node ``gathering`` for reception point ``reception``.
+
+    ``load`` empty means "as many as fit, most urgent first" at the time of boarding.
+    """
+
+    vehicle: int
+    gathering: int
+    reception: int
+    load: Load = ()
+
+
+@dataclass(frozen=True)
+class Timed:
+    """A timed trip before it is booked: the plan's :class:`Trip` and what it books."""
+
+    trip: Trip
+    vehicle: int
+    gathering: int
+    reception: int
+    load: Load
+    bookings: tuple[tuple[int, int, int], ...]  # (checkpoint, start, end)
+    free_node: int
+    free_at: int
+
+
+def _first_gap(booked: list[tuple[int, int]], closed: list[tuple[int, int]], earliest: int, need: int) -> int:
+    """First start ``s >= earliest`` with ``[s, s + need)`` clear of ``booked`` and ``closed``."""
+    s = earliest
+    moved = True
+    while moved:
+        moved = False
+        for a, b in closed:
+            if s < b and a < s + need:
+                s, moved = b, True
+        i = bisect.bisect_left(booked, (s + need, -1))
+        # intervals starting before s + need that end after s overlap
+        for a, b in booked[max(0, i - 64) : i]:
+            if b > s and a < s + need:
+                s, moved = b, True
+        if s >= NEVER // 2:
+            return int(NEVER)
+    return s
+
+
+@dataclass
+class Schedule:
+    """The state of a convoy plan being built (see the module's documentation)."""
+
+    problem: ConvoyProblem
+    legs: Legs
+    free_node: list[int] = field(init=False)
+    free_at: list[int] = field(init=False)
+    number: list[int] = field(init=False)
+    waiting: list[int] = field(init=False)
+    room: list[int] = field(init=False)
+    booked: list[list[tuple[int, int]]] = field(init=False)
+    trips: list[Trip] = field(init=False)
+    _closed: list[list[tuple[int, int]]] = field(init=False)
+    _cp_nodes: frozenset[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        p = self.problem
+        self.free_node = p.vehicle_node.tolist()
+        self.free_at = p.vehicle_ready.tolist()
+        self.number = [0] * p.n_vehicles
+        self.waiting = p.flow.source_people.tolist()
+        big = 2**62
+        self.room = [big if c == UNLIMITED else int(c) for c in p.flow.dest_cap.tolist()]
+        self.booked = [[] for _ in p.flow.checkpoint_ids]
+        self.trips = []
+        nc = p.flow.node_closed
+        self._closed = [
+            [
+                (int(a), int(b))
+                for it, a, b in zip(nc.item.tolist(), nc.begin.tolist(), nc.end.tolist(), strict=True)
+                if it == int(node)
+            ]
+            for node in p.flow.checkpoint_node.tolist()
+        ]
+        self._cp_nodes = frozenset(int(v) for v in p.flow.checkpoint_node.tolist())
+
+    # -- loads ------------------------------------------------------------------------------------
+    def fill(self, vehicle: int, gathering: int, reception: int) -> Load:
+        """As many as fit from the sources at ``gathering``, the most urgent groups first."""
+        p = self.problem
+        flow = p.flow
+        seats, stretchers = p.capacity(vehicle)
+        room = self.room[reception]
+        order = sorted(
+            (int(flow.group_priority[int(flow.source_group[s])]), s)
+            for s in np.flatnonzero(flow.source_node == gathering).tolist()
+            if self.waiting[s] > 0
+        )
+        out: list[tuple[int, int]] = []
+        for _, s in order:
+            if room <= 0:
+                break
+            lying = bool(p.source_stretcher[s])
+            free = stretchers if lying else seats
+            n = min(free, self.waiting[s], room)
+            if n <= 0:
+                continue
+            out.append((s, n))
+            room -= n
+            if lying:
+                stretchers -= n
+            else:
+                seats -= n
+        return tuple(out)
+
+    def on_board(self, vehicle: int) -> Load:
+        return self.problem.vehicle_on_board[vehicle] if self.number[vehicle] == 0 else ()
+
+    # -- timing -----------------------------------------------------------------------------------
+    def _haul(
+        self, kind: int, gathering: int, dest: int, ready: int, people: int
+    ) -> tuple[Path, tuple[tuple[int, int, int], ...]] | None:
+        """The fastest loaded drive: around every checkpoint, or through one (inspected there)."""
+        best: tuple[Path, tuple[tuple[int, int, int], ...]] | None = None
+        direct = self.legs.drive(kind, gathering, dest, ready, avoid=self._cp_nodes)
+        if direct is not None:
+            best = (direct, ())
+        for c, node in enumerate(self.problem.flow.checkpoint_node.tolist()):
+            others = self._cp_nodes - {node}
+            first = self.legs.drive(kind, gathering, node, ready, avoid=others)
+            if first is None or (best is not None and first.arrival >= best[0].arrival):
+                continue
+            need = self.problem.inspection_steps(c, people)
+            start = _first_gap(self.booked[c], self._closed[c], first.arrival, need)
+            if start >= NEVER // 2:
+                continue
+            second = self.legs.drive(kind, node, dest, start + need, avoid=others)
+            if second is None or (best is not None and second.arrival >= best[0].arrival):
+                continue
+            joined = Path(
+                first.nodes + second.nodes[1:], first.departures + second.departures, second.arrival
+            )
+            best = (joined, ((c, start, start + need),))
+        return best
+
+    def trip(self, intent: Intent) -> Timed | None:
+        """The trip ``intent`` timed at the earliest from the vehicle's state, or None if it cannot be made
+        by the deadline (or carries nobody)."""
+        p = self.problem
+        v = intent.vehicle
+        kind = int(p.vehicle_type[v])
+        carried = self.on_board(v)
+        approach = self.legs.drive(kind, self.free_node[v], intent.gathering, self.free_at[v])
+        if carried:
+            if intent.gathering != self.free_node[v]:
+                return None
+            load = carried
+            board_start = board_end = self.free_at[v]
+        else:
+            if approach is None or approach.arrival > p.horizon:
+                return None
+            load = intent.load or self.fill(v, intent.gathering, intent.reception)
+            board_start = approach.arrival
+            board_end = board_start + int(p.load_steps[kind])
+        people = sum(n for _, n in load)
+        if people <= 0 or approach is None:
+            return None
+        if not carried and any(self.waiting[s] < n for s, n in load):
+            return None
+        if people > self.room[intent.reception]:
+            return None
+        dest = int(p.flow.dest_node[intent.reception])
+        haul = self._haul(kind, intent.gathering, dest, board_end, people)
+        if haul is None or haul[0].arrival > p.horizon:
+            return None
+        path, bookings = haul
+        ids = p.flow
+        trip = Trip(
+            vehicle=p.vehicle_ids[v],
+            number=self.number[v] + 1,
+            gathering=p.network.node_ids[intent.gathering],
+            reception=ids.dest_ids[intent.reception],
+            load=tuple((ids.source_ids[s], n) for s, n in load),
+            approach=Drive(node_ids(p, approach.nodes), approach.departures, approach.arrival),
+            board_start=board_start,
+            board_end=board_end,
+            haul=Drive(node_ids(p, path.nodes), path.departures, path.arrival),
+            inspections=tuple(Inspection(ids.checkpoint_ids[c], s, e) for c, s, e in bookings),
+            unload_end=path.arrival + int(p.unload_steps[kind]),
+        )
+        return Timed(trip, v, intent.gathering, intent.reception, load, bookings, dest, trip.unload_end)
+
+    def commit(self, timed: Timed) -> None:
+        v = timed.vehicle
+        if self.number[v] > 0 or not self.problem.vehicle_on_board[v]:
+            for s, n in timed.load:
+                self.waiting[s] -= n
+        self.room[timed.reception] -= timed.trip.people
+        for c, s, e in timed.bookings:
+            bisect.insort(self.booked[c], (s, e))
+        self.number[v] += 1
+        self.free_node[v] = timed.free_node
+        self.free_at[v] = timed.free_at
+        self.trips.append(timed.trip)
+
+    # -- results ----------------------------------------------------------------------------------
+    def waiting_people(self) -> int:
+        return int(sum(self.waiting))
+
+    def plan(
+        self, *, method: str, status: str, bound: int, bound_kind: str, stats: dict[str, float]
+    ) -> ConvoyPlan:
+        p = self.problem
+        flow = p.flow
+        source_index = {s: i for i, s in enumerate(flow.source_ids)}
+        by_group = dict.fromkeys(flow.group_names, 0)
+        for t in self.trips:
+            for sid, n in t.load:
+                by_group[flow.group_names[int(flow.source_group[source_index[sid]])]] += n
+        evacuated = sum(t.people for t in self.trips)
+        return ConvoyPlan(
+            scenario=flow.name,
+            network=flow.network.name,
+            method=method,
+            status="optimal" if status == "optimal" else "feasible",
+            start=flow.axis.start,
+            dt=flow.axis.dt,
+            horizon=flow.horizon,
+            evacuees=p.people,
+            evacuated=evacuated,
+            bound=max(bound, evacuated),
+            bound_kind=bound_kind,
+            vehicles=p.vehicle_ids,
+            trips=tuple(sorted(self.trips, key=lambda t: (t.vehicle, t.number))),
+            by_group=tuple((g, n) for g, n in by_group.items() if n),
+            stats=stats,
+        )
+
+
+def objective_key(problem: ConvoyProblem, trips: Iterable[Trip]) -> tuple[int, ...]:
+    """The plan objective as a key to minimise: minus people out per priority level (most urgent
+    first), then the completion step, then the number of trips."""
+    flow = problem.flow
+    levels = sorted(set(flow.group_priority.tolist()))
+    source_level = {
+        sid: levels.index(int(flow.group_priority[int(g)]))
+        for sid, g in zip(flow.source_ids, flow.source_group.tolist(), strict=True)
+    }
+    out = [0] * len(levels)
+    completion = 0
+    count = 0
+    for t in trips:
+        count += 1
+        completion = max(completion, t.arrival)
+        for sid, n in t.load:
+            out[source_level[sid]] -= n
+    return (*out, completion, count)
+
+
+def replay(problem: ConvoyProblem, legs: Legs, intents: Iterable[Intent]) -> Schedule:
+    """A schedule made of ``intents`` in order (those that cannot be made are skipped)."""
+    schedule = Schedule(problem, legs)
+    for intent in intents:
+        timed = schedule.trip(intent)
+        if timed is not None:
+            schedule.commit(timed)
+    return schedule
+
+
+Candidates = Callable[[Schedule, int], Iterable[tuple[int, int]]]
+
+
+def _all_candidates(schedule: Schedule, vehicle: int) -> Iterable[tuple[int, int]]:
+    p = schedule.problem
+    flow = p.flow
+    if schedule.on_board(vehicle):
+        node = schedule.free_node[vehicle]
+        return [(node, r) for r in range(len(flow.dest_ids)) if schedule.room[r] > 0]
+    gathering = sorted({int(flow.source_node[s]) for s, n in enumerate(schedule.waiting) if n > 0})
+    return [(g, r) for g in gathering for r in range(len(flow.dest_ids)) if schedule.room[r] > 0]
+
+
+def _score(problem: ConvoyProblem, timed: Timed, free_at: int) -> tuple[float, ...]:
+    flow = problem.flow
+    levels = sorted(set(flow.group_priority.tolist()))
+    carried = [0] * len(levels)
+    for s, n in timed.load:
+        carried[levels.index(int(flow.group_priority[int(flow.source_group[s])]))] -= n
+    rate = timed.trip.people / max(1, timed.trip.arrival - free_at)
+    return (*carried, -rate, timed.trip.arrival)
+
+
+def greedy(
+    problem: ConvoyProblem,
+    legs: Legs,
+    *,
+    candidates: Candidates = _all_candidates,
+    progress: Callable[[int, int], None] | None = None,
+) -> Schedule:
+    """Dispatch the vehicle that is free first to the trip that serves the most urgent people and, among
+    those, moves the most people per step, until no vehicle can make a trip by the deadline."""
+    schedule = Schedule(problem, legs)
+    active = set(range(problem.n_vehicles))
+    while active:
+        v = min(active, key=lambda i: (schedule.free_at[i], i))
+        best: Timed | None = None
+        best_score: tuple[float, ...] | None = None
+        for g, r in candidates(schedule, v):
+            timed = schedule.trip(Intent(v, g, r))
+            if timed is None:
+                continue
+            score = _score(problem, timed, schedule.free_at[v])
+            if best_score is None or score < best_score:
+                best, best_score = timed, score
+        if best is None:
+            active.discard(v)
+            continue
+        schedule.commit(best)
+        if progress is not None:
+            progress(len(schedule.trips), problem.people - schedule.waiting_people())
+    return schedule
+
+
+__all__ = ["Intent", "Load", "Schedule", "Timed", "greedy", "objective_key", "replay"]
