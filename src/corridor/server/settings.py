@@ -75,3 +75,20 @@ class Settings(BaseSettings):
     max_import_rows: int = Field(
         default=200_000, ge=1, description="Most rows in one registration import file."
     )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 key that signs checkpoints of the ledger's head (mode 0600, made "
+        "when first needed); keep it apart from the database and its backups. Default: "
+        "ledger-signing.key beside key_file.",
+    )
+    checkpoint_minutes: float = Field(
+        default=10.0,
+        ge=0,
+        description="Minutes between signed checkpoints of the ledger's head (only when it has "
+        "moved); 0 signs on demand only.",
+    )
+
+    @property
+    def signing_key_path(self) -> Path:
+        """Where the ledger's signing key is kept."""
+        return self.signing_key_file or self.key_file.parent / "ledger-signing.key"
