@@ -81,6 +81,7 @@ PERMISSIONS: Mapping[str, Permission] = {
     "exports.events": _p(C, MO),
     "exports.incidents": _p(C, MO, personal=True),
     "ledger.verify": _p(C, MO),
+    "ledger.anchor": _p(C),
     "access_log.read": _p(C, glob=True),
     "purge": _p(C),
 }
