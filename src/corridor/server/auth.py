@@ -1,6 +1,7 @@
 """Who may do what: roles per operation, the permission matrix, passwords and tokens.
 
-Users log in with a password (hashed with argon2) and get a bearer token; scanners get a device
+Users log in with a password (hashed with argon2, never inside a write transaction: see
+``corridor.server.access.login``) and get a bearer token; scanners get a device
 token when a coordinator registers them. Only SHA-256 digests of tokens are stored. A role is held
 in one operation, or in every operation (a membership without an operation).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -148,6 +150,16 @@ class Passwords:
 
     def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        self._dummy: str | None = None
+        self._dummy_lock = threading.Lock()
+
+    def dummy_hash(self) -> str:
+        """A hash of a random password, made once with the same parameters: checking a log-in of
+        an unknown name against it takes as long as checking a wrong password."""
+        with self._dummy_lock:
+            if self._dummy is None:
+                self._dummy = self._hasher.hash(secrets.token_urlsafe(24))
+            return self._dummy
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)

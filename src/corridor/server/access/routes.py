@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, status
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import InputError
-from corridor.server.access import service
+from corridor.server.access import login, service
 from corridor.server.access.schemas import (
     AccessLogOut,
     DeviceIn,
@@ -71,17 +71,22 @@ SignedInUser = Annotated[tuple[Actor, str], Depends(_signed_in_user)]
 
 @router.post("/api/auth/token")
 def log_in(
-    username: Annotated[str, Form()], password: Annotated[str, Form()], runtime: RuntimeDep
+    request: Request,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    runtime: RuntimeDep,
 ) -> TokenOut:
-    """Exchange a username and password (form fields) for a bearer token."""
-    with runtime.db.writing() as session:
-        token, expires = service.login(
-            session,
-            username=username,
-            password=password,
-            passwords=runtime.passwords,
-            hours=runtime.settings.token_hours,
-        )
+    """Exchange a username and password (form fields) for a bearer token. After 5 failed
+    attempts for a name (20 from an address) in a minute the answer is 429 with Retry-After."""
+    token, expires = login.log_in(
+        runtime.db,
+        passwords=runtime.passwords,
+        limiter=runtime.logins,
+        username=username,
+        password=password,
+        address=login.address_of(request),
+        hours=runtime.settings.token_hours,
+    )
     return TokenOut(access_token=token, expires_at=expires)
 
 
@@ -91,15 +96,15 @@ def change_password(body: PasswordIn, request: Request, runtime: RuntimeDep, cal
     stop working; the one used for this request stays valid."""
     actor, token = caller
     assert actor.user_id is not None
+    login.change_password(
+        runtime.db,
+        passwords=runtime.passwords,
+        user_id=actor.user_id,
+        old_password=body.old_password,
+        new_password=body.new_password,
+        keep_token=token,
+    )
     with runtime.db.writing() as session:
-        service.change_password(
-            session,
-            user_id=actor.user_id,
-            old_password=body.old_password,
-            new_password=body.new_password,
-            passwords=runtime.passwords,
-            keep_token=token,
-        )
         _record(session, actor, None, "password.changed", request)
 
 
@@ -108,10 +113,9 @@ def create_user(
     body: UserIn, request: Request, runtime: RuntimeDep, actor: Annotated[Actor, permit("users.create")]
 ) -> UserOut:
     """Create a user (no role yet: grant roles per operation)."""
+    password_hash = runtime.passwords.hash(body.password)  # before the write transaction
     with runtime.db.writing() as session:
-        user = service.create_user(
-            session, username=body.username, password=body.password, passwords=runtime.passwords
-        )
+        user = service.add_user(session, username=body.username, password_hash=password_hash)
         _record(session, actor, None, "user.created", request, made=user.username)
         return UserOut(id=user.id, username=user.username, disabled=user.disabled)
 

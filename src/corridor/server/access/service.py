@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from corridor.core.errors import ConflictError, CorridorError, InputError
+from corridor.core.errors import ConflictError, CorridorError
 from corridor.server.access.names import check_device_name
 from corridor.server.access.tables import AccessLogEntry, ApiToken, Device, Membership, User
 from corridor.server.auth import Actor, Passwords, Role, new_token, token_digest
@@ -22,12 +22,19 @@ from corridor.server.ids import new_id
 
 
 def create_user(session: Session, *, username: str, password: str, passwords: Passwords) -> User:
+    """A new user (hashing the password here: for seeding; requests hash it before their write
+    transaction and call :func:`add_user`)."""
+    return add_user(session, username=username, password_hash=passwords.hash(password))
+
+
+def add_user(session: Session, *, username: str, password_hash: str) -> User:
+    """A new user with a password hashed already."""
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ConflictError(f"user {username!r} exists already", where="username", hint="choose another name")
     user = User(
         id=new_id(),
         username=username,
-        password_hash=passwords.hash(password),
+        password_hash=password_hash,
         created_at=utc_now(),
         disabled=False,
     )
@@ -70,28 +77,20 @@ def set_disabled(session: Session, *, user: User, disabled: bool, by_user_id: st
     session.flush()
 
 
-def change_password(
-    session: Session,
-    *,
-    user_id: str,
-    old_password: str,
-    new_password: str,
-    passwords: Passwords,
-    keep_token: str,
+def set_password(
+    session: Session, *, user_id: str, checked_hash: str, new_hash: str, keep_token: str
 ) -> None:
-    """Set a new password after checking the old one; the user's other tokens are deleted."""
+    """Store a new password hash for a user whose current hash is ``checked_hash`` (the one the
+    old password was checked against, outside this transaction); the user's other tokens are
+    deleted. 401 if the account was disabled, 409 if its password changed meanwhile."""
     user = session.get(User, user_id)
     if user is None or user.disabled:
         raise AuthRequiredError("this account is disabled or gone", hint="ask a coordinator")
-    if not passwords.verify(user.password_hash, old_password):
-        raise WrongPasswordError(
-            "the current password is wrong", where="old_password", hint="give the password you log in with"
+    if user.password_hash != checked_hash:
+        raise ConflictError(
+            "the password was changed meanwhile", where="old_password", hint="log in again and retry"
         )
-    if new_password == old_password:
-        raise InputError(
-            "the new password is the current one", where="new_password", hint="choose another password"
-        )
-    user.password_hash = passwords.hash(new_password)
+    user.password_hash = new_hash
     session.execute(
         delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.token_sha256 != token_digest(keep_token))
     )
@@ -136,19 +135,6 @@ def user_by_name(session: Session, username: str) -> User:
     if user is None:
         raise NotFoundError(f"no user {username!r}", where="username")
     return user
-
-
-def login(
-    session: Session, *, username: str, password: str, passwords: Passwords, hours: float
-) -> tuple[str, datetime]:
-    """A new bearer token for a valid username and password."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or user.disabled or not passwords.verify(user.password_hash, password):
-        raise AuthRequiredError(
-            "wrong username or password", hint="check both; ask a coordinator to reset it"
-        )
-    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at < utc_now()))
-    return new_api_token(session, user_id=user.id, hours=hours)
 
 
 def new_api_token(session: Session, *, user_id: str, hours: float) -> tuple[str, datetime]:
