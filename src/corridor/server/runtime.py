@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from corridor.server.access.login import LoginLimiter
 from corridor.server.auth import Actor, Passwords
 from corridor.server.checkpoints.service import EventRequest, record_group
 from corridor.server.db import Database
@@ -49,10 +50,12 @@ class Runtime:
     writer: LedgerWriter[EventRequest] = field(init=False)
     devices: DeviceCache = field(init=False)
     operations: OperationStates = field(init=False)
+    logins: LoginLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.writer = LedgerWriter(self.db, record_group)
         self.devices = DeviceCache(seconds=30.0)
+        self.logins = LoginLimiter()
         self.operations = OperationStates(self.db, seconds=2.0)
 
     @classmethod
