@@ -16,7 +16,7 @@ from corridor.ops.reconciliation import Reconciliation
 from corridor.ops.status import Status, fold
 from corridor.plan.model import Plan
 from corridor.reports.curves import Series, clearance_svg, cumulative
-from corridor.server.access import service as access
+from corridor.server.access import login
 from corridor.server.access.tables import ApiToken
 from corridor.server.auth import Actor, allowed, token_digest
 from corridor.server.checkpoints import service as checkpoints
@@ -69,14 +69,15 @@ def log_in(
 ) -> Response:
     check_origin(request)  # no log-in into someone else's account from another site's form
     try:
-        with runtime.db.writing() as session:
-            token, expires = access.login(
-                session,
-                username=username,
-                password=password,
-                passwords=runtime.passwords,
-                hours=runtime.settings.token_hours,
-            )
+        token, expires = login.log_in(
+            runtime.db,
+            passwords=runtime.passwords,
+            limiter=runtime.logins,
+            username=username,
+            password=password,
+            address=login.address_of(request),
+            hours=runtime.settings.token_hours,
+        )
     except CorridorError as error:
         message = choose(request).text("login.wrong") if error.hint else error.message
         return page(
