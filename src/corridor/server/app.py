@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from corridor.server import errors
+from corridor.server import errors, limits
 from corridor.server.access.routes import router as access_router
 from corridor.server.checkpoints.routes import router as checkpoints_router
 from corridor.server.exports.routes import router as exports_router
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served below from the app's own files, not a CDN
         redoc_url=None,
+        responses=errors.RESPONSES,
     )
     app.state.runtime = runtime
     errors.install(app, html=html_error)
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     assets.mount(app, runtime.settings.web_assets)
+    app.add_middleware(limits.BodyLimits, settings=runtime.settings, html=html_error)
+    app.add_middleware(limits.NoStore)
     app.add_middleware(assets.CompressPages)
     app.add_middleware(headers.SecurityHeaders, tile_url=runtime.settings.tile_url)
 

@@ -11,8 +11,23 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from corridor.server.access import service as access
 from corridor.server.auth import PERMISSIONS, Actor, authorize
 from corridor.server.errors import AccessDeniedError, AuthRequiredError
+from corridor.server.operations.states import OperationState, refuse_if_closed
 from corridor.server.runtime import Runtime
 from corridor.server.web.session import check_csrf, session_token
+
+# Actions that add to an operation: refused (409) once it is closed.
+WRITES = frozenset(
+    {
+        "events.write",
+        "households.write",
+        "imports.write",
+        "incidents.write",
+        "evidence.write",
+        "vehicles.write",
+        "manifests.write",
+        "devices.write",
+    }
+)
 
 _bearer = HTTPBearer(auto_error=False, description="A user token or a device token.")
 
@@ -79,7 +94,17 @@ async def authorized(
     if rule.personal:
         await run_in_threadpool(_log, runtime, actor, operation_id, action, "allow", path)
     assert actor is not None
+    if action in WRITES and operation_id is not None:
+        refuse_if_closed(operation_id, await operation_state(runtime, operation_id))
     return actor
+
+
+async def operation_state(runtime: Runtime, operation_id: str) -> OperationState | None:
+    """The operation's state and start (None: no such operation), cached for a moment."""
+    found = runtime.operations.cached(operation_id)
+    if found is None:
+        found = await run_in_threadpool(runtime.operations.read, operation_id)
+    return found
 
 
 async def _actor(runtime: Runtime, token: str) -> Actor | None:

@@ -19,6 +19,8 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from corridor.core.errors import ConflictError, CorridorError, InputError
@@ -60,6 +62,41 @@ _HTTP_CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",
+}
+
+
+class ErrorDetail(BaseModel):
+    where: str
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    status: int
+    code: str
+    message: str
+    where: str | None
+    hint: str | None
+    details: list[ErrorDetail]
+
+
+class ErrorOut(BaseModel):
+    """The one shape of every error answer."""
+
+    error: ErrorInfo
+
+
+_MEANING = {
+    401: "No valid credentials",
+    403: "The caller's role does not allow this",
+    404: "Something named in the request does not exist or is not visible to the caller",
+    409: "A conflict with what is stored, or the operation is closed",
+    413: "The request body or a file is larger than the route accepts",
+    422: "A field, parameter or value is invalid (each listed in details)",
+    500: "The server failed (logged with the id in the message); nothing was stored",
+}
+# Every operation of the API lists these answers in the OpenAPI document.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": meaning} for status, meaning in _MEANING.items()
 }
 
 
@@ -127,6 +164,15 @@ def _no_html(_request: Request, _status: int, _message: str, _hint: str | None) 
     return None
 
 
+def _refused_value(request: Request, html: HtmlErrors) -> Response:
+    message = "a value of the request is out of range or holds a character that cannot be stored"
+    hint = "check numbers (64-bit at most), dates (years 1900 to 2200) and text (no NUL characters)"
+    page = html(request, 422, message, hint)
+    return page or JSONResponse(
+        error_body(422, "invalid", message, where="request", hint=hint), status_code=422
+    )
+
+
 def install(app: FastAPI, html: HtmlErrors = _no_html) -> None:
     """Render every error, expected or not, in the one shape; never send a traceback.
 
@@ -162,8 +208,21 @@ def install(app: FastAPI, html: HtmlErrors = _no_html) -> None:
         if page is not None:
             return page
         code = _HTTP_CODES.get(exc.status_code, "error")
-        body = error_body(exc.status_code, code, str(exc.detail))
+        where, hint = getattr(exc, "where", None), getattr(exc, "hint", None)
+        body = error_body(exc.status_code, code, str(exc.detail), where=where, hint=hint)
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        # The database refused a value no schema caught (a NUL character in text on PostgreSQL,
+        # a number or date out of its range): the client's input, not a failure of the server.
+        log.info("value refused by the database: %s", exc.orig)
+        return _refused_value(request, html)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, _exc: OverflowError) -> Response:
+        # SQLite refuses integers past 64 bits with OverflowError; dates past year 9999 overflow.
+        return _refused_value(request, html)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

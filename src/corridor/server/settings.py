@@ -49,9 +49,44 @@ class Settings(BaseSettings):
         ge=0,
         description="Days after an operation closes before personal data is purged.",
     )
-    max_batch: int = Field(default=1000, ge=1, description="Most events in one batch request.")
+    max_batch: int = Field(
+        default=1000, ge=1, le=10_000, description="Most events in one batch request (at most 10,000)."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body, in bytes, of a route that names no other limit.",
+    )
+    max_event_bytes: int = Field(
+        default=16 * 1024, ge=1024, description="Largest body of one scan event (POST .../events), in bytes."
+    )
+    max_batch_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of a batch of scan events (POST .../events/batch), in bytes.",
+    )
+    max_upload_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of a registration import, a published plan or the incident "
+        "form of the pages (with its files), in bytes.",
+    )
+    clock_ahead_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Hours a device's clock may be ahead of the server's: an event dated later is "
+        "refused (422), so that a wrong clock never reorders what happened.",
+    )
+    clock_behind_days: float = Field(
+        default=1.0,
+        ge=0,
+        description="Days before the operation's start (its first ceasefire window, else its "
+        "creation) that an event may be dated: an event dated earlier is refused (422).",
+    )
     max_evidence_bytes: int = Field(
-        default=50 * 1024 * 1024, ge=1, description="Largest evidence file accepted, in bytes."
+        default=50 * 1024 * 1024,
+        ge=1,
+        description="Largest evidence file accepted, in bytes (counted while it streams in).",
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2 passes per password hash.")
     argon2_memory_kib: int = Field(

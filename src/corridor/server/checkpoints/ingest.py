@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import pydantic_core
@@ -30,10 +31,12 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.types import Receive, Scope, Send
 
+from corridor.core.errors import InputError
 from corridor.server.auth import Actor
 from corridor.server.checkpoints import service
-from corridor.server.checkpoints.schemas import BatchIn, EventIn, EventResult
-from corridor.server.deps import authorized, bearer_token
+from corridor.server.checkpoints.schemas import BatchIn, EventIn, EventProblem, EventResult, StrictBatchIn
+from corridor.server.columns import utc_now
+from corridor.server.deps import authorized, bearer_token, operation_state
 from corridor.server.errors import TooLargeError
 from corridor.server.ledger import service as ledger
 from corridor.server.runtime import Runtime
@@ -60,6 +63,8 @@ class Stored:
 async def store_event(runtime: Runtime, operation_id: str, actor: Actor, body: EventIn) -> Stored:
     """Store one event: 201 stored, 200 a harmless repeat; a conflict or invalid event is raised
     (409, 422). Returns once the event is committed."""
+    clock = await Clock.of(runtime, operation_id)
+    clock.check(body)
     [item] = await record(runtime, operation_id, actor, [body])
     if item.error is not None:
         raise item.error
@@ -68,24 +73,99 @@ async def store_event(runtime: Runtime, operation_id: str, actor: Actor, body: E
 
 
 async def store_batch(runtime: Runtime, operation_id: str, actor: Actor, body: BatchIn) -> Stored:
-    """Store a batch: each event gets its own outcome; the valid ones are stored even when others
-    conflict or are rejected. Returns once the batch is committed."""
+    """Store a batch: each event gets its own outcome, in the order sent; the valid ones are
+    stored even when others conflict or are rejected (by their schema, their date or the ledger's
+    rules). Returns once the batch is committed."""
     if len(body.events) > runtime.settings.max_batch:
         raise TooLargeError(
             f"{len(body.events)} events in one batch; at most {runtime.settings.max_batch}",
             where="events",
             hint="send the events in several batches",
         )
-    items = await record(runtime, operation_id, actor, body.events)
-    outcomes = [i.outcome for i in items]
+    clock = await Clock.of(runtime, operation_id)
+    results: list[dict[str, Any] | None] = [None] * len(body.events)
+    valid: list[EventIn] = []
+    places: list[int] = []
+    for index, entry in enumerate(body.events):
+        if isinstance(entry, EventProblem):
+            results[index] = _rejected(index, entry.event_id, entry.message, entry.where, _SCHEMA_HINT)
+            continue
+        try:
+            clock.check(entry)
+        except InputError as error:
+            results[index] = _rejected(index, entry.event_id, error.message, error.where, error.hint)
+            continue
+        valid.append(entry)
+        places.append(index)
+    items = await record(runtime, operation_id, actor, valid) if valid else []
+    for index, item in zip(places, items, strict=True):
+        results[index] = {**_plain_result(item), "index": index}
+    done = [r for r in results if r is not None]
+    outcomes = [r["outcome"] for r in done]
     out = {  # BatchOut's fields (post_batch makes the model from them)
-        "stored": outcomes.count(ledger.Outcome.STORED),
-        "repeats": outcomes.count(ledger.Outcome.REPEAT),
-        "conflicts": outcomes.count(ledger.Outcome.CONFLICT),
-        "rejected": outcomes.count(ledger.Outcome.REJECTED),
-        "results": [_plain_result(i) for i in items],
+        "stored": outcomes.count(ledger.Outcome.STORED.value),
+        "repeats": outcomes.count(ledger.Outcome.REPEAT.value),
+        "conflicts": outcomes.count(ledger.Outcome.CONFLICT.value),
+        "rejected": outcomes.count(ledger.Outcome.REJECTED.value),
+        "results": done,
     }
     return Stored(200, out)
+
+
+_SCHEMA_HINT = "correct this event and send it again; the batch's other events were handled"
+
+
+def _rejected(
+    index: int, event_id: str | None, message: str, where: str | None, hint: str | None
+) -> dict[str, Any]:
+    return {  # in BatchEventResult's order of fields
+        "event_id": event_id,
+        "outcome": ledger.Outcome.REJECTED.value,
+        "position": None,
+        "message": message,
+        "where": where,
+        "hint": hint,
+        "index": index,
+    }
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The range of device times the service accepts for an operation's events.
+
+    A device's clock that is far ahead or behind would reorder what happened (events are folded
+    in device-time order: an "arrived" dated 2099 would come after, and clear, every later
+    detention), so an event dated more than ``clock_ahead_hours`` after the server's clock, or
+    more than ``clock_behind_days`` before the operation's start, is refused with 422 and never
+    stored; the device keeps it and its user is told to correct the clock."""
+
+    earliest: datetime | None
+    latest: datetime
+
+    @classmethod
+    async def of(cls, runtime: Runtime, operation_id: str) -> Clock:
+        settings = runtime.settings
+        found = await operation_state(runtime, operation_id)
+        earliest = found.start - timedelta(days=settings.clock_behind_days) if found else None
+        return cls(earliest, utc_now() + timedelta(hours=settings.clock_ahead_hours))
+
+    def check(self, event: EventIn) -> None:
+        when = event.device_time
+        where = f"event {event.event_id}: device_time"
+        if when > self.latest:
+            raise InputError(
+                f"device_time {when.isoformat()} is ahead of the server's clock "
+                f"(latest accepted {self.latest.isoformat(timespec='seconds')})",
+                where=where,
+                hint="set the device's clock (date, time and time zone) and scan again",
+            )
+        if self.earliest is not None and when < self.earliest:
+            raise InputError(
+                f"device_time {when.isoformat()} is before the operation's start "
+                f"(earliest accepted {self.earliest.isoformat(timespec='seconds')})",
+                where=where,
+                hint="set the device's clock (date, time and time zone) and scan again",
+            )
 
 
 async def record(
@@ -198,6 +278,18 @@ class BatchRoute(ScanRoute):
     """``POST .../events/batch``: an offline device catching up."""
 
     model = BatchIn
+
+    def _parse(self, content_type: bytes, body: bytes) -> BaseModel:
+        """A batch whose events are all valid in one validation (the usual case); else each
+        event on its own (:class:`BatchIn`)."""
+        if _is_json(content_type):
+            try:
+                strict = StrictBatchIn.model_validate_json(body)
+            except ValidationError:
+                pass
+            else:
+                return BatchIn.model_construct(events=list(strict.events))
+        return super()._parse(content_type, body)
 
     async def store(self, runtime: Runtime, operation_id: str, actor: Actor, body: Any) -> Stored:
         return await store_batch(runtime, operation_id, actor, body)

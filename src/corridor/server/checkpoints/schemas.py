@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 
 from corridor.ops.ledger import EventType
+from corridor.server.values import INT64_MAX, FiniteFloat, Int64, Moment, Text
 
-PayloadValue = str | int | float | bool | None
+# The most events a batch may hold whatever the settings say (``max_batch`` is at most this).
+MAX_BATCH = 10_000
+
+PayloadKey = Annotated[Text, Field(min_length=1, max_length=64)]
+PayloadValue = Annotated[Text, Field(max_length=500)] | Int64 | FiniteFloat | bool | None
 
 
 class EventIn(BaseModel):
@@ -17,22 +24,74 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event_id: str = Field(min_length=1, max_length=100, description="Made by the device (a UUID).")
-    device_id: str = Field(min_length=1, max_length=100)
-    seq: int = Field(ge=1, description="The device's own count of its events: 1, 2, 3, ...")
-    device_time: AwareDatetime = Field(description="The device's clock, with its UTC offset.")
+    event_id: Text = Field(min_length=1, max_length=100, description="Made by the device (a UUID).")
+    device_id: Text = Field(min_length=1, max_length=100)
+    seq: int = Field(ge=1, le=INT64_MAX, description="The device's own count of its events: 1, 2, 3, ...")
+    device_time: Moment = Field(
+        description="The device's clock, with its UTC offset. Refused when more than a day ahead "
+        "of the server's clock or dated before the operation's start (see the settings)."
+    )
     type: EventType
-    payload: dict[str, PayloadValue] = Field(default_factory=dict, max_length=20)
+    payload: dict[PayloadKey, PayloadValue] = Field(default_factory=dict, max_length=20)
+
+
+@dataclass(frozen=True)
+class EventProblem:
+    """An event of a batch that failed its schema: answered on its own, the others stored."""
+
+    event_id: str | None
+    problems: list[dict[str, Any]]
+
+    @property
+    def message(self) -> str:
+        first = self.problems[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        return f"{where}: {first.get('msg', 'invalid value')}{more}" if where else str(first.get("msg"))
+
+    @property
+    def where(self) -> str:
+        first = self.problems[0]
+        return ".".join(str(part) for part in ("event", *first.get("loc", ())))
+
+
+def _event_or_problem(value: Any) -> EventIn | EventProblem:
+    """One event of a batch, or what is wrong with it (so that one bad event fails alone)."""
+    try:
+        return EventIn.model_validate(value)
+    except ValidationError as exc:
+        event_id = value.get("event_id") if isinstance(value, dict) else None
+        if not isinstance(event_id, str) or not 0 < len(event_id) <= 100 or "\x00" in event_id:
+            event_id = None
+        problems = exc.errors(include_url=False, include_context=False, include_input=False)
+        return EventProblem(event_id, [dict(p) for p in problems])
+
+
+BatchEntry = Annotated[
+    EventIn | EventProblem, PlainValidator(_event_or_problem, json_schema_input_type=EventIn)
+]
 
 
 class BatchIn(BaseModel):
+    """A batch: each event is checked on its own; one that fails its schema is answered as
+    rejected in its place in the results, and the others are stored."""
+
     model_config = ConfigDict(extra="forbid")
 
-    events: list[EventIn] = Field(min_length=1)
+    events: list[BatchEntry] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class StrictBatchIn(BaseModel):
+    """A batch whose events all pass their schema: the quick way to read one (a single
+    validation in Rust); a batch that fails it is read again as :class:`BatchIn`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class EventResult(BaseModel):
-    event_id: str
+    event_id: str | None = Field(description="None for an event whose own id is not valid.")
     outcome: str = Field(description="stored, repeat, conflict or rejected")
     position: int | None = Field(description="Place in the ledger, for stored and repeat.")
     message: str | None = None
@@ -40,12 +99,16 @@ class EventResult(BaseModel):
     hint: str | None = None
 
 
+class BatchEventResult(EventResult):
+    index: int = Field(description="The event's place in its batch (0 first).")
+
+
 class BatchOut(BaseModel):
     stored: int
     repeats: int
     conflicts: int
     rejected: int
-    results: list[EventResult]
+    results: list[BatchEventResult]
 
 
 class OverdueOut(BaseModel):

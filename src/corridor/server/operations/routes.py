@@ -65,8 +65,11 @@ def update_operation(
     _actor: Annotated[Actor, permit("operation.update")],
 ) -> OperationOut:
     """Change state (planning -> active <-> suspended -> closed), plan hash, route or windows."""
-    with runtime.db.writing() as session:
-        return out(service.update(session, service.get(session, operation_id), body))
+    try:
+        with runtime.db.writing() as session:
+            return out(service.update(session, service.get(session, operation_id), body))
+    finally:
+        runtime.operations.forget(operation_id)  # its state or start may have changed
 
 
 class PurgeOut(BaseModel):
