@@ -21,7 +21,7 @@ from corridor.ops.ledger import SERVER_DEVICE, EventType, ScanEvent
 from corridor.server.auth import token_digest
 from corridor.server.db import Database, upgrade
 from corridor.server.ledger import service as ledger
-from server.conftest import PASSWORD, World, _libpq, bearer
+from server.conftest import PASSWORD, WINDOWS, World, _libpq, bearer
 
 M = "checkpoint_marshal"
 OTHER_ROUTE = [
@@ -35,7 +35,7 @@ def other_operation(world: World) -> tuple[str, dict[str, str]]:
     client = world.client
     made = client.post(
         "/api/operations",
-        json={"name": "Madaya", "scenario_name": "madaya", "route": OTHER_ROUTE},
+        json={"name": "Madaya", "scenario_name": "madaya", "route": OTHER_ROUTE, "windows": WINDOWS},
         headers=world.coordinator,
     )
     assert made.status_code == 201, made.text

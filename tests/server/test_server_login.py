@@ -1,0 +1,121 @@
+"""Logging in: limited per user name and per address, the same work for unknown names, and no
+password hashing inside the write transaction."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from corridor.server.access.login import LoginLimiter, TooManyAttemptsError
+from corridor.server.auth import Passwords
+from server.conftest import PASSWORD, World
+
+
+def attempt(world: World, username: str, password: str = "wrong password!") -> Any:
+    return world.client.post("/api/auth/token", data={"username": username, "password": password})
+
+
+def test_five_failures_for_a_name_then_429_with_retry_after(world: World) -> None:
+    for _ in range(5):
+        assert attempt(world, "registrar-user").status_code == 401
+    refused = attempt(world, "registrar-user", PASSWORD)  # even the right password, for now
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    error = refused.json()["error"]
+    assert error["status"] == 429 and error["where"] == "user name" and error["hint"]
+    # Another name from the same address still logs in.
+    assert attempt(world, "observer-user", PASSWORD).status_code == 200
+
+
+def test_failures_from_one_address_are_limited_across_names(world: World) -> None:
+    answers = [attempt(world, f"nobody-{n}").status_code for n in range(25)]
+    assert answers[:20] == [401] * 20
+    assert set(answers[20:]) == {429}
+    assert attempt(world, "observer-user", PASSWORD).json()["error"]["where"] == "address"
+
+
+def test_successful_log_ins_do_not_count() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(name_failures=2, address_failures=100, window_seconds=60, clock=lambda: now[0])
+    for _ in range(10):
+        limiter.succeeded("amal", "10.0.0.1", limiter.begin("amal", "10.0.0.1"))
+    limiter.begin("amal", "10.0.0.1")
+    limiter.begin("amal", "10.0.0.1")
+    with pytest.raises(TooManyAttemptsError) as refused:
+        limiter.begin("amal", "10.0.0.1")
+    assert refused.value.headers == {"Retry-After": "60"}
+    now[0] = 45.0
+    with pytest.raises(TooManyAttemptsError) as refused:
+        limiter.begin("amal", "10.0.0.1")
+    assert refused.value.headers == {"Retry-After": "15"}
+    now[0] = 60.5  # the window has passed
+    limiter.begin("amal", "10.0.0.1")
+
+
+def test_attempts_sent_at_once_are_limited_too() -> None:
+    """An attempt counts from its start, so 16 at once do not all reach the password check."""
+    limiter = LoginLimiter(name_failures=5, address_failures=100)
+    admitted = 0
+    for _ in range(16):
+        try:
+            limiter.begin("amal", "10.0.0.1")
+            admitted += 1
+        except TooManyAttemptsError:
+            pass
+    assert admitted == 5
+
+
+class CountingPasswords(Passwords):
+    """Passwords that count the hashes checked, and may wait on ``gate`` inside a check."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_kib=64)
+        self.checked: list[str] = []
+        self.gate: threading.Event | None = None
+        self.inside = threading.Event()
+
+    def verify(self, stored_hash: str, password: str) -> bool:
+        self.checked.append(stored_hash)
+        if self.gate is not None:
+            self.inside.set()
+            self.gate.wait(timeout=10)
+        return super().verify(stored_hash, password)
+
+
+def test_an_unknown_name_costs_one_password_check_as_a_known_one(world: World) -> None:
+    passwords = CountingPasswords()
+    world.client.app.state.runtime.passwords = passwords  # type: ignore[attr-defined]
+    unknown = attempt(world, "no-such-user")
+    known = attempt(world, "monitor-user")
+    assert unknown.status_code == known.status_code == 401
+    assert unknown.json() == known.json()
+    assert len(passwords.checked) == 2
+    dummy, real = passwords.checked
+    assert dummy == passwords.dummy_hash() and dummy != real
+    assert dummy.split("$")[:4] == real.split("$")[:4]  # argon2id, same version and parameters
+
+
+def test_the_password_is_checked_with_no_write_transaction_open(world: World) -> None:
+    """While a log-in's password check runs, another request writes (on SQLite the write lock
+    would keep it out until the check ended)."""
+    runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    passwords = CountingPasswords()
+    passwords.gate = threading.Event()
+    runtime.passwords = passwords
+    order: list[str] = []
+
+    def log_in() -> None:
+        answer = attempt(world, "monitor-user", PASSWORD)
+        order.append(f"log-in {answer.status_code}")
+
+    thread = threading.Thread(target=log_in)
+    thread.start()
+    assert passwords.inside.wait(timeout=10)
+    with runtime.db.writing() as session:  # not kept waiting by the log-in
+        session.connection()
+        order.append("write")
+    passwords.gate.set()
+    thread.join(timeout=30)
+    assert order == ["write", "log-in 200"]
