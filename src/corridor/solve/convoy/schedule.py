@@ -146,10 +146,17 @@ class Schedule:
     ) -> tuple[Path, tuple[tuple[int, int, int], ...]] | None:
         """The fastest loaded drive: around every checkpoint, or through one (inspected there)."""
         best: tuple[Path, tuple[tuple[int, int, int], ...]] | None = None
-        direct = self.legs.drive(kind, gathering, dest, ready, avoid=self._cp_nodes)
-        if direct is not None:
-            best = (direct, ())
+        # A checkpoint at either end is passed too: then the haul goes through that one only.
+        ends = {gathering, dest} & self._cp_nodes
+        if not ends:
+            direct = self.legs.drive(kind, gathering, dest, ready, avoid=self._cp_nodes)
+            if direct is not None:
+                best = (direct, ())
+        elif len(ends) > 1:
+            return None
         for c, node in enumerate(self.problem.flow.checkpoint_node.tolist()):
+            if ends and node not in ends:
+                continue
             others = self._cp_nodes - {node}
             first = self.legs.drive(kind, gathering, node, ready, avoid=others)
             if first is None or (best is not None and first.arrival >= best[0].arrival):
