@@ -5,6 +5,12 @@ Column names are matched after taking the last part of a group path ("household/
 person; rows with the same household id form one household (a row without one is a household of
 its own). Vulnerabilities come as one select-multiple column ("wounded stretcher") or as one 0/1
 column per choice ("vulnerabilities/wounded").
+
+An import never holds the write transaction while it reads the file: the file is read, checked
+and made into households first (:func:`prepare`, no database), then stored a bounded number of
+people per transaction (:func:`store`), so that scans are written between the chunks. The file is
+bounded before it is parsed: its size, an XLSX's uncompressed size as its zip directory states it
+(a zip bomb is refused before openpyxl opens it), rows, columns and the length of a cell.
 """
 
 from __future__ import annotations
@@ -12,16 +18,18 @@ from __future__ import annotations
 import csv
 import importlib
 import io
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
-from corridor.core.errors import ConflictError, InputError
+from corridor.core.errors import ConflictError, CorridorError, InputError
+from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.errors import InputProblemsError, TooLargeError
+from corridor.server.operations import service as operations
 from corridor.server.registration import service
 from corridor.server.registration.schemas import (
     VULNERABILITIES,
@@ -69,6 +77,17 @@ _SEX = {
 }
 _TRUE = {"1", "true", "yes", "y", "نعم"}
 
+# Bounds on a file, checked before or while it is parsed (the request body has its own cap).
+MAX_FILE_BYTES = 32 * 1024 * 1024
+# What an XLSX may unpack to, in total, by its zip directory; and how many parts it may hold.
+MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_XLSX_PARTS = 1000
+MAX_COLUMNS = 500
+MAX_EMPTY_ROWS = 10_000
+MAX_CELL_CHARS = 32_767  # a spreadsheet cell's own limit
+# People stored per write transaction; scans are written between two chunks.
+CHUNK_PEOPLE = 500
+
 
 def _column_key(header: str) -> str:
     name = header.strip().lower().rsplit("/", 1)[-1].replace(" ", "_")
@@ -84,21 +103,75 @@ class _Table:
 
 
 def read_rows(filename: str, data: bytes, *, max_rows: int) -> tuple[list[str], list[dict[str, str]]]:
-    """Header and rows of a CSV (UTF-8, or Windows Arabic code page 1256) or XLSX file."""
-    if filename.lower().endswith((".xlsx", ".xlsm")):
-        header, rows = _xlsx_rows(data)
-    else:
-        header, rows = _csv_rows(data)
-    if len(rows) > max_rows:
+    """Header and rows of a CSV (UTF-8, or Windows Arabic code page 1256) or XLSX file, within
+    the bounds above (413 naming the file and the limit past one; 422 for a file not readable)."""
+    where = f"file {filename}"
+    if len(data) > MAX_FILE_BYTES:
         raise TooLargeError(
-            f"the file has {len(rows)} rows; the most accepted at once is {max_rows}",
-            where="file",
+            f"the file has {len(data)} bytes; the most accepted is {MAX_FILE_BYTES}",
+            where=where,
             hint="split the file and import the parts one after the other",
         )
-    return header, rows
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        lines = _xlsx_lines(data, where, max_rows=max_rows)
+    else:
+        lines = _csv_lines(data, where, max_rows=max_rows)
+    header = lines[0]
+    return header, [dict(zip(header, line, strict=False)) for line in lines[1:]]
 
 
-def _csv_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+def _bounded(lines: Iterable[tuple[int, list[str]]], where: str, *, max_rows: int) -> list[list[str]]:
+    """The header and the rows that are not empty, refused past ``max_rows`` rows, ``MAX_COLUMNS``
+    columns or ``MAX_CELL_CHARS`` characters in a cell, or with a NUL character in a cell."""
+    kept: list[list[str]] = []
+    empty = 0
+    for number, line in lines:
+        if not kept or any(line):
+            _check_cells(number, line, where)
+            kept.append(line)
+        else:
+            empty += 1
+            if empty > MAX_EMPTY_ROWS:
+                raise TooLargeError(
+                    f"the file has more than {MAX_EMPTY_ROWS} empty rows",
+                    where=where,
+                    hint="delete the empty rows, or export CSV",
+                )
+        if len(kept) > max_rows + 1:
+            raise TooLargeError(
+                f"the file has more than {max_rows} rows; the most accepted at once is {max_rows}",
+                where=where,
+                hint="split the file and import the parts one after the other",
+            )
+    if not kept:
+        raise InputError("the file is empty", where=where, hint="export the form with a header row")
+    return kept
+
+
+def _check_cells(number: int, line: list[str], where: str) -> None:
+    if len(line) > MAX_COLUMNS:
+        raise TooLargeError(
+            f"row {number} has {len(line)} columns; the most accepted is {MAX_COLUMNS}",
+            where=f"{where}, row {number}",
+            hint="export only the form's own columns",
+        )
+    for column, cell in enumerate(line, start=1):
+        if len(cell) > MAX_CELL_CHARS:
+            raise TooLargeError(
+                f"row {number}, column {column} holds {len(cell)} characters; "
+                f"the most accepted in a cell is {MAX_CELL_CHARS}",
+                where=f"{where}, row {number}, column {column}",
+                hint="check that the file is the form's export",
+            )
+        if "\x00" in cell:
+            raise InputError(
+                f"row {number}, column {column} holds a NUL character",
+                where=f"{where}, row {number}, column {column}",
+                hint="the file is damaged or not text; export the form again",
+            )
+
+
+def _csv_lines(data: bytes, where: str, *, max_rows: int) -> list[list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -106,20 +179,30 @@ def _csv_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
         if not text:
             raise InputError(
                 "the file is neither UTF-8 nor Windows-1256 text",
-                where="file",
+                where=where,
                 hint="export the form as CSV in UTF-8",
             ) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError(
+            f"the file holds a NUL character (line {line}): it is not a CSV text file",
+            where=f"{where}, line {line}",
+            hint="export the form as CSV in UTF-8",
+        )
     sample = text[:4096]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    lines = list(reader)
-    if not lines:
-        raise InputError("the file is empty", where="file", hint="export the form with a header row")
-    header = lines[0]
-    return header, [dict(zip(header, line, strict=False)) for line in lines[1:] if any(line)]
+    try:
+        return _bounded(((reader.line_num, line) for line in reader), where, max_rows=max_rows)
+    except csv.Error as exc:
+        raise InputError(
+            f"line {reader.line_num} cannot be read as CSV ({exc})",
+            where=f"{where}, line {reader.line_num}",
+            hint="export the form as CSV again",
+        ) from None
 
 
 def _is_cp1256(data: bytes) -> bool:
@@ -130,23 +213,66 @@ def _is_cp1256(data: bytes) -> bool:
     return True
 
 
-def _xlsx_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+def _check_zip(data: bytes, where: str) -> None:
+    """Refuse an XLSX whose zip directory is damaged, or says it unpacks to more than
+    ``MAX_XLSX_UNPACKED_BYTES`` (a zip bomb), before openpyxl reads any of it. Python's zip
+    reader stops each part at the size its directory states, so the stated sizes bound what
+    reading can unpack."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise InputError(
+            f"the XLSX file is not a readable zip archive ({exc})",
+            where=where,
+            hint="save it again as .xlsx or export CSV",
+        ) from None
+    unpacked = sum(part.file_size for part in parts)
+    if len(parts) > MAX_XLSX_PARTS or unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise TooLargeError(
+            f"the XLSX file unpacks to {unpacked} bytes in {len(parts)} parts; the most accepted "
+            f"is {MAX_XLSX_UNPACKED_BYTES} bytes in {MAX_XLSX_PARTS} parts",
+            where=where,
+            hint="split the sheet, or export CSV",
+        )
+
+
+def _cells(row: tuple[Any, ...]) -> list[str]:
+    """A sheet row's values as text, without the empty cells at its end."""
+    end = len(row)
+    while end and (row[end - 1] is None or row[end - 1] == ""):
+        end -= 1
+    return ["" if v is None else str(v) for v in row[:end]]
+
+
+def _xlsx_lines(data: bytes, where: str, *, max_rows: int) -> list[list[str]]:
+    _check_zip(data, where)
     openpyxl = importlib.import_module("openpyxl")  # no type stubs are installed
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise InputError(
             f"cannot read the XLSX file ({type(exc).__name__})",
-            where="file",
+            where=where,
             hint="save it again as .xlsx or export CSV",
-        ) from exc
-    sheet = book.worksheets[0]
-    values = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
-    if not values:
-        raise InputError("the first sheet is empty", where="file", hint="put the form data first")
-    header = values[0]
-    return header, [dict(zip(header, row, strict=False)) for row in values[1:] if any(row)]
+        ) from None
+    try:
+        if not book.worksheets:
+            raise InputError("the file has no sheet", where=where, hint="put the form data first")
+        # Rows come padded to max_col (or to the width the sheet claims, unbounded without it).
+        rows = book.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
+        lines = ((n, _cells(row)) for n, row in enumerate(rows, start=1))
+        return _bounded(lines, where, max_rows=max_rows)
+    except CorridorError:
+        raise
+    except Exception as exc:  # a damaged sheet fails while it is read, not when it is opened
+        raise InputError(
+            f"cannot read the first sheet of the XLSX file ({type(exc).__name__})",
+            where=where,
+            hint="save it again as .xlsx or export CSV",
+        ) from None
+    finally:
+        book.close()
 
 
 def _map_columns(header: list[str]) -> _Table:
@@ -214,84 +340,158 @@ def _rejections(number: int, error: Exception) -> Iterator[ImportRejection]:
         yield ImportRejection(row=number, where="age", message=str(error))
 
 
-def import_file(
-    session: Session,
-    *,
-    sealer: Sealer,
-    operation_id: str,
-    filename: str,
-    data: bytes,
-    accept_valid_rows: bool,
-    max_rows: int,
-) -> ImportReport:
-    """Import in the caller's transaction; raise (so the caller rolls back) unless all is well."""
+@dataclass
+class Prepared:
+    """A file read and checked, ready to store: its households in file order, each with the
+    numbers of its rows, and the rows rejected."""
+
+    households: list[tuple[str, list[int], HouseholdIn]]
+    rejected: list[ImportRejection]
+    ignored_columns: list[str]
+
+    @property
+    def people(self) -> int:
+        return sum(len(body.people) for _, _, body in self.households)
+
+
+def prepare(filename: str, data: bytes, *, accept_valid_rows: bool, max_rows: int) -> Prepared:
+    """Read, check and group a file into households; touches no database.
+
+    Raises (422, every rejected row listed) if a row is rejected and ``accept_valid_rows`` is
+    not set, and (409) if a wristband is given twice in the file."""
     header, rows = read_rows(filename, data, max_rows=max_rows)
     table = _map_columns(header)
     households: dict[str, list[tuple[int, PersonIn]]] = {}
+    numbers: dict[str, list[int]] = {}
     gathering: dict[str, str | None] = {}
     rejected: list[ImportRejection] = []
     bad_households: set[str] = set()
     for number, row in enumerate(rows, start=2):
         key = (row.get(table.columns.get("household", ""), "") or "").strip() or f"row-{number}"
         gathering.setdefault(key, (row.get(table.columns.get("gathering_point", "")) or "").strip() or None)
+        numbers.setdefault(key, []).append(number)
         try:
             households.setdefault(key, []).append((number, _person(table, row)))
         except (ValidationError, ValueError) as exc:
             rejected.extend(_rejections(number, exc))
             bad_households.add(key)
+    bodies: list[tuple[str, list[int], HouseholdIn]] = []
+    for key, members in households.items():
+        if key in bad_households:
+            continue
+        try:
+            body = HouseholdIn(
+                reference=None if key.startswith("row-") else key,
+                gathering_point=gathering.get(key),
+                people=[p for _, p in members],
+            )
+        except ValidationError as exc:
+            first = numbers[key][0]
+            for problem in exc.errors():
+                field_name = ".".join(str(p) for p in problem["loc"]) or "household"
+                where = "household" if field_name == "reference" else field_name
+                rejected.append(ImportRejection(row=first, where=where, message=problem["msg"]))
+            bad_households.add(key)
+            continue
+        bodies.append((key, [n for n, _ in members], body))
     if rejected and not accept_valid_rows:
         raise InputProblemsError(
             f"{len({r.row for r in rejected})} rows rejected; nothing was imported",
             [{"where": f"row {r.row}: {r.where}", "message": r.message} for r in rejected],
             hint="correct the rows listed in details, or import with accept_valid_rows=true",
         )
-    return _store(session, sealer, operation_id, households, gathering, bad_households, rejected, table)
-
-
-def _store(
-    session: Session,
-    sealer: Sealer,
-    operation_id: str,
-    households: dict[str, list[tuple[int, PersonIn]]],
-    gathering: dict[str, str | None],
-    bad: set[str],
-    rejected: list[ImportRejection],
-    table: _Table,
-) -> ImportReport:
-    count = people = duplicates = 0
-    for key, members in households.items():
-        if key in bad:
-            rows = ", ".join(str(n) for n, _ in members)
-            for number, _ in members:
-                rejected.append(
-                    ImportRejection(
-                        row=number,
-                        where="household",
-                        message=f"household {key} not imported: another of its rows ({rows}) failed",
-                    )
-                )
-            continue
-        body = HouseholdIn(
-            reference=None if key.startswith("row-") else key,
-            gathering_point=gathering.get(key),
-            people=[p for _, p in members],
+    failed = {r.row for r in rejected}
+    for key in bad_households:
+        rows_of = ", ".join(str(n) for n in numbers[key])
+        rejected.extend(
+            ImportRejection(
+                row=number,
+                where="household",
+                message=f"household {key} not imported: another of its rows ({rows_of}) failed",
+            )
+            for number in numbers[key]
+            if number not in failed
         )
-        try:
-            done = service.register_household(session, sealer=sealer, operation_id=operation_id, body=body)
-        except ConflictError as exc:
-            raise ConflictError(
-                f"household {key} (rows {', '.join(str(n) for n, _ in members)}): {exc.message}",
-                where="file",
-                hint="nothing was imported; correct the wristbands and import again",
-            ) from exc
-        count += 1
-        people += len(done.people)
-        duplicates += len(done.duplicates)
+    _check_file_wristbands(bodies)
+    return Prepared(bodies, sorted(rejected, key=lambda r: r.row), table.ignored)
+
+
+def _check_file_wristbands(bodies: list[tuple[str, list[int], HouseholdIn]]) -> None:
+    seen: dict[str, str] = {}
+    for key, rows, body in bodies:
+        for person in body.people:
+            if person.wristband is None:
+                continue
+            if person.wristband in seen:
+                raise ConflictError(
+                    f"wristband {person.wristband} is given twice in the file "
+                    f"(households {seen[person.wristband]} and {key}, rows {', '.join(map(str, rows))})",
+                    where="file",
+                    hint="nothing was imported; give each person their own wristband and import again",
+                )
+            seen[person.wristband] = key
+
+
+def store(
+    db: Database, *, sealer: Sealer, operation_id: str, prepared: Prepared, chunk_people: int = CHUNK_PEOPLE
+) -> ImportReport:
+    """Store prepared households, about ``chunk_people`` people per write transaction (a household
+    is never split), so that scans are written between the chunks.
+
+    Wristbands already given in the operation are looked for first, and nothing is stored if one
+    is; one given by another request while the import runs stops it with 409 naming how many
+    households were stored before (they stay, as registrations do: each has its ledger event)."""
+    wristbands = [p.wristband for _, _, body in prepared.households for p in body.people if p.wristband]
+    with db.reading() as session:
+        operations.get(session, operation_id)
+        for start in range(0, len(wristbands), 1000):
+            try:
+                service.check_wristbands(session, operation_id, wristbands[start : start + 1000])
+            except ConflictError as exc:
+                raise ConflictError(
+                    exc.message,
+                    where="file",
+                    hint="nothing was imported; correct the wristbands and import again",
+                ) from None
+    households = people = duplicates = 0
+    for chunk in _chunks(prepared.households, chunk_people):
+        with db.writing() as session:
+            operations.get(session, operation_id)
+            for key, rows, body in chunk:
+                try:
+                    done = service.register_household(
+                        session, sealer=sealer, operation_id=operation_id, body=body
+                    )
+                except ConflictError as exc:
+                    raise ConflictError(
+                        f"household {key} (rows {', '.join(map(str, rows))}): {exc.message}",
+                        where="file",
+                        hint=f"the {households} households stored before it stay registered; import the "
+                        "rest again once the wristbands are corrected",
+                    ) from exc
+                duplicates += len(done.duplicates)
+        households += len(chunk)
+        people += sum(len(body.people) for _, _, body in chunk)
     return ImportReport(
         imported=True,
-        households=count,
+        households=households,
         people=people,
-        rejected=sorted(rejected, key=lambda r: r.row),
+        rejected=prepared.rejected,
         possible_duplicates=duplicates,
-        ignored_columns=table.ignored,
+        ignored_columns=prepared.ignored_columns,
     )
+
+
+def _chunks(
+    households: list[tuple[str, list[int], HouseholdIn]], size: int
+) -> Iterator[list[tuple[str, list[int], HouseholdIn]]]:
+    chunk: list[tuple[str, list[int], HouseholdIn]] = []
+    people = 0
+    for household in households:
+        if chunk and people + len(household[2].people) > size:
+            yield chunk
+            chunk, people = [], 0
+        chunk.append(household)
+        people += len(household[2].people)
+    if chunk:
+        yield chunk

@@ -34,7 +34,7 @@ def register_household(
     session: Session, *, sealer: Sealer, operation_id: str, body: HouseholdIn
 ) -> Registered:
     """Store a household and its people (names encrypted), each with a ``registered`` event."""
-    _check_wristbands(session, operation_id, [p.wristband for p in body.people if p.wristband])
+    check_wristbands(session, operation_id, [p.wristband for p in body.people if p.wristband])
     now = utc_now()
     household = Household(
         id=new_id(),
@@ -75,7 +75,8 @@ def register_household(
     return Registered(household, people, duplicates)
 
 
-def _check_wristbands(session: Session, operation_id: str, wristbands: list[str]) -> None:
+def check_wristbands(session: Session, operation_id: str, wristbands: list[str]) -> None:
+    """409 if a wristband is given twice in ``wristbands`` or already in the operation."""
     repeated = sorted({w for w in wristbands if wristbands.count(w) > 1})
     taken = (
         session.scalars(
