@@ -29,6 +29,10 @@ WRITES = frozenset(
     }
 )
 
+# Actions that read every operation at once (the whole ledger): for a role in every operation only,
+# so that a member of one operation learns nothing of the others (not even how many entries).
+ACROSS_OPERATIONS = frozenset({"ledger.verify"})
+
 _bearer = HTTPBearer(auto_error=False, description="A user token or a device token.")
 
 
@@ -87,6 +91,8 @@ async def authorized(
     actor = None if token is None else await _actor(runtime, token)
     try:
         authorize(actor, action, operation_id)
+        if actor is not None and action in ACROSS_OPERATIONS:
+            _every_operation(actor, action)
     except (AccessDeniedError, AuthRequiredError):
         if rule.personal:
             await run_in_threadpool(_log, runtime, actor, operation_id, action, "deny", path)
@@ -97,6 +103,14 @@ async def authorized(
     if action in WRITES and operation_id is not None:
         refuse_if_closed(operation_id, await operation_state(runtime, operation_id))
     return actor
+
+
+def _every_operation(actor: Actor, action: str) -> None:
+    if actor.kind == "device" or not PERMISSIONS[action].roles & actor.roles.get(None, frozenset()):
+        raise AccessDeniedError(
+            f"{actor.label} may not do {action}: it reads every operation",
+            hint="it needs a role in every operation; ask a coordinator of every operation",
+        )
 
 
 async def operation_state(runtime: Runtime, operation_id: str) -> OperationState | None:
