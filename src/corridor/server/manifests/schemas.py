@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from corridor.server.values import Moment
 
 VehicleKind = Literal["bus", "ambulance", "truck", "car"]
 
@@ -17,8 +19,8 @@ class VehicleIn(BaseModel):
     kind: VehicleKind
     seats: int = Field(ge=0, le=200)
     stretchers: int = Field(default=0, ge=0, le=20)
-    wave: int = Field(default=0, ge=0, description="Departure wave of the plan (0 = first).")
-    expected_departure: AwareDatetime | None = None
+    wave: int = Field(default=0, ge=0, le=10_000, description="Departure wave of the plan (0 = first).")
+    expected_departure: Moment | None = None
 
 
 class VehicleOut(BaseModel):
@@ -33,6 +35,9 @@ class VehicleOut(BaseModel):
 class ManifestRunOut(BaseModel):
     assigned: int
     by_vehicle: dict[str, int]
+    by_trip: dict[str, int] = Field(
+        default_factory=dict, description='People assigned by this run per trip, keyed "vehicle/trip".'
+    )
     split_households: list[str]
     unplaced: list[str]
 
@@ -46,6 +51,7 @@ class ManifestLine(BaseModel):
     vulnerabilities: list[str]
     wristband: str | None
     place: str
+    trip: int = 1
 
 
 class ManifestOut(BaseModel):

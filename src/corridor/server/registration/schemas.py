@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from corridor.server.values import Text
+
 AgeBand = Literal["0-4", "5-11", "12-17", "18-59", "60+", "unknown"]
 Sex = Literal["female", "male", "other", "unknown"]
 Vulnerability = Literal["wounded", "stretcher", "wheelchair", "unaccompanied_child", "pregnant", "elderly"]
@@ -29,12 +31,12 @@ class _In(BaseModel):
 class PersonIn(_In):
     """A person as registered. ``name`` may be in any script (Arabic included)."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     age_band: AgeBand
     sex: Sex
-    vulnerabilities: list[Vulnerability] = Field(default_factory=list)
-    wristband: str | None = Field(default=None, min_length=1, max_length=64)
-    phone: str | None = Field(default=None, max_length=40)
+    vulnerabilities: list[Vulnerability] = Field(default_factory=list, max_length=6)
+    wristband: Text | None = Field(default=None, min_length=1, max_length=64)
+    phone: Text | None = Field(default=None, max_length=40)
 
     @field_validator("name")
     @classmethod
@@ -51,8 +53,8 @@ class PersonIn(_In):
 
 
 class HouseholdIn(_In):
-    reference: str | None = Field(default=None, max_length=100, description="Id on the field form.")
-    gathering_point: str | None = Field(default=None, max_length=100)
+    reference: Text | None = Field(default=None, max_length=100, description="Id on the field form.")
+    gathering_point: Text | None = Field(default=None, max_length=100)
     people: list[PersonIn] = Field(min_length=1, max_length=60)
 
 
