@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 
 from corridor.ops.reconciliation import Overdue, Reconciliation
 from corridor.ops.status import fold
@@ -31,10 +30,11 @@ from corridor.server.deps import RuntimeDep, permit
 from corridor.server.errors import NotFoundError
 from corridor.server.ledger import service as ledger
 from corridor.server.operations import service as operations
+from corridor.server.values import Moment
 
 router = APIRouter(prefix="/api/operations/{operation_id}", tags=["checkpoints"])
 AtQuery = Annotated[
-    AwareDatetime | None,
+    Moment | None,
     Query(description="Reconcile as at this time, with its UTC offset (default: now)."),
 ]
 
@@ -97,11 +97,14 @@ def _counts(result: Reconciliation) -> dict[str, object]:
 def _reconcile(runtime: RuntimeDep, operation_id: str, at: datetime | None) -> Reconciliation:
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
+        kept = runtime.counts.fold(session, operation.id, operations.route_of(operation))
         return service.reconciliation(
             session,
             operation=operation,
             now=at or utc_now(),
             grace_minutes=runtime.settings.grace_minutes,
+            states=kept.snapshot(),
+            devices=kept.device_logs(),
         )
 
 

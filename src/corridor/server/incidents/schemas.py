@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from corridor.server.values import FiniteFloat, Moment, Text
 
 IncidentKind = Literal["shelling", "shooting", "detention", "obstruction", "looting", "abduction", "other"]
+
+
+Code = Annotated[Text, Field(min_length=1, max_length=100)]
 
 
 class IncidentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: IncidentKind
-    occurred_at: AwareDatetime
-    place_name: str | None = Field(default=None, max_length=200)
-    pcode: str | None = Field(default=None, max_length=50, description="P-code, kept as written.")
+    occurred_at: Moment
+    place_name: Text | None = Field(default=None, max_length=200)
+    pcode: Text | None = Field(default=None, max_length=50, description="P-code, kept as written.")
     admin_level: int | None = Field(default=None, ge=0, le=5)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    description: str = Field(min_length=1, max_length=20000)
-    vehicles: list[str] = Field(default_factory=list, description="Vehicle codes concerned.")
-    people: list[str] = Field(default_factory=list, description="Person ids concerned.")
+    lon: FiniteFloat | None = Field(default=None, ge=-180, le=180)
+    lat: FiniteFloat | None = Field(default=None, ge=-90, le=90)
+    description: Text = Field(min_length=1, max_length=20000)
+    vehicles: list[Code] = Field(default_factory=list, max_length=500, description="Vehicle codes concerned.")
+    people: list[Code] = Field(default_factory=list, max_length=5000, description="Person ids concerned.")
 
 
 class EvidenceOut(BaseModel):

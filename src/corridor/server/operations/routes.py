@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Path, Request, status
 from pydantic import BaseModel
 
 from corridor.server import retention
@@ -153,7 +153,7 @@ def list_plan_versions(
 @router.get("/{operation_id}/plans/{version}")
 def read_plan_version(
     operation_id: str,
-    version: int,
+    version: Annotated[int, Path(ge=1, le=2**31 - 1, description="1 for the first plan published.")],
     runtime: RuntimeDep,
     _actor: Annotated[Actor, permit("operation.read")],
 ) -> PlanVersionBodyOut:

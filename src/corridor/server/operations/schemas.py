@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from corridor.ops.route import PointKind
 from corridor.server.operations.plans import PlanIn
+from corridor.server.values import FiniteFloat, Moment, Text
 
 OperationState = Literal["planning", "active", "suspended", "closed"]
 SHA256 = r"^[0-9a-f]{64}$"
+OperationId = Annotated[Text, Field(min_length=1, max_length=32)]
+PointId = Annotated[Text, Field(min_length=1, max_length=100)]
+NodeId = Annotated[Text, Field(min_length=1, max_length=200)]
 
 
 class _In(BaseModel):
@@ -21,19 +25,19 @@ class _In(BaseModel):
 class PointIn(_In):
     """A point of the route; ``expected_minutes`` is the plan's time from departure to it."""
 
-    id: str = Field(min_length=1, max_length=100)
-    name: str = Field(min_length=1, max_length=200)
+    id: Text = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=200)
     kind: PointKind
-    expected_minutes: float = Field(ge=0)
-    pcode: str | None = Field(default=None, max_length=50, description="P-code, kept as written.")
+    expected_minutes: FiniteFloat = Field(ge=0, le=100_000)
+    pcode: Text | None = Field(default=None, max_length=50, description="P-code, kept as written.")
     admin_level: int | None = Field(default=None, ge=0, le=5)
 
 
 class WindowIn(_In):
     """A ceasefire window ``[start, end)`` in UTC."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Moment
+    end: Moment
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -43,22 +47,22 @@ class WindowIn(_In):
 
 
 class OperationIn(_In):
-    name: str = Field(min_length=1, max_length=200)
-    scenario_name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
+    scenario_name: Text = Field(min_length=1, max_length=200)
     plan_hash: str | None = Field(
         default=None, pattern=SHA256, description="SHA-256 of the published plan (64 hex digits)."
     )
-    route: list[PointIn] = Field(min_length=2)
-    windows: list[WindowIn] = Field(default_factory=list)
-    linked_operations: list[str] = Field(default_factory=list)
+    route: list[PointIn] = Field(min_length=2, max_length=200)
+    windows: list[WindowIn] = Field(default_factory=list, max_length=100)
+    linked_operations: list[OperationId] = Field(default_factory=list, max_length=100)
 
 
 class OperationPatch(_In):
     state: OperationState | None = None
     plan_hash: str | None = Field(default=None, pattern=SHA256)
-    route: list[PointIn] | None = Field(default=None, min_length=2)
-    windows: list[WindowIn] | None = None
-    linked_operations: list[str] | None = None
+    route: list[PointIn] | None = Field(default=None, min_length=2, max_length=200)
+    windows: list[WindowIn] | None = Field(default=None, max_length=100)
+    linked_operations: list[OperationId] | None = Field(default=None, max_length=100)
 
 
 class PointOut(BaseModel):
@@ -93,8 +97,10 @@ class PlanPublishIn(_In):
     the route's points stand on its network (a point not named here is taken to be a node id)."""
 
     plan: PlanIn
-    nodes: dict[str, str] = Field(
-        default_factory=dict, description="Route point id -> network node id, where they differ."
+    nodes: dict[PointId, NodeId] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="Route point id -> network node id, where they differ.",
     )
 
 
