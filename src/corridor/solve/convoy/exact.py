@@ -1,0 +1,564 @@
+"""The exact convoy method: a CP-SAT model of every trip of every vehicle, solved level by level.
+
+Each vehicle has ``K`` trip slots (``K`` = the most loaded arrivals it can make by the deadline, from
+:func:`~corridor.solve.convoy.bounds.trips_possible`); slot ``k`` is used only if slot ``k - 1`` is.
+A used slot chooses a gathering point, a reception point and a route: around every checkpoint, or
+through one checkpoint ``c`` where the loaded vehicle is inspected. Its times follow the timing rules
+of the verifier at the earliest, which is never worse (a drive's arrival does not decrease with its
+departure): the approach leaves when the vehicle is free, boarding starts on arrival, the haul leaves
+when boarding ends; only an inspection may start later than the vehicle reaches the checkpoint (it
+waits its turn). Drive times come from :class:`~corridor.solve.convoy.legs.Legs` for every departure
+step, as tables, where closures make them depend on the departure; otherwise as constants.
+Inspections at a checkpoint never overlap each other nor the checkpoint's closures.
+
+The objective is lexicographic (see :mod:`corridor.plan.convoy`), solved as a sequence of CP-SAT
+solves: the people out of the most urgent level at most, then of the next with the first fixed at
+its optimum, ...; then the earliest completion; then the fewest trips. The plan is ``optimal`` only
+when every solve of the sequence is proved optimal.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from corridor.plan.convoy import Drive, Inspection, Trip
+from corridor.problem.convoy import ConvoyProblem
+from corridor.problem.model import UNLIMITED
+from corridor.solve.convoy.bounds import Bounds, trips_possible
+from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
+from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
+
+Progress = Callable[[int, int], None]
+Fn = tuple[int, tuple[int, ...]]  # (constant offset, ()) or (-1, arrival per ready step 0..H+1)
+
+
+@dataclass
+class ExactResult:
+    """The schedule found, its status, and a proved bound on people out (``None`` if none better)."""
+
+    schedule: Schedule
+    status: str
+    bound: int | None
+    levels: list[str] = field(default_factory=list)  # CP-SAT status of each solve of the sequence
+    seconds: float = 0.0
+
+
+@dataclass
+class _Slot:
+    act: cp_model.IntVar
+    gnodes: list[int]
+    gsel: list[cp_model.IntVar]
+    rsel: list[cp_model.IntVar]
+    osel: list[cp_model.IntVar]  # [direct, via checkpoint 0, via checkpoint 1, ...]
+    x: dict[int, cp_model.IntVar]  # source -> people boarded
+    people: cp_model.IntVar
+    t0: cp_model.IntVar
+    a: cp_model.IntVar
+    b: cp_model.IntVar
+    q: cp_model.IntVar | None
+    s: cp_model.IntVar | None
+    e: cp_model.IntVar | None
+    h: cp_model.IntVar
+    u: cp_model.IntVar
+    carried: tuple[tuple[int, int], ...] = ()
+
+
+class _Model:
+    """The CP-SAT model of a convoy problem (see the module's documentation)."""
+
+    def __init__(self, problem: ConvoyProblem, legs: Legs, slots: Sequence[int]) -> None:
+        self.p = problem
+        self.legs = legs
+        self.m = cp_model.CpModel()
+        flow = problem.flow
+        self.H = problem.horizon
+        self.LATE = self.H + 1
+        self.cp_nodes = [int(v) for v in flow.checkpoint_node.tolist()]
+        self.cp_set = frozenset(self.cp_nodes)
+        self.C = len(self.cp_nodes)
+        self.dest_nodes = [int(v) for v in flow.dest_node.tolist()]
+        self.R = len(self.dest_nodes)
+        self.gathering = [int(v) for v in problem.gathering_nodes.tolist()]
+        self.sources = [s for s, n in enumerate(flow.source_people.tolist()) if n > 0]
+        self.timed = bool(len(flow.arc_closed.item) or len(flow.node_closed.item))
+        self.max_cap = int((problem.type_seats + problem.type_stretchers).max(initial=0))
+        max_fixed = int(problem.load_steps.max(initial=0) + problem.unload_steps.max(initial=0))
+        max_insp = max((problem.inspection_steps(c, self.max_cap) for c in range(self.C)), default=0)
+        self.T = 12 * (self.H + 2) + 2 * (max_fixed + max_insp)
+        self._fn_cache: dict[tuple[int, int, int, frozenset[int]], Fn] = {}
+        self._insp: list[list[cp_model.IntervalVar]] = [[] for _ in range(self.C)]
+        self.slots: list[list[_Slot]] = []
+        for v in range(problem.n_vehicles):
+            self.slots.append(self._vehicle(v, slots[v]))
+        self._totals()
+        self._checkpoints()
+        self._symmetry()
+        self._objective_terms()
+
+    # -- drive tables ---------------------------------------------------------------------------
+    def fn(self, kind: int, u: int, w: int, avoid: frozenset[int]) -> Fn:
+        """Arrival at ``w`` leaving ``u`` when ready at each step (clamped to LATE)."""
+        avoid = avoid - {u, w}
+        key = (kind, u, w, avoid)
+        hit = self._fn_cache.get(key)
+        if hit is not None:
+            return hit
+        static = self.legs.static_steps(kind, u, w, avoid)
+        out: Fn
+        if static >= NEVER:
+            out = (self.LATE + 1, ())
+        elif not self.timed:
+            out = (static, ())
+        else:
+            arrivals = []
+            constant = True
+            for t in range(self.H + 1):
+                path = self.legs.drive(kind, u, w, t, avoid)
+                arr = self.LATE if path is None else min(path.arrival, self.LATE)
+                arrivals.append(arr)
+                if arr != min(t + static, self.LATE):
+                    constant = False
+            out = (static, ()) if constant else (-1, (*arrivals, self.LATE))
+        self._fn_cache[key] = out
+        return out
+
+    def arrive(
+        self, name: str, fns: list[Fn], index: cp_model.LinearExprT, ready: cp_model.IntVar
+    ) -> cp_model.IntVar:
+        """A variable equal to ``fns[index](ready)``."""
+        m = self.m
+        arr = m.new_int_var(0, self.T, name)
+        offsets = [f[0] if f[0] >= 0 else 0 for f in fns]
+        if len(fns) == 1:
+            idx_expr: cp_model.LinearExprT = 0
+        else:
+            idx = m.new_int_var(0, len(fns) - 1, f"{name}_i")
+            m.add(idx == index)
+            idx_expr = idx
+        tables = [i for i, f in enumerate(fns) if f[0] < 0]
+        if not tables:
+            if len(fns) == 1:
+                m.add(arr == ready + offsets[0])
+            else:
+                off = m.new_int_var(min(offsets), max(offsets), f"{name}_o")
+                m.add_element(idx_expr, offsets, off)
+                m.add(arr == ready + off)
+            return arr
+        clamp = m.new_int_var(0, self.LATE, f"{name}_c")
+        m.add_min_equality(clamp, [ready, self.LATE])
+        if len(fns) == 1:
+            m.add_element(clamp, list(fns[0][1]), arr)
+            return arr
+        is_table = [m.new_bool_var(f"{name}_t{i}") for i in tables]
+        for i, lit in zip(tables, is_table, strict=True):
+            m.add(idx_expr == i).only_enforce_if(lit)
+            m.add(idx_expr != i).only_enforce_if(~lit)
+            y = m.new_int_var(0, self.LATE, f"{name}_y{i}")
+            m.add_element(clamp, list(fns[i][1]), y)
+            m.add(arr == y).only_enforce_if(lit)
+        plain = m.new_bool_var(f"{name}_plain")
+        m.add_bool_or([plain, *is_table])
+        m.add(sum(is_table) + plain == 1)
+        off = m.new_int_var(min(offsets), max(offsets), f"{name}_o")
+        m.add_element(idx_expr, offsets, off)
+        m.add(arr == ready + off).only_enforce_if(plain)
+        return arr
+
+    # -- one vehicle ------------------------------------------------------------------------------
+    def _vehicle(self, v: int, count: int) -> list[_Slot]:
+        p, m = self.p, self.m
+        kind = int(p.vehicle_type[v])
+        seats, stretchers = p.capacity(v)
+        carried = p.vehicle_on_board[v]
+        out: list[_Slot] = []
+        count = max(count, 1 if carried else 0)
+        for k in range(count):
+            name = f"v{v}k{k}"
+            is_carried = bool(carried) and k == 0
+            gnodes = [int(p.vehicle_node[v])] if is_carried else self.gathering
+            act = m.new_bool_var(f"{name}_act")
+            if is_carried:
+                m.add(act == 1)
+            if k > 0:
+                m.add_implication(act, out[k - 1].act)
+            gsel = [m.new_bool_var(f"{name}_g{j}") for j in range(len(gnodes))]
+            rsel = [m.new_bool_var(f"{name}_r{j}") for j in range(self.R)]
+            osel = [m.new_bool_var(f"{name}_o{j}") for j in range(self.C + 1)]
+            for sel in (gsel, rsel, osel):
+                m.add_exactly_one(sel)
+            gi = sum(j * lit for j, lit in enumerate(gsel))
+            ri = sum(j * lit for j, lit in enumerate(rsel))
+            # loads
+            x: dict[int, cp_model.IntVar] = {}
+            if is_carried:
+                people_n = sum(n for _, n in carried)
+                people = m.new_constant(people_n)
+            else:
+                seated: list[cp_model.IntVar] = []
+                lying: list[cp_model.IntVar] = []
+                for s in self.sources:
+                    node = int(p.flow.source_node[s])
+                    if node not in gnodes:
+                        continue
+                    lie = bool(p.source_stretcher[s])
+                    cap = min(stretchers if lie else seats, int(p.flow.source_people[s]))
+                    if cap <= 0:
+                        continue
+                    xv = m.new_int_var(0, cap, f"{name}_x{s}")
+                    m.add(xv <= cap * gsel[gnodes.index(node)])
+                    x[s] = xv
+                    (lying if lie else seated).append(xv)
+                m.add(sum(seated) <= seats)
+                m.add(sum(lying) <= stretchers)
+                people = m.new_int_var(0, seats + stretchers, f"{name}_n")
+                m.add(people == sum(x.values()))
+                m.add(people >= 1).only_enforce_if(act)
+                m.add(people == 0).only_enforce_if(~act)
+            # times
+            if k == 0:
+                t0 = m.new_constant(int(p.vehicle_ready[v]))
+                origins = [int(p.vehicle_node[v])]
+                oi: cp_model.LinearExpr | int = 0
+            else:
+                t0 = m.new_int_var(0, self.LATE, f"{name}_t0")
+                prev = out[k - 1]
+                m.add(t0 == prev.u).only_enforce_if(act)
+                origins = self.dest_nodes
+                oi = sum(j * lit for j, lit in enumerate(prev.rsel))
+            if is_carried:
+                a = t0
+                b = t0
+            else:
+                fns = [self.fn(kind, o, g, frozenset()) for o in origins for g in gnodes]
+                a = self.arrive(f"{name}_a", fns, oi * len(gnodes) + gi, t0)
+                b = m.new_int_var(0, self.T, f"{name}_b")
+                m.add(b == a + int(p.load_steps[kind]))
+            direct = [self.fn(kind, g, d, self.cp_set) for g in gnodes for d in self.dest_nodes]
+            hd = self.arrive(f"{name}_hd", direct, gi * self.R + ri, b)
+            h = m.new_int_var(0, self.T, f"{name}_h")
+            m.add(h == hd).only_enforce_if(osel[0])
+            q = s_var = e = None
+            if self.C:
+                ci = sum(j * lit for j, lit in enumerate(osel[1:]))
+                leg1 = [
+                    self.fn(kind, g, node, self.cp_set - {node}) for node in self.cp_nodes for g in gnodes
+                ]
+                q = self.arrive(f"{name}_q", leg1, ci * len(gnodes) + gi, b)
+                s_var = m.new_int_var(0, self.T, f"{name}_s")
+                m.add(s_var >= q)
+                steps = [
+                    [p.inspection_steps(c, n) for n in range(seats + stretchers + 1)] for c in range(self.C)
+                ]
+                if all(len(set(row)) == 1 for row in steps):
+                    durs = [row[0] for row in steps]
+                    dur = m.new_int_var(min(durs), max(durs), f"{name}_d")
+                    m.add_element(ci, durs, dur)
+                else:
+                    flat = [d for row in steps for d in row]
+                    dur = m.new_int_var(min(flat), max(flat), f"{name}_d")
+                    m.add_element(ci * (seats + stretchers + 1) + people, flat, dur)
+                e = m.new_int_var(0, self.T, f"{name}_e")
+                m.add(e == s_var + dur)
+                leg2 = [
+                    self.fn(kind, node, d, self.cp_set - {node})
+                    for node in self.cp_nodes
+                    for d in self.dest_nodes
+                ]
+                h2 = self.arrive(f"{name}_h2", leg2, ci * self.R + ri, e)
+                m.add(h == h2).only_enforce_if(~osel[0])
+                for c in range(self.C):
+                    present = m.new_bool_var(f"{name}_p{c}")
+                    m.add_bool_and([act, osel[c + 1]]).only_enforce_if(present)
+                    m.add_bool_or([~act, ~osel[c + 1]]).only_enforce_if(~present)
+                    self._insp[c].append(m.new_optional_interval_var(s_var, dur, e, present, f"{name}_i{c}"))
+            m.add(h <= self.H).only_enforce_if(act)
+            u = m.new_int_var(0, self.T, f"{name}_u")
+            m.add(u == h + int(p.unload_steps[kind]))
+            out.append(
+                _Slot(
+                    act,
+                    gnodes,
+                    gsel,
+                    rsel,
+                    osel,
+                    x,
+                    people,
+                    t0,
+                    a,
+                    b,
+                    q,
+                    s_var,
+                    e,
+                    h,
+                    u,
+                    carried if is_carried else (),
+                )
+            )
+        return out
+
+    # -- shared constraints ---------------------------------------------------------------------------
+    def _totals(self) -> None:
+        p, m = self.p, self.m
+        for s in self.sources:
+            terms = [sl.x[s] for slots in self.slots for sl in slots if s in sl.x]
+            if terms:
+                m.add(sum(terms) <= int(p.flow.source_people[s]))
+        for r, cap in enumerate(p.flow.dest_cap.tolist()):
+            if cap == UNLIMITED:
+                continue
+            terms = []
+            for slots in self.slots:
+                for sl in slots:
+                    y = m.new_int_var(0, self.max_cap, f"y{id(sl)}_{r}")
+                    m.add(y == sl.people).only_enforce_if(sl.rsel[r])
+                    m.add(y == 0).only_enforce_if(~sl.rsel[r])
+                    terms.append(y)
+            m.add(sum(terms) <= int(cap))
+
+    def _checkpoints(self) -> None:
+        nc = self.p.flow.node_closed
+        for c, node in enumerate(self.cp_nodes):
+            items = list(self._insp[c])
+            for it, a, b in zip(nc.item.tolist(), nc.begin.tolist(), nc.end.tolist(), strict=True):
+                if it == node and b > a:
+                    items.append(self.m.new_fixed_size_interval_var(int(a), int(b - a), f"closed{c}_{a}"))
+            if len(items) > 1:
+                self.m.add_no_overlap(items)
+
+    def _symmetry(self) -> None:
+        p = self.p
+        for v in range(1, p.n_vehicles):
+            w = v - 1
+            same = (
+                int(p.vehicle_type[v]) == int(p.vehicle_type[w])
+                and int(p.vehicle_node[v]) == int(p.vehicle_node[w])
+                and int(p.vehicle_ready[v]) == int(p.vehicle_ready[w])
+                and not p.vehicle_on_board[v]
+                and not p.vehicle_on_board[w]
+            )
+            if not same:
+                continue
+            for k, slot in enumerate(self.slots[v]):
+                if k < len(self.slots[w]):
+                    self.m.add_implication(slot.act, self.slots[w][k].act)
+                else:
+                    self.m.add(slot.act == 0)
+
+    def _objective_terms(self) -> None:
+        p, m = self.p, self.m
+        flow = p.flow
+        self.levels = sorted(set(flow.group_priority.tolist()))
+        level_of = [self.levels.index(int(flow.group_priority[int(g)])) for g in flow.source_group.tolist()]
+        self.level_sum: list[cp_model.LinearExprT] = []
+        for li in range(len(self.levels)):
+            terms: list[cp_model.LinearExprT] = []
+            const = 0
+            for slots in self.slots:
+                for sl in slots:
+                    for s, xv in sl.x.items():
+                        if level_of[s] == li:
+                            terms.append(xv)
+                    for s, n in sl.carried:
+                        if level_of[s] == li:
+                            const += n
+            self.level_sum.append(sum(terms) + const)
+        self.completion = m.new_int_var(0, self.H, "completion")
+        for slots in self.slots:
+            for sl in slots:
+                m.add(self.completion >= sl.h).only_enforce_if(sl.act)
+        self.trips = sum(sl.act for slots in self.slots for sl in slots)
+
+    # -- hints --------------------------------------------------------------------------------------
+    def hint(self, schedule: Schedule) -> None:
+        p = self.p
+        by_vehicle: dict[int, list[Trip]] = {}
+        vindex = {vid: i for i, vid in enumerate(p.vehicle_ids)}
+        nindex = p.network.index
+        dindex = {d: i for i, d in enumerate(p.flow.dest_ids)}
+        cindex = {c: i for i, c in enumerate(p.flow.checkpoint_ids)}
+        sindex = {s: i for i, s in enumerate(p.flow.source_ids)}
+        for t in schedule.trips:
+            by_vehicle.setdefault(vindex[t.vehicle], []).append(t)
+        m = self.m
+        for v, slots in enumerate(self.slots):
+            trips = sorted(by_vehicle.get(v, []), key=lambda t: t.number)
+            for k, sl in enumerate(slots):
+                trip = trips[k] if k < len(trips) else None
+                m.add_hint(sl.act, trip is not None)
+                if trip is None:
+                    for xv in sl.x.values():
+                        m.add_hint(xv, 0)
+                    continue
+                g = nindex[trip.gathering]
+                for j, lit in enumerate(sl.gsel):
+                    m.add_hint(lit, sl.gnodes[j] == g)
+                for j, lit in enumerate(sl.rsel):
+                    m.add_hint(lit, j == dindex[trip.reception])
+                via = cindex[trip.inspections[0].checkpoint] + 1 if trip.inspections else 0
+                for j, lit in enumerate(sl.osel):
+                    m.add_hint(lit, j == via)
+                load = {sindex[s]: n for s, n in trip.load}
+                for s, xv in sl.x.items():
+                    m.add_hint(xv, load.get(s, 0))
+                if sl.s is not None and trip.inspections:
+                    m.add_hint(sl.s, trip.inspections[0].start)
+
+
+def _solver(time_limit: float, workers: int) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+    solver.parameters.num_workers = workers
+    return solver
+
+
+def _fix_hint(model: _Model, solver: cp_model.CpSolver) -> None:
+    """Hint the solution just found (the next solve of the sequence starts from it)."""
+    m = model.m
+    m.clear_hints()  # type: ignore[no-untyped-call]
+    for slots in model.slots:
+        for sl in slots:
+            for var in (sl.act, *sl.gsel, *sl.rsel, *sl.osel, *sl.x.values()):
+                m.add_hint(var, solver.value(var))
+            if sl.s is not None:
+                m.add_hint(sl.s, solver.value(sl.s))
+
+
+def _timed_trips(model: _Model, solver: cp_model.CpSolver, schedule: Schedule) -> None:
+    """Book the trips of the solution into ``schedule`` (paths from Legs at the solution's times)."""
+    p, legs = model.p, model.legs
+    flow = p.flow
+    for v, slots in enumerate(model.slots):
+        kind = int(p.vehicle_type[v])
+        for sl in slots:
+            if not solver.boolean_value(sl.act):
+                break
+            g = sl.gnodes[next(j for j, lit in enumerate(sl.gsel) if solver.boolean_value(lit))]
+            r = next(j for j, lit in enumerate(sl.rsel) if solver.boolean_value(lit))
+            o = next(j for j, lit in enumerate(sl.osel) if solver.boolean_value(lit))
+            dest = model.dest_nodes[r]
+            t0 = int(solver.value(sl.t0))
+            origin = schedule.free_node[v]
+            assert t0 == schedule.free_at[v], (t0, schedule.free_at[v])
+            if sl.carried:
+                approach: Path | None = Path((origin,), (), t0)
+                load = sl.carried
+            else:
+                approach = legs.drive(kind, origin, g, t0)
+                load = tuple((s, int(solver.value(xv))) for s, xv in sl.x.items() if solver.value(xv) > 0)
+            assert approach is not None
+            board_start = int(approach.arrival)
+            board_end = int(solver.value(sl.b))
+            assert board_end == board_start + (0 if sl.carried else int(p.load_steps[kind]))
+            bookings: tuple[tuple[int, int, int], ...] = ()
+            if o == 0:
+                haul = legs.drive(kind, g, dest, board_end, avoid=model.cp_set)
+                assert haul is not None
+            else:
+                c = o - 1
+                node = model.cp_nodes[c]
+                others = model.cp_set - {node}
+                first = legs.drive(kind, g, node, board_end, avoid=others)
+                assert first is not None and sl.s is not None and sl.e is not None
+                start, end = int(solver.value(sl.s)), int(solver.value(sl.e))
+                second = legs.drive(kind, node, dest, end, avoid=others)
+                assert second is not None
+                haul = Path(
+                    first.nodes + second.nodes[1:], first.departures + second.departures, second.arrival
+                )
+                bookings = ((c, start, end),)
+            assert haul.arrival == int(solver.value(sl.h)), (haul.arrival, solver.value(sl.h))
+            unload_end = haul.arrival + int(p.unload_steps[kind])
+            trip = Trip(
+                vehicle=p.vehicle_ids[v],
+                number=schedule.number[v] + 1,
+                gathering=p.network.node_ids[g],
+                reception=flow.dest_ids[r],
+                load=tuple((flow.source_ids[s], n) for s, n in load),
+                approach=Drive(node_ids(p, approach.nodes), approach.departures, approach.arrival),
+                board_start=board_start,
+                board_end=board_end,
+                haul=Drive(node_ids(p, haul.nodes), haul.departures, haul.arrival),
+                inspections=tuple(Inspection(flow.checkpoint_ids[c], s0, e0) for c, s0, e0 in bookings),
+                unload_end=unload_end,
+            )
+            schedule.commit(Timed(trip, v, g, r, load, bookings, dest, unload_end))
+
+
+def solve_exact(
+    problem: ConvoyProblem,
+    legs: Legs,
+    *,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    progress: Progress | None = None,
+    slots: Sequence[int] | None = None,
+) -> ExactResult:
+    """The lexicographic optimum of ``problem`` (or the best found within ``time_limit`` seconds)."""
+    began = time.perf_counter()
+    start_plan = greedy(problem, legs)
+    if slots is None:
+        slots = trips_possible(problem, legs)
+    model = _Model(problem, legs, slots)
+    model.hint(start_plan)
+    statuses: list[str] = []
+    proved = True
+    bound: int | None = None
+    solver: cp_model.CpSolver | None = None
+    objectives: list[tuple[cp_model.LinearExprT, bool]] = [(e, True) for e in model.level_sum]
+    objectives += [(model.completion, False), (model.trips, False)]
+    for i, (expr, maximise) in enumerate(objectives):
+        left = time_limit - (time.perf_counter() - began)
+        if left <= 0.05 and solver is not None:
+            proved = False
+            break
+        if maximise:
+            model.m.maximize(expr)
+        else:
+            model.m.minimize(expr)
+        attempt = _solver(left, workers)
+        code = attempt.solve(model.m)
+        statuses.append(attempt.status_name(code))
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            break
+        solver = attempt
+        value = round(attempt.objective_value)
+        if i == 0 and len(model.levels) == 1:
+            bound = int(attempt.best_objective_bound + 1e-6)
+        if code != cp_model.OPTIMAL:
+            proved = False
+        _fix_hint(model, attempt)
+        if maximise:
+            model.m.add(expr >= value)
+        else:
+            model.m.add(expr <= value)
+        if progress is not None:
+            progress(int(sum(attempt.value(sl.act) for slots_ in model.slots for sl in slots_)), value)
+        if code != cp_model.OPTIMAL:
+            # the remaining levels only refine an unproved plan: keep the time for nothing else
+            break
+    schedule = Schedule(problem, legs)
+    if solver is None:
+        return ExactResult(start_plan, "feasible", None, statuses, time.perf_counter() - began)
+    _timed_trips(model, solver, schedule)
+    if objective_key(problem, schedule.trips) > objective_key(problem, start_plan.trips):
+        # never worse than the dispatcher (a solve cut short may be)
+        return ExactResult(start_plan, "feasible", bound, statuses, time.perf_counter() - began)
+    status = "optimal" if proved and len(statuses) == len(objectives) else "feasible"
+    return ExactResult(schedule, status, bound, statuses, time.perf_counter() - began)
+
+
+def exact(
+    problem: ConvoyProblem, legs: Legs, bounds: Bounds, time_limit: float, progress: Progress | None
+) -> tuple[Schedule, str]:
+    """The ``exact`` convoy method (the shape of ``ConvoyMethod``)."""
+    result = solve_exact(
+        problem, legs, time_limit=time_limit, progress=progress, slots=bounds.trips_per_vehicle
+    )
+    return result.schedule, result.status
+
+
+__all__ = ["ExactResult", "exact", "solve_exact"]
