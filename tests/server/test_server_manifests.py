@@ -21,6 +21,7 @@ def test_assignment_and_printable_manifest(world: World) -> None:
     assert run == {
         "assigned": 5,
         "by_vehicle": {"amb-1": 2, "bus-1": 3},
+        "by_trip": {"amb-1/1": 2, "bus-1/1": 3},
         "split_households": [],
         "unplaced": [],
     }

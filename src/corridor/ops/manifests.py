@@ -10,6 +10,11 @@ The assignment, in order:
 3. a household goes whole into the first vehicle with room for it, in the order of preference;
    only when no vehicle has room is it split, largest part first, and the split is reported;
 4. whoever finds no place is listed as unplaced, never dropped silently.
+
+A space is one trip of one vehicle (``trip`` 1, 2, ...): a bus makes many trips. A trip of a convoy
+plan carries people of given sources only (``quota``: source id -> people, its load in the plan);
+a passenger then goes only to trips whose quota has room for their ``source``, the earliest first
+(``order``). A space without a quota takes anyone (a vehicle with no planned trips).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ class Passenger:
     person_id: str
     household_id: str
     vulnerabilities: frozenset[str] = frozenset()
+    source: str | None = None  # the plan's source (gathering point and group) this person belongs to
 
     @property
     def stretcher(self) -> bool:
@@ -44,13 +50,20 @@ class Passenger:
 
 @dataclass
 class Space:
-    """Free places in a vehicle. ``ambulance`` vehicles are kept for the wounded."""
+    """Free places in one trip of a vehicle. ``ambulance`` vehicles are kept for the wounded.
+
+    ``quota`` (source id -> people still to board) restricts the trip to the sources its plan loads;
+    ``order`` sorts trips before the vehicle preference (the planned boarding time).
+    """
 
     code: str
     seats: int
     stretchers: int = 0
     ambulance: bool = False
     wave: int = 0
+    trip: int = 1
+    quota: dict[str, int] | None = None
+    order: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,7 @@ class Seat:
     person_id: str
     vehicle: str
     place: str  # "seat" or "stretcher"
+    trip: int = 1
 
 
 @dataclass
@@ -70,6 +84,12 @@ class Manifest:
         result: dict[str, list[Seat]] = {}
         for seat in self.seats:
             result.setdefault(seat.vehicle, []).append(seat)
+        return result
+
+    def by_trip(self) -> dict[tuple[str, int], list[Seat]]:
+        result: dict[tuple[str, int], list[Seat]] = {}
+        for seat in self.seats:
+            result.setdefault((seat.vehicle, seat.trip), []).append(seat)
         return result
 
 
@@ -90,11 +110,17 @@ def assign(passengers: Iterable[Passenger], spaces: Sequence[Space]) -> Manifest
 
 def _preference(members: Sequence[Passenger], spaces: Sequence[Space]) -> list[Space]:
     wounded = any(p.urgency <= 1 for p in members)
-    return sorted(spaces, key=lambda s: (s.ambulance != wounded, s.wave, s.code))
+    return sorted(spaces, key=lambda s: (s.order, s.ambulance != wounded, s.wave, s.code, s.trip))
 
 
 def _fits(space: Space, members: Sequence[Passenger]) -> bool:
     stretchers = sum(p.stretcher for p in members)
+    if space.quota is not None:
+        wanted: dict[str | None, int] = {}
+        for p in members:
+            wanted[p.source] = wanted.get(p.source, 0) + 1
+        if any(src is None or space.quota.get(src, 0) < n for src, n in wanted.items()):
+            return False
     return space.stretchers >= stretchers and space.seats >= len(members) - stretchers
 
 
@@ -104,7 +130,10 @@ def _board(space: Space, members: Sequence[Passenger], manifest: Manifest) -> No
             space.stretchers -= 1
         else:
             space.seats -= 1
-        manifest.seats.append(Seat(p.person_id, space.code, "stretcher" if p.stretcher else "seat"))
+        if space.quota is not None and p.source is not None:
+            space.quota[p.source] -= 1
+        place = "stretcher" if p.stretcher else "seat"
+        manifest.seats.append(Seat(p.person_id, space.code, place, space.trip))
 
 
 def _place_household(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from corridor.server.access.tables import AccessLogEntry, ApiToken, Device, Membership, User
+from corridor.server.convoys.tables import ConvoyVersion
 from corridor.server.db import Base
 from corridor.server.incidents.tables import EvidenceFile, Incident
 from corridor.server.ledger.chain_tables import LedgerCheckpoint, LedgerCutOver
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
-from corridor.server.manifests.tables import ManifestEntry, Vehicle
+from corridor.server.manifests.tables import ManifestEntry, Trip, Vehicle
 from corridor.server.operations.tables import Operation, PlanVersion
 from corridor.server.registration.tables import Household, Person
 
@@ -16,6 +17,7 @@ metadata = Base.metadata
 __all__ = [
     "AccessLogEntry",
     "ApiToken",
+    "ConvoyVersion",
     "Device",
     "EvidenceFile",
     "Household",
@@ -29,6 +31,7 @@ __all__ = [
     "Operation",
     "Person",
     "PlanVersion",
+    "Trip",
     "User",
     "Vehicle",
     "metadata",

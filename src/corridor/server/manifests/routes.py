@@ -60,13 +60,16 @@ def list_vehicles(
 def assign_manifests(
     operation_id: str, runtime: RuntimeDep, _actor: Annotated[Actor, permit("manifests.write")]
 ) -> ManifestRunOut:
-    """Assign everyone not yet on a manifest: wounded to ambulances first, households together."""
+    """Assign everyone not yet on a manifest: wounded to ambulances first, households together.
+    With a published convoy plan, people go to its trips (each trip takes the gathering points and
+    groups its plan loads, the earliest trips first), so a vehicle carries people on many trips."""
     with runtime.db.writing() as session:
         operations.get(session, operation_id)
         manifest = service.assign_unassigned(session, operation_id=operation_id)
     return ManifestRunOut(
         assigned=len(manifest.seats),
         by_vehicle={code: len(seats) for code, seats in manifest.by_vehicle().items()},
+        by_trip={f"{code}/{trip}": len(seats) for (code, trip), seats in manifest.by_trip().items()},
         split_households=manifest.split_households,
         unplaced=manifest.unplaced,
     )
@@ -79,11 +82,15 @@ def read_manifest(
     runtime: RuntimeDep,
     _actor: Annotated[Actor, permit("manifest.read")],
     format: Annotated[Literal["json", "html"], Query()] = "json",
+    trip: Annotated[int | None, Query(ge=1, description="One trip's manifest (all trips if absent).")] = None,
 ) -> ManifestOut | HTMLResponse:
-    """The people in one vehicle, with names; ``format=html`` gives a page to print."""
+    """The people in one vehicle (on one trip with ``trip``), with names; ``format=html`` gives a
+    page to print."""
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
         vehicle = service.get_vehicle(session, operation_id, code)
+        if trip is not None:
+            service.get_trip(session, operation_id, code, trip)
         lines = [
             ManifestLine(
                 person_id=p.id,
@@ -94,12 +101,13 @@ def read_manifest(
                 vulnerabilities=list(p.vulnerabilities),
                 wristband=p.wristband,
                 place=place,
+                trip=number,
             )
-            for p, place in service.manifest_of(session, operation_id, code)
+            for p, place, number in service.manifest_of(session, operation_id, code, trip)
         ]
     if format == "html":
         page = _templates.get_template("manifest.html").render(
-            operation=operation, vehicle=vehicle, lines=lines, printed=utc_now().isoformat()
+            operation=operation, vehicle=vehicle, lines=lines, trip=trip, printed=utc_now().isoformat()
         )
         return HTMLResponse(page)
     return ManifestOut(vehicle=_vehicle_out(vehicle), people=lines)

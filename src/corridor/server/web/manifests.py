@@ -80,8 +80,9 @@ def vehicle_manifest(
                 "needs": ", ".join(person.vulnerabilities),
                 "wristband": person.wristband or "",
                 "place": place,
+                "trip": number,
             }
-            for person, place in service.manifest_of(session, operation_id, code)
+            for person, place, number in service.manifest_of(session, operation_id, code)
         ]
     response = page(
         request,
