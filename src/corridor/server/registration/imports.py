@@ -198,6 +198,13 @@ def _csv_lines(data: bytes, where: str, *, max_rows: int) -> list[list[str]]:
     try:
         return _bounded(((reader.line_num, line) for line in reader), where, max_rows=max_rows)
     except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise TooLargeError(
+                f"line {reader.line_num} holds a cell of more than {csv.field_size_limit()} characters; "
+                f"the most accepted in a cell is {MAX_CELL_CHARS}",
+                where=f"{where}, line {reader.line_num}",
+                hint="check that the file is the form's export",
+            ) from None
         raise InputError(
             f"line {reader.line_num} cannot be read as CSV ({exc})",
             where=f"{where}, line {reader.line_num}",
