@@ -219,11 +219,13 @@ def reconciliation(
     now: datetime,
     grace_minutes: float,
     states: Mapping[tuple[str, str], SubjectState] | None = None,
+    devices: Sequence[DeviceLog] | None = None,
 ) -> Reconciliation:
     """Fold the operation's events and compare them with who was registered and the plan.
 
-    ``states`` is the fold of the operation's events when the caller has it already (so that
-    the ledger is not read twice)."""
+    ``states`` is the fold of the operation's events and ``devices`` its devices' logs when the
+    caller has them already (kept by ``corridor.server.ledger.counts``), so that the ledger is
+    not read again."""
     route: Route = operations.route_of(operation)
     if states is None:
         states = fold(ledger.events_of(session, operation.id), route)
@@ -236,10 +238,11 @@ def reconciliation(
         )
     ]
     vehicles = session.scalars(select(Vehicle.code).where(Vehicle.operation_id == operation.id))
-    devices = [
-        DeviceLog(device_id, seqs, frozenset(points))
-        for device_id, (seqs, points) in ledger.device_sequences(session, operation.id).items()
-    ]
+    if devices is None:
+        devices = [
+            DeviceLog(device_id, seqs, frozenset(points))
+            for device_id, (seqs, points) in ledger.device_sequences(session, operation.id).items()
+        ]
     return reconcile(
         states=states,
         people=people,
