@@ -10,6 +10,8 @@ from corridor.server.auth import Actor, Passwords
 from corridor.server.checkpoints.service import EventRequest, record_group
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
+from corridor.server.ledger.anchor import Checkpointer
+from corridor.server.ledger.counts import LedgerCounts
 from corridor.server.ledger.writer import LedgerWriter
 from corridor.server.operations.states import OperationStates
 from corridor.server.settings import Settings
@@ -51,12 +53,19 @@ class Runtime:
     devices: DeviceCache = field(init=False)
     operations: OperationStates = field(init=False)
     logins: LoginLimiter = field(init=False)
+    counts: LedgerCounts = field(init=False)
+    checkpointer: Checkpointer = field(init=False)
 
     def __post_init__(self) -> None:
         self.writer = LedgerWriter(self.db, record_group)
         self.devices = DeviceCache(seconds=30.0)
         self.logins = LoginLimiter()
         self.operations = OperationStates(self.db, seconds=2.0)
+        self.counts = LedgerCounts()
+        self.checkpointer = Checkpointer(
+            self.db, self.settings.signing_key_path, minutes=self.settings.checkpoint_minutes
+        )
+        self.checkpointer.start()
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
@@ -68,5 +77,6 @@ class Runtime:
         )
 
     def stop(self) -> None:
+        self.checkpointer.stop()
         self.writer.stop()
         self.db.dispose()
