@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from corridor.cli.convoy import convoy
 from corridor.core.errors import CorridorError, InputError
 from corridor.core.findings import Severity
 from corridor.plan.model import Plan
@@ -151,6 +152,9 @@ def plan(
         out.print(f"plan, map and clearance curve written to [bold]{out_dir}[/]")
 
 
+app.command("convoy")(convoy)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files."""
@@ -180,15 +184,134 @@ def serve(
 @app.command("verify-ledger")
 def verify_ledger(
     db_url: Annotated[str, typer.Argument(help="Database URL of the operations service.")],
+    signing_key: Annotated[
+        Path | None,
+        typer.Option(help="The ledger's signing key file (default: the service's setting, if it exists)."),
+    ] = None,
+    public_key: Annotated[
+        str | None,
+        typer.Option(help="The signing key's public key (64 hex digits), instead of the key file."),
+    ] = None,
+    head: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A head export kept elsewhere (`corridor ledger-head`); the chain must pass through it."
+        ),
+    ] = None,
 ) -> None:
-    """Prove the event ledger untouched, or show the first entry that was changed."""
+    """Prove the event ledger untouched, or show the first entry that can no longer be trusted."""
+    from corridor.server.ledger import anchor
     from corridor.server.ledger_check import verify_ledger as check_chain
 
     with _errors():
+        exports = [
+            anchor.HeadExport.from_json(p.read_text(encoding="utf-8"), where=str(p)) for p in head or []
+        ]
+        key = _ledger_public_key(signing_key, public_key, exports)
+        result = check_chain(db_url, key, exports)
+    (out if result.ok else err).print(result.render(), highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _ledger_public_key(signing_key: Path | None, public_key: str | None, exports: list[Any]) -> Any:
+    from corridor.server.ledger import anchor
+    from corridor.server.settings import Settings
+
+    if public_key:
+        return anchor.public_key_from_hex(public_key, where="--public-key")
+    path = signing_key or Settings().signing_key_path
+    if path.exists():
+        return anchor.load_or_create_signing_key(path).public_key()
+    if signing_key is not None:
+        raise InputError("the signing key file does not exist", where=str(signing_key))
+    if exports:
+        return anchor.public_key_from_hex(exports[0].public_key, where="head export")
+    return None
+
+
+@app.command("ledger-head")
+def ledger_head(
+    db_url: Annotated[str, typer.Argument(help="Database URL of the operations service.")],
+    signing_key: Annotated[
+        Path | None, typer.Option(help="The ledger's signing key file (default: the service's setting).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Also write the export to this file.")] = None,
+) -> None:
+    """Sign a checkpoint of the ledger's head now and print it, to keep elsewhere (print it, or
+    give it to another server); `verify-ledger --head FILE` checks the ledger passes through it."""
+    from corridor.server.db import Database
+    from corridor.server.ledger import anchor
+    from corridor.server.settings import Settings
+
+    with _errors():
+        db = Database(db_url)
+        try:
+            export = anchor.checkpoint_now(db, signing_key or Settings().signing_key_path)
+        finally:
+            db.dispose()
+    text = export.to_json()
+    if output is not None:
+        output.write_text(text + "\n", encoding="utf-8")
+    out.print(text, highlight=False, soft_wrap=True)
+
+
+@app.command("backup")
+def backup(
+    db_url: Annotated[str, typer.Argument(help="Database URL of the operations service.")],
+    dest: Annotated[Path, typer.Argument(help="New backup file (SQLite copy, or pg_dump SQL).")],
+) -> None:
+    """Back up the database while the service runs, then verify the ledger in the copy (SQLite)."""
+    from corridor.server import backup as backups
+    from corridor.server.ledger_check import verify_ledger as check_chain
+
+    with _errors():
+        backups.backup(db_url, dest)
+        if db_url.startswith("sqlite"):
+            result = check_chain(f"sqlite:///{dest.resolve()}")
+            (out if result.ok else err).print(f"backup {dest}: {result.render()}", highlight=False)
+            if not result.ok:
+                raise typer.Exit(1)
+        else:
+            out.print(
+                f"backup {dest} written; restore it with `corridor restore` to verify it", highlight=False
+            )
+
+
+@app.command("restore")
+def restore(
+    source: Annotated[Path, typer.Argument(help="Backup file made by `corridor backup`.")],
+    db_url: Annotated[str, typer.Argument(help="A new SQLite file, or an empty PostgreSQL database.")],
+) -> None:
+    """Restore a backup into a new database, then verify its ledger."""
+    from corridor.server import backup as backups
+    from corridor.server.ledger_check import verify_ledger as check_chain
+
+    with _errors():
+        backups.restore(source, db_url)
         result = check_chain(db_url)
     (out if result.ok else err).print(result.render(), highlight=False)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command("rotate-key")
+def rotate_key(
+    db_url: Annotated[str, typer.Argument(help="Database URL of the operations service (stopped).")],
+    key_file: Annotated[Path, typer.Option(help="The encryption key file.")],
+    data_dir: Annotated[Path | None, typer.Option(help="The service's data folder (evidence files).")] = None,
+) -> None:
+    """Encrypt personal fields and evidence under a new key, and drop the old key from the key file.
+    Run with the service stopped; backups made before need the old key."""
+    from corridor.server.key_rotation import rotate_key as rotate
+
+    with _errors():
+        done = rotate(db_url, key_file, data_dir / "evidence" if data_dir else None)
+    out.print(
+        f"key rotated{' (resumed)' if done.resumed else ''}: {done.people} people, "
+        f"{done.incidents} incidents, {done.evidence_files} evidence files encrypted again",
+        highlight=False,
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -37,15 +37,21 @@ class PersonRecord:
 
 @dataclass(frozen=True)
 class DeviceLog:
-    """The sequence numbers received from one device and the route points it reported from."""
+    """The sequence numbers received from one device and the route points it reported from.
+
+    ``known_gaps``, when given, are the gaps already worked out from the sequence numbers (which
+    may then be left out): a log kept up to date as events arrive need not sort them again."""
 
     device_id: str
     seqs: Sequence[int]
     points: frozenset[str] = frozenset()
+    known_gaps: tuple[tuple[int, int], ...] | None = None
 
     @property
     def gaps(self) -> list[tuple[int, int]]:
         """Missing sequence numbers as inclusive ranges, between 1 and the highest received."""
+        if self.known_gaps is not None:
+            return list(self.known_gaps)
         ranges: list[tuple[int, int]] = []
         expected = 1
         for seq in sorted(set(self.seqs)):

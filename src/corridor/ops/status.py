@@ -118,6 +118,11 @@ def order_key(event: ScanEvent) -> tuple[datetime, int, str, int, str]:
     )
 
 
+def folded(kind: EventType) -> bool:
+    """True for the event types the fold applies (the others name no movement of a subject)."""
+    return kind in _TIE_ORDER
+
+
 def unique_events(events: Iterable[ScanEvent]) -> list[ScanEvent]:
     """Drop harmless repeats; raise ConflictError on the same id with other content."""
     seen: dict[str, ScanEvent] = {}
@@ -135,7 +140,7 @@ def fold(events: Iterable[ScanEvent], route: Route) -> dict[tuple[str, str], Sub
     states: dict[tuple[str, str], SubjectState] = {}
     for event in sorted(unique_events(events), key=order_key):
         subject = event.subject
-        if subject is None or event.type not in _TIE_ORDER:
+        if subject is None or not folded(event.type):
             continue
         current = states.get(subject) or SubjectState(kind=subject[0], subject_id=subject[1])
         states[subject] = apply(current, event, route)

@@ -12,8 +12,9 @@ checkpoint it still passes through. Needs no running server.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
@@ -120,8 +121,11 @@ class LedgerCheck:
         return "\n".join(lines)
 
 
-def check_session(session: Session, public_key: Ed25519PublicKey | None = None) -> LedgerCheck:
-    """Verify the ledger through an open session; ``public_key`` checks the checkpoints' signatures."""
+def check_session(
+    session: Session, public_key: Ed25519PublicKey | None = None, exports: Sequence[anchor.HeadExport] = ()
+) -> LedgerCheck:
+    """Verify the ledger through an open session; ``public_key`` checks the checkpoints'
+    signatures; ``exports`` are heads exported earlier and kept elsewhere, checked as checkpoints."""
     head = session.get(LedgerHead, 1)
     cut = session.get(LedgerCutOver, 1)
     start = GENESIS
@@ -143,6 +147,7 @@ def check_session(session: Session, public_key: Ed25519PublicKey | None = None) 
             return LedgerCheck(old, old.problem, old.first_bad_position)
         start, cut_over = cut.start_hash, cut.entries
     checkpoints = list(session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.position)))
+    checkpoints = sorted([*checkpoints, *(_as_checkpoint(e) for e in exports)], key=lambda c: c.position)
     wanted = {c.position for c in checkpoints}
     passed: dict[int, str] = {0: start}
 
@@ -170,6 +175,16 @@ def check_session(session: Session, public_key: Ed25519PublicKey | None = None) 
             if chain.first_bad_position is None or p < chain.first_bad_position
         }
     return _with_checkpoints(chain, checkpoints, passed, public_key, cut_over)
+
+
+def _as_checkpoint(export: anchor.HeadExport) -> LedgerCheckpoint:
+    return LedgerCheckpoint(
+        position=export.position,
+        head_hash=export.head_hash,
+        signed_at=datetime.fromisoformat(export.signed_at.replace("Z", "+00:00")),
+        key_id=export.key_id,
+        signature=export.signature,
+    )
 
 
 def _with_checkpoints(
@@ -227,7 +242,9 @@ def _rewritten(
     return LedgerCheck(chain, problem, first, count, last_good, True, cut_over)
 
 
-def verify_ledger(db_url: str, public_key: Ed25519PublicKey | None = None) -> LedgerCheck:
+def verify_ledger(
+    db_url: str, public_key: Ed25519PublicKey | None = None, exports: Sequence[anchor.HeadExport] = ()
+) -> LedgerCheck:
     """Verify the whole ledger in the database at ``db_url``.
 
     ``result.ok`` is True when every entry is as it was written and the chain passes through
@@ -237,6 +254,6 @@ def verify_ledger(db_url: str, public_key: Ed25519PublicKey | None = None) -> Le
     engine = make_engine(db_url)
     try:
         with Session(engine) as session:
-            return check_session(session, public_key)
+            return check_session(session, public_key, exports)
     finally:
         engine.dispose()

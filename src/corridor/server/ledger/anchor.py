@@ -198,18 +198,22 @@ def latest(session: Session) -> LedgerCheckpoint | None:
     return session.scalars(query.limit(1)).first()
 
 
-def checkpoint_now(db: Database, key_path: Path, *, only_if_moved: bool = False) -> HeadExport | None:
-    """Sign the head in a transaction of its own; None when ``only_if_moved`` and the head has
-    not moved since the last checkpoint."""
+def checkpoint_now(db: Database, key_path: Path) -> HeadExport:
+    """Sign the head in a transaction of its own; its export."""
     key = load_or_create_signing_key(key_path)
     with db.writing() as session:
-        if only_if_moved:
-            last = latest(session)
-            head = session.get(LedgerHead, 1)
-            if head is None or (last is not None and last.position == head.count):
-                return None
-        checkpoint = sign_head(session, key)
-        return HeadExport.of(checkpoint, public_hex(key))
+        return HeadExport.of(sign_head(session, key), public_hex(key))
+
+
+def checkpoint_if_moved(db: Database, key_path: Path) -> HeadExport | None:
+    """Sign the head if it has moved since the last checkpoint (None if it has not)."""
+    key = load_or_create_signing_key(key_path)
+    with db.writing() as session:
+        last = latest(session)
+        head = session.get(LedgerHead, 1)
+        if head is None or (last is not None and last.position == head.count):
+            return None
+        return HeadExport.of(sign_head(session, key), public_hex(key))
 
 
 class Checkpointer:
@@ -237,6 +241,6 @@ class Checkpointer:
     def _run(self) -> None:
         while not self._stop.wait(self.minutes * 60):
             try:
-                checkpoint_now(self.db, self.key_path, only_if_moved=True)
+                checkpoint_if_moved(self.db, self.key_path)
             except Exception:  # keep signing later; the scans go on regardless
                 log.exception("signing a ledger checkpoint failed")

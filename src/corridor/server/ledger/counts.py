@@ -1,0 +1,204 @@
+"""Counts and reconciliation without folding the whole ledger on every request.
+
+The fold of an operation's events (``corridor.ops.status.fold``) and its devices' sequence
+numbers are kept in memory with the ledger position they reached. A request reads only the
+entries stored since (a range of the ledger's primary key) and applies them:
+
+* an event that comes after every event already applied to its subject, in the fold's order
+  (device time, then the fixed tie-break), is applied to the subject's state (``apply``);
+* an event that comes earlier (a device that was offline) makes that one subject folded again
+  from its own events (read through the subject index).
+
+The answer is the full fold's, exactly (a property test compares the two on random event
+sequences). The cache checks, with one look-up, that the entry it stopped at still carries the
+hash it saw, and starts again if not (a restored or replaced database); it is dropped when the
+operation's route changes. Reading takes the cache's lock, never the ledger's write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from corridor.ops.ledger import SERVER_DEVICE, EventType, ScanEvent
+from corridor.ops.reconciliation import DeviceLog
+from corridor.ops.route import Route
+from corridor.ops.status import SubjectState, apply, fold, folded, order_key
+from corridor.server.ledger import raw
+from corridor.server.ledger.tables import LedgerHead, LedgerRow
+
+Subject = tuple[str, str]
+OrderKey = tuple[datetime, int, str, int, str]
+
+_COLUMNS = "position, event_id, device_id, seq, device_time, type, payload, entry_hash"
+
+
+@dataclass
+class _Device:
+    seqs: set[int] = field(default_factory=set)
+    points: set[str] = field(default_factory=set)
+    gaps: list[tuple[int, int]] | None = None  # None: to be computed again
+
+    def log(self, device_id: str) -> DeviceLog:
+        if self.gaps is None:
+            self.gaps = DeviceLog(device_id, sorted(self.seqs)).gaps
+        return DeviceLog(device_id, (), frozenset(self.points), known_gaps=tuple(self.gaps))
+
+
+@dataclass
+class OperationFold:
+    """The fold of one operation's events up to ledger ``position`` (whose hash was ``at_hash``)."""
+
+    route: Route
+    position: int = 0
+    at_hash: str | None = None
+    states: dict[Subject, SubjectState] = field(default_factory=dict)
+    last: dict[Subject, OrderKey] = field(default_factory=dict)
+    devices: dict[str, _Device] = field(default_factory=dict)
+
+    def add(self, events: Iterable[ScanEvent]) -> set[Subject]:
+        """Apply new events in the order given; the subjects that must be folded again."""
+        again: set[Subject] = set()
+        for event in events:
+            if event.device_id != SERVER_DEVICE:
+                device = self.devices.setdefault(event.device_id, _Device())
+                if event.seq not in device.seqs:
+                    device.seqs.add(event.seq)
+                    device.gaps = None
+                if event.point:
+                    device.points.add(event.point)
+            subject = event.subject
+            if subject is None or not folded(event.type):
+                continue
+            if subject in again:
+                continue
+            key = order_key(event)
+            last = self.last.get(subject)
+            if last is not None and key < last:
+                again.add(subject)
+                continue
+            state = self.states.get(subject) or SubjectState(kind=subject[0], subject_id=subject[1])
+            self.states[subject] = apply(state, event, self.route)
+            self.last[subject] = key
+        return again
+
+    def refold(self, subject: Subject, events: list[ScanEvent]) -> None:
+        state = fold(events, self.route).get(subject)
+        if state is None:
+            self.states.pop(subject, None)
+            self.last.pop(subject, None)
+            return
+        self.states[subject] = state
+        self.last[subject] = max(order_key(e) for e in events if e.subject == subject and folded(e.type))
+
+    def snapshot(self) -> dict[Subject, SubjectState]:
+        """The states as they are now (a copy: later requests go on extending the fold)."""
+        return dict(self.states)
+
+    def device_logs(self) -> list[DeviceLog]:
+        return [device.log(device_id) for device_id, device in self.devices.items()]
+
+
+class LedgerCounts:
+    """The folds of the operations asked about, each extended with only the new entries."""
+
+    def __init__(self) -> None:
+        self._folds: dict[str, OperationFold] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, operation_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(operation_id, threading.Lock())
+
+    def fold(self, session: Session, operation_id: str, route: Route) -> OperationFold:
+        """The operation's fold, brought up to the ledger's head as this session sees it."""
+        with self._lock(operation_id):
+            current = self._folds.get(operation_id)
+            connection = session.connection()
+            if current is not None and (current.route != route or not _still_there(connection, current)):
+                current = None
+            if current is None:
+                current = OperationFold(route)
+            head = session.get(LedgerHead, 1)
+            top = head.count if head is not None else 0
+            if top > current.position:
+                _extend(connection, current, operation_id, top)
+            self._folds[operation_id] = current
+            return current
+
+    def forget(self, operation_id: str | None = None) -> None:
+        with self._guard:
+            if operation_id is None:
+                self._folds.clear()
+            else:
+                self._folds.pop(operation_id, None)
+
+
+def _still_there(connection: Connection, cached: OperationFold) -> bool:
+    if cached.position == 0:
+        return True
+    mark = raw.marker(connection)
+    found = connection.exec_driver_sql(
+        f"SELECT entry_hash FROM {LedgerRow.__tablename__} WHERE position = {mark}", (cached.position,)
+    ).scalar()
+    return bool(found == cached.at_hash)
+
+
+def _extend(connection: Connection, cached: OperationFold, operation_id: str, top: int) -> None:
+    again = cached.add(_event(row) for row in _rows(connection, operation_id, cached.position, top))
+    for subject in again:
+        cached.refold(subject, _about(connection, operation_id, subject, top))
+    cached.position = top
+    cached.at_hash = _hash_at(connection, top)
+
+
+def _hash_at(connection: Connection, position: int) -> str | None:
+    mark = raw.marker(connection)
+    found = connection.exec_driver_sql(
+        f"SELECT entry_hash FROM {LedgerRow.__tablename__} WHERE position = {mark}", (position,)
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def _rows(connection: Connection, operation_id: str, after: int, top: int) -> Iterator[Any]:
+    """The operation's entries after ``after`` up to ``top``, in ledger order, a page at a time.
+    The range of the primary key leads: on SQLite ``+operation_id`` keeps the operation's
+    indexes (which would walk every entry of the operation) out of the plan."""
+    mark = raw.marker(connection)
+    column = "+operation_id" if connection.dialect.name == "sqlite" else "operation_id"
+    statement = (
+        f"SELECT {_COLUMNS} FROM {LedgerRow.__tablename__} "
+        f"WHERE position > {mark} AND position <= {mark} AND {column} = {mark} "
+        f"ORDER BY position LIMIT 20000"
+    )
+    while after < top:
+        page = connection.exec_driver_sql(statement, (after, top, operation_id)).all()
+        if not page:
+            return
+        yield from page
+        after = page[-1][0]
+
+
+def _about(connection: Connection, operation_id: str, subject: Subject, top: int) -> list[ScanEvent]:
+    """A subject's events up to ledger position ``top`` (through the subject index)."""
+    mark = raw.marker(connection)
+    statement = (
+        f"SELECT {_COLUMNS} FROM {LedgerRow.__tablename__} WHERE operation_id = {mark} "
+        f"AND subject_kind = {mark} AND subject_id = {mark} AND position <= {mark}"
+    )
+    return [_event(row) for row in connection.exec_driver_sql(statement, (operation_id, *subject, top))]
+
+
+def _event(row: Any) -> ScanEvent:
+    _, event_id, device_id, seq, device_time, kind, payload, _ = row
+    return ScanEvent(
+        event_id, device_id, seq, raw.utc_datetime(device_time), EventType(kind), json.loads(payload)
+    )
