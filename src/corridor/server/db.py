@@ -7,9 +7,10 @@ happens before the response is sent, so an acknowledged write is stored.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -55,6 +57,13 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
         connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """Make a new SQLite file readable by its owner only (0600); SQLite gives its -wal and -shm
+    files the same mode. An existing file is left as it is."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class Database:
