@@ -14,6 +14,7 @@ from corridor.core.errors import SolverError
 from corridor.plan.convoy import ConvoyPlan
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.bounds import Bounds, convoy_bounds
+from corridor.solve.convoy.exact import exact
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import Schedule, greedy
 
@@ -28,7 +29,7 @@ def _greedy(
     return greedy(problem, legs, progress=progress), "feasible"
 
 
-CONVOY_METHODS: dict[str, ConvoyMethod] = {"greedy": _greedy}
+CONVOY_METHODS: dict[str, ConvoyMethod] = {"greedy": _greedy, "exact": exact}
 
 
 def solve_convoy(
