@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, ValidationError
 
 from corridor.ops.ledger import EventType
 from corridor.server.values import INT64_MAX, FiniteFloat, Int64, Moment, Text
@@ -15,7 +15,17 @@ from corridor.server.values import INT64_MAX, FiniteFloat, Int64, Moment, Text
 MAX_BATCH = 10_000
 
 PayloadKey = Annotated[Text, Field(min_length=1, max_length=64)]
-PayloadValue = Annotated[Text, Field(max_length=500)] | Int64 | FiniteFloat | bool | None
+
+
+def _not_an_integer(value: Any) -> Any:
+    """A payload's whole numbers are 64-bit integers: a larger one is refused, not made a float."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError("a whole number must be between -2^63 and 2^63 - 1")
+    return value
+
+
+PayloadFloat = Annotated[FiniteFloat, BeforeValidator(_not_an_integer)]
+PayloadValue = Annotated[Text, Field(max_length=500)] | Int64 | PayloadFloat | bool | None
 
 
 class EventIn(BaseModel):
