@@ -1,0 +1,271 @@
+"""``corridor convoy``: plan a scenario's fleet trip by trip, verify the plan, print and write it.
+
+Exit codes as every command: 0 ok, 1 a plan that fails verification (or a solver failure),
+2 bad input (the scenario, its fleet or an option; the message names the file and the field).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from corridor.core.errors import CorridorError, InputError
+from corridor.core.findings import Finding, Severity
+from corridor.plan.convoy import ConvoyPlan
+from corridor.problem.convoy import ConvoyProblem
+from corridor.scenario.model import Scenario
+
+out = Console()
+err = Console(stderr=True)
+LANGS = ("en", "ar")
+
+
+def _fail(exc: CorridorError) -> None:
+    err.print(f"[bold red]error:[/] {exc.render()}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2 if isinstance(exc, InputError) else 1)
+
+
+def _bad(where: str, message: str) -> None:
+    err.print(f"[bold red]error:[/] {where}: {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
+    if not enabled:
+        yield lambda _: None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("loading the scenario", total=None)
+        yield lambda text: bar.update(task, description=text)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    scenario: Scenario
+    problem: ConvoyProblem
+    findings: list[Finding]
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    for f in findings:
+        colour = {"error": "red", "warning": "yellow"}.get(f.severity, "blue")
+        err.print(f"[{colour}]{f.severity}[/]: {f.where}: {f.message}", highlight=False, soft_wrap=True)
+        if f.hint:
+            err.print(f"    {f.hint}", style="dim", highlight=False, soft_wrap=True)
+
+
+def compile_file(path: Path, say: Callable[[str], None]) -> Compiled:
+    """Load, check and compile the scenario's convoy problem; exit 2 naming every error."""
+    from corridor.network.build import load_network
+    from corridor.problem.convoy import compile_convoy
+    from corridor.scenario.load import load_scenario
+
+    try:
+        scenario = load_scenario(path)
+        say("loading the network")
+        network = load_network(scenario.network, scenario.base_dir)
+        say("compiling the convoy problem")
+        problem, findings = compile_convoy(scenario, network)
+    except CorridorError as exc:
+        _fail(exc)
+        raise  # unreachable: _fail exits
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if problem is None or errors:
+        _print_findings(findings)
+        _bad(
+            str(path),
+            f"{len(errors)} error(s) in the scenario's convoy data (listed above); fix them and rerun",
+        )
+    assert problem is not None
+    return Compiled(scenario, problem, findings)
+
+
+def _minutes(plan: ConvoyPlan, minutes: float | None) -> str:
+    if minutes is None:
+        return "-"
+    moment = plan.time_of(round(minutes / plan.dt))
+    return f"{moment:%Y-%m-%d %H:%M} ({minutes:,.0f} min, {minutes / 60:.1f} h)"
+
+
+def summary_table(plan: ConvoyPlan) -> Table:
+    s = plan.summary()
+    table = Table(title=f"{plan.scenario}: convoys ({plan.method})", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    bound_name = "bound (proved)" if s["status"] == "optimal" else f"bound ({s['bound_kind']})"
+    rows = [
+        ("people to evacuate", f"{s['evacuees']:,}"),
+        ("out by the deadline", f"{s['evacuated_by_deadline']:,}"),
+        (bound_name, f"{s['bound']:,}"),
+        ("gap to the bound", f"{100 * s['gap']:.1f} %"),
+        ("status", s["status"]),
+        ("vehicles used", f"{s['vehicles_used']} of {s['vehicles']}"),
+        ("trips", f"{s['trips']:,}"),
+        ("last arrival", _minutes(plan, s["completion"])),
+        *((f"out: {group}", f"{n:,}") for group, n in s["by_group"].items()),
+        ("plan hash", s["plan_hash"][:16]),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def write_outputs(
+    plan: ConvoyPlan, compiled: Compiled, out_dir: Path, say: Callable[[str], None] = lambda _: None
+) -> list[str]:
+    """convoy.json, trip sheets (HTML per language, PDF per language) and timeline.png; file names."""
+    from corridor.reports.convoy_figures import timeline_png
+    from corridor.reports.tripsheets import node_names, trip_sheets_html, trip_sheets_pdf
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = ["convoy.json"]
+    (out_dir / "convoy.json").write_text(json.dumps(plan.to_dict(), indent=1))
+    names = node_names(compiled.scenario)
+    for lang in LANGS:
+        say(f"writing the trip sheets ({lang})")
+        html = trip_sheets_html(plan, lang, problem=compiled.problem, names=names)
+        (out_dir / f"tripsheets.{lang}.html").write_text(html, encoding="utf-8")
+        written.append(f"tripsheets.{lang}.html")
+        try:
+            pdf = trip_sheets_pdf(plan, lang, problem=compiled.problem, names=names)
+        except CorridorError as exc:  # no font: the HTML sheets print as well
+            err.print(f"[yellow]warning:[/] no PDF trip sheets: {exc.render()}", highlight=False)
+            continue
+        (out_dir / f"tripsheets.{lang}.pdf").write_bytes(pdf)
+        written.append(f"tripsheets.{lang}.pdf")
+    say("drawing the timeline")
+    timeline_png(plan, out_dir / "timeline.png", compiled.problem)
+    written.append("timeline.png")
+    return written
+
+
+def convoy(
+    scenario: Annotated[
+        Path,
+        typer.Argument(help="Scenario TOML file with [[fleet]] (see docs/scenario.md).", show_default=False),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder for convoy.json, tripsheets.<lang>.html/.pdf (en, ar) and timeline.png."
+        ),
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="Convoy method; an unknown name lists the known ones.")
+    ] = "greedy",
+    time_limit: Annotated[float, typer.Option(help="Seconds for anytime methods.", min=0.0)] = 60.0,
+    fleet_sweep: Annotated[
+        str | None,
+        typer.Option(
+            "--fleet-sweep",
+            help="A [[fleet]] id (e.g. 'bus'): plan with 1 .. --sweep-max of it; print a table.",
+        ),
+    ] = None,
+    sweep_max: Annotated[int | None, typer.Option(help="Largest count of the swept entry.", min=1)] = None,
+) -> None:
+    """Plan the fleet trip by trip: who boards which vehicle where and when, verified, with its bound."""
+    from corridor.solve.convoy import CONVOY_METHODS, solve_convoy
+
+    if method not in CONVOY_METHODS:
+        _bad("--method", f"unknown convoy method {method!r}; use one of {', '.join(CONVOY_METHODS)}")
+    with _progress(not as_json and sys.stderr.isatty()) as say:
+        compiled = compile_file(scenario, say)
+        if fleet_sweep is not None:
+            _sweep(compiled, fleet_sweep, sweep_max, method, time_limit, as_json, say)
+            return
+        say(f"planning ({method})")
+
+        def progress(trips: int, people: int) -> None:
+            say(f"planning ({method}): {trips:,} trips, {people:,} people out")
+
+        try:
+            plan = solve_convoy(compiled.problem, method=method, time_limit=time_limit, progress=progress)
+        except CorridorError as exc:
+            _fail(exc)
+            raise
+        say("verifying the plan")
+        violations = plan.verify(compiled.problem)
+        if out_dir is not None and not violations:
+            try:
+                written = write_outputs(plan, compiled, out_dir, say)
+            except OSError as exc:
+                _bad(str(out_dir), f"cannot write there: {exc.strerror or exc}")
+    if not as_json:
+        _print_findings(compiled.findings)
+    if violations:
+        for v in violations[:20]:
+            err.print(f"[red]violation:[/] {v}", highlight=False, soft_wrap=True)
+        more = f" (first 20 of {len(violations)})" if len(violations) > 20 else ""
+        err.print(
+            f"[bold red]error:[/] the {method} plan fails verification{more}; nothing written"
+            " (a defect: please report it with the scenario)",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    if as_json:
+        out.print_json(json.dumps(plan.summary()))
+        return
+    out.print(summary_table(plan))
+    if out_dir is not None:
+        out.print(f"written to [bold]{out_dir}[/]: {', '.join(written)}", highlight=False)
+
+
+def _sweep(
+    compiled: Compiled,
+    entry: str,
+    largest: int | None,
+    method: str,
+    time_limit: float,
+    as_json: bool,
+    say: Callable[[str], None],
+) -> None:
+    from corridor.solve.convoy.fleet import FleetError, sweep_counts
+
+    try:
+        points = sweep_counts(
+            compiled.scenario,
+            compiled.problem.network,
+            entry,
+            largest=largest,
+            method=method,
+            time_limit=time_limit,
+            progress=lambda count, total: say(f"fleet sweep: {entry} x {count} ({count} of {total})"),
+        )
+    except FleetError as exc:
+        _bad("--fleet-sweep", exc.message)
+        return
+    rows: list[dict[str, Any]] = [p.as_dict() for p in points]
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title=f"{compiled.scenario.name}: fleet sweep over '{entry}' ({method})")
+    for name in ("count", "vehicles", "used", "trips", "out", "bound", "bound kind", "flow bound"):
+        table.add_column(name, justify="right")
+    for r in rows:
+        table.add_row(
+            str(r["count"]),
+            str(r["vehicles"]),
+            str(r["vehicles_used"]),
+            f"{r['trips']:,}",
+            f"{r['evacuated']:,}",
+            f"{r['bound']:,}",
+            r["bound_kind"],
+            "-" if r["flow_bound"] is None else f"{r['flow_bound']:,}",
+        )
+    out.print(table)
+
+
+__all__ = ["compile_file", "convoy", "summary_table", "write_outputs"]
