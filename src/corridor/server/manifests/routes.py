@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from corridor.server.auth import Actor
 from corridor.server.columns import utc_now
+from corridor.server.convoys.routes import router as convoy_router
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.manifests import service
 from corridor.server.manifests.schemas import (
@@ -111,3 +112,7 @@ def read_manifest(
         )
         return HTMLResponse(page)
     return ManifestOut(vehicle=_vehicle_out(vehicle), people=lines)
+
+
+# Convoy plans and trips share this prefix (/api/operations/{operation_id}/convoy, .../trips).
+router.include_router(convoy_router)

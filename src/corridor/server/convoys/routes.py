@@ -1,0 +1,161 @@
+"""HTTP routes for convoy plans (publish, read, versions) and trips (planned, and followed)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import AwareDatetime
+from sqlalchemy.orm import Session
+
+from corridor.server.access import service as access
+from corridor.server.auth import Actor
+from corridor.server.columns import utc_now
+from corridor.server.convoys import follow, planning, service
+from corridor.server.convoys.scenario import Basis, load, verify
+from corridor.server.convoys.schemas import (
+    ConvoyPublishIn,
+    ConvoyVersionBodyOut,
+    ConvoyVersionOut,
+    TripOut,
+    TripsOut,
+)
+from corridor.server.convoys.tables import ConvoyVersion
+from corridor.server.deps import RuntimeDep, permit
+from corridor.server.manifests import service as manifests
+from corridor.server.operations import service as operations
+
+router = APIRouter(tags=["convoys"])
+
+
+def version_out(version: ConvoyVersion) -> ConvoyVersionOut:
+    return ConvoyVersionOut(
+        version=version.version,
+        plan_hash=version.plan_hash,
+        published_at=version.published_at,
+        published_by=version.published_by,
+        method=version.method,
+        evacuated=version.evacuated,
+        evacuees=version.evacuees,
+        trips=version.trips,
+        current=version.current,
+        replan=bool(version.basis.get("closures") or version.basis.get("state")),
+    )
+
+
+@router.post("/convoy")
+def publish_convoy(
+    operation_id: str,
+    body: ConvoyPublishIn,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("operation.update")],
+) -> ConvoyVersionOut:
+    """Publish a convoy plan (the ``convoy.json`` of ``corridor convoy --out``; without ``plan``,
+    the server plans the operation's scenario). The plan is verified against the scenario and
+    refused (422, naming the first violations) if it breaks it; it becomes the operation's next
+    convoy version and its trips the operation's trips. Publishing a plan it holds adds none."""
+    with runtime.db.reading() as session:
+        operation = operations.get(session, operation_id)
+        scenario_name = operation.scenario_name
+    loaded = load(runtime.settings.scenarios_dir, scenario_name)
+    if body.plan is None:
+        plan, _ = planning.plan_scenario(loaded, body.method)
+    else:
+        plan = service.parse(body.plan)
+    compiled = verify(plan, loaded, Basis())
+    with runtime.db.writing() as session:
+        operation = operations.get(session, operation_id)
+        version = service.publish(
+            session,
+            operation,
+            plan=plan,
+            loaded=loaded,
+            problem=compiled,
+            basis=Basis(),
+            mapping=body.vehicles,
+            by=actor.label,
+        )
+        access.log_access(
+            session,
+            actor=actor.label,
+            operation_id=operation_id,
+            action="convoy.published",
+            decision="allow",
+            path=request.url.path,
+        )
+        return version_out(version)
+
+
+@router.get("/convoys")
+def list_convoys(
+    operation_id: str, runtime: RuntimeDep, _actor: Annotated[Actor, permit("operation.read")]
+) -> list[ConvoyVersionOut]:
+    """Every convoy plan published for the operation, oldest first, without their bodies."""
+    with runtime.db.reading() as session:
+        operations.get(session, operation_id)
+        return [version_out(v) for v in service.listed(session, operation_id)]
+
+
+@router.get("/convoys/{version}")
+def read_convoy(
+    operation_id: str,
+    version: int,
+    runtime: RuntimeDep,
+    _actor: Annotated[Actor, permit("operation.read")],
+) -> ConvoyVersionBodyOut:
+    """One convoy plan whole: the ``convoy.json`` as published, its vehicles and basis."""
+    with runtime.db.reading() as session:
+        operations.get(session, operation_id)
+        found = service.get(session, operation_id, version)
+        return ConvoyVersionBodyOut(
+            **version_out(found).model_dump(),
+            plan=found.body,
+            vehicles=found.vehicles,
+            offsets=found.offsets,
+            basis=found.basis,
+        )
+
+
+def _trips(session: Session, operation_id: str) -> list[TripOut]:
+    current = service.current(session, operation_id)
+    counts = manifests.assigned_by_trip(session, operation_id)
+    return [
+        TripOut(
+            vehicle=t.vehicle_code,
+            number=t.number,
+            convoy_version=t.convoy_version,
+            current=current is not None and t.convoy_version == current.version,
+            gathering=t.gathering,
+            reception=t.reception,
+            load=[(str(s), int(n)) for s, n in t.load],
+            planned_start=t.planned_start,
+            planned_boarding=t.planned_boarding,
+            planned_departure=t.planned_departure,
+            planned_arrival=t.planned_arrival,
+            manifest=counts.get((t.vehicle_code, t.number), 0),
+        )
+        for t in manifests.trips(session, operation_id)
+    ]
+
+
+@router.get("/trips")
+def read_trips(
+    operation_id: str,
+    runtime: RuntimeDep,
+    _actor: Annotated[Actor, permit("reconciliation.read")],
+    at: Annotated[AwareDatetime | None, Query(description="As at this time (default: now).")] = None,
+) -> TripsOut:
+    """Every trip of every vehicle, followed: its status (planned, boarding, under way, arrived,
+    overdue: started and not arrived by its planned arrival plus ``grace_minutes``), who boarded
+    it, and who boarded it and was not seen arriving once it arrived or is overdue."""
+    with runtime.db.reading() as session:
+        operation = operations.get(session, operation_id)
+        planned = _trips(session, operation_id)
+        return follow.trips(
+            session,
+            runtime,
+            operation=operation,
+            planned=planned,
+            now=at or utc_now(),
+        )
