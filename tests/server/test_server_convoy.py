@@ -361,7 +361,7 @@ def test_a_trip_not_arrived_by_its_planned_arrival_plus_the_margin_is_overdue(wo
     grace = world.settings.grace_minutes
     due = t(first.haul.arrival) + timedelta(minutes=grace)
 
-    def report(at: datetime) -> dict[tuple[str, int], dict[str, Any]]:
+    def report(at: datetime) -> dict[tuple[str, int], Any]:
         body = world.client.get(
             world.url("/trips"), params={"at": at.isoformat()}, headers=world.coordinator
         ).json()
