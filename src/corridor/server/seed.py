@@ -5,10 +5,16 @@ demo users get fresh random passwords at every start, which are returned to be p
 operation is made and ``make run`` has just planned the example (``out/east-aleppo-2016/plan.json``),
 that plan is published as the operation's version 1; the seed never solves (it would delay the
 start by seconds), so without the file the demo has no published plan until one is published.
+
+The demo also follows a convoy plan: ``out/east-aleppo-2016/convoy/convoy.json`` when ``corridor
+convoy --out`` wrote it, else the example's fleet planned here (about a second). Its buses and
+ambulances are the operation's (``bus-07`` is ``BUS-07``, ``ambulance-3`` is ``AMB-3``; the
+vehicles the demo lacks are registered), and everyone registered is assigned to its trips.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import secrets
@@ -23,6 +29,9 @@ from corridor.core.errors import CorridorError
 from corridor.server.access import service as access
 from corridor.server.access.tables import User
 from corridor.server.auth import Role
+from corridor.server.convoys import planning
+from corridor.server.convoys import service as convoys
+from corridor.server.convoys.scenario import Basis, load, verify
 from corridor.server.manifests import service as manifests
 from corridor.server.manifests.schemas import VehicleIn
 from corridor.server.operations import service as operations
@@ -36,6 +45,7 @@ from corridor.server.runtime import Runtime
 CHECKOUT = Path(__file__).resolve().parents[3]
 EXAMPLE = CHECKOUT / "examples" / "east-aleppo-2016" / "scenario.toml"
 DEMO_PLAN = CHECKOUT / "out" / "east-aleppo-2016" / "plan.json"  # written by `make run`
+DEMO_CONVOY = CHECKOUT / "out" / "east-aleppo-2016" / "convoy" / "convoy.json"  # `corridor convoy --out`
 # Where the demo route points stand on the example's network (examples/east-aleppo-2016).
 DEMO_NODES = {"amiriyah": "amiriyah-crossing", "ramouseh": "ramouseh-checkpoint", "rashideen": "rashideen"}
 PUBLISHER = "corridor serve --seed-example"
@@ -59,7 +69,11 @@ def _example() -> tuple[str, datetime, datetime, list[str]]:
 
 
 def seed_example(
-    runtime: Runtime, *, households: int = 40, plan_file: Path | None = DEMO_PLAN
+    runtime: Runtime,
+    *,
+    households: int = 40,
+    plan_file: Path | None = DEMO_PLAN,
+    convoy_file: Path | None = DEMO_CONVOY,
 ) -> dict[str, str]:
     """Make the demo operation if missing (with ``plan_file`` published, if it is there); give
     each demo user a new password; return them."""
@@ -69,6 +83,8 @@ def seed_example(
         if operation is None:
             operation = _make_operation(session, runtime, households)
             _publish_demo_plan(session, operation, plan_file)
+            _publish_demo_convoy(session, runtime, operation, convoy_file)
+            manifests.assign_unassigned(session, operation_id=operation.id)
         for role in Role:
             username = f"demo-{role}"
             user = session.scalar(select(User).where(User.username == username))
@@ -121,8 +137,44 @@ def _make_operation(session: Session, runtime: Runtime, households: int) -> Oper
             operation_id=operation.id,
             body=_household(rng, h, points),
         )
-    manifests.assign_unassigned(session, operation_id=operation.id)
     return operation
+
+
+def demo_vehicle(plan_vehicle: str) -> str:
+    """The demo's code for a vehicle of the example's fleet: bus-07 -> BUS-07, ambulance-03 -> AMB-3."""
+    kind, _, number = plan_vehicle.rpartition("-")
+    if kind == "bus" and number.isdigit():
+        return f"BUS-{int(number):02d}"
+    if kind == "ambulance" and number.isdigit():
+        return f"AMB-{int(number)}"
+    return plan_vehicle
+
+
+def _publish_demo_convoy(
+    session: Session, runtime: Runtime, operation: Operation, convoy_file: Path | None
+) -> None:
+    """Publish the example's convoy plan (the file, else planned here) as convoy version 1."""
+    try:
+        loaded = load(runtime.settings.scenarios_dir, operation.scenario_name)
+        if convoy_file is not None and convoy_file.is_file():
+            plan = convoys.parse(json.loads(convoy_file.read_text(encoding="utf-8")))
+        else:
+            plan, _ = planning.plan_scenario(loaded)
+        compiled = verify(plan, loaded, Basis())
+        version = convoys.publish(
+            session,
+            operation,
+            plan=plan,
+            loaded=loaded,
+            problem=compiled,
+            basis=Basis(),
+            mapping={v: demo_vehicle(v) for v in plan.vehicles},
+            by=PUBLISHER,
+        )
+    except (OSError, ValueError, CorridorError) as error:
+        log.warning("demo operation made without a convoy plan: %s", error)
+        return
+    log.info("demo operation: convoy plan version %d, %d trips", version.version, version.trips)
 
 
 def _publish_demo_plan(session: Session, operation: Operation, plan_file: Path | None) -> None:
