@@ -135,16 +135,6 @@ def check_session(
         if record.hash() != cut.start_hash:
             problem = "the cut-over record was edited (its hash no longer matches)"
             return LedgerCheck(ChainCheck(0, 1, problem), problem, 1)
-        try:
-            old = verify_chain_v1(
-                (entry_of(r) for r in _entries(session, up_to=cut.entries)),
-                count=cut.entries,
-                old_head=cut.old_head,
-            )
-        except _UnreadableError as exc:
-            old = ChainCheck(exc.position - 1, exc.position, exc.problem)
-        if not old.ok:
-            return LedgerCheck(old, old.problem, old.first_bad_position)
         start, cut_over = cut.start_hash, cut.entries
     checkpoints = list(session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.position)))
     checkpoints = sorted([*checkpoints, *(_as_checkpoint(e) for e in exports)], key=lambda c: c.position)
@@ -167,6 +157,18 @@ def check_session(
         )
     except _UnreadableError as exc:
         chain = ChainCheck(exc.position - 1, exc.position, exc.problem)
+    if chain.ok and cut is not None:
+        # The new chain holds: its entries up to the cut-over must also give the old chain's head.
+        try:
+            old = verify_chain_v1(
+                (entry_of(r) for r in _entries(session, up_to=cut.entries)),
+                count=cut.entries,
+                old_head=cut.old_head,
+            )
+        except _UnreadableError as exc:
+            old = ChainCheck(exc.position - 1, exc.position, exc.problem)
+        if not old.ok:
+            return LedgerCheck(old, old.problem, old.first_bad_position)
     if not chain.ok:
         # An entry whose hash was recorded as it passed may itself be the bad one.
         passed = {
