@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -28,15 +29,16 @@ from corridor.scenario.model import Scenario
 out = Console()
 err = Console(stderr=True)
 LANGS = ("en", "ar")
+DEFAULT_METHODS = ("search", "greedy")  # the first registered is the default
 
 
 def _fail(exc: CorridorError) -> None:
-    err.print(f"[bold red]error:[/] {exc.render()}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(exc.render())}", highlight=False, soft_wrap=True)
     raise typer.Exit(2 if isinstance(exc, InputError) else 1)
 
 
 def _bad(where: str, message: str) -> None:
-    err.print(f"[bold red]error:[/] {where}: {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(where)}: {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -61,9 +63,13 @@ class Compiled:
 def _print_findings(findings: list[Finding]) -> None:
     for f in findings:
         colour = {"error": "red", "warning": "yellow"}.get(f.severity, "blue")
-        err.print(f"[{colour}]{f.severity}[/]: {f.where}: {f.message}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[{colour}]{f.severity}[/]: {escape(f.where)}: {escape(f.message)}",
+            highlight=False,
+            soft_wrap=True,
+        )
         if f.hint:
-            err.print(f"    {f.hint}", style="dim", highlight=False, soft_wrap=True)
+            err.print(f"    {escape(f.hint)}", style="dim", highlight=False, soft_wrap=True)
 
 
 def compile_file(path: Path, say: Callable[[str], None]) -> Compiled:
@@ -86,7 +92,7 @@ def compile_file(path: Path, say: Callable[[str], None]) -> Compiled:
         _print_findings(findings)
         _bad(
             str(path),
-            f"{len(errors)} error(s) in the scenario's convoy data (listed above); fix them and rerun",
+            f"{len(errors)} error(s) in the scenario (listed above); fix them and rerun",
         )
     assert problem is not None
     return Compiled(scenario, problem, findings)
@@ -141,7 +147,7 @@ def write_outputs(
         try:
             pdf = trip_sheets_pdf(plan, lang, problem=compiled.problem, names=names)
         except CorridorError as exc:  # no font: the HTML sheets print as well
-            err.print(f"[yellow]warning:[/] no PDF trip sheets: {exc.render()}", highlight=False)
+            err.print(f"[yellow]warning:[/] no PDF trip sheets: {escape(exc.render())}", highlight=False)
             continue
         (out_dir / f"tripsheets.{lang}.pdf").write_bytes(pdf)
         written.append(f"tripsheets.{lang}.pdf")
@@ -164,8 +170,11 @@ def convoy(
         ),
     ] = None,
     method: Annotated[
-        str, typer.Option(help="Convoy method; an unknown name lists the known ones.")
-    ] = "greedy",
+        str | None,
+        typer.Option(
+            help="Convoy method (default: 'search' if present, else 'greedy'); see the list on error."
+        ),
+    ] = None,
     time_limit: Annotated[float, typer.Option(help="Seconds for anytime methods.", min=0.0)] = 60.0,
     fleet_sweep: Annotated[
         str | None,
@@ -179,6 +188,8 @@ def convoy(
     """Plan the fleet trip by trip: who boards which vehicle where and when, verified, with its bound."""
     from corridor.solve.convoy import CONVOY_METHODS, solve_convoy
 
+    if method is None:
+        method = next(m for m in (*DEFAULT_METHODS, *CONVOY_METHODS) if m in CONVOY_METHODS)
     if method not in CONVOY_METHODS:
         _bad("--method", f"unknown convoy method {method!r}; use one of {', '.join(CONVOY_METHODS)}")
     with _progress(not as_json and sys.stderr.isatty()) as say:
@@ -207,7 +218,7 @@ def convoy(
         _print_findings(compiled.findings)
     if violations:
         for v in violations[:20]:
-            err.print(f"[red]violation:[/] {v}", highlight=False, soft_wrap=True)
+            err.print(f"[red]violation:[/] {escape(v)}", highlight=False, soft_wrap=True)
         more = f" (first 20 of {len(violations)})" if len(violations) > 20 else ""
         err.print(
             f"[bold red]error:[/] the {method} plan fails verification{more}; nothing written"
@@ -245,7 +256,7 @@ def _sweep(
             progress=lambda count, total: say(f"fleet sweep: {entry} x {count} ({count} of {total})"),
         )
     except FleetError as exc:
-        _bad("--fleet-sweep", exc.message)
+        _bad("--fleet-sweep", exc.render())
         return
     rows: list[dict[str, Any]] = [p.as_dict() for p in points]
     if as_json:
