@@ -9,11 +9,12 @@ NODE_STAMP := frontend/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 FONT ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-.PHONY: run test lint typecheck layers pytest bench clean setup setup-fonts setup-browser
+.PHONY: run test lint typecheck layers pytest bench clean setup setup-fonts setup-browser kernels-checked
 
 setup: $(STAMP) $(NODE_STAMP) setup-fonts
 
-# The install also compiles the planner's inner loops (src/corridor/solve/_kernels.pyx, Cython).
+# The install also compiles the planner's inner loops (src/corridor/solve/_kernels.pyx, Cython) where
+# a C compiler is; without one it goes on, and the planner runs on their plain-Python reference.
 $(STAMP): pyproject.toml setup.py src/corridor/solve/_kernels.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -58,6 +59,12 @@ pytest: setup setup-browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.planner
+
+# The compiled loops with bounds checks on, in build/checked (the tests run the planner on them when
+# they are there, and build them when a C compiler is); the install's own loops are not touched.
+kernels-checked: $(STAMP)
+	CORRIDOR_KERNELS_CHECKED=1 $(BIN)/python setup.py -q build_ext --build-lib build/checked \
+	  --build-temp build/checked-tmp
 
 clean:
 	rm -rf $(VENV) frontend/node_modules out .pytest_cache .mypy_cache .ruff_cache build src/corridor.egg-info

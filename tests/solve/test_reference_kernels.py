@@ -9,9 +9,6 @@ own (paths with loops, tries of paths).
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -22,70 +19,10 @@ from hypothesis import strategies as st
 from corridor.problem.model import Problem
 from corridor.solve import reference
 from corridor.solve.exact import solve_exact
+from kernel_calls import USERS, recorded, replay, same
 from strategies import Sizes, problems
 
 compiled = pytest.importorskip("corridor.solve._kernels", reason="the compiled loops are not built")
-
-# Where the planner takes each loop from, and which of its arguments it changes in place.
-USERS = {
-    "augment_by_step": ("corridor.solve.earliest", (2, 11, 12, 13, 14, 15, 16)),
-    "split_line": ("corridor.solve.decompose", ()),
-    "read_paths": ("corridor.solve.decompose", (6, 7)),
-    "loop_free_hops": ("corridor.solve.loops", ()),
-}
-
-Call = tuple[str, tuple[Any, ...], tuple[Any, ...], Any]  # name, arguments before, after, result
-
-
-def _copy(value: Any) -> Any:
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-@contextmanager
-def _recorded() -> Iterator[list[Call]]:
-    """Every call the planner makes to its compiled loops while inside (the loops run as usual)."""
-    calls: list[Call] = []
-    saved: list[tuple[Any, str, Any]] = []
-
-    def recorder(name: str, kernel: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any) -> Any:
-            before = tuple(_copy(a) for a in args)
-            result = kernel(*args)
-            calls.append((name, before, tuple(_copy(a) for a in args), result))
-            return result
-
-        return call
-
-    for name, (module_name, _) in USERS.items():
-        module = importlib.import_module(module_name)
-        saved.append((module, name, getattr(module, name)))
-        setattr(module, name, recorder(name, getattr(compiled, name)))
-    try:
-        yield calls
-    finally:
-        for module, name, kernel in saved:
-            setattr(module, name, kernel)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, tuple):
-        return (
-            isinstance(b, tuple) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-        )
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
-    return bool(a == b)
-
-
-def _replay(calls: list[Call]) -> set[str]:
-    """Replay each call on the reference; returns the names of the loops seen."""
-    for name, before, after, result in calls:
-        args = tuple(_copy(a) for a in before)
-        assert _same(getattr(reference, name)(*args), result), name
-        for k in USERS[name][1]:
-            assert _same(args[k], after[k]), f"{name}: argument {k} differs"
-    return {c[0] for c in calls}
-
 
 BIGGER = Sizes(nodes=(3, 9), roads=(2, 18), people=40, horizon=(1, 14), place_closures=2)
 
@@ -93,9 +30,9 @@ BIGGER = Sizes(nodes=(3, 9), roads=(2, 18), people=40, horizon=(1, 14), place_cl
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(p=problems(BIGGER), objective=st.sampled_from(["earliest", "max-flow"]))
 def test_compiled_and_reference_agree_on_the_planners_calls(p: Problem, objective: str) -> None:
-    with _recorded() as calls:
+    with recorded(compiled) as calls:
         solve_exact(p, objective=objective)
-    _replay(calls)
+    replay(calls)
 
 
 def test_the_replay_covers_every_loop() -> None:
@@ -110,10 +47,10 @@ def test_the_replay_covers_every_loop() -> None:
         horizon=12,
         node_cap={1: 2},
     )
-    with _recorded() as calls:
+    with recorded(compiled) as calls:
         plan = solve_exact(p)
     assert plan.evacuated > 0
-    assert _replay(calls) == set(USERS)
+    assert replay(calls) == set(USERS)
 
 
 @st.composite
@@ -131,7 +68,7 @@ def _paths(draw: st.DrawFn) -> tuple[Any, ...]:
 @settings(max_examples=200, deadline=None)
 @given(args=_paths())
 def test_loop_free_hops_on_random_paths(args: tuple[Any, ...]) -> None:
-    assert _same(compiled.loop_free_hops(*args), reference.loop_free_hops(*args))
+    assert same(compiled.loop_free_hops(*args), reference.loop_free_hops(*args))
 
 
 @settings(max_examples=200, deadline=None)
@@ -155,8 +92,8 @@ def test_read_paths_on_random_tries(data: st.DataObject) -> None:
     parent_a = np.asarray(parent, dtype=np.int64)
     root_c = compiled.read_paths(parent_a, arc, tstep, leaf, hops, off, out[0], out[1])
     root_r = reference.read_paths(parent_a, arc, tstep, leaf, hops, off, out[2], out[3])
-    assert _same(root_c, root_r)
-    assert _same(out[0], out[2]) and _same(out[1], out[3])
+    assert same(root_c, root_r)
+    assert same(out[0], out[2]) and same(out[1], out[3])
     assert (root_r < roots).all()
 
 
