@@ -98,3 +98,20 @@ def test_the_environment_variable_asks_for_the_reference() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=environ, check=False
     )
     assert off.stdout.strip() == "True" and NOTE not in off.stderr
+
+
+def test_the_build_goes_on_without_a_c_compiler(tmp_path: Path) -> None:
+    """setup.py's build of the loops with a compiler that always fails ends well, with a word,
+    and builds nothing (what ``pip install -e .`` runs on a machine without a C compiler)."""
+    root = EXAMPLE.parents[2]
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("CORRIDOR_PURE_PYTHON", "CORRIDOR_KERNELS_CHECKED")
+    }
+    command = [sys.executable, "setup.py", "-q", "build_ext", "--build-lib", str(tmp_path / "lib")]
+    command += ["--build-temp", str(tmp_path / "tmp"), "--force"]
+    done = subprocess.run(
+        command, cwd=root, env={**env, "CC": "false"}, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("the compiled planner loops were not built") == 1, done.stderr
+    assert not list(tmp_path.rglob("*.so"))
