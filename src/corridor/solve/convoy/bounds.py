@@ -43,15 +43,8 @@ class Bounds:
 
 def _haul_steps(problem: ConvoyProblem, legs: Legs, kind: int, g: int, dest: int) -> int:
     """The fastest loaded drive from ``g`` to ``dest`` with the shortest inspection on the way."""
-    cps = frozenset(int(v) for v in problem.flow.checkpoint_node.tolist())
-    best = legs.static_steps(kind, g, dest, avoid=cps)
-    for c, node in enumerate(problem.flow.checkpoint_node.tolist()):
-        others = cps - {node}
-        a = legs.static_steps(kind, g, node, others)
-        b = legs.static_steps(kind, node, dest, others)
-        if a < NEVER and b < NEVER:
-            best = min(best, a + problem.inspection_steps(c, 1) + b)
-    return best
+    del problem
+    return legs.static_haul_steps(kind, g, dest)
 
 
 def trips_possible(problem: ConvoyProblem, legs: Legs) -> list[int]:

@@ -39,6 +39,17 @@ def _by_item(windows: Windows, n: int) -> list[list[tuple[int, int]]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Route:
+    """A static fastest path: its nodes, arcs, the offset of each node from the start, and whether a
+    closure touches any of its roads or nodes (if not, it is driven as is at any time)."""
+
+    nodes: tuple[int, ...]
+    arcs: tuple[int, ...]
+    offsets: tuple[int, ...]
+    windowed: bool
+
+
 @dataclass
 class Legs:
     """Drives for every vehicle type of ``problem``; ``avoid`` names nodes a drive may not pass through."""
@@ -49,6 +60,9 @@ class Legs:
     _node_windows: list[list[tuple[int, int]]] = field(init=False)
     _cache: dict[tuple[int, int, int, int, frozenset[int]], Path | None] = field(init=False)
     _static: dict[tuple[int, int, frozenset[int]], tuple[np.ndarray, np.ndarray]] = field(init=False)
+    _routes: dict[tuple[int, int, int, frozenset[int]], _Route | None] = field(init=False)
+    _hauls: dict[tuple[int, int, int], int] = field(init=False)
+    _cp_nodes: frozenset[int] = field(init=False)
 
     def __post_init__(self) -> None:
         net = self.problem.network
@@ -59,6 +73,9 @@ class Legs:
         self._node_windows = _by_item(self.problem.flow.node_closed, net.n_nodes)
         self._cache = {}
         self._static = {}
+        self._routes = {}
+        self._hauls = {}
+        self._cp_nodes = frozenset(int(v) for v in self.problem.flow.checkpoint_node.tolist())
 
     # -- static (no closures) -------------------------------------------------------------------
     def _static_tree(self, kind: int, origin: int, avoid: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -130,35 +147,71 @@ class Legs:
         arcs = [a for a in self._out[u] if int(net.head[a]) == v]
         return sorted(arcs, key=lambda a: int(self.problem.arc_steps[kind, a]))
 
-    def _drive_static(self, kind: int, nodes: list[int], ready: int) -> Path | None:
+    def _route(self, kind: int, origin: int, target: int, avoid: frozenset[int]) -> _Route | None:
+        key = (kind, origin, target, avoid)
+        if key in self._routes:
+            return self._routes[key]
+        nodes = self._static_path(kind, origin, target, avoid)
+        route: _Route | None = None
+        if nodes is not None:
+            arcs = tuple(self._arc_between(kind, u, v)[0] for u, v in itertools.pairwise(nodes))
+            steps = self.problem.arc_steps[kind]
+            offsets = [0]
+            for a in arcs:
+                offsets.append(offsets[-1] + int(steps[a]))
+            windowed = any(self._arc_windows[a] for a in arcs) or any(self._node_windows[v] for v in nodes)
+            route = _Route(tuple(nodes), arcs, tuple(offsets), windowed)
+        self._routes[key] = route
+        return route
+
+    def _drive_static(self, kind: int, route: _Route, ready: int) -> Path | None:
         """The static path driven without waiting, if every road is open when reached."""
-        t = ready
-        deps: list[int] = []
-        for u, v in itertools.pairwise(nodes):
-            arc = self._arc_between(kind, u, v)[0]
-            if self.earliest_departure(kind, arc, t) != t:
+        if not route.windowed:
+            return Path(route.nodes, tuple(ready + o for o in route.offsets[:-1]), ready + route.offsets[-1])
+        for arc, off in zip(route.arcs, route.offsets, strict=False):
+            if self.earliest_departure(kind, arc, ready + off) != ready + off:
                 return None
-            deps.append(t)
-            t += int(self.problem.arc_steps[kind, arc])
-        return Path(tuple(nodes), tuple(deps), t)
+        return Path(route.nodes, tuple(ready + o for o in route.offsets[:-1]), ready + route.offsets[-1])
 
     def drive(
         self, kind: int, origin: int, target: int, ready: int, avoid: frozenset[int] = frozenset()
     ) -> Path | None:
         """The earliest-arriving drive from ``origin`` (free at ``ready``) to ``target``; None if none."""
-        avoid = avoid - {origin, target}
+        if avoid:
+            avoid = avoid - {origin, target}
+        if origin == target:
+            return Path((origin,), (), ready)
+        route = self._route(kind, origin, target, avoid)
+        if route is None:
+            return None
+        if not route.windowed:
+            return self._drive_static(kind, route, ready)
         key = (kind, origin, target, ready, avoid)
         if key in self._cache:
             return self._cache[key]
-        if origin == target:
-            path: Path | None = Path((origin,), (), ready)
-        else:
-            nodes = self._static_path(kind, origin, target, avoid)
-            path = None if nodes is None else self._drive_static(kind, nodes, ready)
-            if path is None and nodes is not None:
-                path = self._search(kind, origin, target, ready, avoid)
+        path = self._drive_static(kind, route, ready)
+        if path is None:
+            path = self._search(kind, origin, target, ready, avoid)
         self._cache[key] = path
         return path
+
+    def static_haul_steps(self, kind: int, origin: int, target: int) -> int:
+        """Steps of the fastest loaded drive with no closure: around every checkpoint, or through one
+        with its shortest inspection (a lower bound on every haul); NEVER if none."""
+        key = (kind, origin, target)
+        hit = self._hauls.get(key)
+        if hit is not None:
+            return hit
+        cps = self._cp_nodes
+        best = self.static_steps(kind, origin, target, avoid=cps)
+        for c, node in enumerate(self.problem.flow.checkpoint_node.tolist()):
+            others = cps - {node}
+            a = self.static_steps(kind, origin, node, others)
+            b = self.static_steps(kind, node, target, others)
+            if a < NEVER and b < NEVER:
+                best = min(best, a + self.problem.inspection_steps(c, 1) + b)
+        self._hauls[key] = best
+        return best
 
     def _search(self, kind: int, origin: int, target: int, ready: int, avoid: frozenset[int]) -> Path | None:
         net = self.problem.network

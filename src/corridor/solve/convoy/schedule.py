@@ -12,10 +12,10 @@ this one place, so every plan has the same timing rules; the verifier checks the
 from __future__ import annotations
 
 import bisect
+import math
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from corridor.plan.convoy import ConvoyPlan, Drive, Inspection, Trip
 from corridor.problem.convoy import ConvoyProblem
@@ -84,8 +84,10 @@ class Schedule:
     room: list[int] = field(init=False)
     booked: list[list[tuple[int, int]]] = field(init=False)
     trips: list[Trip] = field(init=False)
+    timed: list[Timed] = field(init=False)
     _closed: list[list[tuple[int, int]]] = field(init=False)
     _cp_nodes: frozenset[int] = field(init=False)
+    _node_sources: dict[int, list[int]] = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.problem
@@ -97,6 +99,13 @@ class Schedule:
         self.room = [big if c == UNLIMITED else int(c) for c in p.flow.dest_cap.tolist()]
         self.booked = [[] for _ in p.flow.checkpoint_ids]
         self.trips = []
+        self.timed = []
+        flow = p.flow
+        self._node_sources = {}
+        for _, s in sorted(
+            (int(flow.group_priority[int(g)]), s) for s, g in enumerate(flow.source_group.tolist())
+        ):
+            self._node_sources.setdefault(int(flow.source_node[s]), []).append(s)
         nc = p.flow.node_closed
         self._closed = [
             [
@@ -112,19 +121,16 @@ class Schedule:
     def fill(self, vehicle: int, gathering: int, reception: int) -> Load:
         """As many as fit from the sources at ``gathering``, the most urgent groups first."""
         p = self.problem
-        flow = p.flow
         seats, stretchers = p.capacity(vehicle)
         room = self.room[reception]
-        order = sorted(
-            (int(flow.group_priority[int(flow.source_group[s])]), s)
-            for s in np.flatnonzero(flow.source_node == gathering).tolist()
-            if self.waiting[s] > 0
-        )
         out: list[tuple[int, int]] = []
-        for _, s in order:
+        lying_of = p.source_stretcher
+        for s in self._node_sources.get(gathering, ()):
             if room <= 0:
                 break
-            lying = bool(p.source_stretcher[s])
+            if self.waiting[s] <= 0:
+                continue
+            lying = bool(lying_of[s])
             free = stretchers if lying else seats
             n = min(free, self.waiting[s], room)
             if n <= 0:
@@ -233,6 +239,16 @@ class Schedule:
         self.free_node[v] = timed.free_node
         self.free_at[v] = timed.free_at
         self.trips.append(timed.trip)
+        self.timed.append(timed)
+
+    def rebuilt(self, keep: Iterable[Timed]) -> Schedule:
+        """A fresh schedule with the timed trips ``keep`` booked (each vehicle's trips a prefix of its
+        trips here, in order): removing trips only frees people, room and inspection slots, so the kept
+        trips stay feasible as they are."""
+        out = Schedule(self.problem, self.legs)
+        for timed in keep:
+            out.commit(timed)
+        return out
 
     # -- results ----------------------------------------------------------------------------------
     def waiting_people(self) -> int:
@@ -304,21 +320,181 @@ Candidates = Callable[[Schedule, int], Iterable[tuple[int, int]]]
 def _all_candidates(schedule: Schedule, vehicle: int) -> Iterable[tuple[int, int]]:
     p = schedule.problem
     flow = p.flow
+    rooms = [r for r in range(len(flow.dest_ids)) if schedule.room[r] > 0]
     if schedule.on_board(vehicle):
         node = schedule.free_node[vehicle]
-        return [(node, r) for r in range(len(flow.dest_ids)) if schedule.room[r] > 0]
+        return [(node, r) for r in rooms]
     gathering = sorted({int(flow.source_node[s]) for s, n in enumerate(schedule.waiting) if n > 0})
-    return [(g, r) for g in gathering for r in range(len(flow.dest_ids)) if schedule.room[r] > 0]
+    return [(g, r) for g in gathering for r in rooms]
 
 
-def _score(problem: ConvoyProblem, timed: Timed, free_at: int) -> tuple[float, ...]:
-    flow = problem.flow
-    levels = sorted(set(flow.group_priority.tolist()))
-    carried = [0] * len(levels)
-    for s, n in timed.load:
-        carried[levels.index(int(flow.group_priority[int(flow.source_group[s])]))] -= n
-    rate = timed.trip.people / max(1, timed.trip.arrival - free_at)
-    return (*carried, -rate, timed.trip.arrival)
+@dataclass
+class Chooser:
+    """How a vehicle picks its next trip: the most urgent people first, then the most people per step,
+    then the earliest arrival.
+
+    People per step count from the moment the vehicle is free to the arrival or, with ``cycle``, to the
+    moment it could be back at the nearest gathering point (by the fastest drive around the closures in
+    force then, and no later than the deadline): a trip that leaves the vehicle behind a closure counts
+    the wait. ``noise`` (0 = none) multiplies each candidate's people per step by
+    ``exp(noise * N(0, 1))`` drawn from ``rng``: randomised greedy for local search. Candidates are
+    tried in the order of their optimistic score (static drive times, no queue at checkpoints), and the
+    choice stops as soon as no untried candidate can beat the best timed one.
+    """
+
+    problem: ConvoyProblem
+    noise: float = 0.0
+    rng: random.Random | None = None
+    candidates: Candidates = _all_candidates
+    cycle: bool = True
+    _level: list[int] = field(init=False)
+    _levels: int = field(init=False)
+    _home: dict[tuple[int, int], tuple[int, int]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        flow = self.problem.flow
+        levels = sorted(set(flow.group_priority.tolist()))
+        self._levels = len(levels)
+        self._level = [levels.index(int(flow.group_priority[int(g)])) for g in flow.source_group.tolist()]
+        self._home = {}
+
+    def _carried(self, load: Load) -> list[int]:
+        out = [0] * self._levels
+        for s, n in load:
+            out[self._level[s]] -= n
+        return out
+
+    def home(self, legs: Legs, kind: int, node: int) -> tuple[int, int]:
+        """(nearest gathering node from ``node``, static steps to it) for vehicle type ``kind``."""
+        key = (kind, node)
+        hit = self._home.get(key)
+        if hit is None:
+            options = [(legs.static_steps(kind, node, int(g)), int(g)) for g in self.problem.gathering_nodes]
+            steps, g = min(options, default=(int(NEVER), node))
+            hit = self._home[key] = (g, steps)
+        return hit
+
+    def _end(self, legs: Legs, kind: int, dest: int, unload_end: int, exact: bool) -> int:
+        """When the cycle of a trip unloading at ``dest`` until ``unload_end`` ends (see the class)."""
+        horizon = self.problem.horizon
+        if not self.cycle or unload_end >= horizon:
+            return min(unload_end, horizon)
+        g, steps = self.home(legs, kind, dest)
+        if steps >= NEVER:
+            return horizon
+        if not exact:
+            return min(horizon, unload_end + steps)
+        back = legs.drive(kind, dest, g, unload_end)
+        return horizon if back is None else min(horizon, back.arrival)
+
+    def best(self, schedule: Schedule, v: int) -> Timed | None:
+        """The best trip for vehicle ``v`` from its state in ``schedule`` (None if none can be made)."""
+        p = self.problem
+        legs = schedule.legs
+        kind = int(p.vehicle_type[v])
+        free_at, free_node = schedule.free_at[v], schedule.free_node[v]
+        carried = schedule.on_board(v)
+        load_steps = int(p.load_steps[kind])
+        unload_steps = int(p.unload_steps[kind])
+        dest_node = p.flow.dest_node
+        options: list[tuple[tuple[float, ...], int, int, Load, float]] = []
+        for g, r in self.candidates(schedule, v):
+            if carried:
+                if g != free_node:
+                    continue
+                load, lead = carried, 0
+            else:
+                load = schedule.fill(v, g, r)
+                lead = legs.static_steps(kind, free_node, g) + load_steps
+            people = sum(n for _, n in load)
+            if people <= 0:
+                continue
+            dest = int(dest_node[r])
+            low = free_at + lead + legs.static_haul_steps(kind, g, dest)
+            if low > p.horizon:
+                continue
+            factor = 1.0
+            if self.noise > 0 and self.rng is not None:
+                factor = math.exp(self.noise * self.rng.gauss(0.0, 1.0))
+            end = self._end(legs, kind, dest, low + unload_steps, exact=False)
+            key = (*self._carried(load), -people * factor / max(1, end - free_at), low)
+            options.append((key, g, r, load, factor))
+        options.sort(key=lambda o: (o[0], o[1], o[2]))
+        best: Timed | None = None
+        best_key: tuple[float, ...] | None = None
+        for key, g, r, load, factor in options:
+            if best_key is not None and key >= best_key:
+                break
+            timed = schedule.trip(Intent(v, g, r, () if carried else load))
+            if timed is None:
+                continue
+            exact = self._key(legs, timed, free_at, factor, key[: self._levels])
+            if best_key is None or exact < best_key:
+                best, best_key = timed, exact
+        return best
+
+    def _key(
+        self, legs: Legs, timed: Timed, free_at: int, factor: float, carried: tuple[float, ...]
+    ) -> tuple[float, ...]:
+        kind = int(self.problem.vehicle_type[timed.vehicle])
+        end = self._end(legs, kind, timed.free_node, timed.free_at, exact=True)
+        return (*carried, -timed.trip.people * factor / max(1, end - free_at), timed.trip.arrival)
+
+    def key(self, legs: Legs, timed: Timed, free_at: int) -> tuple[float, ...]:
+        """The (noise-free) preference of trip ``timed`` of a vehicle free at ``free_at``."""
+        return self._key(legs, timed, free_at, 1.0, tuple(self._carried(timed.load)))
+
+
+def dispatch(
+    schedule: Schedule,
+    chooser: Chooser,
+    vehicles: Iterable[int] | None = None,
+    *,
+    lookahead: int | None = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> Schedule:
+    """Send vehicles (of ``vehicles``, default all) on trips until none can make one by the deadline;
+    ``schedule`` is extended in place.
+
+    Each round looks at the vehicle free first of each type, among those free no later than
+    ``lookahead`` steps after the first (``None``: any time), and sends the one whose best trip the
+    chooser prefers (the most urgent people first): with a lookahead, an ambulance free a little later
+    takes the checkpoint's next slot before a bus free now. ``lookahead=0`` sends the vehicle free
+    first."""
+    problem = schedule.problem
+    active = sorted(range(problem.n_vehicles) if vehicles is None else set(vehicles))
+    kinds = problem.vehicle_type.tolist()
+    while active:
+        first = min(active, key=lambda v: (schedule.free_at[v], v))
+        limit = int(NEVER) if lookahead is None else schedule.free_at[first] + lookahead
+        pool: dict[int, int] = {}
+        for v in active:
+            k = kinds[v]
+            if schedule.free_at[v] <= limit and (
+                k not in pool or (schedule.free_at[v], v) < (schedule.free_at[pool[k]], pool[k])
+            ):
+                pool[k] = v
+        if len(pool) == 1:
+            v = first
+            timed = chooser.best(schedule, v)
+            if timed is None:
+                active.remove(v)
+                continue
+        else:
+            options: list[tuple[tuple[float, ...], int, Timed]] = []
+            for v in sorted(pool.values()):
+                found = chooser.best(schedule, v)
+                if found is None:
+                    active.remove(v)
+                    continue
+                options.append((chooser.key(schedule.legs, found, schedule.free_at[v]), v, found))
+            if not options:
+                continue
+            _, v, timed = min(options, key=lambda o: (o[0], o[1]))
+        schedule.commit(timed)
+        if progress is not None:
+            progress(len(schedule.trips), problem.people - schedule.waiting_people())
+    return schedule
 
 
 def greedy(
@@ -326,30 +502,25 @@ def greedy(
     legs: Legs,
     *,
     candidates: Candidates = _all_candidates,
+    lookahead: int | None = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> Schedule:
     """Dispatch the vehicle that is free first to the trip that serves the most urgent people and, among
-    those, moves the most people per step, until no vehicle can make a trip by the deadline."""
-    schedule = Schedule(problem, legs)
-    active = set(range(problem.n_vehicles))
-    while active:
-        v = min(active, key=lambda i: (schedule.free_at[i], i))
-        best: Timed | None = None
-        best_score: tuple[float, ...] | None = None
-        for g, r in candidates(schedule, v):
-            timed = schedule.trip(Intent(v, g, r))
-            if timed is None:
-                continue
-            score = _score(problem, timed, schedule.free_at[v])
-            if best_score is None or score < best_score:
-                best, best_score = timed, score
-        if best is None:
-            active.discard(v)
-            continue
-        schedule.commit(best)
-        if progress is not None:
-            progress(len(schedule.trips), problem.people - schedule.waiting_people())
-    return schedule
+    those, moves the most people per step, until no vehicle can make a trip by the deadline (see
+    :func:`dispatch` for ``lookahead``)."""
+    chooser = Chooser(problem, candidates=candidates)
+    return dispatch(Schedule(problem, legs), chooser, lookahead=lookahead, progress=progress)
 
 
-__all__ = ["Intent", "Load", "Schedule", "Timed", "greedy", "objective_key", "replay"]
+__all__ = [
+    "Candidates",
+    "Chooser",
+    "Intent",
+    "Load",
+    "Schedule",
+    "Timed",
+    "dispatch",
+    "greedy",
+    "objective_key",
+    "replay",
+]
