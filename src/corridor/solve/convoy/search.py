@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from corridor.problem.convoy import ConvoyProblem
+from corridor.solve.convoy.bounds import Bounds
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import Chooser, Schedule, Timed, dispatch, objective_key
 
@@ -211,4 +212,12 @@ def search(
     return _Search(problem, legs, settings, bound).run(start, left, progress)
 
 
-__all__ = ["SearchResult", "SearchSettings", "search"]
+def search_method(
+    problem: ConvoyProblem, legs: Legs, bounds: Bounds, time_limit: float, progress: Progress | None
+) -> tuple[Schedule, str]:
+    """``solve_convoy``'s method "search": :func:`search` up to ``time_limit`` seconds."""
+    result = search(problem, legs, time_limit=time_limit, bound=bounds.best[0], progress=progress)
+    return result.schedule, "feasible"
+
+
+__all__ = ["SearchResult", "SearchSettings", "search", "search_method"]
