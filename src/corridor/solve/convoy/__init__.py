@@ -2,7 +2,8 @@
 
 ``solve_convoy(problem, method=...)`` returns a :class:`~corridor.plan.convoy.ConvoyPlan` whose
 ``bound`` is the tightest proved bound of :mod:`corridor.solve.convoy.bounds` (or the optimum itself
-when a method proves it). Methods: ``greedy`` (dispatch the vehicle free first to its best trip).
+when a method proves it). Methods: ``greedy`` (dispatch the vehicle free first to its best trip),
+``search`` (the default: large-neighbourhood search from greedy, see :mod:`.search`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from corridor.solve.convoy.bounds import Bounds, convoy_bounds
 from corridor.solve.convoy.exact import exact
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import Schedule, greedy
+from corridor.solve.convoy.search import search_method
 
 Progress = Callable[[int, int], None]  # (trips so far, people out so far)
 ConvoyMethod = Callable[[ConvoyProblem, Legs, Bounds, float, Progress | None], tuple[Schedule, str]]
@@ -29,13 +31,13 @@ def _greedy(
     return greedy(problem, legs, progress=progress), "feasible"
 
 
-CONVOY_METHODS: dict[str, ConvoyMethod] = {"greedy": _greedy, "exact": exact}
+CONVOY_METHODS: dict[str, ConvoyMethod] = {"greedy": _greedy, "exact": exact, "search": search_method}
 
 
 def solve_convoy(
     problem: ConvoyProblem,
     *,
-    method: str = "greedy",
+    method: str = "search",
     time_limit: float = 60.0,
     flow_bound: bool = True,
     progress: Progress | None = None,
