@@ -180,10 +180,28 @@ def convoy(
         str | None,
         typer.Option(
             "--fleet-sweep",
-            help="A [[fleet]] id (e.g. 'bus'): plan with 1 .. --sweep-max of it; print a table.",
+            help="A [[fleet]] id (e.g. 'bus'): plan with each count --sweep-from .. --sweep-to of it.",
         ),
     ] = None,
-    sweep_max: Annotated[int | None, typer.Option(help="Largest count of the swept entry.", min=1)] = None,
+    seat_sweep: Annotated[
+        str | None,
+        typer.Option(
+            "--seat-sweep", help="A [[fleet]] id: plan with each seat count --sweep-from .. --sweep-to."
+        ),
+    ] = None,
+    sweep_from: Annotated[int | None, typer.Option(help="First value of a sweep.", min=0)] = None,
+    sweep_to: Annotated[int | None, typer.Option(help="Last value of a sweep.", min=0)] = None,
+    sweep_step: Annotated[int, typer.Option(help="Step of a sweep.", min=1)] = 1,
+    sweep_counts: Annotated[
+        list[str] | None,
+        typer.Option("--count", help="In a sweep, another entry's count: ID=N (repeatable)."),
+    ] = None,
+    smallest: Annotated[
+        bool,
+        typer.Option(
+            "--smallest-fleet", help="Find the fewest vehicles of each entry that get as many people out."
+        ),
+    ] = False,
 ) -> None:
     """Plan the fleet trip by trip: who boards which vehicle where and when, verified, with its bound."""
     from corridor.solve.convoy import CONVOY_METHODS, solve_convoy
@@ -194,8 +212,12 @@ def convoy(
         _bad("--method", f"unknown convoy method {method!r}; use one of {', '.join(CONVOY_METHODS)}")
     with _progress(not as_json and sys.stderr.isatty()) as say:
         compiled = compile_file(scenario, say)
-        if fleet_sweep is not None:
-            _sweep(compiled, fleet_sweep, sweep_max, method, time_limit, as_json, say)
+        if fleet_sweep is not None or seat_sweep is not None:
+            ask = Sweep(fleet_sweep, seat_sweep, sweep_from, sweep_to, sweep_step, sweep_counts or [])
+            _sweep(compiled, ask, method, time_limit, as_json, say)
+            return
+        if smallest:
+            _smallest(compiled, method, time_limit, as_json, say)
             return
         say(f"planning ({method})")
 
@@ -234,49 +256,147 @@ def convoy(
         out.print(f"written to [bold]{out_dir}[/]: {', '.join(written)}", highlight=False)
 
 
+@dataclass(frozen=True)
+class Sweep:
+    counts_of: str | None
+    seats_of: str | None
+    first: int | None
+    last: int | None
+    step: int
+    fixed: list[str]
+
+
+def _fixed_counts(fixed: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in fixed:
+        name, _, value = item.partition("=")
+        if not name or not value.strip().isdigit():
+            _bad("--count", f"{item!r} is not ID=N (e.g. bus=40)")
+        counts[name.strip()] = int(value)
+    return counts
+
+
 def _sweep(
     compiled: Compiled,
-    entry: str,
-    largest: int | None,
+    ask: Sweep,
     method: str,
     time_limit: float,
     as_json: bool,
     say: Callable[[str], None],
 ) -> None:
-    from corridor.solve.convoy.fleet import FleetError, sweep_counts
+    from corridor.solve.convoy.fleet import FleetError, sweep_counts, sweep_seats
+
+    if ask.counts_of is not None and ask.seats_of is not None:
+        _bad("--seat-sweep", "sweep either counts (--fleet-sweep) or seats (--seat-sweep), not both")
+    entry = ask.counts_of or ask.seats_of or ""
+    option = "--fleet-sweep" if ask.counts_of else "--seat-sweep"
+    parts = {p.id: p for p in compiled.scenario.fleet}
+    if entry not in parts:
+        _bad(option, f"no [[fleet]] entry {entry!r}; use one of {', '.join(parts) or '(none)'}")
+    part = parts[entry]
+    fixed = _fixed_counts(ask.fixed)
+    if ask.counts_of:
+        values = range(1 if ask.first is None else ask.first, (ask.last or part.count) + 1, ask.step)
+    else:
+        first = part.seats if ask.first is None else ask.first
+        values = range(first, (first + 20 if ask.last is None else ask.last) + 1, ask.step)
+    if not values:
+        _bad("--sweep-to", f"no value from {values.start} to {values.stop - 1}")
+
+    def progress(k: int, total: int) -> None:
+        say(f"{option}: {entry} ({k} of {total})")
 
     try:
-        points = sweep_counts(
-            compiled.scenario,
-            compiled.problem.network,
-            entry,
-            largest=largest,
-            method=method,
-            time_limit=time_limit,
-            progress=lambda count, total: say(f"fleet sweep: {entry} x {count} ({count} of {total})"),
-        )
+        if ask.counts_of:
+            others = {k: v for k, v in fixed.items() if k != entry}
+            points = sweep_counts(
+                compiled.scenario,
+                compiled.problem.network,
+                entry,
+                values,
+                method=method,
+                time_limit=time_limit,
+                progress=progress,
+                others=others,
+            )
+        else:
+            points = sweep_seats(
+                compiled.scenario,
+                compiled.problem.network,
+                entry,
+                values,
+                counts=fixed,
+                method=method,
+                time_limit=time_limit,
+                progress=progress,
+            )
     except FleetError as exc:
-        _bad("--fleet-sweep", exc.render())
+        _bad(option, exc.render())
         return
+    what = "count" if ask.counts_of else "seats"
+    _print_points(f"{compiled.scenario.name}: {what} of '{entry}' ({method})", points, as_json)
+
+
+def _print_points(title: str, points: list[Any], as_json: bool) -> None:
     rows: list[dict[str, Any]] = [p.as_dict() for p in points]
     if as_json:
         out.print_json(json.dumps(rows))
         return
-    table = Table(title=f"{compiled.scenario.name}: fleet sweep over '{entry}' ({method})")
-    for name in ("count", "vehicles", "used", "trips", "out", "bound", "bound kind", "flow bound"):
+    table = Table(title=title)
+    groups = list(dict.fromkeys(g for r in rows for g in r["by_group"]))
+    names = ("fleet", "seats", "used", "trips", "out", *groups, "bound", "fleet b.", "checkp. b.", "flow b.")
+    for name in names:
         table.add_column(name, justify="right")
+
+    def number(value: int | None) -> str:
+        return "-" if value is None else f"{value:,}"
+
     for r in rows:
         table.add_row(
-            str(r["count"]),
-            str(r["vehicles"]),
+            ", ".join(f"{n} {k}" for k, n in r["counts"].items()),
+            ", ".join(str(r["seats"][k]) for k in r["counts"]),
             str(r["vehicles_used"]),
             f"{r['trips']:,}",
             f"{r['evacuated']:,}",
-            f"{r['bound']:,}",
-            r["bound_kind"],
-            "-" if r["flow_bound"] is None else f"{r['flow_bound']:,}",
+            *(number(r["by_group"].get(g, 0)) for g in groups),
+            f"{r['bound']:,} ({r['bound_kind']})",
+            number(r["fleet_bound"]),
+            number(r["checkpoint_bound"]),
+            number(r["flow_bound"]),
         )
     out.print(table)
+
+
+def _smallest(
+    compiled: Compiled, method: str, time_limit: float, as_json: bool, say: Callable[[str], None]
+) -> None:
+    from corridor.solve.convoy.fleet import smallest_fleet
+
+    found = smallest_fleet(
+        compiled.scenario,
+        compiled.problem.network,
+        method=method,
+        time_limit=time_limit,
+        progress=lambda k, total: say(f"smallest fleet: plan {k} (of at most {total})"),
+    )
+    if as_json:
+        data = {
+            "full": found.full.as_dict(),
+            "smallest": found.smallest.as_dict(),
+            "tried": [p.as_dict() for p in found.tried],
+        }
+        out.print_json(json.dumps(data))
+        return
+    _print_points(
+        f"{compiled.scenario.name}: the whole fleet, then the smallest found ({method})",
+        [found.full, found.smallest],
+        False,
+    )
+    out.print(
+        f"{found.smallest.vehicles} of {found.full.vehicles} vehicles get as many people out in every"
+        f" group ({len(found.tried)} plans made)",
+        highlight=False,
+    )
 
 
 __all__ = ["compile_file", "convoy", "summary_table", "write_outputs"]

@@ -46,7 +46,7 @@ class FleetPoint:
     by_group: tuple[tuple[str, int], ...]
     bound: int
     bound_kind: str
-    flow_bound: int | None
+    flow_bound: int | None  # None when it does not hold (see flow_bound_holds)
     fleet_bound: int
     checkpoint_bound: int | None
     verified: bool
@@ -87,6 +87,14 @@ def with_fleet(
     return scenario.model_copy(update={"fleet": fleet})
 
 
+def flow_bound_holds(scenario: Scenario) -> bool:
+    """Whether the flow optimum bounds the convoys: the flow model counts a checkpoint's and a road's
+    vehicles per hour as vehicles of the scenario's ``mode`` carrying its ``occupancy``, so a vehicle
+    with more places than that can pass more people than the flow model lets through."""
+    per_vehicle = scenario.occupancy[scenario.mode]
+    return all(part.seats + part.stretchers <= per_vehicle for part in scenario.fleet if part.count)
+
+
 def _compile(scenario: Scenario, network: Network) -> ConvoyProblem:
     problem, findings = compile_convoy(scenario, network)
     if problem is None or has_errors(findings):
@@ -110,8 +118,9 @@ def plan_fleet(
     changed = with_fleet(scenario, counts, seats)
     problem = _compile(changed, network)
     legs = Legs(problem)
-    bounds = convoy_bounds(problem, legs, flow=flow_bound is None)
-    flow = bounds.flow if flow_bound is None else flow_bound
+    valid = flow_bound_holds(changed)
+    bounds = convoy_bounds(problem, legs, flow=flow_bound is None and valid)
+    flow = (bounds.flow if flow_bound is None else flow_bound) if valid else None
     plan = solve_convoy(problem, method=method, time_limit=time_limit, flow_bound=False)
     verified = not plan.verify(problem)
     if not verified:
@@ -156,14 +165,19 @@ def sweep_counts(
     counts: Iterable[int] | None = None,
     *,
     largest: int | None = None,
+    others: Mapping[str, int] | None = None,
     method: str = "greedy",
     time_limit: float = 60.0,
     progress: SweepProgress | None = None,
 ) -> list[FleetPoint]:
-    """Plan with ``entry``'s count set to each of ``counts`` (default 1 .. ``largest`` or its count)."""
+    """Plan with ``entry``'s count set to each of ``counts`` (default 1 .. ``largest`` or its count),
+    the other entries' counts as ``others`` (default: as in the scenario)."""
     full = _entry(scenario, entry)
     chosen = list(counts) if counts is not None else list(range(1, (largest or full) + 1))
-    return _sweep(scenario, network, [({entry: n}, {}, n) for n in chosen], method, time_limit, progress)
+    changes: list[tuple[dict[str, int], dict[str, int], int]] = [
+        ({**(others or {}), entry: n}, {}, n) for n in chosen
+    ]
+    return _sweep(scenario, network, changes, method, time_limit, progress)
 
 
 def sweep_seats(
@@ -206,7 +220,8 @@ def _sweep(
             flow_bound=flow,
             swept=swept,
         )
-        flow = point.flow_bound
+        if point.flow_bound is not None:
+            flow = point.flow_bound
         points.append(point)
     return points
 
@@ -268,6 +283,7 @@ __all__ = [
     "FleetError",
     "FleetPoint",
     "SmallestFleet",
+    "flow_bound_holds",
     "plan_fleet",
     "smallest_fleet",
     "sweep_counts",
