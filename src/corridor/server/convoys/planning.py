@@ -11,7 +11,7 @@ its last trip ended), free from then or from the re-plan's time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,7 @@ class Replan:
     offsets: dict[str, int]
     kept: tuple[Trip, ...]
     step: int
+    old: ConvoyPlan
 
 
 def step_of(plan: ConvoyPlan, when: datetime) -> int:
@@ -61,9 +62,7 @@ def live_state(
         mine = [t for t in kept if t.vehicle == vid]
         if mine:
             last = max(mine, key=lambda t: t.number)
-            node, ready = last.reception, max(step, last.unload_end)
-            node = last.haul.nodes[-1]
-            vehicles.append(VehicleState(vid, node, ready))
+            vehicles.append(VehicleState(vid, last.haul.nodes[-1], max(step, last.unload_end)))
         for t in mine:
             for source, n in t.load:
                 left[source] = left.get(source, 0) + n
@@ -100,4 +99,11 @@ def replan(
     compiled = problem(loaded, basis)
     new = solve_convoy(compiled, method=method if method in CONVOY_METHODS else "greedy", time_limit=20.0)
     offsets = {vid: max((t.number for t in kept if t.vehicle == vid), default=0) for vid in old.vehicles}
-    return Replan(new, basis, {v: n for v, n in offsets.items() if n}, kept, step)
+    return Replan(new, basis, {v: n for v, n in offsets.items() if n}, kept, step, old)
+
+
+def merged(new: ConvoyPlan, kept: Sequence[Trip], offsets: dict[str, int]) -> ConvoyPlan:
+    """The whole plan a re-plan makes: the kept trips, then the new ones numbered after them
+    (for the timeline and trip sheets; the version itself holds the new trips only)."""
+    renumbered = [replace(t, number=t.number + offsets.get(t.vehicle, 0)) for t in new.trips]
+    return replace(new, trips=(*kept, *renumbered), evacuated=new.evacuated + sum(t.people for t in kept))

@@ -22,6 +22,7 @@ from corridor.core.errors import ConflictError, InputError
 from corridor.plan.convoy import ConvoyPlan
 from corridor.problem.convoy import ConvoyProblem
 from corridor.server.columns import utc_now
+from corridor.server.convoys.planning import merged
 from corridor.server.convoys.scenario import Basis, Loaded, sources
 from corridor.server.convoys.tables import ConvoyVersion
 from corridor.server.errors import NotFoundError
@@ -72,6 +73,18 @@ def get(session: Session, operation_id: str, version: int) -> ConvoyVersion:
 
 def plan_of(version: ConvoyVersion) -> ConvoyPlan:
     return ConvoyPlan.from_dict(version.body)
+
+
+def whole_plan(session: Session, version: ConvoyVersion) -> ConvoyPlan:
+    """The version's plan with the trips it kept from the plan it replaced (a re-plan holds its
+    new trips only, numbered after the kept ones)."""
+    plan = plan_of(version)
+    replaces = version.basis.get("replaces")
+    if not replaces or not version.offsets:
+        return plan
+    older = whole_plan(session, get(session, version.operation_id, int(replaces)))
+    kept = [t for t in older.trips if t.number <= version.offsets.get(t.vehicle, 0)]
+    return merged(plan, kept, dict(version.offsets))
 
 
 def _vehicle_codes(
@@ -128,6 +141,7 @@ def publish(
     basis: Basis,
     mapping: Mapping[str, str],
     offsets: Mapping[str, int] | None = None,
+    replaces: int | None = None,
     by: str,
 ) -> ConvoyVersion:
     """Make ``plan`` (verified by the caller against ``problem``) the operation's convoy plan."""
@@ -157,6 +171,8 @@ def publish(
         )
         record = basis.to_dict()
         record["sources"] = sources(loaded.scenario, problem)
+        if replaces is not None:
+            record["replaces"] = replaces
         kept = ConvoyVersion(
             operation_id=operation.id,
             version=(latest or 0) + 1,
@@ -194,6 +210,12 @@ def _lay_out_trips(
         for t in session.scalars(select(Trip).where(Trip.operation_id == operation_id))
     }
     planned: set[tuple[str, int]] = set()
+    # A re-plan keeps the trips under way (numbered up to the vehicle's offset): they stay current.
+    code_offsets = {codes[v]: n for v, n in offsets.items() if v in codes}
+    for (code, number), under_way in existing.items():
+        if number <= code_offsets.get(code, 0):
+            under_way.convoy_version = version.version
+            planned.add((code, number))
     for trip in plan.trips:
         code, number = codes[trip.vehicle], offsets.get(trip.vehicle, 0) + trip.number
         planned.add((code, number))

@@ -23,6 +23,7 @@ ENTRIES: list[Entry] = [
     Entry("nav.report_incident", "incidents/new", "incidents.write"),
     Entry("nav.map", "map", "counts.read"),
     Entry("nav.plan", "plan", "operation.read"),
+    Entry("nav.convoy", "convoy", "operation.read"),
     Entry("nav.sitrep", "sitrep", "counts.read"),
 ]
 
