@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from corridor.server.access.login import LoginLimiter, TooManyAttemptsError
-from corridor.server.auth import Passwords
+from corridor.server.auth import Passwords, TooManyRequestsError
 from server.conftest import PASSWORD, World
 
 
@@ -24,7 +24,8 @@ def test_five_failures_for_a_name_then_429_with_retry_after(world: World) -> Non
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     error = refused.json()["error"]
-    assert error["status"] == 429 and error["where"] == "user name" and error["hint"]
+    assert error["status"] == 429 and error["code"] == "too_many_requests"
+    assert error["where"] == "user name" and error["hint"]
     # Another name from the same address still logs in.
     assert attempt(world, "observer-user", PASSWORD).status_code == 200
 
@@ -119,3 +120,23 @@ def test_the_password_is_checked_with_no_write_transaction_open(world: World) ->
     passwords.gate.set()
     thread.join(timeout=30)
     assert order == ["write", "log-in 200"]
+
+
+def test_a_few_passwords_are_checked_at_once_and_the_rest_answered_429() -> None:
+    passwords = Passwords(time_cost=1, memory_kib=64, concurrent=1, waiting=1, wait_seconds=0.05)
+    stored = passwords.hash(PASSWORD)
+    with passwords._turn():  # one check running
+        with pytest.raises(TooManyRequestsError) as busy:
+            passwords.verify(stored, PASSWORD)  # waits its turn, in vain
+        assert busy.value.status_code == 429 and busy.value.headers == {"Retry-After": "1"}
+    assert passwords.verify(stored, PASSWORD)
+
+
+def test_a_busy_answer_does_not_count_against_the_name(world: World) -> None:
+    runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    runtime.passwords = Passwords(time_cost=1, memory_kib=64, concurrent=1, waiting=0)
+    with runtime.passwords._turn():
+        for _ in range(6):
+            busy = attempt(world, "monitor-user", PASSWORD)
+            assert busy.status_code == 429 and busy.json()["error"]["where"] == "password"
+    assert attempt(world, "monitor-user", PASSWORD).status_code == 200

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.exceptions import HTTPException
 
 from corridor.server.errors import AccessDeniedError, AuthRequiredError
 
@@ -145,30 +147,87 @@ def authorize(actor: Actor | None, action: str, operation_id: str | None) -> Act
     return actor
 
 
-class Passwords:
-    """argon2id password hashing."""
+class TooManyRequestsError(HTTPException):
+    """429 in the one error shape (``where`` and ``hint`` are read from it), with Retry-After."""
 
-    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
+    def __init__(self, message: str, *, where: str, hint: str, retry_after: int) -> None:
+        super().__init__(status_code=429, detail=message, headers={"Retry-After": str(retry_after)})
+        self.where = where
+        self.hint = hint
+
+
+class Passwords:
+    """argon2id password hashing, a few hashes at a time.
+
+    Each hash takes ``memory_kib`` of memory and tens of milliseconds of a core, by design; so at
+    most ``concurrent`` run at once and at most ``waiting`` more wait for their turn (up to
+    ``wait_seconds``). Past that the answer is 429 at once: a flood of log-ins neither takes all
+    the memory nor holds every worker thread while scans wait for one."""
+
+    def __init__(
+        self,
+        *,
+        time_cost: int = 3,
+        memory_kib: int = 65536,
+        concurrent: int = 2,
+        waiting: int = 8,
+        wait_seconds: float = 5.0,
+    ) -> None:
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
         self._dummy: str | None = None
         self._dummy_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(concurrent)
+        self._most_waiting = waiting
+        self._waiting = 0
+        self._count_lock = threading.Lock()
+        self.wait_seconds = wait_seconds
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        if not self._slots.acquire(blocking=False):
+            with self._count_lock:
+                if self._waiting >= self._most_waiting:
+                    raise _busy()
+                self._waiting += 1
+            try:
+                got = self._slots.acquire(timeout=self.wait_seconds)
+            finally:
+                with self._count_lock:
+                    self._waiting -= 1
+            if not got:
+                raise _busy()
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def dummy_hash(self) -> str:
         """A hash of a random password, made once with the same parameters: checking a log-in of
         an unknown name against it takes as long as checking a wrong password."""
         with self._dummy_lock:
             if self._dummy is None:
-                self._dummy = self._hasher.hash(secrets.token_urlsafe(24))
+                self._dummy = self.hash(secrets.token_urlsafe(24))
             return self._dummy
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self._turn():
+            return self._hasher.hash(password)
 
     def verify(self, stored_hash: str, password: str) -> bool:
-        try:
-            return self._hasher.verify(stored_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        with self._turn():
+            try:
+                return self._hasher.verify(stored_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
+
+def _busy() -> TooManyRequestsError:
+    return TooManyRequestsError(
+        "too many passwords are being checked at once; try again in a second",
+        where="password",
+        hint="retry after the time in Retry-After",
+        retry_after=1,
+    )
 
 
 def new_token(prefix: str) -> str:

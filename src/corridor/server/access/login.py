@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from corridor.core.errors import InputError
 from corridor.server.access.service import WrongPasswordError, new_api_token, set_password
 from corridor.server.access.tables import ApiToken, User
-from corridor.server.auth import Passwords
+from corridor.server.auth import Passwords, TooManyRequestsError
 from corridor.server.columns import utc_now
 from corridor.server.db import Database
 from corridor.server.errors import AuthRequiredError
@@ -41,18 +40,17 @@ ADDRESS_FAILURES = 20
 WINDOW_SECONDS = 60.0
 
 
-class TooManyAttemptsError(HTTPException):
+class TooManyAttemptsError(TooManyRequestsError):
     """429: too many failed log-ins for this name or from this address; ``Retry-After`` says when
-    to try again. Rendered in the one error shape (``where`` and ``hint`` are read from it)."""
+    to try again."""
 
     def __init__(self, *, where: str, retry_after: int) -> None:
         super().__init__(
-            status_code=429,
-            detail=f"too many failed log-ins for this {where}; try again in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
+            f"too many failed log-ins for this {where}; try again in {retry_after} s",
+            where=where,
+            hint=f"wait {retry_after} seconds; ask a coordinator if the password is lost",
+            retry_after=retry_after,
         )
-        self.where = where
-        self.hint = f"wait {retry_after} seconds; ask a coordinator if the password is lost"
 
 
 @dataclass
@@ -142,8 +140,12 @@ def log_in(
         found = session.execute(
             select(User.id, User.password_hash, User.disabled).where(User.username == username)
         ).first()
-    stored = found.password_hash if found is not None else passwords.dummy_hash()
-    right = passwords.verify(stored, password)
+    try:
+        stored = found.password_hash if found is not None else passwords.dummy_hash()
+        right = passwords.verify(stored, password)
+    except TooManyRequestsError:
+        limiter.succeeded(username, address, ticket)  # not checked: not counted against the name
+        raise
     if found is None or found.disabled or not right:
         raise AuthRequiredError(_WRONG, hint=_WRONG_HINT)
     with db.writing() as session:
