@@ -304,6 +304,19 @@ def objective_key(problem: ConvoyProblem, trips: Iterable[Trip]) -> tuple[int, .
     return (*out, completion, count)
 
 
+def timed_of(problem: ConvoyProblem, trip: Trip) -> Timed:
+    """A trip of a plan as a :class:`Timed` to book in a schedule of ``problem`` (ids must exist)."""
+    flow = problem.flow
+    v = problem.vehicle_ids.index(trip.vehicle)
+    r = flow.dest_ids.index(trip.reception)
+    sindex = {sid: i for i, sid in enumerate(flow.source_ids)}
+    cindex = {cid: i for i, cid in enumerate(flow.checkpoint_ids)}
+    load = tuple((sindex[sid], n) for sid, n in trip.load)
+    bookings = tuple((cindex[i.checkpoint], i.start, i.end) for i in trip.inspections)
+    dest = int(flow.dest_node[r])
+    return Timed(trip, v, problem.network.index[trip.gathering], r, load, bookings, dest, trip.unload_end)
+
+
 def replay(problem: ConvoyProblem, legs: Legs, intents: Iterable[Intent]) -> Schedule:
     """A schedule made of ``intents`` in order (those that cannot be made are skipped)."""
     schedule = Schedule(problem, legs)
@@ -523,4 +536,5 @@ __all__ = [
     "greedy",
     "objective_key",
     "replay",
+    "timed_of",
 ]
