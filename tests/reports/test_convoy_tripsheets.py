@@ -17,6 +17,7 @@ from corridor.plan.convoy import ConvoyPlan, Trip
 from corridor.problem.convoy import ConvoyProblem, compile_convoy
 from corridor.reports.sitrep_pdf import FONT_DIR, FONT_FILES
 from corridor.reports.tripsheets import (
+    language,
     languages,
     node_names,
     trip_sheet_html,
@@ -173,9 +174,9 @@ def test_arabic_sheet_is_right_to_left_and_in_arabic(
 def test_every_language_has_every_message() -> None:
     known = languages()
     assert {"en", "ar"} <= set(known)
-    for code, language in known.items():
-        assert set(language.messages) == set(known["en"].messages), code
-        assert language.direction in ("ltr", "rtl")
+    for code, lang in known.items():
+        assert set(lang.messages) == set(known["en"].messages), code
+        assert lang.direction in ("ltr", "rtl")
 
 
 def test_without_the_problem_the_sheet_uses_ids(
@@ -198,14 +199,16 @@ def test_a_vehicle_without_trips_is_told_to_wait(
     assert "no trip" in text and names["ramouseh-junction"] in text
 
 
-def test_unknown_vehicle_or_language_is_refused(
+def test_unknown_vehicle_is_refused_and_unknown_language_is_english(
     planned: tuple[ConvoyPlan, ConvoyProblem, dict[str, str]],
 ) -> None:
     plan, _, _ = planned
     with pytest.raises(KeyError, match="tram-01"):
         trip_sheet_html(plan, "tram-01", "en")
+    page = page_text(trip_sheet_html(plan, plan.vehicles[0], "xx"))
+    assert page.attrs["html"]["lang"] == "en" and "Trip sheet" in page.text
     with pytest.raises(ValueError, match="xx"):
-        trip_sheet_html(plan, plan.vehicles[0], "xx")
+        language("xx")
 
 
 def test_all_sheets_in_one_page_break_per_vehicle(

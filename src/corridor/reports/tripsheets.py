@@ -422,7 +422,7 @@ def _rendered(
     problem: ConvoyProblem | None,
     names: Mapping[str, str] | None,
 ) -> tuple[Language, list[Rendered]]:
-    language_ = language(lang)
+    language_ = languages().get(lang) or languages()[DEFAULT_LANG]  # as the web app: English if unknown
     sheets = [render(plan, vehicle_sheet(plan, v, problem=problem, names=names), language_) for v in vehicles]
     return language_, sheets
 
