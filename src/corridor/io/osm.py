@@ -124,9 +124,11 @@ def _pyrosm_network(path: Path) -> tuple[Any, Any]:
     hint = "give an OpenStreetMap .osm.pbf extract that contains roads"
     try:
         with warnings.catch_warnings():
-            # pyrosm and its pandas/geopandas calls warn about their own internals; not ours.
+            # pyrosm and its pandas/geopandas calls warn about their own internals; not ours. An
+            # extract without roads is said below, as an error naming the file.
             warnings.simplefilter("ignore", FutureWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.filterwarnings("ignore", "Could not find any edges", UserWarning)
             result = pyrosm.OSM(str(path)).get_network(network_type="driving", nodes=True)
     except Exception as exc:  # pyrosm raises bare Exceptions/ValueErrors on bad files
         raise NetworkError(f"cannot read as OSM PBF: {exc}", where=str(path), hint=hint) from None
