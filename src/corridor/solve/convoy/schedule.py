@@ -171,6 +171,10 @@ class Schedule:
             start = _first_gap(self.booked[c], self._closed[c], first.arrival, need)
             if start >= NEVER // 2:
                 continue
+            if node == dest:
+                # inspected on arrival at the reception point, before the vehicle leaves it
+                best = (first, ((c, start, start + need),))
+                continue
             second = self.legs.drive(kind, node, dest, start + need, avoid=others)
             if second is None or (best is not None and second.arrival >= best[0].arrival):
                 continue
@@ -223,7 +227,9 @@ class Schedule:
             board_end=board_end,
             haul=Drive(node_ids(p, path.nodes), path.departures, path.arrival),
             inspections=tuple(Inspection(ids.checkpoint_ids[c], s, e) for c, s, e in bookings),
-            unload_end=path.arrival + int(p.unload_steps[kind]),
+            unload_end=max(
+                path.arrival + int(p.unload_steps[kind]), max((e for _, _, e in bookings), default=0)
+            ),
         )
         return Timed(trip, v, intent.gathering, intent.reception, load, bookings, dest, trip.unload_end)
 

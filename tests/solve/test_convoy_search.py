@@ -1,0 +1,64 @@
+"""The convoy search: its plans verify (random problems with closures, checkpoints and holds, and the
+East Aleppo example), it is never worse than greedy, it is seeded, and on one-vehicle instances it
+never beats the enumeration of every sequence of trip decisions (an independent answer)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from convoy_cases import brute_force, convoy_problems, example
+from corridor.plan.convoy_verify import verify_convoy
+from corridor.problem.convoy import ConvoyProblem
+from corridor.solve.convoy import CONVOY_METHODS, solve_convoy
+from corridor.solve.convoy.legs import Legs
+from corridor.solve.convoy.schedule import greedy, objective_key
+from corridor.solve.convoy.search import SearchSettings, search
+
+QUICK = SearchSettings(seed=3, iterations=40, stall=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(convoy_problems())
+def test_search_plans_verify_and_never_lose_to_greedy(problem: ConvoyProblem) -> None:
+    legs = Legs(problem)
+    first = greedy(problem, legs)
+    result = search(problem, legs, time_limit=60.0, settings=QUICK)
+    for schedule in (first, result.schedule):
+        plan = schedule.plan(
+            method="t", status="feasible", bound=problem.people, bound_kind="people", stats={}
+        )
+        assert verify_convoy(plan, problem) == []
+    assert objective_key(problem, result.schedule.trips) <= objective_key(problem, first.trips)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(convoy_problems(vehicles=1, horizon=(4, 12)))
+def test_one_vehicle_search_is_no_better_than_every_sequence_of_decisions(problem: ConvoyProblem) -> None:
+    legs = Legs(problem)
+    best = brute_force(problem, legs)
+    found = objective_key(problem, search(problem, legs, time_limit=60.0, settings=QUICK).schedule.trips)
+    assert best <= found  # the enumeration covers every plan the search can make
+    assert found <= objective_key(problem, greedy(problem, legs).trips)
+
+
+def test_the_search_is_seeded() -> None:
+    _, problem = example()
+    legs = Legs(problem)
+    budget = SearchSettings(seed=7, iterations=15, stall=15)
+    a = search(problem, legs, time_limit=600.0, settings=budget).schedule.trips
+    b = search(problem, Legs(problem), time_limit=600.0, settings=budget).schedule.trips
+    assert a == b
+
+
+def test_the_example_plan_verifies_and_beats_greedy() -> None:
+    _, problem = example()
+    seen: list[tuple[int, int]] = []
+    plan = solve_convoy(
+        problem, method="search", time_limit=20.0, flow_bound=False, progress=lambda t, n: seen.append((t, n))
+    )
+    assert plan.verify(problem) == []
+    first = solve_convoy(problem, method="greedy", flow_bound=False)
+    assert objective_key(problem, plan.trips) <= objective_key(problem, first.trips)
+    assert seen and seen[-1][1] <= plan.evacuated
+    assert plan.evacuated <= plan.bound
+    assert "search" in CONVOY_METHODS
