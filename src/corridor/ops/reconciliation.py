@@ -124,19 +124,21 @@ def reconcile(
     pending_points = {p for d in devices if d.gaps for p in d.points}
     person_states = [states.get(("person", p.person_id)) or _fresh("person", p.person_id) for p in people]
     vehicle_states = [states.get(("vehicle", v)) or _fresh("vehicle", v) for v in vehicle_ids]
+    person_status = [s.status for s in person_states]  # each status worked out once
+    vehicle_status = [s.status for s in vehicle_states]
     known = {("person", p.person_id) for p in people} | {("vehicle", v) for v in vehicle_ids}
     grace = timedelta(minutes=grace_minutes)
     return Reconciliation(
         at=now,
-        counts=_count(s.status for s in person_states),
-        by_group=_by_group(people, person_states),
-        by_gathering_point=_by_point(people, person_states),
-        vehicle_counts=_count(s.status for s in vehicle_states),
-        not_seen=_overdue(person_states, route, now, grace, pending_points),
-        overdue_vehicles=_overdue(vehicle_states, route, now, grace, pending_points),
+        counts=_count(person_status),
+        by_group=_by_group(people, person_status),
+        by_gathering_point=_by_point(people, person_status),
+        vehicle_counts=_count(vehicle_status),
+        not_seen=_overdue(person_states, person_status, route, now, grace, pending_points),
+        overdue_vehicles=_overdue(vehicle_states, vehicle_status, route, now, grace, pending_points),
         data_pending={d.device_id: d.gaps for d in devices if d.gaps},
         unknown_subjects=sorted(key for key in states if key not in known),
-        ceasefire=_ceasefire(windows, now, sum(s.status in STILL_INSIDE for s in person_states)),
+        ceasefire=_ceasefire(windows, now, sum(s in STILL_INSIDE for s in person_status)),
         alarms=[s for s in [*person_states, *vehicle_states] if s.alarm is not None],
     )
 
@@ -146,35 +148,36 @@ def _fresh(kind: str, subject_id: str) -> SubjectState:
 
 
 def _count(statuses: Iterable[Status]) -> dict[str, int]:
-    counts = Counter(str(s) for s in statuses)
-    return {str(s): counts.get(str(s), 0) for s in Status}
+    counts = Counter(statuses)
+    return {str(s): counts.get(s, 0) for s in Status}
 
 
-def _by_group(people: Sequence[PersonRecord], states: Sequence[SubjectState]) -> dict[str, dict[str, int]]:
+def _by_group(people: Sequence[PersonRecord], statuses: Sequence[Status]) -> dict[str, dict[str, int]]:
     groups: dict[str, list[Status]] = {}
-    for person, state in zip(people, states, strict=True):
+    for person, status in zip(people, statuses, strict=True):
         for group in person.vulnerabilities or (NO_GROUP,):
-            groups.setdefault(group, []).append(state.status)
-    return {group: _count(statuses) for group, statuses in sorted(groups.items())}
+            groups.setdefault(group, []).append(status)
+    return {group: _count(found) for group, found in sorted(groups.items())}
 
 
-def _by_point(people: Sequence[PersonRecord], states: Sequence[SubjectState]) -> dict[str, dict[str, int]]:
+def _by_point(people: Sequence[PersonRecord], statuses: Sequence[Status]) -> dict[str, dict[str, int]]:
     points: dict[str, list[Status]] = {}
-    for person, state in zip(people, states, strict=True):
-        points.setdefault(person.gathering_point or NO_GROUP, []).append(state.status)
-    return {point: _count(statuses) for point, statuses in sorted(points.items())}
+    for person, status in zip(people, statuses, strict=True):
+        points.setdefault(person.gathering_point or NO_GROUP, []).append(status)
+    return {point: _count(found) for point, found in sorted(points.items())}
 
 
 def _overdue(
     states: Sequence[SubjectState],
+    statuses: Sequence[Status],
     route: Route,
     now: datetime,
     grace: timedelta,
     pending_points: set[str],
 ) -> list[Overdue]:
     found: list[Overdue] = []
-    for state in states:
-        if state.status not in (Status.BOARDED, Status.CHECKPOINT) or state.progress_at is None:
+    for state, status in zip(states, statuses, strict=True):
+        if status not in (Status.BOARDED, Status.CHECKPOINT) or state.progress_at is None:
             continue
         if state.progress >= route.last:
             continue

@@ -24,15 +24,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from corridor.ops.ledger import SERVER_DEVICE, EventType, ScanEvent
-from corridor.ops.reconciliation import DeviceLog
+from corridor.ops.reconciliation import DeviceLog, PersonRecord, Reconciliation, reconcile
 from corridor.ops.route import Route
 from corridor.ops.status import SubjectState, apply, fold, folded, order_key
 from corridor.server.ledger import raw
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
+from corridor.server.manifests.tables import Vehicle
+from corridor.server.operations import service as operations
+from corridor.server.operations.tables import Operation
+from corridor.server.registration.tables import Household, Person
 
 Subject = tuple[str, str]
 OrderKey = tuple[datetime, int, str, int, str]
@@ -62,11 +66,17 @@ class OperationFold:
     states: dict[Subject, SubjectState] = field(default_factory=dict)
     last: dict[Subject, OrderKey] = field(default_factory=dict)
     devices: dict[str, _Device] = field(default_factory=dict)
+    people: dict[str, PersonRecord] = field(default_factory=dict)
+    registered: list[str] = field(default_factory=list)  # people registered since last looked up
 
     def add(self, events: Iterable[ScanEvent]) -> set[Subject]:
         """Apply new events in the order given; the subjects that must be folded again."""
         again: set[Subject] = set()
         for event in events:
+            if event.type is EventType.REGISTERED and event.device_id == SERVER_DEVICE:
+                person = event.payload.get("person_id")
+                if isinstance(person, str):
+                    self.registered.append(person)
             if event.device_id != SERVER_DEVICE:
                 device = self.devices.setdefault(event.device_id, _Device())
                 if event.seq not in device.seqs:
@@ -130,9 +140,13 @@ class LedgerCounts:
             head = session.get(LedgerHead, 1)
             top = head.count if head is not None else 0
             if top > current.position:
-                _extend(connection, current, operation_id, top)
+                _extend(session, current, operation_id, top)
             self._folds[operation_id] = current
             return current
+
+    def reading(self, operation_id: str) -> threading.Lock:
+        """The lock to hold while copying out of an operation's fold."""
+        return self._lock(operation_id)
 
     def forget(self, operation_id: str | None = None) -> None:
         with self._guard:
@@ -152,12 +166,58 @@ def _still_there(connection: Connection, cached: OperationFold) -> bool:
     return bool(found == cached.at_hash)
 
 
-def _extend(connection: Connection, cached: OperationFold, operation_id: str, top: int) -> None:
+def _extend(session: Session, cached: OperationFold, operation_id: str, top: int) -> None:
+    connection = session.connection()
     again = cached.add(_event(row) for row in _rows(connection, operation_id, cached.position, top))
     for subject in again:
         cached.refold(subject, _about(connection, operation_id, subject, top))
+    if cached.position == 0:
+        cached.people = {p.person_id: p for p in _people(session, operation_id, None)}
+    elif cached.registered:
+        cached.people.update((p.person_id, p) for p in _people(session, operation_id, cached.registered))
+    cached.registered = []
     cached.position = top
     cached.at_hash = _hash_at(connection, top)
+
+
+def _people(session: Session, operation_id: str, ids: list[str] | None) -> list[PersonRecord]:
+    """The operation's registered people (or those of ``ids``) as reconciliation reads them.
+    People are only ever added, each with a ``registered`` entry in the ledger; the retention
+    purge erases names, never what reconciliation reads."""
+    query = (
+        select(Person.id, Person.household_id, Household.gathering_point, Person.vulnerabilities)
+        .join(Household, Household.id == Person.household_id)
+        .where(Person.operation_id == operation_id)
+    )
+    found: list[PersonRecord] = []
+    chunks = [None] if ids is None else [ids[i : i + 1000] for i in range(0, len(ids), 1000)]
+    for chunk in chunks:
+        selected = query if chunk is None else query.where(Person.id.in_(chunk))
+        found += [PersonRecord(pid, hid, gp, tuple(v)) for pid, hid, gp, v in session.execute(selected)]
+    return found
+
+
+def reconciliation(
+    counts: LedgerCounts, session: Session, *, operation: Operation, now: datetime, grace_minutes: float
+) -> Reconciliation:
+    """The operation's reconciliation at ``now`` from its kept fold: the full fold's answer."""
+    route = operations.route_of(operation)
+    kept = counts.fold(session, operation.id, route)
+    with counts.reading(operation.id):
+        states = kept.snapshot()
+        people = list(kept.people.values())
+        devices = kept.device_logs()
+    vehicles = list(session.scalars(select(Vehicle.code).where(Vehicle.operation_id == operation.id)))
+    return reconcile(
+        states=states,
+        people=people,
+        vehicle_ids=vehicles,
+        route=route,
+        devices=devices,
+        windows=operations.windows_of(operation),
+        now=now,
+        grace_minutes=grace_minutes,
+    )
 
 
 def _hash_at(connection: Connection, position: int) -> str | None:
