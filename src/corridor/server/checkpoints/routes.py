@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Response, status
 from corridor.ops.reconciliation import Overdue, Reconciliation
 from corridor.ops.status import fold
 from corridor.server.auth import Actor
-from corridor.server.checkpoints import service
 from corridor.server.checkpoints.ingest import BatchRoute, EventRoute, store_batch, store_event
 from corridor.server.checkpoints.schemas import (
     AlarmOut,
@@ -28,6 +27,7 @@ from corridor.server.checkpoints.schemas import (
 from corridor.server.columns import utc_now
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.errors import NotFoundError
+from corridor.server.ledger import counts
 from corridor.server.ledger import service as ledger
 from corridor.server.operations import service as operations
 from corridor.server.values import Moment
@@ -97,14 +97,12 @@ def _counts(result: Reconciliation) -> dict[str, object]:
 def _reconcile(runtime: RuntimeDep, operation_id: str, at: datetime | None) -> Reconciliation:
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
-        kept = runtime.counts.fold(session, operation.id, operations.route_of(operation))
-        return service.reconciliation(
+        return counts.reconciliation(
+            runtime.counts,
             session,
             operation=operation,
             now=at or utc_now(),
             grace_minutes=runtime.settings.grace_minutes,
-            states=kept.snapshot(),
-            devices=kept.device_logs(),
         )
 
 
