@@ -63,7 +63,7 @@ class _Text(HTMLParser):
 
     @property
     def text(self) -> str:
-        return " ".join(self.parts).replace("\u2068", "").replace("\u2069", "")
+        return re.sub("[\u2066-\u2069]", "", " ".join(self.parts))
 
 
 def page_text(html: str) -> _Text:

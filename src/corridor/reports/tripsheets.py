@@ -18,6 +18,7 @@ them the sheet uses ids. Words come from ``locales/<lang>.json`` (as the web app
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,8 @@ from corridor.scenario.model import Scenario
 LOCALES = Path(__file__).parent / "locales"
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_LANG = "en"
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,13 @@ class Language:
 
 
 def _isolate(words: str) -> str:
-    """``words`` as a bidi isolate (FSI ... PDI), unless it is one already."""
-    return words if words.startswith("\u2068") else f"\u2068{words}\u2069"
+    """``words`` as a bidi isolate, unless it is one already: left to right (LRI ... PDI) when it holds
+    no right-to-left letter, so that a time such as ``07:00 (+1)`` or an id keeps its order inside
+    Arabic text (a first-strong isolate of digits alone would take the paragraph's direction), else
+    first-strong (FSI ... PDI)."""
+    if words.startswith((LRI, FSI)):
+        return words
+    return f"{FSI if _RTL_LETTER.search(words) else LRI}{words}{PDI}"
 
 
 @cache
@@ -382,7 +390,7 @@ def render(plan: ConvoyPlan, sheet: Sheet, lang: Language) -> Rendered:
         )
     )
     facts.append(
-        lang.text("tripsheet.clock", offset=_offset(plan.start), date=plan.start.strftime("%Y-%m-%d"))
+        lang.text("tripsheet.clock", offset=f"UTC{_offset(plan.start)}", date=plan.start.strftime("%Y-%m-%d"))
     )
     facts.append(lang.text("tripsheet.deadline", time=clock(plan, plan.horizon)))
     people = sum(t.people for t in sheet.trips)
@@ -477,6 +485,7 @@ def trip_sheets_pdf(
 
 
 __all__ = [
+    "LRI",
     "Language",
     "Rendered",
     "Sheet",

@@ -17,6 +17,8 @@ from corridor.reports.sitrep_pdf import FONT, FONT_DIR, GREY, _document, _Page
 if TYPE_CHECKING:
     from corridor.reports.tripsheets import Line, Rendered
 
+LRI, PDI = "\u2066", "\u2069"  # a left-to-right isolate (as corridor.reports.tripsheets)
+
 TIME_WIDTH = 34.0  # mm: the time column
 LINE_HEIGHT = 5.2
 
@@ -56,7 +58,8 @@ def _row(pdf: FPDF, page: _Page, line: Line) -> None:
         time_x, text_x = pdf.l_margin, pdf.l_margin + TIME_WIDTH
     pdf.set_xy(time_x, top)
     pdf.set_font(FONT, "B", 10)
-    pdf.cell(TIME_WIDTH, LINE_HEIGHT, page.isolate(line.time), align=page.align)
+    time = f"{LRI}{line.time}{PDI}" if page.rtl else line.time  # digits in their own order
+    pdf.cell(TIME_WIDTH, LINE_HEIGHT, time, align=page.align)
     pdf.set_xy(text_x, top)
     pdf.set_font(FONT, "", 10)
     pdf.multi_cell(text_w, LINE_HEIGHT, line.text, align=page.align, new_x="LEFT", new_y="NEXT")
