@@ -201,3 +201,29 @@ def test_fleet_sweep_plans_each_count(tmp_path: Path) -> None:
     assert result.exit_code == 2
     no_traceback(result)
     assert "tram" in result.output and "bus" in result.output
+
+
+def test_seat_sweep_smallest_fleet_and_their_bad_options(tmp_path: Path) -> None:
+    scenario = copy_example(tmp_path, "count = 20\nseats = 50", "count = 2\nseats = 50")
+    base = ["convoy", str(scenario), "--method", "greedy"]
+    seats = ["--seat-sweep", "bus", "--sweep-from", "50", "--sweep-to", "51", "--count", "ambulance=1"]
+    result = runner.invoke(app, [*base, *seats, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["seats"]["bus"], r["counts"]["ambulance"]) for r in rows] == [(50, 1), (51, 1)]
+    # The flow model counts the checkpoint in buses of 50: no bound for a bus of 51 seats.
+    assert rows[0]["flow_bound"] is not None and rows[1]["flow_bound"] is None
+    result = runner.invoke(app, [*base, "--smallest-fleet", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert all(found["smallest"]["counts"][k] <= n for k, n in found["full"]["counts"].items())
+    assert list(found["smallest"]["by_group"].values()) >= list(found["full"]["by_group"].values())
+    for bad, option in (
+        (["--count", "ambulance=many"], "--count"),
+        (["--fleet-sweep", "bus"], "--seat-sweep"),  # both sweeps at once
+        (["--sweep-from", "9", "--sweep-to", "3"], "--sweep-to"),
+    ):
+        result = runner.invoke(app, [*base, *seats, *bad])
+        assert result.exit_code == 2, (bad, result.output)
+        no_traceback(result)
+        assert option in result.output

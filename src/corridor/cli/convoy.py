@@ -160,7 +160,7 @@ def write_outputs(
 def convoy(
     scenario: Annotated[
         Path,
-        typer.Argument(help="Scenario TOML file with [[fleet]] (see docs/scenario.md).", show_default=False),
+        typer.Argument(help="Scenario TOML file with a fleet (see docs/scenario.md).", show_default=False),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     out_dir: Annotated[
@@ -180,13 +180,13 @@ def convoy(
         str | None,
         typer.Option(
             "--fleet-sweep",
-            help="A [[fleet]] id (e.g. 'bus'): plan with each count --sweep-from .. --sweep-to of it.",
+            help="A fleet entry id (e.g. 'bus'): plan with each count --sweep-from .. --sweep-to of it.",
         ),
     ] = None,
     seat_sweep: Annotated[
         str | None,
         typer.Option(
-            "--seat-sweep", help="A [[fleet]] id: plan with each seat count --sweep-from .. --sweep-to."
+            "--seat-sweep", help="A fleet entry id: plan with each seat count --sweep-from .. --sweep-to."
         ),
     ] = None,
     sweep_from: Annotated[int | None, typer.Option(help="First value of a sweep.", min=0)] = None,
