@@ -87,6 +87,7 @@ class ErrorOut(BaseModel):
 
 
 _MEANING = {
+    400: "The request cannot be done as asked (for example a wrong current password)",
     401: "No valid credentials",
     403: "The caller's role does not allow this",
     404: "Something named in the request does not exist or is not visible to the caller",
@@ -205,13 +206,19 @@ def install(app: FastAPI, html: HtmlErrors = _no_html) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        page = html(request, exc.status_code, str(exc.detail), None)
+        status, message = exc.status_code, str(exc.detail)
+        where, hint = getattr(exc, "where", None), getattr(exc, "hint", None)
+        if status == 400:
+            # A body the framework could not parse (bytes that are not UTF-8 JSON, a broken
+            # multipart form): invalid input like any other, answered 422.
+            status, where = 422, "body"
+            hint = "send the body as UTF-8 JSON (or a well-formed multipart form for files)"
+        page = html(request, status, message, hint)
         if page is not None:
             return page
-        code = _HTTP_CODES.get(exc.status_code, "error")
-        where, hint = getattr(exc, "where", None), getattr(exc, "hint", None)
-        body = error_body(exc.status_code, code, str(exc.detail), where=where, hint=hint)
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        code = _HTTP_CODES.get(status, "error")
+        body = error_body(status, code, message, where=where, hint=hint)
+        return JSONResponse(body, status_code=status, headers=exc.headers)
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> Response:
