@@ -29,7 +29,7 @@ def example_plan() -> ConvoyPlan:
     scenario = load_scenario(SCENARIO)
     problem, _ = compile_convoy(scenario, load_network(scenario.network, scenario.base_dir))
     assert problem is not None
-    plan = solve_convoy(problem)
+    plan = solve_convoy(problem, method="greedy")
     assert plan.verify(problem) == []
     return plan
 

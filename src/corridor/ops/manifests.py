@@ -102,14 +102,23 @@ def assign(passengers: Iterable[Passenger], spaces: Sequence[Space]) -> Manifest
         households.items(),
         key=lambda item: (min(p.urgency for p in item[1]), -len(item[1]), item[0]),
     )
+    # The order of preference depends only on whether a household has wounded: sort twice.
+    preferences = {wounded: _preference(wounded, spaces) for wounded in (False, True)}
     manifest = Manifest()
     for household_id, members in order:
-        _place_household(household_id, members, spaces, manifest)
+        preferred = preferences[any(p.urgency <= 1 for p in members)]
+        sources = {p.source for p in members}
+        candidates = [
+            space
+            for space in preferred
+            if (space.seats > 0 or space.stretchers > 0)
+            and (space.quota is None or any(space.quota.get(src or "", 0) > 0 for src in sources))
+        ]
+        _place_household(household_id, members, candidates, manifest)
     return manifest
 
 
-def _preference(members: Sequence[Passenger], spaces: Sequence[Space]) -> list[Space]:
-    wounded = any(p.urgency <= 1 for p in members)
+def _preference(wounded: bool, spaces: Sequence[Space]) -> list[Space]:
     return sorted(spaces, key=lambda s: (s.order, s.ambulance != wounded, s.wave, s.code, s.trip))
 
 
@@ -137,9 +146,8 @@ def _board(space: Space, members: Sequence[Passenger], manifest: Manifest) -> No
 
 
 def _place_household(
-    household_id: str, members: list[Passenger], spaces: Sequence[Space], manifest: Manifest
+    household_id: str, members: list[Passenger], preferred: Sequence[Space], manifest: Manifest
 ) -> None:
-    preferred = _preference(members, spaces)
     for space in preferred:
         if _fits(space, members):
             _board(space, members, manifest)
