@@ -97,14 +97,37 @@ def check_wristbands(session: Session, operation_id: str, wristbands: list[str])
 
 
 def _duplicates_of(session: Session, operation_id: str, people: Sequence[Person]) -> list[PossibleDuplicate]:
-    found = []
+    """For each of ``people`` (not stored yet), the registered people with the same name
+    skeleton, age band and sex: the first ``MAX_MATCHES`` by id. One statement for all of them."""
+    indexes = sorted({p.name_index for p in people if p.name_index is not None})
+    if not indexes:
+        return []
+    rank = (
+        func.row_number()
+        .over(partition_by=(Person.name_index, Person.age_band, Person.sex), order_by=Person.id)
+        .label("rank")
+    )
+    ranked = (
+        select(Person.id, Person.name_index, Person.age_band, Person.sex, rank)
+        .where(Person.operation_id == operation_id, Person.name_index.in_(indexes))
+        .subquery()
+    )
+    found: dict[tuple[str, str, str], list[str]] = {}
+    rows = session.execute(
+        select(ranked.c.id, ranked.c.name_index, ranked.c.age_band, ranked.c.sex).where(
+            ranked.c.rank <= MAX_MATCHES
+        )
+    )
+    for person_id, name_index, age_band, sex in rows:
+        found.setdefault((name_index, age_band, sex), []).append(person_id)
+    duplicates = []
     for person in people:
         if person.name_index is None:
             continue
-        matches = _matches(session, operation_id, person.name_index, person.age_band, person.sex)
+        matches = found.get((person.name_index, person.age_band, person.sex))
         if matches:
-            found.append(PossibleDuplicate(person_id=person.id, matches=matches))
-    return found
+            duplicates.append(PossibleDuplicate(person_id=person.id, matches=sorted(matches)))
+    return duplicates
 
 
 def possible_duplicates(
