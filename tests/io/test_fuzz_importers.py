@@ -204,3 +204,38 @@ def test_an_extract_without_roads_is_one_error_and_no_warning(folder: Path) -> N
         warnings.simplefilter("error")
         error = only_our_errors(lambda: read_osm(path), str(path))
     assert error is not None and "no drivable roads" in error.message
+
+
+# --- Found by fuzzing: values the readers took and the planner could not ----------------------
+
+LINK_VALUES = {
+    "capacity 1e999": (3, "1e999", "capacity '1e999' is not a finite number"),
+    "capacity inf": (3, "inf", "capacity 'inf' is not a finite number"),
+    "capacity nan": (3, "nan", "capacity 'nan' is not a finite number"),
+    "time inf": (5, "inf", "free_flow_time 'inf' is not a finite number"),
+    "length negative": (4, "-5", "length is negative"),
+}
+
+
+@pytest.mark.parametrize("name", list(LINK_VALUES))
+def test_a_link_value_that_is_no_quantity_is_refused(folder: Path, name: str) -> None:
+    _need(SIOUX / "SiouxFalls_net.tntp", SIOUX / "SiouxFalls_node.tntp")
+    column, value, expected = LINK_VALUES[name]
+    lines = _text(SIOUX / "SiouxFalls_net.tntp").split("\n")
+    first = next(i for i, line in enumerate(lines) if line.strip()[:1].isdigit())
+    cells = lines[first].split("\t")
+    cells[column] = value
+    lines[first] = "\t".join(cells)
+    net = _write(folder, "Bad_net.tntp", "\n".join(lines))
+    _write(folder, "Bad_node.tntp", _text(SIOUX / "SiouxFalls_node.tntp"))
+    ref = NetworkRef(format="tntp", path=net.name, nodes="Bad_node.tntp", time_unit="0.01h")
+    error = only_our_errors(lambda: load_network(ref, folder), f"{net}:{first + 1}")
+    assert error is not None and expected in error.message
+
+
+@pytest.mark.parametrize("field", ["capacity_hours", "default_capacity", "default_speed_kmh"])
+def test_an_infinite_network_setting_is_refused(folder: Path, field: str) -> None:
+    path = _write(folder, "roads.geojson", _text(GEOJSON))
+    ref = NetworkRef.model_validate({"format": "geojson", "path": path.name, field: float("inf")})
+    error = only_our_errors(lambda: load_network(ref, folder), f"network.{field}")
+    assert error is not None

@@ -157,9 +157,12 @@ def _to_matrix(
     width = len(names)
     if rows and all(len(r) == width for r in rows):
         try:
-            return np.array(rows, dtype=np.float64)
+            fast = np.array(rows, dtype=np.float64)
         except ValueError:
             pass  # find and report the bad cell below
+        else:
+            if np.isfinite(fast).all():
+                return fast
     out = np.full((len(rows), width), np.nan)
     for k, (row, line) in enumerate(zip(rows, numbers, strict=True)):
         if len(row) < need:
@@ -175,12 +178,16 @@ def _to_matrix(
                 raise NetworkError(
                     f"{names[j]} {token!r} is not a number", where=f"{where}:{line}", hint=hint
                 ) from None
+            if not np.isfinite(out[k, j]):  # inf, nan, 1e999: a missing value is a missing column
+                raise NetworkError(
+                    f"{names[j]} {token!r} is not a finite number", where=f"{where}:{line}", hint=hint
+                )
     return out
 
 
 def _node_numbers(values: FloatArray, numbers: list[int], limit: int | None, where: str) -> IntArray:
     """Whole positive node numbers (at most ``limit``), else an error naming the line."""
-    bad = (values != np.round(values)) | (values < 1)
+    bad = (values != np.round(values)) | (values < 1) | (values > 2**53)
     if limit is not None:
         bad |= values > limit
     if bad.any():

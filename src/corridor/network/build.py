@@ -36,6 +36,7 @@ the largest weakly connected component is kept (extracts are cut at their boundi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,6 +159,10 @@ def network_from_tntp(
 def _check_units(ref: NetworkRef) -> None:
     unit_factor(ref.time_unit, TIME_UNITS, where="network.time_unit")
     unit_factor(ref.length_unit, LENGTH_UNITS, where="network.length_unit")
+    for name in ("capacity_hours", "default_capacity", "default_speed_kmh"):
+        value = getattr(ref, name)
+        if not math.isfinite(value):
+            raise NetworkError(f"{value} is not a number", where=f"network.{name}", hint="give a number")
 
 
 def _resolve(path: str, base_dir: Path) -> Path:
@@ -188,6 +193,7 @@ def _from_tntp(net_path: Path, node_path: Path | None, ref: NetworkRef, name: st
     travel_time[missing] = _minutes(length[missing], ref.default_speed_kmh)
     _tntp_check(net, net.capacity <= 0, "capacity must be more than zero", "a positive capacity")
     _tntp_check(net, travel_time < 0, "free-flow time is negative", "zero or a positive time")
+    _tntp_check(net, length < 0, "length is negative", "zero or a positive length")
     capacity = np.where(np.isnan(net.capacity), ref.default_capacity * ref.capacity_hours, net.capacity)
     n = net.number_of_nodes
     x, y, has_xy = _tntp_coordinates(node_path, n)
