@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ import numpy as np
 from corridor.core.errors import InputError, ScenarioError
 from corridor.core.findings import Finding, Severity, has_errors
 from corridor.core.timeaxis import TimeAxis
-from corridor.network.model import Network
+from corridor.network.model import FloatArray, Network
 from corridor.network.transform import arcs_crossing_area, nodes_in_area
 from corridor.problem.model import UNLIMITED, IntArray, Problem, Windows
 from corridor.scenario.load import time_step_minutes
@@ -20,6 +21,11 @@ from corridor.scenario.model import Closure, Scenario
 
 # "Never ends": a step far beyond any horizon, so windows survive a change of horizon.
 OPEN_END = 2**40
+# More steps than any evacuation plan needs (a year at half a minute): beyond it, a typing error.
+MAX_STEPS = 1_000_000
+# More people than any evacuation moves: a count beyond it (at a source, a reception point) is a
+# typing error; a rate beyond it per step is the same as no limit.
+MAX_PEOPLE = 10**9
 
 
 @dataclass
@@ -47,6 +53,9 @@ class _Resolver:
                 return -1
             return index
         assert lon is not None and lat is not None
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            self.error("bad-position", where, f"lon/lat ({lon}, {lat}) is not a position", "give numbers")
+            return -1
         if not self.network.has_coordinates:
             self.error("no-coordinates", where, "lon/lat given but the network has no coordinates")
             return -1
@@ -193,17 +202,64 @@ def _checkpoints(res: _Resolver, axis: TimeAxis) -> tuple[IntArray, list[str], l
         if rate is None:
             assert cp.vehicles_per_hour is not None
             rate = cp.vehicles_per_hour * _people_per_hour(res.scenario)
-        cap = int(axis.per_step(np.asarray([rate]))[0])
+        if not math.isfinite(rate):
+            res.error(
+                "bad-rate",
+                where,
+                f"throughput {rate} per hour is not a number",
+                "leave a checkpoint out for no limit",
+            )
+            continue
+        cap = int(axis.per_step(np.asarray([_per_hour_cap(rate, axis)]))[0])
         node_cap[v] = cap if node_cap[v] == UNLIMITED else min(cap, int(node_cap[v]))
         ids.append(cp.id)
         nodes.append(v)
     return node_cap, ids, nodes
 
 
+def _per_hour_cap(rate: float | FloatArray, axis: TimeAxis) -> FloatArray:
+    """Rates per hour no higher than MAX_PEOPLE per step (higher is the same: no limit)."""
+    return np.minimum(np.asarray(rate, dtype=np.float64), MAX_PEOPLE * 60.0 / axis.dt)
+
+
+def _limits(res: _Resolver, axis: TimeAxis) -> None:
+    """Counts and sizes beyond anything real: errors, before any array is made of them."""
+    scenario = res.scenario
+    if axis.horizon > MAX_STEPS:
+        res.error(
+            "too-many-steps",
+            "deadline",
+            f"{axis.horizon:,} steps of {axis.dt:g} min from start to deadline (at most {MAX_STEPS:,})",
+            "check start and deadline (date, year), or use a longer time_step",
+        )
+    ppv = scenario.occupancy[scenario.mode]
+    if not math.isfinite(ppv):
+        res.error("bad-occupancy", f"occupancy.{scenario.mode}", f"{ppv} people per vehicle", "give a number")
+    for i, s in enumerate(scenario.sources):
+        if s.people > MAX_PEOPLE:
+            res.error(
+                "too-many-people",
+                f"sources[{i}] ({s.id})",
+                f"{s.people:,} people",
+                f"at most {MAX_PEOPLE:,} at one source",
+            )
+    for i, d in enumerate(scenario.destinations):
+        if d.capacity is not None and d.capacity > MAX_PEOPLE:
+            res.error(
+                "bad-capacity",
+                f"destinations[{i}] ({d.id})",
+                f"capacity {d.capacity:,} is more than {MAX_PEOPLE:,}",
+                "leave capacity out for no limit",
+            )
+
+
 def compile_problem(scenario: Scenario, network: Network) -> tuple[Problem | None, list[Finding]]:
     """The problem and the findings; the problem is ``None`` if an error makes it meaningless."""
     res = _Resolver(scenario, network)
     axis = _axis(scenario)
+    _limits(res, axis)
+    if has_errors(res.findings):
+        return None, res.findings
     groups = {g.name: k for k, g in enumerate(scenario.groups)}
     s_node, s_group = [], []
     for i, s in enumerate(scenario.sources):
@@ -233,8 +289,8 @@ def compile_problem(scenario: Scenario, network: Network) -> tuple[Problem | Non
         name=scenario.name,
         network=network,
         axis=axis,
-        tau=axis.steps_for(network.travel_time),
-        arc_cap=axis.per_step(network.capacity * ppv),
+        tau=axis.steps_for(np.minimum(network.travel_time, OPEN_END * axis.dt)),
+        arc_cap=axis.per_step(_per_hour_cap(network.capacity * ppv, axis)),
         node_cap=node_cap,
         arc_closed=arc_closed,
         node_closed=node_closed,
