@@ -266,3 +266,15 @@ def test_xlsx_sheets_of_random_values_are_answered(world: World, rows: list[list
     except Exception:  # openpyxl refuses to write some values (control characters)
         return
     assert_answered(upload(world, "f.xlsx", data, "?accept_valid_rows=true"))
+
+
+def test_possible_duplicates_name_the_first_twenty_matches_by_id(world: World) -> None:
+    made = [world.household({"name": "Mohammed Ali", "age_band": "18-59", "sex": "male"}) for _ in range(22)]
+    ids = sorted(h["people"][0]["id"] for h in made)
+    again = world.household(
+        {"name": "Muhammad Ali", "age_band": "18-59", "sex": "male"},
+        {"name": "Muhammad Ali", "age_band": "5-11", "sex": "male"},
+    )
+    [duplicate] = again["possible_duplicates"]
+    assert duplicate["person_id"] == again["people"][0]["id"]
+    assert duplicate["matches"] == ids[:20]

@@ -1,0 +1,281 @@
+"""Scans while slow work runs beside them: wrong-password log-ins and a large registration import.
+
+Not part of ``make test``. The service runs in its own process on 127.0.0.1 (SQLite in WAL mode
+by default, or a fresh PostgreSQL database), as in ``bench/load_scanners.py``, with the real
+argon2 settings. Scanners send events at a steady pace (``--scanners`` connections, one event every
+``--interval`` seconds each), and the latency of every scan is kept. Three runs of the same scan
+load, each ``--seconds`` long:
+
+* ``quiet``: the scans alone;
+* ``one address``: beside them, ``--logins`` wrong-password log-ins a second from one address
+  (names taken from a registered user and unknown ones; the limiter answers most with 429) and a
+  registration import of ``--rows`` CSV rows started at once;
+* ``16 addresses``: the same, the log-ins spread over 16 loopback addresses with a new unknown
+  name each time, so that the limiter lets every one reach the password check (argon2 runs for
+  each: the test of hashing outside the write transaction).
+
+It prints, per run, the p50, p90, p99 and largest scan latency and the log-in and import answers.
+
+    .venv/bin/python -m bench.load_beside
+    .venv/bin/python -m bench.load_beside --db postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import secrets
+import shutil
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench.load_scanners import (
+    HOST,
+    Connection,
+    Device,
+    Server,
+    _name,
+    drop_database,
+    free_port,
+    make_settings,
+    percentile,
+    prepare,
+)
+from corridor.server.access import service as access
+from corridor.server.auth import Role
+from corridor.server.runtime import Runtime
+from corridor.server.settings import Settings
+
+MAX_SECONDS = 600
+
+
+@dataclass
+class Run:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    scan_errors: Counter[str] = field(default_factory=Counter)
+    logins: Counter[int] = field(default_factory=Counter)
+    import_status: int | None = None
+    import_seconds: float | None = None
+    import_people: int | None = None
+
+
+def accounts(settings: Settings) -> tuple[str, str]:
+    """A registrar's token (for the import) and the name of a user whose password is guessed."""
+    runtime = Runtime.start(settings)
+    with runtime.db.writing() as session:
+        registrar = access.create_user(
+            session, username="bench-registrar", password=secrets.token_hex(8), passwords=runtime.passwords
+        )
+        access.grant(session, user_id=registrar.id, role=Role.COORDINATOR, operation_id=None)
+        access.create_user(
+            session, username="amal", password=secrets.token_hex(8), passwords=runtime.passwords
+        )
+    with runtime.db.writing() as session:
+        token, _ = access.new_api_token(session, user_id=registrar.id, hours=2)
+    runtime.db.dispose()
+    return token, "amal"
+
+
+def registration_csv(rows: int) -> bytes:
+    """A field form export of ``rows`` people, five to a household, with made-up Arabic names."""
+    rng = random.Random(9)
+    lines = ["hh_id,name,age,sex,needs"]
+    for n in range(rows):
+        lines.append(f"H{n // 5},{_name(rng)} {_name(rng)},{rng.randint(0, 90)},{'fm'[n % 2]},")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def running(stop: float, done: asyncio.Event | None) -> bool:
+    """Until ``stop`` and, when given, until ``done`` is set (at most MAX_SECONDS more)."""
+    now = time.monotonic()
+    return now < stop or (done is not None and not done.is_set() and now < stop + MAX_SECONDS)
+
+
+async def scans(
+    port: int,
+    operation_id: str,
+    devices: list[Device],
+    people: list[str],
+    seconds: float,
+    interval: float,
+    run: Run,
+    done: asyncio.Event | None = None,
+) -> None:
+    """Each scanner sends one event every ``interval`` seconds for ``seconds`` (and until ``done``)."""
+    path = f"/api/operations/{operation_id}/events"
+    stop = time.monotonic() + seconds
+
+    async def scanner(device: Device, rng: random.Random) -> None:
+        connection = Connection(port, device.token)
+        await asyncio.sleep(rng.random() * interval)  # spread the scanners over the interval
+        try:
+            while running(stop, done):
+                due = time.monotonic() + interval
+                event = device.make(rng, people)
+                event["device_time"] = datetime.now(UTC).isoformat()  # within the accepted clock range
+                started = time.perf_counter()
+                status, _body = await connection.post(path, event)
+                run.latencies.append(time.perf_counter() - started)
+                if status not in (200, 201):
+                    run.scan_errors[f"http {status}"] += 1
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
+            run.scan_errors["connection lost"] += 1
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(scanner(d, random.Random(i)) for i, d in enumerate(devices)))
+
+
+async def log_ins(
+    port: int, per_second: float, seconds: float, addresses: int, known: str, run: Run, done: asyncio.Event
+) -> None:
+    """``per_second`` wrong-password log-ins, each on its own connection from one of ``addresses``
+    loopback addresses (127.0.0.2, ...)."""
+    stop = time.monotonic() + seconds
+    clients = [
+        httpx.AsyncClient(
+            base_url=f"http://{HOST}:{port}",
+            transport=httpx.AsyncHTTPTransport(local_address=f"127.0.0.{2 + a}"),
+            timeout=MAX_SECONDS,
+        )
+        for a in range(addresses)
+    ]
+    tasks: list[asyncio.Task[None]] = []
+
+    async def one(client: httpx.AsyncClient, name: str) -> None:
+        try:
+            answer = await client.post(
+                "/api/auth/token", data={"username": name, "password": "not-the-password"}
+            )
+            run.logins[answer.status_code] += 1
+        except httpx.HTTPError:
+            run.logins[0] += 1
+
+    n = 0
+    while running(stop, done):
+        due = time.monotonic() + 1 / per_second
+        name = known if addresses == 1 and n % 2 == 0 else f"nobody-{secrets.token_hex(4)}"
+        tasks.append(asyncio.create_task(one(clients[n % addresses], name)))
+        n += 1
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+    await asyncio.gather(*tasks)
+    for client in clients:
+        await client.aclose()
+
+
+async def registration_import(
+    port: int, operation_id: str, token: str, data: bytes, run: Run, done: asyncio.Event
+) -> None:
+    try:
+        await _import(port, operation_id, token, data, run)
+    finally:
+        done.set()
+
+
+async def _import(port: int, operation_id: str, token: str, data: bytes, run: Run) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=MAX_SECONDS) as client:
+        started = time.perf_counter()
+        answer = await client.post(
+            f"/api/operations/{operation_id}/imports/registrations",
+            files={"file": ("registrations.csv", data, "text/csv")},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        run.import_seconds = time.perf_counter() - started
+        run.import_status = answer.status_code
+        if answer.status_code == 200:
+            run.import_people = int(answer.json()["people"])
+
+
+async def loaded(
+    server: Server,
+    operation_id: str,
+    devices: list[Device],
+    people: list[str],
+    args: argparse.Namespace,
+    token: str,
+    known: str,
+    addresses: int,
+    run: Run,
+) -> None:
+    data = registration_csv(args.rows)
+    done = asyncio.Event()
+    await asyncio.gather(
+        scans(server.port, operation_id, devices, people, args.seconds, args.interval, run, done),
+        log_ins(server.port, args.logins, args.seconds, addresses, known, run, done),
+        registration_import(server.port, operation_id, token, data, run, done),
+    )
+
+
+def show(runs: list[Run], quiet: Run) -> None:
+    base = percentile(quiet.latencies, 0.99)
+    print()
+    columns = ("scans", "p50 ms", "p90 ms", "p99 ms", "max ms", "p99/quiet")
+    print(f"{'run':14} " + " ".join(f"{c:>9}" for c in columns) + "  errors")
+    for run in runs:
+        p = [percentile(run.latencies, q) * 1000 for q in (0.5, 0.9, 0.99)]
+        most = max(run.latencies, default=float("nan")) * 1000
+        ratio = percentile(run.latencies, 0.99) / base
+        errors = ", ".join(f"{k} x{v}" for k, v in sorted(run.scan_errors.items())) or "-"
+        figures = [f"{len(run.latencies):>9}", *(f"{v:>9.1f}" for v in (*p, most)), f"{ratio:>9.2f}"]
+        print(f"{run.name:14} " + " ".join(figures) + f"  {errors}")
+    for run in runs[1:]:
+        answers = ", ".join(f"{status}: {count}" for status, count in sorted(run.logins.items()))
+        print(
+            f"{run.name}: log-ins {answers}; import HTTP {run.import_status}, {run.import_people} people "
+            f"in {run.import_seconds or float('nan'):.1f} s"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--scanners", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=0.2, help="seconds between a scanner's events")
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=30, help="length of each run")
+    parser.add_argument("--logins", type=float, default=16, help="wrong-password log-ins a second")
+    parser.add_argument("--rows", type=int, default=20_000, help="rows of the import")
+    args = parser.parse_args(argv)
+
+    folder = Path(tempfile.mkdtemp(prefix="corridor-beside-"))
+    settings, database = make_settings(args.db, folder, "FULL")
+    print(
+        f"database: {args.db} in {folder}; {args.scanners} scanners, one event each per {args.interval} s",
+        flush=True,
+    )
+    try:
+        operation_id, devices, people = prepare(settings, args.scanners, args.people)
+        token, known = accounts(settings)
+        server = Server(settings, free_port())
+        server.start()
+        try:
+            quiet = Run("quiet")
+            asyncio.run(scans(server.port, operation_id, devices, people, args.seconds, args.interval, quiet))
+            print(f"quiet: done (load average {os.getloadavg()[0]:.1f})", flush=True)
+            runs = [quiet]
+            for name, addresses in (("one address", 1), ("16 addresses", 16)):
+                run = Run(name)
+                asyncio.run(loaded(server, operation_id, devices, people, args, token, known, addresses, run))
+                runs.append(run)
+                print(f"{name}: done (load average {os.getloadavg()[0]:.1f})", flush=True)
+        finally:
+            server.stop()
+        show(runs, quiet)
+        return 0
+    finally:
+        drop_database(database)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
