@@ -361,6 +361,8 @@ def test_a_closed_operation_refuses_every_write(world: World) -> None:
         assert "closed" in error["message"] and error["where"] == "operation_id", what
     assert ledger_types(world) == ["registered"]
     assert world.client.get(world.url("/counts"), headers=c).status_code == 200  # reads go on
+    revoked = world.client.post(world.url("/devices/scanner-1/revoke"), headers=c)
+    assert revoked.status_code < 300, revoked.text  # and a closed operation's scanners may be revoked
 
 
 # Scoping, caching, documentation ---------------------------------------------------------------

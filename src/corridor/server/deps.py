@@ -15,7 +15,8 @@ from corridor.server.operations.states import OperationState, refuse_if_closed
 from corridor.server.runtime import Runtime
 from corridor.server.web.session import check_csrf, session_token
 
-# Actions that add to an operation: refused (409) once it is closed.
+# Actions that add to an operation: refused (409) once it is closed (their pages may still be read;
+# scanners may still be revoked).
 WRITES = frozenset(
     {
         "events.write",
@@ -25,7 +26,6 @@ WRITES = frozenset(
         "evidence.write",
         "vehicles.write",
         "manifests.write",
-        "devices.write",
     }
 )
 
@@ -63,6 +63,7 @@ def permit(action: str) -> Any:
             action=action,
             operation_id=request.path_params.get("operation_id"),
             path=path,
+            method=request.method,
         )
 
     return Depends(dependency)
@@ -80,7 +81,13 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 async def authorized(
-    runtime: Runtime, token: str | None, *, action: str, operation_id: str | None, path: str
+    runtime: Runtime,
+    token: str | None,
+    *,
+    action: str,
+    operation_id: str | None,
+    path: str,
+    method: str = "POST",
 ) -> Actor:
     """The caller of ``token`` if they may do ``action`` in ``operation_id``; else 401 or 403.
 
@@ -100,7 +107,7 @@ async def authorized(
     if rule.personal:
         await run_in_threadpool(_log, runtime, actor, operation_id, action, "allow", path)
     assert actor is not None
-    if action in WRITES and operation_id is not None:
+    if action in WRITES and operation_id is not None and method not in ("GET", "HEAD"):
         refuse_if_closed(operation_id, await operation_state(runtime, operation_id))
     return actor
 
