@@ -148,7 +148,7 @@ def test_wounded_board_first(planned: tuple[ConvoyPlan, ConvoyProblem, dict[str,
     mixed = replace(bus, load=(("general-mashhad", 3), ("wounded-mashhad", 2)))
     changed = replace(plan, trips=(mixed,))
     sheet = vehicle_sheet(changed, bus.vehicle, problem=problem)
-    board = next(row for row in sheet.trips[0].rows if row.key == "tripsheet.board")
+    board = next(row for row in sheet.trips[0].rows if row.key == "tripsheet.board_mixed")
     assert [(load.source, load.group, load.stretcher) for load in board.loads] == [
         ("wounded-mashhad", "wounded", True),
         ("general-mashhad", "general", False),

@@ -238,13 +238,15 @@ def _trip_rows(trip: Trip, problem: ConvoyProblem | None, places: _Places, first
     gathering = places.node(trip.gathering)
     reception = places.reception(trip.reception)
     rows = _approach(trip, places, first)
+    loads = _loads(trip, problem)
+    mixed = len({(load.group, load.stretcher) for load in loads}) > 1
     rows.append(
         Row(
             trip.board_start,
             trip.board_end,
-            "tripsheet.board",
+            "tripsheet.board_mixed" if mixed else "tripsheet.board",
             (("gathering", gathering),),
-            loads=_loads(trip, problem),
+            loads=loads,
         )
     )
     rows.append(
