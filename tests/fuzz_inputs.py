@@ -126,7 +126,46 @@ def _change(draw: st.DrawFn, data: Any) -> Any:
         else:
             items.insert(i, data[i])
         return items
+    if isinstance(data, int | float) and not isinstance(data, bool) and draw(st.booleans()):
+        return draw(st.sampled_from(EXTREMES))
     return draw(values())
+
+
+# Numbers and times at and beyond the edges (what a typing error or a hostile file gives).
+EXTREMES = [0, -1, 2**31, 2**63, 10**20, -(10**20), 1e300, -1e300, 1e-300, math.inf, -math.inf, math.nan]
+FAR_TIMES = [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC), datetime(2016, 12, 15)]
+
+
+def _leaves(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Paths to the numbers and times in nested dicts and lists."""
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in _leaves(v, (*path, k))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in _leaves(v, (*path, i))]
+    number = isinstance(data, int | float) and not isinstance(data, bool)
+    return [path] if number or isinstance(data, datetime) else []
+
+
+@st.composite
+def extreme_leaf(draw: st.DrawFn, data: Any) -> Any:
+    """``data`` with one of its numbers or times set to an extreme value."""
+    paths = _leaves(data)
+    path = draw(st.sampled_from(paths))
+    out = _copy(data)
+    *parents, last = path
+    place = out
+    for key in parents:
+        place = place[key]
+    place[last] = draw(st.sampled_from(FAR_TIMES if isinstance(place[last], datetime) else EXTREMES))
+    return out
+
+
+def _copy(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
 
 
 def toml_text(data: dict[str, Any]) -> str:

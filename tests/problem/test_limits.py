@@ -67,6 +67,11 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
         "checkpoints[0] (k)",
         "bad-rate",
     ),
+    "priority beyond int64": (
+        {"groups": [{"name": "general", "priority": 10**20}]},
+        "groups[0] (general)",
+        "bad-priority",
+    ),
     "occupancy infinite": ({"occupancy": {"car": float("inf")}}, "occupancy.car", "bad-occupancy"),
     "deadline in year 9999": ({"deadline": "9999-12-15T12:30:00+02:00"}, "deadline", "too-many-steps"),
     "start in year 1": ({"start": "0001-01-01T12:00:00+02:00"}, "deadline", "too-many-steps"),

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corridor.solve.pipeline import check_file
-from fuzz_inputs import changed_structure, edited_text, only_our_errors, toml_text
+from fuzz_inputs import changed_structure, edited_text, extreme_leaf, only_our_errors, toml_text
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "east-aleppo-2016"
 SCENARIO = (EXAMPLE / "scenario.toml").read_text(encoding="utf-8")
@@ -67,6 +67,13 @@ def test_edited_sources_csv(folder: Path, text: str) -> None:
 @given(data=changed_structure(tomllib.loads(SCENARIO)))
 def test_random_values_in_the_scenario(folder: Path, data: dict[str, Any]) -> None:
     _check(folder, toml_text(data) if isinstance(data, dict) else f"value = {data!r}\n")
+
+
+@FUZZ
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # a number cast to garbage on the way
+@given(data=extreme_leaf(tomllib.loads(SCENARIO)))
+def test_extreme_numbers_and_times_in_the_scenario(folder: Path, data: dict[str, Any]) -> None:
+    _check(folder, toml_text(data))
 
 
 @FUZZ

@@ -26,6 +26,7 @@ MAX_STEPS = 1_000_000
 # More people than any evacuation moves: a count beyond it (at a source, a reception point) is a
 # typing error; a rate beyond it per step is the same as no limit.
 MAX_PEOPLE = 10**9
+MAX_PRIORITY = 10**6
 
 
 @dataclass
@@ -243,6 +244,10 @@ def _limits(res: _Resolver, axis: TimeAxis) -> None:
                 f"{s.people:,} people",
                 f"at most {MAX_PEOPLE:,} at one source",
             )
+    for i, g in enumerate(scenario.groups):
+        if g.priority > MAX_PRIORITY:
+            hint = "priorities are 1 (first), 2, 3, ..."
+            res.error("bad-priority", f"groups[{i}] ({g.name})", f"priority {g.priority:,}", hint)
     for i, d in enumerate(scenario.destinations):
         if d.capacity is not None and d.capacity > MAX_PEOPLE:
             res.error(
