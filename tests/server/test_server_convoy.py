@@ -18,7 +18,7 @@ from corridor.plan.convoy import ConvoyPlan, Trip
 from corridor.problem.convoy import compile_convoy
 from corridor.scenario.load import load_scenario
 from corridor.solve.convoy import solve_convoy
-from server.conftest import World
+from server.conftest import PASSWORD, World
 
 SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "east-aleppo-2016" / "scenario.toml"
 
@@ -381,3 +381,23 @@ def test_a_trip_not_arrived_by_its_planned_arrival_plus_the_margin_is_overdue(wo
     _send(world, [_scan(3, "arrived", due + timedelta(minutes=5), vehicle_id="bus-02", point="end")])
     late = report(due + timedelta(minutes=10))
     assert late[("bus-02", 1)]["status"] == "arrived" and late[("overdue", 0)] == []
+
+
+def test_the_dashboard_alerts_an_overdue_trip(world: World) -> None:
+    plan = example_plan()
+    assert publish(world, {"plan": plan.to_dict()}).status_code == 200
+    first = plan.trips_of("bus-04")[0]
+    _send(world, [_scan(1, "departed", plan.time_of(first.board_end), vehicle_id="bus-04", point="start")])
+    client = world.client
+    client.cookies.clear()
+    answer = client.post(
+        "/login", data={"username": "coordinator", "password": PASSWORD}, follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text
+    live = client.get(f"/operations/{world.operation_id}/live")
+    assert live.status_code == 200
+    # The plan's times are in 2016: by now the trip is long overdue; the trip that never left is not.
+    assert "Trip bus-04/1 is overdue" in live.text
+    assert "Trip bus-05/1" not in live.text
+    arabic = client.get(f"/operations/{world.operation_id}/live?lang=ar")
+    assert "الرحلة bus-04/1 متأخرة" in arabic.text

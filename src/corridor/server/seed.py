@@ -20,6 +20,7 @@ import random
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -81,9 +82,10 @@ def seed_example(
     with runtime.db.writing() as session:
         operation = session.scalar(select(Operation).where(Operation.name == DEMO_NAME))
         if operation is None:
-            operation = _make_operation(session, runtime, households)
+            operation, points = _make_operation(session)
             _publish_demo_plan(session, operation, plan_file)
-            _publish_demo_convoy(session, runtime, operation, convoy_file)
+            served = _publish_demo_convoy(session, runtime, operation, convoy_file)
+            _register(session, runtime, operation, households, points, served)
             manifests.assign_unassigned(session, operation_id=operation.id)
         for role in Role:
             username = f"demo-{role}"
@@ -102,7 +104,7 @@ def seed_example(
     return passwords
 
 
-def _make_operation(session: Session, runtime: Runtime, households: int) -> Operation:
+def _make_operation(session: Session) -> tuple[Operation, list[str]]:
     name, start, deadline, points = _example()
     body = OperationIn(
         name=DEMO_NAME,
@@ -121,7 +123,6 @@ def _make_operation(session: Session, runtime: Runtime, households: int) -> Oper
         ],
         windows=[WindowIn(start=start, end=deadline)],
     )
-    rng = random.Random(2016)
     operation = operations.create(session, body)
     operation.state = "active"
     for i in range(4):
@@ -130,14 +131,34 @@ def _make_operation(session: Session, runtime: Runtime, households: int) -> Oper
     for i in range(10):
         vehicle = VehicleIn(code=f"BUS-{i + 1:02d}", kind="bus", seats=50, wave=i // 4)
         manifests.add_vehicle(session, operation_id=operation.id, body=vehicle)
+    return operation, points
+
+
+def _register(
+    session: Session,
+    runtime: Runtime,
+    operation: Operation,
+    households: int,
+    points: list[str],
+    served: list[dict[str, Any]] | None,
+) -> None:
+    """Demo households at the gathering points; with a convoy plan, at points its trips serve
+    (and people on stretchers only where its trips load them), so that everyone gets a place."""
+    stretcher_points: set[str] | None = None
+    if served:
+        node = {s["id"]: s["node"] for s in served}
+        seated = {s["node"] for s in served if s["load"] and not s["stretcher"]}
+        lying = {s["node"] for s in served if s["load"] and s["stretcher"]}
+        points = [p for p in points if node.get(p) in seated] or points
+        stretcher_points = {p for p in points if node.get(p) in lying}
+    rng = random.Random(2016)
     for h in range(households):
         registration.register_household(
             session,
             sealer=runtime.sealer,
             operation_id=operation.id,
-            body=_household(rng, h, points),
+            body=_household(rng, h, points, stretcher_points),
         )
-    return operation
 
 
 def demo_vehicle(plan_vehicle: str) -> str:
@@ -152,8 +173,9 @@ def demo_vehicle(plan_vehicle: str) -> str:
 
 def _publish_demo_convoy(
     session: Session, runtime: Runtime, operation: Operation, convoy_file: Path | None
-) -> None:
-    """Publish the example's convoy plan (the file, else planned here) as convoy version 1."""
+) -> list[dict[str, Any]] | None:
+    """Publish the example's convoy plan (the file, else planned here) as convoy version 1; the
+    scenario's sources with the people the plan loads at each (None without a plan)."""
     try:
         loaded = load(runtime.settings.scenarios_dir, operation.scenario_name)
         if convoy_file is not None and convoy_file.is_file():
@@ -173,8 +195,13 @@ def _publish_demo_convoy(
         )
     except (OSError, ValueError, CorridorError) as error:
         log.warning("demo operation made without a convoy plan: %s", error)
-        return
+        return None
     log.info("demo operation: convoy plan version %d, %d trips", version.version, version.trips)
+    loads: dict[str, int] = {}
+    for trip in plan.trips:
+        for source, people in trip.load:
+            loads[source] = loads.get(source, 0) + people
+    return [{**s, "load": loads.get(s["id"], 0)} for s in version.basis["sources"]]
 
 
 def _publish_demo_plan(session: Session, operation: Operation, plan_file: Path | None) -> None:
@@ -195,13 +222,16 @@ def _publish_demo_plan(session: Session, operation: Operation, plan_file: Path |
     log.info("demo operation: published %s as plan version %d", plan_file, version.version)
 
 
-def _household(rng: random.Random, number: int, points: list[str]) -> HouseholdIn:
+def _household(
+    rng: random.Random, number: int, points: list[str], stretcher_points: set[str] | None = None
+) -> HouseholdIn:
     family = rng.choice(FAMILY)
+    point = rng.choice(points)
     people = []
     for _ in range(rng.randint(1, 6)):
         band = rng.choice(["0-4", "5-11", "12-17", "18-59", "18-59", "60+"])
         needs: list[str] = []
-        if rng.random() < 0.05:
+        if rng.random() < 0.05 and (stretcher_points is None or point in stretcher_points):
             needs = ["wounded", "stretcher"]
         elif band == "60+":
             needs = ["elderly"]
@@ -215,4 +245,4 @@ def _household(rng: random.Random, number: int, points: list[str]) -> HouseholdI
                 }
             )
         )
-    return HouseholdIn(reference=f"demo-{number}", gathering_point=rng.choice(points), people=people)
+    return HouseholdIn(reference=f"demo-{number}", gathering_point=point, people=people)

@@ -117,7 +117,7 @@ def read_convoy(
         )
 
 
-def _trips(session: Session, operation_id: str) -> list[TripOut]:
+def planned_trips(session: Session, operation_id: str) -> list[TripOut]:
     current = service.current(session, operation_id)
     counts = manifests.assigned_by_trip(session, operation_id)
     return [
@@ -151,7 +151,7 @@ def read_trips(
     it, and who boarded it and was not seen arriving once it arrived or is overdue."""
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
-        planned = _trips(session, operation_id)
+        planned = planned_trips(session, operation_id)
         return follow.trips(
             session,
             runtime,

@@ -3,8 +3,9 @@ places on the trips.
 
 When the operation follows a published convoy plan, the places are the plan's trips: each takes
 people of the sources its plan loads (a gathering point and a group), as many as the plan says,
-the earliest trips first; the wounded who need a stretcher go to stretcher places. Without one,
-each vehicle's trips (trip 1 unless more were made) take anyone.
+the earliest trips first; the wounded who need a stretcher go to stretcher places; vehicles the
+plan does not use take anyone after that. Without a plan, each vehicle's trips (trip 1 unless more
+were made) take anyone.
 """
 
 from __future__ import annotations
@@ -129,7 +130,23 @@ def _free_spaces(session: Session, operation_id: str, convoy: ConvoyVersion | No
             key = (code, trip, source_of(gp, vulnerabilities, sources))
             boarded[key] = boarded.get(key, 0) + 1
         spaces = []
+        in_plan = {t.vehicle_code for t in all_trips if t.convoy_version == convoy.version}
         for t in all_trips:
+            if t.vehicle_code not in in_plan and t.vehicle_code in by_code:
+                # A vehicle the plan does not use (added by hand) takes anyone, after the plan's trips.
+                v = by_code[t.vehicle_code]
+                spaces.append(
+                    Space(
+                        code=v.code,
+                        seats=v.seats - used.get((v.code, t.number, "seat"), 0),
+                        stretchers=v.stretchers - used.get((v.code, t.number, "stretcher"), 0),
+                        ambulance=v.kind == "ambulance",
+                        wave=v.wave,
+                        trip=t.number,
+                        order=float("inf"),
+                    )
+                )
+                continue
             if t.convoy_version != convoy.version or not t.load or t.vehicle_code not in by_code:
                 continue
             v = by_code[t.vehicle_code]

@@ -21,6 +21,9 @@ from corridor.server.access.tables import ApiToken
 from corridor.server.auth import Actor, allowed, token_digest
 from corridor.server.checkpoints import service as checkpoints
 from corridor.server.columns import utc_now
+from corridor.server.convoys import follow
+from corridor.server.convoys.routes import planned_trips
+from corridor.server.convoys.schemas import TripsOut
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.exports import service as exports
 from corridor.server.ledger import service as ledger
@@ -148,7 +151,14 @@ def _live(request: Request, runtime: Runtime, actor: Actor, operation_id: str) -
             states=states,
         )
         arrivals = exports.arrival_times(states)
-    full = allowed(actor, "reconciliation.read", operation_id)
+        full = allowed(actor, "reconciliation.read", operation_id)
+        trips = (
+            follow.trips(
+                session, runtime, operation=operation, planned=planned_trips(session, operation_id), now=now
+            )
+            if full
+            else None
+        )
     return {
         "operation": operation,
         "nav": menu(actor, operation_id),
@@ -156,11 +166,33 @@ def _live(request: Request, runtime: Runtime, actor: Actor, operation_id: str) -
         "statuses": STATUSES,
         "counts": result.counts,
         "ceasefire": result.ceasefire,
-        "alerts": _alerts(result, text) if full else [],
+        "alerts": _alerts(result, text) + _trip_alerts(trips, text) if full else [],
         "overdue_vehicles": result.overdue_vehicles if full else None,
         "by_point": result.by_gathering_point if full else {},
         "curve": _curve(operation, result, arrivals, _plan_if_ready(runtime, operation), now, text),
     }
+
+
+def _trip_alerts(trips: TripsOut | None, text: Text) -> list[dict[str, str]]:
+    """Trips of the convoy plan not arrived by their planned arrival plus the margin, and people
+    who boarded a trip and were not seen arriving."""
+    if trips is None:
+        return []
+    alerts = [
+        {
+            "level": "bad",
+            "text": text(
+                "alert.overdue_trip",
+                id=f"{t.vehicle}/{t.number}",
+                time=f"{t.expected_by:%H:%M}" if t.expected_by else "–",
+            ),
+        }
+        for t in trips.trips
+        if t.status == "overdue"
+    ]
+    if trips.not_seen:
+        alerts.append({"level": "warn", "text": text("alert.trip_not_seen", n=len(trips.not_seen))})
+    return alerts
 
 
 def _alerts(result: Reconciliation, text: Text) -> list[dict[str, str]]:
