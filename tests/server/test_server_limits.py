@@ -284,6 +284,9 @@ def test_a_huge_batch_is_refused_at_once(small: World) -> None:
     answer = small.client.post(small.url("/events/batch"), content=text, headers=headers)
     assert answer.status_code in (413, 422), answer.text
     assert len(answer.content) < 5_000  # one error, not one per event
+    empty = '{"events": [' + ",".join(["{}"] * 60) + "]}"  # too many, and each invalid: one 413
+    answer = small.client.post(small.url("/events/batch"), content=empty, headers=headers)
+    assert "60 events in one batch; at most 50" in assert_shape(answer, 413, "too_large")["message"]
     too_many = {"events": [scan(n, "x") for n in range(1, 52)]}  # max_batch is 50 here
     answer = small.client.post(small.url("/events/batch"), json=too_many, headers=small.device)
     assert "at most 50" in assert_shape(answer, 413, "too_large")["message"]

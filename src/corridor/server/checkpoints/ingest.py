@@ -217,14 +217,14 @@ class ScanRoute(APIRoute):
         body = await _read_body(receive)
         if body is None:
             return  # the client went away before sending its request
-        parsed = self._parse(headers.get(b"content-type", b""), body)
+        parsed = self._parse(headers.get(b"content-type", b""), body, runtime)
         stored = await self.store(runtime, operation_id, actor, parsed)
         data = stored.json()
         headers_out = [*_JSON_HEADERS, (b"content-length", str(len(data)).encode("ascii"))]
         await send({"type": "http.response.start", "status": stored.status, "headers": headers_out})
         await send({"type": "http.response.body", "body": data})
 
-    def _parse(self, content_type: bytes, body: bytes) -> BaseModel:
+    def _parse(self, content_type: bytes, body: bytes, runtime: Runtime) -> BaseModel:
         """The request model from the raw JSON, or a RequestValidationError naming each field."""
         if not _is_json(content_type):
             raise RequestValidationError(
@@ -279,17 +279,32 @@ class BatchRoute(ScanRoute):
 
     model = BatchIn
 
-    def _parse(self, content_type: bytes, body: bytes) -> BaseModel:
+    def _parse(self, content_type: bytes, body: bytes, runtime: Runtime) -> BaseModel:
         """A batch whose events are all valid in one validation (the usual case); else each
-        event on its own (:class:`BatchIn`)."""
+        event on its own (:class:`BatchIn`), once the batch is known not to be too long."""
         if _is_json(content_type):
             try:
                 strict = StrictBatchIn.model_validate_json(body)
             except ValidationError:
-                pass
+                _refuse_long(body, runtime.settings.max_batch)
             else:
                 return BatchIn.model_construct(events=list(strict.events))
-        return super()._parse(content_type, body)
+        return super()._parse(content_type, body, runtime)
 
     async def store(self, runtime: Runtime, operation_id: str, actor: Actor, body: Any) -> Stored:
         return await store_batch(runtime, operation_id, actor, body)
+
+
+def _refuse_long(body: bytes, most: int) -> None:
+    """413 for a batch of more than ``most`` events, before each is validated on its own."""
+    try:
+        data = pydantic_core.from_json(body)
+    except ValueError:
+        return  # not JSON: the validation names the problem
+    events = data.get("events") if isinstance(data, dict) else None
+    if isinstance(events, list) and len(events) > most:
+        raise TooLargeError(
+            f"{len(events)} events in one batch; at most {most}",
+            where="events",
+            hint="send the events in several batches",
+        )
