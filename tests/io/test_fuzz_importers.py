@@ -26,7 +26,7 @@ from corridor.io.osm import read_osm
 from corridor.io.tntp import read_tntp_net, read_tntp_nodes
 from corridor.network.build import load_network
 from corridor.scenario.model import NetworkRef
-from fuzz_inputs import changed_structure, edited_bytes, edited_text, only_our_errors
+from fuzz_inputs import changed_structure, edited_bytes, edited_text, extreme_leaf, only_our_errors
 from reference import SHARED_DATA
 
 EXAMPLES = int(os.environ.get("CORRIDOR_FUZZ_EXAMPLES", "100"))
@@ -85,6 +85,13 @@ def test_edited_geojson_network(folder: Path, text: str) -> None:
 @FUZZ
 @given(data=changed_structure(json.loads(_text(GEOJSON) or "{}")))
 def test_random_values_in_a_geojson_network(folder: Path, data: Any) -> None:
+    _geojson(folder, json.dumps(data, default=str))
+
+
+@FUZZ
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # a number cast to garbage on the way
+@given(data=extreme_leaf(json.loads(_text(GEOJSON) or "{}")))
+def test_extreme_numbers_in_a_geojson_network(folder: Path, data: Any) -> None:
     _geojson(folder, json.dumps(data, default=str))
 
 

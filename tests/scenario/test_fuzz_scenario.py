@@ -6,6 +6,7 @@ nothing else is ever raised. ``CORRIDOR_FUZZ_EXAMPLES=5000`` runs longer.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -24,6 +25,7 @@ from fuzz_inputs import changed_structure, edited_text, extreme_leaf, only_our_e
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "east-aleppo-2016"
 SCENARIO = (EXAMPLE / "scenario.toml").read_text(encoding="utf-8")
 SOURCES = (EXAMPLE / "sources.csv").read_text(encoding="utf-8")
+NETWORK = (EXAMPLE / "network.geojson").read_text(encoding="utf-8")
 FUZZ = settings(
     max_examples=int(os.environ.get("CORRIDOR_FUZZ_EXAMPLES", "150")),
     deadline=None,
@@ -40,8 +42,9 @@ def folder() -> Iterator[Path]:
         yield where
 
 
-def _check(folder: Path, scenario: str, sources: str = SOURCES) -> None:
+def _check(folder: Path, scenario: str, sources: str = SOURCES, network: str = NETWORK) -> None:
     (folder / "sources.csv").write_text(sources, encoding="utf-8", errors="surrogatepass")
+    (folder / "network.geojson").write_text(network, encoding="utf-8")
     path = folder / "scenario.toml"
     path.write_text(scenario, encoding="utf-8", errors="surrogatepass")
     only_our_errors(lambda: check_file(path), str(folder))
@@ -77,12 +80,20 @@ def test_extreme_numbers_and_times_in_the_scenario(folder: Path, data: dict[str,
 
 
 @FUZZ
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@given(data=extreme_leaf(json.loads(NETWORK)))
+def test_extreme_numbers_in_the_network_of_the_scenario(folder: Path, data: dict[str, Any]) -> None:
+    _check(folder, SCENARIO, network=json.dumps(data))
+
+
+@FUZZ
 @given(
     raw=st.binary(max_size=200)
     | st.sampled_from([b"", b"\xff\xfe", "\ufeffname = 1".encode(), b"a = 1\x00", b"[[sources]]\n"])
 )
 def test_random_bytes_as_a_scenario(folder: Path, raw: bytes) -> None:
     (folder / "sources.csv").write_text(SOURCES, encoding="utf-8")
+    (folder / "network.geojson").write_text(NETWORK, encoding="utf-8")
     path = folder / "scenario.toml"
     path.write_bytes(raw)
     only_our_errors(lambda: check_file(path), str(folder))
