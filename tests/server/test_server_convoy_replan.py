@@ -1,0 +1,110 @@
+"""A re-plan after a closure through the web routes: refused with the field named when it changes
+nothing or names what does not exist; shown, then published as version 2, which keeps the trips
+under way, numbers the new ones after them, and verifies against the scenario with the closure."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from fastapi.testclient import TestClient
+
+from corridor.network.build import load_network
+from corridor.plan.convoy import ConvoyPlan
+from corridor.plan.convoy_verify import verify_convoy
+from corridor.problem.convoy import compile_convoy
+from corridor.scenario.load import load_scenario
+from corridor.server.convoys.scenario import Basis, changed
+from server.conftest import PASSWORD, World
+from server.test_server_convoy import SCENARIO, example_plan
+
+STEP = 180  # the re-plan's time: three hours into the window
+
+
+def _browser(world: World) -> tuple[TestClient, dict[str, str]]:
+    client = world.client
+    client.cookies.clear()
+    answer = client.post(
+        "/login", data={"username": "coordinator", "password": PASSWORD}, follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text
+    return client, {"X-CSRF-Token": client.cookies["corridor_csrf"], "HX-Request": "true"}
+
+
+def _form(plan: ConvoyPlan, **fields: str) -> dict[str, str]:
+    return {"start": plan.time_of(STEP).strftime("%Y-%m-%dT%H:%M"), **fields}
+
+
+def test_a_replan_is_refused_naming_the_field(world: World) -> None:
+    plan = example_plan()
+    url = f"/operations/{world.operation_id}/convoy/replan"
+    client, headers = _browser(world)
+    assert (
+        client.post(url, data=_form(plan, closed="checkpoint:ramouseh"), headers=headers).status_code == 404
+    )
+    assert world.client.post(world.url("/convoy"), json={"plan": plan.to_dict()}, headers=world.coordinator)
+    client, headers = _browser(world)
+    for fields, where in (
+        ({"closed": "checkpoint:nowhere"}, "no checkpoint"),
+        ({"closed": "bridge:1"}, "names no road or checkpoint"),
+        ({}, "nothing changes"),
+        ({"closed": "checkpoint:ramouseh", "start": "2016-12-01T00:00"}, "outside the plan"),
+        ({"closed": "checkpoint:ramouseh", "start": "yesterday"}, "not a date"),
+        ({"closed": "checkpoint:ramouseh", "end": "2016-12-15T13:00"}, "ends before it starts"),
+    ):
+        answer = client.post(url, data=_form(plan, **fields), headers=headers)
+        assert answer.status_code == 422, (fields, answer.status_code)
+        assert where in answer.text, (fields, answer.text)
+    gone = client.post(f"{url}/publish", data={"draft": "0" * 64}, headers=headers)
+    assert gone.status_code == 404
+    listed = world.client.get(world.url("/convoys"), headers=world.coordinator).json()
+    assert [v["version"] for v in listed] == [1]
+
+
+def test_a_replan_after_a_road_closure_is_published_as_version_2(world: World) -> None:
+    plan = example_plan()
+    assert world.client.post(world.url("/convoy"), json={"plan": plan.to_dict()}, headers=world.coordinator)
+    client, headers = _browser(world)
+    url = f"/operations/{world.operation_id}/convoy/replan"
+    road = "road:corridor-west-1|ramouseh-junction"
+    shown = client.post(url, data=_form(plan, closed=road), headers=headers)
+    assert shown.status_code == 200, shown.text
+    assert 'id="diff"' in shown.text
+    draft = re.search(r'name="draft" value="([0-9a-f]{64})"', shown.text)
+    assert draft is not None
+    published = client.post(f"{url}/publish", data={"draft": draft.group(1)}, headers=headers)
+    assert published.status_code == 200, published.text
+    versions = world.client.get(world.url("/convoys"), headers=world.coordinator).json()
+    assert [(v["version"], v["current"], v["replan"]) for v in versions] == [
+        (1, False, False),
+        (2, True, True),
+    ]
+    body = world.client.get(world.url("/convoys/2"), headers=world.coordinator).json()
+    assert body["basis"]["replaces"] == 1
+    assert body["basis"]["closures"][0]["arc"] == ["corridor-west-1", "ramouseh-junction"]
+    # Independent check: it verifies against the scenario with the closure and its starting state.
+    new = ConvoyPlan.from_dict(body["plan"])
+    basis = Basis.from_dict(body["basis"])
+    scenario = load_scenario(SCENARIO)
+    problem, _ = compile_convoy(
+        changed(scenario, basis), load_network(scenario.network, scenario.base_dir), state=basis.state
+    )
+    assert problem is not None and verify_convoy(new, problem) == []
+    # The trips under way are kept, the new ones numbered after them; all are current.
+    trips = world.client.get(world.url("/trips"), headers=world.coordinator).json()["trips"]
+    current = {(t["vehicle"], t["number"]) for t in trips if t["current"]}
+    kept = {(t.vehicle, t.number) for t in plan.trips if t.board_start < STEP}
+    offsets = body["offsets"]
+    assert kept <= current
+    assert {(t.vehicle, t.number + offsets.get(t.vehicle, 0)) for t in new.trips} <= current
+    assert len(current) == len(kept) + len(new.trips)
+    for t in new.trips:
+        assert t.board_start >= STEP  # nothing new boards before the re-plan's time
+    first_new = min(new.trips, key=lambda t: t.board_start)
+    row = next(
+        x
+        for x in trips
+        if (x["vehicle"], x["number"])
+        == (first_new.vehicle, first_new.number + offsets.get(first_new.vehicle, 0))
+    )
+    assert datetime.fromisoformat(row["planned_arrival"]) == new.time_of(first_new.haul.arrival)
