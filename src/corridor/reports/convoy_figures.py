@@ -161,13 +161,21 @@ def timeline_png(plan: ConvoyPlan, path: Path, problem: ConvoyProblem | None = N
                 alpha=0.5,
                 zorder=0,
             )
+            # and a strip in a lane of its own above the vehicles, which the bars never hide
+            ax.broken_barh([(span["start"], span["end"] - span["start"])], (-1.1, 0.45), color=CLOSURE_COLOUR)
             handles.append(Patch(facecolor="none", edgecolor=CLOSURE_COLOUR, hatch=hatch, label=label))
     ax.axvline(plan.horizon, color="black", linestyle="--", linewidth=1.4)
     handles.append(
         Line2D([], [], color="black", linestyle="--", label=f"deadline {_clock(plan, plan.horizon)}")
     )
-    ax.set_yticks(range(len(vehicles)), vehicles, fontsize=7)
-    ax.set_ylim(len(vehicles) - 0.5, -0.5)
+    closures = problem is not None and bool(closure_spans(problem))
+    top = -1.25 if closures else -0.5
+    ticks: list[float] = list(range(len(vehicles)))
+    labels = list(vehicles)
+    if closures:
+        ticks, labels = [-0.875, *ticks], ["closed", *labels]
+    ax.set_yticks(ticks, labels, fontsize=7)
+    ax.set_ylim(len(vehicles) - 0.5, top)
     end = max([plan.horizon, *(r["end"] for r in rows)])
     ax.set_xlim(0, end + max(1, end // 50))
     hour = max(1, round(60 / plan.dt))
