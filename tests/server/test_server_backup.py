@@ -189,3 +189,20 @@ def test_a_rotation_cut_short_is_finished_with_the_same_new_key(world: World) ->
     key_file.write_bytes(pending + b"\n" + old_key + b"\n")  # as step 1 leaves it
     done = rotate_key(world.settings.database_url, key_file)
     assert done.resumed and load_or_create_keys(key_file) == [pending]
+
+
+def test_a_new_sqlite_database_and_its_key_files_are_private(tmp_path: Path) -> None:
+    from corridor.server.db import Database, upgrade
+
+    url = f"sqlite:///{tmp_path / 'data' / 'corridor.db'}"
+    upgrade(url)
+    db = Database(url)
+    with db.writing() as session:
+        session.execute(text("UPDATE ledger_head SET server_seq = 0"))
+    db.dispose()
+    made = [p for p in (tmp_path / "data").iterdir()]
+    assert made and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in made), [
+        (p.name, oct(p.stat().st_mode)) for p in made
+    ]
+    load_or_create_keys(tmp_path / "keys" / "corridor.key")
+    assert stat.S_IMODE((tmp_path / "keys" / "corridor.key").stat().st_mode) == 0o600
