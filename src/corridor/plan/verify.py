@@ -21,6 +21,8 @@ import numpy as np
 from corridor.plan.model import Plan, Route
 from corridor.problem.model import UNLIMITED, Problem
 
+_INT = {int}
+
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
@@ -32,21 +34,24 @@ def _malformed(route: Route, problem: Problem, where: str) -> str | None:
         return f"{where}: people and arrival must be whole numbers"
     if len(route.arcs) != len(route.departures):
         return f"{where}: {len(route.arcs)} arcs but {len(route.departures)} departures"
-    for arc in route.arcs:
+    arcs, departures = route.arcs, route.departures
+    if arcs and set(map(type, arcs)) == _INT and min(arcs) >= 0 and max(arcs) < problem.n_arcs:
+        arcs = ()  # all good: the usual case, checked at C speed (else each is looked at below)
+    for arc in arcs:
         if not _is_int(arc) or not 0 <= int(arc) < problem.n_arcs:
             return f"{where}: arc {arc!r} is not an arc of the network (0 to {problem.n_arcs - 1})"
-    for dep in route.departures:
+    if departures and set(map(type, departures)) == _INT and min(departures) >= 0:
+        departures = ()
+    for dep in departures:
         if not _is_int(dep) or int(dep) < 0:
             return f"{where}: departure step {dep!r} is not a step (0 or later)"
     return None
 
 
-def _route_violations(route: Route, problem: Problem, k: int, src: int, dst: int) -> list[str]:
+def _route_violations(route: Route, problem: Problem, where: str, src: int, dst: int) -> list[str]:
+    """A well-formed route's violations (see :func:`_malformed`)."""
     net, tau = problem.network, problem.tau
-    where = f"route {k} ({route.source} -> {route.destination})"
     out: list[str] = []
-    if (bad := _malformed(route, problem, where)) is not None:
-        return [bad]
     if route.people <= 0:
         out.append(f"{where}: carries {route.people} people")
     node, ready = int(src), 0
@@ -70,9 +75,7 @@ def _route_violations(route: Route, problem: Problem, k: int, src: int, dst: int
 
 def _flow_violations(routes: list[Route], problem: Problem) -> list[str]:
     net = problem.network
-    hops = [
-        (int(a), int(d), int(r.people)) for r in routes for a, d in zip(r.arcs, r.departures, strict=True)
-    ]
+    hops = [(a, d, r.people) for r in routes for a, d in zip(r.arcs, r.departures, strict=True)]
     if not hops:
         return []
     arr = np.asarray(hops, dtype=np.int64)
@@ -144,8 +147,10 @@ def verify_plan(plan: Plan, problem: Problem) -> list[str]:
         if route.source not in sources or route.destination not in dests:
             out.append(f"route {k}: unknown source {route.source!r} or destination {route.destination!r}")
             continue
-        found = _route_violations(route, problem, k, sources[route.source], dests[route.destination])
-        if _malformed(route, problem, "") is None:
-            readable.append(route)
-        out += found
+        where = f"route {k} ({route.source} -> {route.destination})"
+        if (bad := _malformed(route, problem, where)) is not None:
+            out.append(bad)
+            continue
+        readable.append(route)
+        out += _route_violations(route, problem, where, sources[route.source], dests[route.destination])
     return out + _flow_violations(readable, problem) + _total_violations(plan, problem)
