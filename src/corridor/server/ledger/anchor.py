@@ -25,7 +25,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import CorridorError, InputError
@@ -175,7 +175,12 @@ class HeadExport:
 
 
 def sign_head(session: Session, key: Ed25519PrivateKey) -> LedgerCheckpoint:
-    """Sign the current head and store the checkpoint (in the caller's transaction)."""
+    """Sign the current head and store the checkpoint (in the caller's transaction).
+
+    The head row is written first (unchanged), which locks it until the commit: appends wait, so
+    the head read is the head, and on SQLite the transaction holds the write lock from its first
+    statement (it waits for another process's writes instead of failing as a stale reader)."""
+    _hold_head(session)
     head = session.scalar(select(LedgerHead).where(LedgerHead.id == 1))
     if head is None:
         raise InputError("the ledger head row is missing", hint="run the database migrations")
@@ -191,6 +196,10 @@ def sign_head(session: Session, key: Ed25519PrivateKey) -> LedgerCheckpoint:
     session.add(checkpoint)
     session.flush()
     return checkpoint
+
+
+def _hold_head(session: Session) -> None:
+    session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(count=LedgerHead.count))
 
 
 def latest(session: Session) -> LedgerCheckpoint | None:
@@ -209,6 +218,7 @@ def checkpoint_if_moved(db: Database, key_path: Path) -> HeadExport | None:
     """Sign the head if it has moved since the last checkpoint (None if it has not)."""
     key = load_or_create_signing_key(key_path)
     with db.writing() as session:
+        _hold_head(session)
         last = latest(session)
         head = session.get(LedgerHead, 1)
         if head is None or (last is not None and last.position == head.count):
