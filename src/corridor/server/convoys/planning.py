@@ -1,11 +1,12 @@
 """Convoy plans the server makes itself: the operation's scenario planned as it is, and re-plans
 after a closure from the live state.
 
-A re-plan uses ``corridor.solve.convoy.replan`` when the installed version has it; otherwise it
-solves the changed scenario with ``solve_convoy`` from a :class:`LiveState` built here: trips of
-the current plan that started boarding before the re-plan's time are kept (they are under way,
-their people out or on board); every vehicle is where it will be when its kept trip ends (or where
-its last trip ended), free from then or from the re-plan's time.
+A re-plan uses :func:`corridor.solve.convoy.replan.replan`: trips done by the re-plan's time stay
+as they were (the operation's trips up to ``offsets``); trips under way are kept while they still
+verify (the new plan's first trip of their vehicle); the rest is planned again, the previous trips
+replayed first. The state the new plan verifies against is read back from the problem the re-plan
+returns (vehicles' places, people no longer waiting, people out) and kept as the version's basis,
+so that publishing verifies the plan again.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 from corridor.core.errors import InputError
 from corridor.plan.convoy import ConvoyPlan, Trip
 from corridor.problem.convoy import ConvoyProblem, LiveState, VehicleState
-from corridor.server.convoys.scenario import Basis, Loaded, problem
+from corridor.server.convoys.scenario import Basis, Loaded, changed, problem
 from corridor.solve.convoy import CONVOY_METHODS, solve_convoy
+from corridor.solve.convoy.replan import replan as solver_replan
 
 
 def plan_scenario(loaded: Loaded, method: str = "greedy") -> tuple[ConvoyPlan, ConvoyProblem]:
@@ -45,33 +47,12 @@ class Replan:
     kept: tuple[Trip, ...]
     step: int
     old: ConvoyPlan
+    # (source, group, people newly left behind, reason) when the solver's re-plan says why
+    left: tuple[tuple[str, str, int, str], ...] | None = None
 
 
 def step_of(plan: ConvoyPlan, when: datetime) -> int:
     return max(0, int((when - plan.start).total_seconds() // 60 / plan.dt))
-
-
-def live_state(
-    old: ConvoyPlan, step: int, kept_out_by_group: Sequence[tuple[str, int]] = ()
-) -> tuple[LiveState, tuple[Trip, ...]]:
-    """The state at ``step`` if ``old`` went as planned: trips that began boarding are kept."""
-    kept = tuple(t for t in old.trips if t.board_start < step)
-    vehicles = []
-    left: dict[str, int] = {}
-    for vid in old.vehicles:
-        mine = [t for t in kept if t.vehicle == vid]
-        if mine:
-            last = max(mine, key=lambda t: t.number)
-            vehicles.append(VehicleState(vid, last.haul.nodes[-1], max(step, last.unload_end)))
-        for t in mine:
-            for source, n in t.load:
-                left[source] = left.get(source, 0) + n
-    return (
-        LiveState(
-            vehicles=tuple(vehicles), left=tuple(sorted(left.items())), out_by_group=tuple(kept_out_by_group)
-        ),
-        kept,
-    )
 
 
 def replan(
@@ -81,25 +62,49 @@ def replan(
     when: datetime,
     closures: Sequence[dict[str, Any]] = (),
     deadline: datetime | None = None,
-    method: str = "greedy",
 ) -> Replan:
     """Plan again from ``when`` with ``closures`` added (and an earlier ``deadline``)."""
     step = step_of(old, when)
-    state, kept = live_state(old, step)
-    # Vehicles with no kept trip wait where the plan had them at the start, free from the re-plan.
-    placed = {v.vehicle for v in state.vehicles}
+    return _from_solver(loaded, old, step, closures, deadline)
+
+
+def _from_solver(
+    loaded: Loaded,
+    old: ConvoyPlan,
+    step: int,
+    closures: Sequence[dict[str, Any]],
+    deadline: datetime | None,
+) -> Replan:
+    scenario = changed(loaded.scenario, Basis(closures=tuple(dict(c) for c in closures), deadline=deadline))
+    result = solver_replan(old, scenario, loaded.network, step)
     base = problem(loaded, Basis())
-    extra = [
-        VehicleState(vid, base.network.node_ids[int(base.vehicle_node[i])], step)
-        for i, vid in enumerate(base.vehicle_ids)
-        if vid not in placed
-    ]
-    state = LiveState(vehicles=(*state.vehicles, *extra), left=state.left, out_by_group=state.out_by_group)
+    compiled = result.problem
+    flow, base_flow = compiled.flow, base.flow
+    ids = compiled.network.node_ids
+    state = LiveState(
+        vehicles=tuple(
+            VehicleState(
+                vid,
+                ids[int(compiled.vehicle_node[v])],
+                int(compiled.vehicle_ready[v]),
+                tuple((flow.source_ids[s], int(n)) for s, n in compiled.vehicle_on_board[v]),
+            )
+            for v, vid in enumerate(compiled.vehicle_ids)
+        ),
+        left=tuple(
+            (sid, int(base_flow.source_people[s]) - int(flow.source_people[s]))
+            for s, sid in enumerate(flow.source_ids)
+            if int(base_flow.source_people[s]) != int(flow.source_people[s])
+        ),
+        out_by_group=tuple(compiled.out_already_by_group),
+    )
     basis = Basis(closures=tuple(dict(c) for c in closures), deadline=deadline, state=state)
-    compiled = problem(loaded, basis)
-    new = solve_convoy(compiled, method=method if method in CONVOY_METHODS else "greedy", time_limit=20.0)
-    offsets = {vid: max((t.number for t in kept if t.vehicle == vid), default=0) for vid in old.vehicles}
-    return Replan(new, basis, {v: n for v, n in offsets.items() if n}, kept, step, old)
+    done = tuple(result.done)
+    offsets = {vid: max((t.number for t in done if t.vehicle == vid), default=0) for vid in old.vehicles}
+    left = tuple(
+        (x.source, x.group, x.people - x.before, x.reason) for x in result.left_behind if x.people > x.before
+    )
+    return Replan(result.plan, basis, {v: n for v, n in offsets.items() if n}, done, step, old, left)
 
 
 def merged(new: ConvoyPlan, kept: Sequence[Trip], offsets: dict[str, int]) -> ConvoyPlan:

@@ -420,14 +420,6 @@ def _out_by_node(trips: list[Trip]) -> dict[str, int]:
     return out
 
 
-def _out_by_source(trips: list[Trip]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for t in trips:
-        for s, n in t.load:
-            out[s] = out.get(s, 0) + n
-    return out
-
-
 def difference(
     result: planning.Replan,
     codes: dict[str, str],
@@ -437,9 +429,11 @@ def difference(
     old_deadline: datetime,
 ) -> dict[str, Any]:
     """What the re-plan changes against the plan it replaces, from the re-plan's time on: trips by
-    vehicle, people out by gathering point, people left behind by source, and why."""
+    vehicle, people out by gathering point, people newly left behind by source, and why (the
+    re-plan's reason: ``deadline``, ``closure``, ``checkpoint`` or ``fleet``)."""
     old, step = result.old, result.step
-    old_after = [t for t in old.trips if t.board_start >= step]
+    # Trips done by then stay as they were; the rest of the old plan against the whole new plan.
+    old_after = [t for t in old.trips if t.arrival > step]
     new_trips = list(result.plan.trips)
     vehicles = []
     changed_trips = 0
@@ -469,21 +463,12 @@ def difference(
         {"node": n, "before": by_node_a.get(n, 0), "after": by_node_b.get(n, 0)}
         for n in sorted(set(by_node_a) | set(by_node_b))
     ]
-    src_a, src_b = _out_by_source(old_after), _out_by_source(new_trips)
     minutes_lost = (old_deadline - deadline).total_seconds() / 60 if deadline else 0.0
-    left = []
-    for source in sorted(set(src_a) | set(src_b)):
-        lost = src_a.get(source, 0) - src_b.get(source, 0)
-        if lost <= 0:
-            continue
-        node = next((t.gathering for t in old_after if dict(t.load).get(source)), "")
-        if by_node_b.get(node, 0) == 0 and closures:
-            why = "cut_off"
-        elif minutes_lost > 0:
-            why = "window"
-        else:
-            why = "slower"
-        left.append({"source": source, "node": node, "people": lost, "why": why})
+    gathering = {s: t.gathering for t in old.trips for s, _ in t.load}
+    left = [
+        {"source": source, "node": gathering.get(source, ""), "people": people, "why": why}
+        for source, _group, people, why in result.left or ()
+    ]
     return {
         "at": _clock(old, step),
         "closures": closures,
