@@ -70,6 +70,7 @@ def test_a_replan_after_a_road_closure_is_published_as_version_2(world: World) -
     shown = client.post(url, data=_form(plan, closed=road), headers=headers)
     assert shown.status_code == 200, shown.text
     assert 'id="diff"' in shown.text
+    assert "No trip of the plan has been scanned yet" in shown.text
     draft = re.search(r'name="draft" value="([0-9a-f]{64})"', shown.text)
     assert draft is not None
     published = client.post(f"{url}/publish", data={"draft": draft.group(1)}, headers=headers)
@@ -111,3 +112,39 @@ def test_a_replan_after_a_road_closure_is_published_as_version_2(world: World) -
         == (first_new.vehicle, first_new.number + offsets.get(first_new.vehicle, 0))
     )
     assert datetime.fromisoformat(row["planned_arrival"]) == new.time_of(first_new.haul.arrival)
+
+
+def test_a_replan_starts_from_the_scans_once_they_began(world: World) -> None:
+    plan = example_plan()
+    assert world.client.post(world.url("/convoy"), json={"plan": plan.to_dict()}, headers=world.coordinator)
+    first = min((t for t in plan.trips if t.number == 1), key=lambda t: t.arrival)
+    assert first.arrival < STEP
+    events = [
+        {
+            "event_id": f"scanner-1-{n}",
+            "device_id": "scanner-1",
+            "seq": n,
+            "device_time": plan.time_of(at).isoformat(),
+            "type": kind,
+            "payload": {"vehicle_id": first.vehicle, "point": point, "trip": 1},
+        }
+        for n, (kind, at, point) in enumerate(
+            (("departed", first.board_end, "start"), ("arrived", first.haul.arrival, "end")), start=1
+        )
+    ]
+    sent = world.client.post(world.url("/events/batch"), json={"events": events}, headers=world.device)
+    assert sent.status_code == 200, sent.text
+    client, headers = _browser(world)
+    url = f"/operations/{world.operation_id}/convoy/replan"
+    shown = client.post(url, data=_form(plan, closed="checkpoint:ramouseh"), headers=headers)
+    assert shown.status_code == 200, shown.text
+    assert "Planned from the scans" in shown.text
+    draft = re.search(r'name="draft" value="([0-9a-f]{64})"', shown.text)
+    assert draft is not None
+    assert client.post(f"{url}/publish", data={"draft": draft.group(1)}, headers=headers).status_code == 200
+    state = world.client.get(world.url("/convoys/2"), headers=world.coordinator).json()["basis"]["state"]
+    # The bus that arrived waits at its reception point from the re-plan's time; nobody was scanned
+    # boarding, so nobody counts as gone.
+    places = {v["vehicle"]: (v["node"], v["ready"]) for v in state["vehicles"]}
+    assert places[first.vehicle][0] == first.haul.nodes[-1]
+    assert state["left"] == [] and state["out_by_group"] == []

@@ -62,10 +62,11 @@ def replan(
     when: datetime,
     closures: Sequence[dict[str, Any]] = (),
     deadline: datetime | None = None,
+    live: LiveState | None = None,
 ) -> Replan:
     """Plan again from ``when`` with ``closures`` added (and an earlier ``deadline``)."""
     step = step_of(old, when)
-    return _from_solver(loaded, old, step, closures, deadline)
+    return _from_solver(loaded, old, step, closures, deadline, live)
 
 
 def _from_solver(
@@ -74,9 +75,10 @@ def _from_solver(
     step: int,
     closures: Sequence[dict[str, Any]],
     deadline: datetime | None,
+    live: LiveState | None,
 ) -> Replan:
     scenario = changed(loaded.scenario, Basis(closures=tuple(dict(c) for c in closures), deadline=deadline))
-    result = solver_replan(old, scenario, loaded.network, step)
+    result = solver_replan(old, scenario, loaded.network, step, live=live)
     base = problem(loaded, Basis())
     compiled = result.problem
     flow, base_flow = compiled.flow, base.flow

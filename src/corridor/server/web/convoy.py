@@ -27,6 +27,7 @@ from corridor.reports.tripsheets import trip_sheet_html, trip_sheets_pdf
 from corridor.server.auth import Actor, allowed
 from corridor.server.convoys import planning
 from corridor.server.convoys import service as convoys
+from corridor.server.convoys.live import live_state
 from corridor.server.convoys.scenario import Basis, Loaded, load, problem, verify
 from corridor.server.convoys.tables import ConvoyVersion
 from corridor.server.deps import RuntimeDep, permit
@@ -356,13 +357,24 @@ def replan_run(
             where="closed",
             hint="close a road or a checkpoint, or move the deadline earlier",
         )
-    result = planning.replan(loaded, plan, when=when, closures=closures, deadline=new_deadline)
+    with runtime.db.reading() as session:
+        facts = live_state(
+            session,
+            runtime,
+            operation=following.operation,
+            version=following.version,
+            plan=plan,
+            loaded=loaded,
+            when=when,
+            step=planning.step_of(plan, when),
+        )
+    result = planning.replan(loaded, plan, when=when, closures=closures, deadline=new_deadline, live=facts)
     key = (operation_id, result.plan.content_hash())
     with _drafts_guard:
         _drafts[key] = (result, following.version.version)
         while len(_drafts) > KEEP:
             _drafts.popitem(last=False)
-    diff = difference(
+    diff = {"from_scans": facts is not None} | difference(
         result,
         following.codes,
         closures=closures,
