@@ -246,3 +246,26 @@ def test_an_infinite_network_setting_is_refused(folder: Path, field: str) -> Non
     ref = NetworkRef.model_validate({"format": "geojson", "path": path.name, field: float("inf")})
     error = only_our_errors(lambda: load_network(ref, folder), f"network.{field}")
     assert error is not None
+
+
+def _moved(point: bool, lat: float) -> dict[str, Any]:
+    """The example network with one node (or one point of one road's line) at latitude ``lat``."""
+    data: dict[str, Any] = json.loads(_text(GEOJSON))
+    kind = "Point" if point else "LineString"
+    feature = next(f for f in data["features"] if f["geometry"]["type"] == kind)
+    coords = feature["geometry"]["coordinates"]
+    (coords if point else coords[0])[1] = lat
+    return data
+
+
+@pytest.mark.parametrize("lat", [91.0, -500.0, 1e300])
+@pytest.mark.parametrize("point", [True, False], ids=["node", "road line"])
+def test_a_position_off_the_globe_is_refused(folder: Path, point: bool, lat: float) -> None:
+    """Found by fuzzing: a latitude of 500 made a road of 11,000 km, read without a word."""
+    path = _write(folder, "roads.geojson", json.dumps(_moved(point, lat)))
+    ref = NetworkRef(format="geojson", path=path.name)
+    error = only_our_errors(lambda: load_network(ref, folder), str(path))
+    assert error is not None and "not a lon/lat position" in error.message
+    planar = NetworkRef(format="geojson", path=path.name, crs="EPSG:3857")  # metres: any number
+    if abs(lat) < 1e6:
+        assert load_network(planar, folder).n_nodes > 0

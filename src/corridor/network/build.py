@@ -123,7 +123,35 @@ def load_network(ref: NetworkRef, base_dir: Path, *, largest_component: bool | N
         network = _from_geojson(read_roads(path), ref, _stem(path))
     else:
         network = _from_osm(read_osm(path), ref, _stem(path))
+    _check_lonlat(network, path)
     return largest_weak_component(network) if keep else network
+
+
+def _check_lonlat(network: Network, path: Path) -> None:
+    """Positions in lon/lat must be on the globe (a latitude of 500 is a typing error, and makes
+    roads thousands of kilometres long)."""
+    if not network.has_coordinates or network.crs.upper() not in _LONLAT:
+        return
+    drawn = [
+        (k, x, y) for k, line in enumerate(network.geometry) for x, y in line if abs(x) > 180 or abs(y) > 90
+    ]
+    if drawn:
+        k, x, y = drawn[0]
+        tail, head = network.node_ids[network.tail[k]], network.node_ids[network.head[k]]
+        raise NetworkError(
+            f"the line of road {tail} -> {head} passes ({x:g}, {y:g}), not a lon/lat position",
+            where=str(path),
+            hint="longitude is -180..180 and latitude -90..90, in that order; or set network.crs",
+        )
+    bad = (np.abs(network.x) > 180) | (np.abs(network.y) > 90)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise NetworkError(
+            f"node {network.node_ids[i]!r} at ({network.x[i]:g}, {network.y[i]:g}) is not a lon/lat"
+            f" position ({int(bad.sum())} such nodes)",
+            where=str(path),
+            hint="longitude is -180..180 and latitude -90..90, in that order; or set network.crs",
+        )
 
 
 def network_from_tntp(
