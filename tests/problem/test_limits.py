@@ -81,6 +81,11 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
         "sources[0] (s)",
         "bad-position",
     ),
+    "source off the globe": (
+        {"sources": [{"id": "s", "lon": 0.0, "lat": 500.0, "people": 10}]},
+        "sources[0] (s)",
+        "bad-position",
+    ),
     "reception at lat inf": (
         {"destinations": [{"id": "t", "lon": 2.0, "lat": float("inf")}]},
         "destinations[0] (t)",
@@ -99,11 +104,19 @@ def test_beyond_anything_real_is_an_error_naming_the_field(name: str) -> None:
     assert [(f.where, f.code) for f in findings if f.severity is Severity.ERROR] == [(where, code)]
 
 
-def test_a_finite_position_is_snapped_as_before() -> None:
-    problem, _ = compile_problem(
-        _scenario(sources=[{"id": "s", "lon": 0.1, "lat": 0.0, "people": 10}]), _network()
-    )
+def test_a_position_is_snapped_and_a_far_one_said() -> None:
+    """Snapped to the nearest node as before; 11 km from it (0.1 degrees at the equator) is a
+    warning naming the source, 1.1 km is not."""
+    far = _scenario(sources=[{"id": "s", "lon": 0.1, "lat": 0.0, "people": 10}])
+    problem, findings = compile_problem(far, _network())
     assert problem is not None and problem.source_node.tolist() == [0]
+    assert [(f.severity, f.code, f.where) for f in findings] == [
+        (Severity.WARNING, "far-from-network", "sources[0] (s)")
+    ]
+    assert "11.1 km from the nearest node (a)" in findings[0].message
+    near = _scenario(sources=[{"id": "s", "lon": 0.01, "lat": 0.0, "people": 10}])
+    problem, findings = compile_problem(near, _network())
+    assert problem is not None and problem.source_node.tolist() == [0] and findings == []
 
 
 def test_a_rate_beyond_any_evacuation_is_no_limit() -> None:

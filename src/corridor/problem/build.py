@@ -60,12 +60,43 @@ class _Resolver:
         if not self.network.has_coordinates:
             self.error("no-coordinates", where, "lon/lat given but the network has no coordinates")
             return -1
-        return self.network.nearest_node(lon, lat)
+        lonlat = self.network.crs.upper() in ("EPSG:4326", "WGS84", "OGC:CRS84", "CRS84")
+        if lonlat and (abs(lon) > 180 or abs(lat) > 90):
+            hint = "longitude is -180..180 and latitude -90..90, in that order"
+            self.error("bad-position", where, f"({lon:g}, {lat:g}) is not a lon/lat position", hint)
+            return -1
+        v = self.network.nearest_node(lon, lat)
+        if lonlat and (far := _km(lon, lat, float(self.network.x[v]), float(self.network.y[v]))) > SNAP_KM:
+            self.findings.append(
+                Finding(
+                    Severity.WARNING,
+                    "far-from-network",
+                    where,
+                    f"({lon:g}, {lat:g}) is {far:,.1f} km from the nearest node ({self.network.node_ids[v]})",
+                    "check the position (lon, lat order) or give a node id",
+                )
+            )
+        return v
 
     def window(self, axis: TimeAxis, begin: datetime | None, end: datetime | None) -> tuple[int, int]:
         a = 0 if begin is None else max(0, axis.first_step_at_or_after(begin))
         b = OPEN_END if end is None else max(0, axis.first_step_at_or_after(end))
         return a, b
+
+
+# A position snapped to a node further than this is said (a warning): a typing error, or a place
+# the network does not reach.
+SNAP_KM = 5.0
+
+
+def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _axis(scenario: Scenario) -> TimeAxis:
