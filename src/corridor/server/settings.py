@@ -80,8 +80,8 @@ class Settings(BaseSettings):
     clock_behind_days: float = Field(
         default=1.0,
         ge=0,
-        description="Days before the operation's start (its first ceasefire window, else its "
-        "creation) that an event may be dated: an event dated earlier is refused (422).",
+        description="Days before the operation's start (its first ceasefire window) that an "
+        "event may be dated: an event dated earlier is refused (422).",
     )
     max_evidence_bytes: int = Field(
         default=50 * 1024 * 1024,

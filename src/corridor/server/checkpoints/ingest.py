@@ -136,8 +136,9 @@ class Clock:
     A device's clock that is far ahead or behind would reorder what happened (events are folded
     in device-time order: an "arrived" dated 2099 would come after, and clear, every later
     detention), so an event dated more than ``clock_ahead_hours`` after the server's clock, or
-    more than ``clock_behind_days`` before the operation's start, is refused with 422 and never
-    stored; the device keeps it and its user is told to correct the clock."""
+    more than ``clock_behind_days`` before the operation's start (its first ceasefire window; no
+    bound without one), is refused with 422 and never stored; the device keeps it and its user
+    is told to correct the clock."""
 
     earliest: datetime | None
     latest: datetime
@@ -146,7 +147,8 @@ class Clock:
     async def of(cls, runtime: Runtime, operation_id: str) -> Clock:
         settings = runtime.settings
         found = await operation_state(runtime, operation_id)
-        earliest = found.start - timedelta(days=settings.clock_behind_days) if found else None
+        start = found.start if found else None
+        earliest = start - timedelta(days=settings.clock_behind_days) if start else None
         return cls(earliest, utc_now() + timedelta(hours=settings.clock_ahead_hours))
 
     def check(self, event: EventIn) -> None:

@@ -21,12 +21,12 @@ from corridor.server.operations.tables import Operation
 @dataclass(frozen=True)
 class OperationState:
     state: str
-    start: datetime  # its first ceasefire window's start, else when it was made
+    start: datetime | None  # its first ceasefire window's start; None without windows
 
 
-def start_of(created_at: datetime, windows: list[dict[str, str]]) -> datetime:
+def start_of(windows: list[dict[str, str]]) -> datetime | None:
     starts = [datetime.fromisoformat(w["start"]) for w in windows if w.get("start")]
-    return min([created_at, *starts])
+    return min(starts, default=None)
 
 
 class OperationStates:
@@ -48,13 +48,11 @@ class OperationStates:
         """The operation's state from the database (None: no such operation); blocks."""
         with self.db.reading() as session:
             row = session.execute(
-                select(Operation.state, Operation.created_at, Operation.windows).where(
-                    Operation.id == operation_id
-                )
+                select(Operation.state, Operation.windows).where(Operation.id == operation_id)
             ).first()
         if row is None:
             return None
-        found = OperationState(row.state, start_of(row.created_at, row.windows))
+        found = OperationState(row.state, start_of(row.windows))
         if len(self._known) > 10_000:
             self._known.clear()
         self._known[operation_id] = (found, time.monotonic() + self.seconds)
