@@ -1,7 +1,12 @@
 """Proved upper bounds on the people a fleet can bring out by the deadline.
 
 - **flow**: the maximum flow over time of the same network and window (people move as a fluid, with
-  the checkpoints' throughput and the closures): no convoy plan can beat it.
+  the checkpoints' throughput and the closures), roads without their capacity (vehicles are not
+  limited by it) and at the vehicles' own travel times. It bounds the convoys only where the fluid
+  can do all that the vehicles do (:func:`flow_relaxation` says when, and otherwise why not): every
+  checkpoint's rate per step must admit the people of an inspection spread over its steps, the
+  vehicles' travel times must be the fluid's where closures hold, and no closure may touch a road
+  leaving a checkpoint (a vehicle may wait there after its inspection; the fluid may not).
 - **fleet**: each vehicle's most round trips by the deadline with every drive at its fastest (closures
   only delay) and every inspection at its shortest, times its places; seats and stretcher places
   counted apart against the people who need them.
@@ -13,11 +18,13 @@ The bound reported is the smallest of these (and of the people to move).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from corridor.problem.convoy import ConvoyProblem
+from corridor.problem.model import UNLIMITED, Problem
 from corridor.solve.convoy.legs import NEVER, Legs
 from corridor.solve.quickest import people_out
 
@@ -152,11 +159,45 @@ def _checkpoint_bound(problem: ConvoyProblem, legs: Legs) -> int | None:
     return total * largest + board
 
 
+def flow_relaxation(problem: ConvoyProblem) -> tuple[Problem | None, str]:
+    """The flow problem whose optimum bounds the convoys, or ``None`` and the reason it would not."""
+    flow = problem.flow
+    net = flow.network
+    steps = problem.arc_steps
+    if not len(problem.type_ids):
+        return None, "no vehicles"
+    tau = steps.min(axis=0)
+    closures = len(flow.arc_closed) + len(flow.node_closed) > 0
+    if closures and bool((steps != tau[None, :]).any()):
+        return None, "vehicle types drive at different speeds while closures hold"
+    largest = int((problem.type_seats + problem.type_stretchers).max(initial=0))
+    for c, node in enumerate(flow.checkpoint_node.tolist()):
+        cap = int(flow.node_cap[node])
+        spread = max(
+            (math.ceil(n / problem.inspection_steps(c, n)) for n in range(1, largest + 1)), default=0
+        )
+        if cap != UNLIMITED and spread > cap:
+            return None, (
+                f"a vehicle of {largest} places passes checkpoint {flow.checkpoint_ids[c]} faster"
+                f" ({spread} people a step) than its rate in the flow model ({cap})"
+            )
+        leaving = np.flatnonzero(net.tail == node)
+        touched = (
+            np.isin(flow.arc_closed.item, leaving).any()
+            or np.isin(flow.node_closed.item, net.head[leaving]).any()
+        )
+        if touched:
+            return None, f"a closure touches a road leaving checkpoint {flow.checkpoint_ids[c]}"
+    room = max(1, flow.people)
+    return replace(flow, tau=tau.astype(np.int64), arc_cap=np.full(net.n_arcs, room, dtype=np.int64)), ""
+
+
 def convoy_bounds(problem: ConvoyProblem, legs: Legs, *, flow: bool = True) -> Bounds:
     """Every bound of the module; ``flow=False`` skips the max flow (large networks, quick answers)."""
     trips = trips_possible(problem, legs)
     board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
-    flow_bound = people_out(problem.flow, problem.horizon) + board if flow else None
+    relaxed, _ = flow_relaxation(problem) if flow else (None, "")
+    flow_bound = people_out(relaxed, problem.horizon) + board if relaxed is not None else None
     return Bounds(
         people=problem.people,
         flow=flow_bound,
@@ -166,4 +207,4 @@ def convoy_bounds(problem: ConvoyProblem, legs: Legs, *, flow: bool = True) -> B
     )
 
 
-__all__ = ["Bounds", "convoy_bounds", "trips_possible"]
+__all__ = ["Bounds", "convoy_bounds", "flow_relaxation", "trips_possible"]

@@ -281,7 +281,7 @@ class Schedule:
             horizon=flow.horizon,
             evacuees=p.people,
             evacuated=evacuated,
-            bound=max(bound, evacuated),
+            bound=bound,
             bound_kind=bound_kind,
             vehicles=p.vehicle_ids,
             trips=tuple(sorted(self.trips, key=lambda t: (t.vehicle, t.number))),
