@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from corridor.core.errors import ConflictError
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.errors import InputProblemsError, TooLargeError
@@ -168,7 +169,7 @@ class CountingDatabase(Database):
             self.ends.append(session.scalar(select(LedgerHead.count)) or 0)
 
 
-def test_an_import_is_stored_a_chunk_per_transaction(world: World, tmp_path: Any) -> None:
+def test_an_import_is_stored_in_chunks_of_at_most_500_people(world: World, tmp_path: Any) -> None:
     rows = "".join(f"H{n // 3},Person {n},{20 + n % 50},{'fm'[n % 2]},w{n}\n" for n in range(1_300))
     prepared = imports.prepare("big.csv", (HEADER + rows).encode(), accept_valid_rows=False, max_rows=10_000)
     assert prepared.people == 1_300
@@ -180,7 +181,40 @@ def test_an_import_is_stored_a_chunk_per_transaction(world: World, tmp_path: Any
     assert (report.households, report.people) == (434, 1_300)
     sizes = [b - a for a, b in zip([before, *db.ends], db.ends, strict=False)]
     assert sum(sizes) == 1_300  # one "registered" event per person
-    assert len(sizes) == 3 and max(sizes) <= imports.CHUNK_PEOPLE
+    assert len(sizes) >= 3 and max(sizes) <= imports.CHUNK_PEOPLE  # more when a chunk runs out of time
+
+
+class RacingDatabase(Database):
+    """A database in which another registrar gives wristband ``w900`` just before the import's
+    second write transaction."""
+
+    def __init__(self, url: str, world: World) -> None:
+        super().__init__(url)
+        self.world = world
+        self.opened = 0
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        self.opened += 1
+        if self.opened == 2:
+            self.world.household({"name": "Samir", "age_band": "60+", "sex": "male", "wristband": "w900"})
+        with super().writing() as session:
+            yield session
+
+
+def test_a_wristband_given_while_the_import_runs_stops_it_naming_what_was_stored(world: World) -> None:
+    rows = "".join(f"H{n // 5},Person {n},30,{'fm'[n % 2]},w{n}\n" for n in range(1_000))
+    prepared = imports.prepare("big.csv", (HEADER + rows).encode(), accept_valid_rows=False, max_rows=10_000)
+    db = RacingDatabase(world.settings.database_url, world)
+    sealer = Sealer.from_file(world.settings.key_file)
+    with pytest.raises(ConflictError) as caught:
+        imports.store(db, sealer=sealer, operation_id=world.operation_id, prepared=prepared)
+    db.dispose()
+    assert "w900" in caught.value.message and "rows 902" in caught.value.message
+    people = world.client.get(world.url("/people?limit=1000"), headers=world.coordinator).json()["people"]
+    imported = len(people) - 1  # Samir came in his own registration
+    assert imported % 5 == 0 and imported <= 900  # whole households of the chunks before the failing one
+    assert caught.value.hint is not None and f"the {imported // 5} households stored" in caught.value.hint
 
 
 def test_a_refused_file_opens_no_write_transaction(world: World) -> None:

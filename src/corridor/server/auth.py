@@ -160,16 +160,17 @@ class Passwords:
     """argon2id password hashing, a few hashes at a time.
 
     Each hash takes ``memory_kib`` of memory and tens of milliseconds of a core, by design; so at
-    most ``concurrent`` run at once and at most ``waiting`` more wait for their turn (up to
-    ``wait_seconds``). Past that the answer is 429 at once: a flood of log-ins neither takes all
-    the memory nor holds every worker thread while scans wait for one."""
+    most ``concurrent`` run at once (one: a flood of log-ins leaves the other cores to the scans)
+    and at most ``waiting`` more wait for their turn (up to ``wait_seconds``). Past that the
+    answer is 429 at once: a flood of log-ins neither takes all the memory and cores nor holds
+    every worker thread while scans wait for one."""
 
     def __init__(
         self,
         *,
         time_cost: int = 3,
         memory_kib: int = 65536,
-        concurrent: int = 2,
+        concurrent: int = 1,
         waiting: int = 8,
         wait_seconds: float = 5.0,
     ) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -85,8 +86,11 @@ MAX_XLSX_PARTS = 1000
 MAX_COLUMNS = 500
 MAX_EMPTY_ROWS = 10_000
 MAX_CELL_CHARS = 32_767  # a spreadsheet cell's own limit
-# People stored per write transaction; scans are written between two chunks.
+# People stored per write transaction, and the time after which a transaction takes no more
+# households; scans are written between two chunks, in the pause.
 CHUNK_PEOPLE = 500
+CHUNK_SECONDS = 0.25
+CHUNK_PAUSE = 0.01
 
 
 def _column_key(header: str) -> str:
@@ -442,8 +446,10 @@ def _check_file_wristbands(bodies: list[tuple[str, list[int], HouseholdIn]]) -> 
 def store(
     db: Database, *, sealer: Sealer, operation_id: str, prepared: Prepared, chunk_people: int = CHUNK_PEOPLE
 ) -> ImportReport:
-    """Store prepared households, about ``chunk_people`` people per write transaction (a household
-    is never split), so that scans are written between the chunks.
+    """Store prepared households a chunk per write transaction, so that scans are written between
+    the chunks: at most ``chunk_people`` people, and no more households once ``CHUNK_SECONDS``
+    have passed (a household is never split). Between two chunks the import waits
+    ``CHUNK_PAUSE`` seconds, in which whoever waits for the write lock (the scans' writer) takes it.
 
     Wristbands already given in the operation are looked for first, and nothing is stored if one
     is; one given by another request while the import runs stops it with 409 naming how many
@@ -461,10 +467,20 @@ def store(
                     hint="nothing was imported; correct the wristbands and import again",
                 ) from None
     households = people = duplicates = 0
-    for chunk in _chunks(prepared.households, chunk_people):
+    pending = prepared.households
+    while households < len(pending):
+        if households:
+            time.sleep(CHUNK_PAUSE)
+        committed = households
         with db.writing() as session:
             operations.get(session, operation_id)
-            for key, rows, body in chunk:
+            started, in_chunk = time.monotonic(), 0
+            while households < len(pending):
+                key, rows, body = pending[households]
+                if in_chunk and (
+                    in_chunk + len(body.people) > chunk_people or time.monotonic() - started > CHUNK_SECONDS
+                ):
+                    break
                 try:
                     done = service.register_household(
                         session, sealer=sealer, operation_id=operation_id, body=body
@@ -473,12 +489,13 @@ def store(
                     raise ConflictError(
                         f"household {key} (rows {', '.join(map(str, rows))}): {exc.message}",
                         where="file",
-                        hint=f"the {households} households stored before it stay registered; import the "
-                        "rest again once the wristbands are corrected",
+                        hint=f"the {committed} households stored before it stay registered; import "
+                        "the rest again once the wristbands are corrected",
                     ) from exc
                 duplicates += len(done.duplicates)
-        households += len(chunk)
-        people += sum(len(body.people) for _, _, body in chunk)
+                in_chunk += len(body.people)
+                households += 1
+                people += len(body.people)
     return ImportReport(
         imported=True,
         households=households,
@@ -487,18 +504,3 @@ def store(
         possible_duplicates=duplicates,
         ignored_columns=prepared.ignored_columns,
     )
-
-
-def _chunks(
-    households: list[tuple[str, list[int], HouseholdIn]], size: int
-) -> Iterator[list[tuple[str, list[int], HouseholdIn]]]:
-    chunk: list[tuple[str, list[int], HouseholdIn]] = []
-    people = 0
-    for household in households:
-        if chunk and people + len(household[2].people) > size:
-            yield chunk
-            chunk, people = [], 0
-        chunk.append(household)
-        people += len(household[2].people)
-    if chunk:
-        yield chunk
