@@ -95,6 +95,11 @@ def _overfull(plan: dict[str, Any]) -> None:
     trip["load"] = [[trip["load"][0][0], 51]]
 
 
+def _stretchers_exceeded(plan: dict[str, Any]) -> None:
+    trip = _first(plan, vehicle="ambulance-01")
+    trip["load"] = [[trip["load"][0][0], 3]]
+
+
 def _two_places(plan: dict[str, Any]) -> None:
     # Trip 2 starts boarding while trip 1 is still on the road.
     second, first = _first(plan, number=2), _first(plan)
@@ -141,6 +146,7 @@ def _miscounted(plan: dict[str, Any]) -> None:
 
 BAD = {
     "seats exceeded": (_overfull, "seated people > 50 seats"),
+    "stretcher places exceeded": (_stretchers_exceeded, "on stretchers > 2 stretcher places"),
     "a vehicle in two places": (_two_places, "bus-01"),
     "inspected while the checkpoint is closed": (_closed_checkpoint, "closed"),
     "a road driven faster than it can be": (_too_fast, "bus-01 trip 1"),
