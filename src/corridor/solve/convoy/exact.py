@@ -36,6 +36,26 @@ Progress = Callable[[int, int], None]
 Fn = tuple[int, tuple[int, ...]]  # (constant offset, ()) or (-1, arrival per ready step 0..H+1)
 
 
+def _pieces(table: Sequence[int]) -> list[tuple[int, int, bool, int]]:
+    """``table`` (arrival per departure step) as pieces ``(lo, hi, shift, value)``: over ``[lo, hi]``
+    the arrival is ``step + value`` if ``shift``, else ``value``."""
+    out: list[tuple[int, int, bool, int]] = []
+    t, last = 0, len(table) - 1
+    while t <= last:
+        shift_hi = flat_hi = t
+        while shift_hi < last and table[shift_hi + 1] - (shift_hi + 1) == table[t] - t:
+            shift_hi += 1
+        while flat_hi < last and table[flat_hi + 1] == table[t]:
+            flat_hi += 1
+        if shift_hi >= flat_hi:
+            out.append((t, shift_hi, True, table[t] - t))
+            t = shift_hi + 1
+        else:
+            out.append((t, flat_hi, False, table[t]))
+            t = flat_hi + 1
+    return out
+
+
 @dataclass
 class ExactResult:
     """The schedule found, its status, and a proved bound on people out (``None`` if none better)."""
@@ -151,22 +171,42 @@ class _Model:
         clamp = m.new_int_var(0, self.LATE, f"{name}_c")
         m.add_min_equality(clamp, [ready, self.LATE])
         if len(fns) == 1:
-            m.add_element(clamp, list(fns[0][1]), arr)
+            self._pieces(name, fns[0][1], clamp, arr, m.new_constant(1))
             return arr
         is_table = [m.new_bool_var(f"{name}_t{i}") for i in tables]
         for i, lit in zip(tables, is_table, strict=True):
             m.add(idx_expr == i).only_enforce_if(lit)
             m.add(idx_expr != i).only_enforce_if(~lit)
-            y = m.new_int_var(0, self.LATE, f"{name}_y{i}")
-            m.add_element(clamp, list(fns[i][1]), y)
-            m.add(arr == y).only_enforce_if(lit)
+            self._pieces(f"{name}_{i}", fns[i][1], clamp, arr, lit)
         plain = m.new_bool_var(f"{name}_plain")
-        m.add_bool_or([plain, *is_table])
         m.add(sum(is_table) + plain == 1)
         off = m.new_int_var(min(offsets), max(offsets), f"{name}_o")
         m.add_element(idx_expr, offsets, off)
         m.add(arr == ready + off).only_enforce_if(plain)
         return arr
+
+    def _pieces(
+        self,
+        name: str,
+        table: tuple[int, ...],
+        ready: cp_model.IntVar,
+        arr: cp_model.IntVar,
+        when: cp_model.IntVar,
+    ) -> None:
+        """``arr == table[ready]`` if ``when``, with the table cut in pieces where the arrival is the
+        departure plus a constant, or a constant (waiting for a road to open)."""
+        m = self.m
+        lits = []
+        for lo, hi, shift, value in _pieces(table):
+            lit = m.new_bool_var(f"{name}_p{lo}")
+            lits.append(lit)
+            m.add(ready >= lo).only_enforce_if(lit)
+            m.add(ready <= hi).only_enforce_if(lit)
+            if shift:
+                m.add(arr == ready + value).only_enforce_if(lit)
+            else:
+                m.add(arr == value).only_enforce_if(lit)
+        m.add(sum(lits) == when)
 
     # -- one vehicle ------------------------------------------------------------------------------
     def _vehicle(self, v: int, count: int) -> list[_Slot]:
@@ -336,18 +376,22 @@ class _Model:
             if len(items) > 1:
                 self.m.add_no_overlap(items)
 
+    def _same(self, v: int, w: int) -> bool:
+        """Vehicles ``v`` and ``w`` are interchangeable (same type, place and time, nobody on board)."""
+        p = self.p
+        return (
+            int(p.vehicle_type[v]) == int(p.vehicle_type[w])
+            and int(p.vehicle_node[v]) == int(p.vehicle_node[w])
+            and int(p.vehicle_ready[v]) == int(p.vehicle_ready[w])
+            and not p.vehicle_on_board[v]
+            and not p.vehicle_on_board[w]
+        )
+
     def _symmetry(self) -> None:
         p = self.p
         for v in range(1, p.n_vehicles):
             w = v - 1
-            same = (
-                int(p.vehicle_type[v]) == int(p.vehicle_type[w])
-                and int(p.vehicle_node[v]) == int(p.vehicle_node[w])
-                and int(p.vehicle_ready[v]) == int(p.vehicle_ready[w])
-                and not p.vehicle_on_board[v]
-                and not p.vehicle_on_board[w]
-            )
-            if not same:
+            if not self._same(v, w):
                 continue
             for k, slot in enumerate(self.slots[v]):
                 if k < len(self.slots[w]):
@@ -361,6 +405,7 @@ class _Model:
         self.levels = sorted(set(flow.group_priority.tolist()))
         level_of = [self.levels.index(int(flow.group_priority[int(g)])) for g in flow.source_group.tolist()]
         self.level_sum: list[cp_model.LinearExprT] = []
+        self.level_most: list[int] = []
         for li in range(len(self.levels)):
             terms: list[cp_model.LinearExprT] = []
             const = 0
@@ -373,6 +418,9 @@ class _Model:
                         if level_of[s] == li:
                             const += n
             self.level_sum.append(sum(terms) + const)
+            self.level_most.append(
+                const + sum(int(p.flow.source_people[s]) for s in self.sources if level_of[s] == li)
+            )
         self.completion = m.new_int_var(0, self.H, "completion")
         for slots in self.slots:
             for sl in slots:
@@ -380,7 +428,8 @@ class _Model:
         self.trips = sum(sl.act for slots in self.slots for sl in slots)
 
     # -- hints --------------------------------------------------------------------------------------
-    def hint(self, schedule: Schedule) -> None:
+    def decisions(self, schedule: Schedule) -> list[tuple[cp_model.IntVar, int]]:
+        """The values of the decision variables that make the trips of ``schedule``."""
         p = self.p
         by_vehicle: dict[int, list[Trip]] = {}
         vindex = {vid: i for i, vid in enumerate(p.vehicle_ids)}
@@ -390,32 +439,37 @@ class _Model:
         sindex = {s: i for i, s in enumerate(p.flow.source_ids)}
         for t in schedule.trips:
             by_vehicle.setdefault(vindex[t.vehicle], []).append(t)
-        m = self.m
+        # identical vehicles make their trips in non-increasing numbers (see _symmetry): swap them so
+        lists = [sorted(by_vehicle.get(v, []), key=lambda t: t.number) for v in range(p.n_vehicles)]
+        run = [0]
+        for v in range(1, p.n_vehicles + 1):
+            if v < p.n_vehicles and self._same(v, v - 1):
+                run.append(v)
+                continue
+            ordered = sorted((lists[w] for w in run), key=len, reverse=True)
+            for w, trips_w in zip(run, ordered, strict=True):
+                lists[w] = trips_w
+            run = [v]
+        out: list[tuple[cp_model.IntVar, int]] = []
         for v, slots in enumerate(self.slots):
-            trips = sorted(by_vehicle.get(v, []), key=lambda t: t.number)
+            trips = lists[v]
             for k, sl in enumerate(slots):
                 trip = trips[k] if k < len(trips) else None
-                m.add_hint(sl.act, trip is not None)
+                out.append((sl.act, int(trip is not None)))
                 if trip is None:
-                    for xv in sl.x.values():
-                        m.add_hint(xv, 0)
+                    out += [(xv, 0) for xv in sl.x.values()]
                     continue
                 g = nindex[trip.gathering]
-                for j, lit in enumerate(sl.gsel):
-                    m.add_hint(lit, sl.gnodes[j] == g)
-                for j, lit in enumerate(sl.rsel):
-                    m.add_hint(lit, j == dindex[trip.reception])
+                out += [(lit, int(sl.gnodes[j] == g)) for j, lit in enumerate(sl.gsel)]
+                out += [(lit, int(j == dindex[trip.reception])) for j, lit in enumerate(sl.rsel)]
                 via = cindex[trip.inspections[0].checkpoint] + 1 if trip.inspections else 0
-                for j, lit in enumerate(sl.osel):
-                    m.add_hint(lit, j == via)
+                out += [(lit, int(j == via)) for j, lit in enumerate(sl.osel)]
                 load = {sindex[s]: n for s, n in trip.load}
-                for s, xv in sl.x.items():
-                    m.add_hint(xv, load.get(s, 0))
-                if sl.s is not None and trip.inspections:
-                    m.add_hint(sl.s, trip.inspections[0].start)
+                out += [(xv, load.get(s, 0)) for s, xv in sl.x.items()]
+        return out
 
 
-PARAMETERS: dict[str, object] = {}
+PARAMETERS: dict[str, object] = {}  # extra CP-SAT parameters (benchmarks)
 
 
 def _solver(time_limit: float, workers: int) -> cp_model.CpSolver:
@@ -427,16 +481,27 @@ def _solver(time_limit: float, workers: int) -> cp_model.CpSolver:
     return solver
 
 
-def _fix_hint(model: _Model, solver: cp_model.CpSolver) -> None:
-    """Hint the solution just found (the next solve of the sequence starts from it)."""
-    m = model.m
-    m.clear_hints()  # type: ignore[no-untyped-call]
-    for slots in model.slots:
-        for sl in slots:
-            for var in (sl.act, *sl.gsel, *sl.rsel, *sl.osel, *sl.x.values()):
-                m.add_hint(var, solver.value(var))
-            if sl.s is not None:
-                m.add_hint(sl.s, solver.value(sl.s))
+def _hint_all(model: _Model, values: Sequence[int]) -> None:
+    """Hint every variable (a complete solution: the next solve starts from it)."""
+    model.m.clear_hints()  # type: ignore[no-untyped-call]
+    hint = model.m.proto.solution_hint
+    hint.vars.extend(range(len(values)))
+    hint.values.extend(values)
+
+
+def _complete_hint(model: _Model, start: Schedule, time_limit: float, workers: int) -> bool:
+    """Hint the whole solution made of the decisions of ``start`` (found by a solve with them fixed)."""
+    clone = model.m.clone()
+    for var, value in model.decisions(start):
+        clone.add(clone.get_int_var_from_proto_index(var.index) == value)
+    solver = _solver(time_limit, workers)
+    code = solver.solve(clone)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for var, value in model.decisions(start):
+            model.m.add_hint(var, value)
+        return False
+    _hint_all(model, list(solver.response_proto.solution))
+    return True
 
 
 def _timed_trips(model: _Model, solver: cp_model.CpSolver, schedule: Schedule) -> None:
@@ -515,13 +580,23 @@ def solve_exact(
     if slots is None:
         slots = trips_possible(problem, legs)
     model = _Model(problem, legs, slots)
-    model.hint(start_plan)
+    _complete_hint(model, start_plan, max(1.0, time_limit / 3), workers)
     statuses: list[str] = []
     proved = True
     bound: int | None = None
     solver: cp_model.CpSolver | None = None
-    objectives: list[tuple[cp_model.LinearExprT, bool]] = [(e, True) for e in model.level_sum]
-    objectives += [(model.completion, False), (model.trips, False)]
+    # exact weights: each level counts more than everyone of the levels after it
+    weights: list[int] = []
+    weight = 1
+    for most in reversed(model.level_most):
+        weights.insert(0, weight)
+        weight *= most + 1
+    people_goal = cp_model.LinearExpr.weighted_sum(model.level_sum, weights)
+    n_slots = sum(len(sl) for sl in model.slots)
+    objectives: list[tuple[cp_model.LinearExprT, bool]] = [
+        (people_goal, True),
+        (model.completion * (n_slots + 1) + model.trips, False),
+    ]
     for i, (expr, maximise) in enumerate(objectives):
         left = time_limit - (time.perf_counter() - began)
         if left <= 0.05 and solver is not None:
@@ -535,6 +610,7 @@ def solve_exact(
         code = attempt.solve(model.m)
         statuses.append(f"{attempt.status_name(code)}:{attempt.wall_time:.1f}s")
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            proved = False
             break
         solver = attempt
         value = round(attempt.objective_value)
@@ -542,7 +618,7 @@ def solve_exact(
             bound = int(attempt.best_objective_bound + 1e-6)
         if code != cp_model.OPTIMAL:
             proved = False
-        _fix_hint(model, attempt)
+        _hint_all(model, list(attempt.response_proto.solution))
         if maximise:
             model.m.add(expr >= value)
         else:
