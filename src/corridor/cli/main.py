@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -37,7 +38,7 @@ ScenarioArg = Annotated[
 
 
 def _fail(exc: CorridorError) -> None:
-    err.print(f"[bold red]error:[/] {exc.render()}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(exc.render())}", highlight=False, soft_wrap=True)
     raise typer.Exit(2 if isinstance(exc, InputError) else 1)
 
 
@@ -77,9 +78,9 @@ def check(
         out.print(f"[green]no findings[/] in {scenario}")
     for f in [] if as_json else findings:
         colour = {"error": "red", "warning": "yellow"}.get(f.severity, "blue")
-        out.print(f"[{colour}]{f.severity}[/]: {f.where}: {f.message}", highlight=False)
+        out.print(f"[{colour}]{f.severity}[/]: {escape(f.where)}: {escape(f.message)}", highlight=False)
         if f.hint:
-            out.print(f"    {f.hint}", style="dim", highlight=False)
+            out.print(f"    {escape(f.hint)}", style="dim", highlight=False)
     if any(f.severity is Severity.ERROR for f in findings):
         raise typer.Exit(1)
 
@@ -146,7 +147,7 @@ def plan(
         out.print_json(json.dumps(result.summary()))
         return
     for f in planned.findings:
-        err.print(f"[yellow]{f.severity}[/]: {f.where}: {f.message}", highlight=False)
+        err.print(f"[yellow]{f.severity}[/]: {escape(f.where)}: {escape(f.message)}", highlight=False)
     out.print(_summary_table(result))
     if out_dir is not None:
         out.print(f"plan, map and clearance curve written to [bold]{out_dir}[/]")
