@@ -7,7 +7,7 @@ with the actor and the path that names what changed.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from sqlalchemy.orm import Session
@@ -69,7 +69,16 @@ def _signed_in_user(runtime: RuntimeDep, credentials: Credentials) -> tuple[Acto
 SignedInUser = Annotated[tuple[Actor, str], Depends(_signed_in_user)]
 
 
-@router.post("/api/auth/token")
+_LOGIN_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many failed log-ins for the name or from the address, or too many "
+        "passwords being checked at once; Retry-After says when to try again",
+        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    }
+}
+
+
+@router.post("/api/auth/token", responses=_LOGIN_LIMITED)
 def log_in(
     request: Request,
     username: Annotated[str, Form(max_length=200)],
