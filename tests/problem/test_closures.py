@@ -9,10 +9,13 @@ neighbours; the areas are boxes around single nodes.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from corridor.core.errors import ScenarioError
 from corridor.core.findings import Finding, Severity
@@ -20,6 +23,7 @@ from corridor.network.model import Network, network_from_arrays
 from corridor.problem.build import build_problem, compile_problem
 from corridor.problem.model import Problem
 from corridor.scenario.model import Scenario
+from fuzz_inputs import changed_structure, edited_text
 
 
 def _network() -> Network:
@@ -237,3 +241,42 @@ def test_every_reference_to_something_missing_is_an_error(tmp_path: Path, name: 
     p, findings = _compiled(_scenario(tmp_path, closures, **change))
     assert p is None
     assert [(f.where, f.code) for f in _errors(findings)] == [(where, code)]
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+EXAMPLES = int(os.environ.get("CORRIDOR_FUZZ_EXAMPLES", "150"))
+AREA = {
+    "type": "FeatureCollection",
+    "features": [
+        {"type": "Feature", "properties": {}, "geometry": _polygon(1.0)},
+        {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {"type": "MultiPolygon", "coordinates": [_box(3.0)]},
+        },
+    ],
+}
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=changed_structure(AREA) | st.builds(json.loads, edited_text(json.dumps(AREA)).filter(_is_json)))
+def test_any_area_file_is_used_or_an_error_finding(tmp_path: Path, data: Any) -> None:
+    """Random changes of an area file: the closure closes something, or there is an error finding
+    naming it; compiling never raises."""
+    scenario = _scenario(tmp_path, [_area_file(tmp_path, json.dumps(data, default=str))])
+    problem, findings = _compiled(scenario)
+    errors = _errors(findings)
+    if problem is None:
+        assert errors and all(e.where == "closures[0] (fire)" for e in errors)
+    else:
+        assert errors == []
+        closed = len(problem.node_closed) + len(problem.arc_closed)
+        nothing = [f for f in findings if f.code == "area-closes-nothing"]
+        assert closed > 0 or nothing  # closes something, or says it closes nothing
