@@ -1,20 +1,23 @@
-"""The exact convoy method: a CP-SAT model of every trip of every vehicle, solved level by level.
+"""The exact convoy method: a CP-SAT model of every trip of every vehicle, solved objective by objective.
 
 Each vehicle has ``K`` trip slots (``K`` = the most loaded arrivals it can make by the deadline, from
 :func:`~corridor.solve.convoy.bounds.trips_possible`); slot ``k`` is used only if slot ``k - 1`` is.
 A used slot chooses a gathering point, a reception point and a route: around every checkpoint, or
-through one checkpoint ``c`` where the loaded vehicle is inspected. Its times follow the timing rules
-of the verifier at the earliest, which is never worse (a drive's arrival does not decrease with its
-departure): the approach leaves when the vehicle is free, boarding starts on arrival, the haul leaves
-when boarding ends; only an inspection may start later than the vehicle reaches the checkpoint (it
-waits its turn). Drive times come from :class:`~corridor.solve.convoy.legs.Legs` for every departure
-step, as tables, where closures make them depend on the departure; otherwise as constants.
-Inspections at a checkpoint never overlap each other nor the checkpoint's closures.
+through one checkpoint ``c`` where the loaded vehicle is inspected, one vehicle at a time and never
+while the checkpoint is closed. Its times follow the verifier's rules: each drive arrives no earlier
+than the fastest drive around the closures for its departure step (from
+:class:`~corridor.solve.convoy.legs.Legs`: a constant where no closure matters, else the table of
+arrivals per departure step, cut in pieces where the arrival is the departure plus a constant or a
+constant); boarding and unloading take their steps; an inspection lasts at least what the people on
+board need. Later times than the earliest are allowed (the vehicle waits): the plan is rebuilt from
+the solution's choices and inspection starts with every other time at its earliest, which is never
+later than the solution's (a drive's arrival does not decrease with its departure), so the rebuilt
+plan keeps the solution's inspections apart and is at least as good.
 
-The objective is lexicographic (see :mod:`corridor.plan.convoy`), solved as a sequence of CP-SAT
-solves: the people out of the most urgent level at most, then of the next with the first fixed at
-its optimum, ...; then the earliest completion; then the fewest trips. The plan is ``optimal`` only
-when every solve of the sequence is proved optimal.
+The objective is lexicographic (see :mod:`corridor.plan.convoy`), solved as two CP-SAT solves with
+exact weights: the people out, each priority level weighing more than everyone of the levels after
+it; then, with that fixed, the completion weighing more than every possible trip count. The plan is
+``optimal`` only when both solves are proved optimal. The dispatcher's plan is the starting solution.
 """
 
 from __future__ import annotations
@@ -146,73 +149,36 @@ class _Model:
         self._fn_cache[key] = out
         return out
 
-    def arrive(
-        self, name: str, fns: list[Fn], index: cp_model.LinearExprT, ready: cp_model.IntVar
-    ) -> cp_model.IntVar:
-        """A variable equal to ``fns[index](ready)``."""
-        m = self.m
-        arr = m.new_int_var(0, self.T, name)
-        offsets = [f[0] if f[0] >= 0 else 0 for f in fns]
-        if len(fns) == 1:
-            idx_expr: cp_model.LinearExprT = 0
-        else:
-            idx = m.new_int_var(0, len(fns) - 1, f"{name}_i")
-            m.add(idx == index)
-            idx_expr = idx
-        tables = [i for i, f in enumerate(fns) if f[0] < 0]
-        if not tables:
-            if len(fns) == 1:
-                m.add(arr == ready + offsets[0])
-            else:
-                off = m.new_int_var(min(offsets), max(offsets), f"{name}_o")
-                m.add_element(idx_expr, offsets, off)
-                m.add(arr == ready + off)
-            return arr
-        clamp = m.new_int_var(0, self.LATE, f"{name}_c")
-        m.add_min_equality(clamp, [ready, self.LATE])
-        if len(fns) == 1:
-            self._pieces(name, fns[0][1], clamp, arr, m.new_constant(1))
-            return arr
-        is_table = [m.new_bool_var(f"{name}_t{i}") for i in tables]
-        for i, lit in zip(tables, is_table, strict=True):
-            m.add(idx_expr == i).only_enforce_if(lit)
-            m.add(idx_expr != i).only_enforce_if(~lit)
-            self._pieces(f"{name}_{i}", fns[i][1], clamp, arr, lit)
-        plain = m.new_bool_var(f"{name}_plain")
-        m.add(sum(is_table) + plain == 1)
-        off = m.new_int_var(min(offsets), max(offsets), f"{name}_o")
-        m.add_element(idx_expr, offsets, off)
-        m.add(arr == ready + off).only_enforce_if(plain)
-        return arr
-
-    def _pieces(
-        self,
-        name: str,
-        table: tuple[int, ...],
-        ready: cp_model.IntVar,
-        arr: cp_model.IntVar,
-        when: cp_model.IntVar,
+    def at_least(
+        self, target: cp_model.IntVar, ready: cp_model.IntVar, fn: Fn, lits: list[cp_model.IntVar]
     ) -> None:
-        """``arr == table[ready]`` if ``when``, with the table cut in pieces where the arrival is the
-        departure plus a constant, or a constant (waiting for a road to open)."""
+        """``target >= fn(ready)`` when every literal of ``lits`` holds."""
         m = self.m
-        lits = []
+        offset, table = fn
+        if offset > self.LATE:  # no such drive
+            m.add_bool_or([~lit for lit in lits])
+            return
+        if not table:
+            m.add(target >= ready + offset).only_enforce_if(lits)
+            return
+        pieces = []
         for lo, hi, shift, value in _pieces(table):
-            lit = m.new_bool_var(f"{name}_p{lo}")
-            lits.append(lit)
-            m.add(ready >= lo).only_enforce_if(lit)
-            m.add(ready <= hi).only_enforce_if(lit)
+            if not shift and value > self.H:
+                continue  # too late whatever the departure: not a piece anyone may choose
+            piece = m.new_bool_var("")
+            pieces.append(piece)
+            m.add(ready >= lo).only_enforce_if(piece)
+            m.add(ready <= hi).only_enforce_if(piece)
             if shift:
-                m.add(arr == ready + value).only_enforce_if(lit)
+                m.add(target >= ready + value).only_enforce_if(piece)
             else:
-                m.add(arr == value).only_enforce_if(lit)
-        m.add(sum(lits) == when)
+                m.add(target >= value).only_enforce_if(piece)
+        m.add_bool_or([*(~lit for lit in lits), *pieces])
 
     # -- one vehicle ------------------------------------------------------------------------------
     def _vehicle(self, v: int, count: int) -> list[_Slot]:
         p, m = self.p, self.m
         kind = int(p.vehicle_type[v])
-        seats, stretchers = p.capacity(v)
         carried = p.vehicle_on_board[v]
         out: list[_Slot] = []
         count = max(count, 1 if carried else 0)
@@ -230,91 +196,15 @@ class _Model:
             osel = [m.new_bool_var(f"{name}_o{j}") for j in range(self.C + 1)]
             for sel in (gsel, rsel, osel):
                 m.add_exactly_one(sel)
-            gi = sum(j * lit for j, lit in enumerate(gsel))
-            ri = sum(j * lit for j, lit in enumerate(rsel))
-            # loads
-            x: dict[int, cp_model.IntVar] = {}
-            if is_carried:
-                people_n = sum(n for _, n in carried)
-                people = m.new_constant(people_n)
-            else:
-                seated: list[cp_model.IntVar] = []
-                lying: list[cp_model.IntVar] = []
-                for s in self.sources:
-                    node = int(p.flow.source_node[s])
-                    if node not in gnodes:
-                        continue
-                    lie = bool(p.source_stretcher[s])
-                    cap = min(stretchers if lie else seats, int(p.flow.source_people[s]))
-                    if cap <= 0:
-                        continue
-                    xv = m.new_int_var(0, cap, f"{name}_x{s}")
-                    m.add(xv <= cap * gsel[gnodes.index(node)])
-                    x[s] = xv
-                    (lying if lie else seated).append(xv)
-                m.add(sum(seated) <= seats)
-                m.add(sum(lying) <= stretchers)
-                people = m.new_int_var(0, seats + stretchers, f"{name}_n")
-                m.add(people == sum(x.values()))
-                m.add(people >= 1).only_enforce_if(act)
-                m.add(people == 0).only_enforce_if(~act)
-            # times
-            if k == 0:
-                t0 = m.new_constant(int(p.vehicle_ready[v]))
-                origins = [int(p.vehicle_node[v])]
-                oi: cp_model.LinearExpr | int = 0
-            else:
-                t0 = m.new_int_var(0, self.LATE, f"{name}_t0")
-                prev = out[k - 1]
-                m.add(t0 == prev.u).only_enforce_if(act)
-                origins = self.dest_nodes
-                oi = sum(j * lit for j, lit in enumerate(prev.rsel))
-            if is_carried:
-                a = t0
-                b = t0
-            else:
-                fns = [self.fn(kind, o, g, frozenset()) for o in origins for g in gnodes]
-                a = self.arrive(f"{name}_a", fns, oi * len(gnodes) + gi, t0)
-                b = m.new_int_var(0, self.T, f"{name}_b")
-                m.add(b == a + int(p.load_steps[kind]))
-            direct = [self.fn(kind, g, d, self.cp_set) for g in gnodes for d in self.dest_nodes]
-            hd = self.arrive(f"{name}_hd", direct, gi * self.R + ri, b)
+            x, people = self._load(name, v, gnodes, gsel, act, carried if is_carried else ())
+            t0, a, b = self._approach(name, v, k, act, gnodes, gsel, out[k - 1] if k else None, is_carried)
             h = m.new_int_var(0, self.T, f"{name}_h")
-            m.add(h == hd).only_enforce_if(osel[0])
+            for gi, g in enumerate(gnodes):
+                for r, d in enumerate(self.dest_nodes):
+                    self.at_least(h, b, self.fn(kind, g, d, self.cp_set), [act, osel[0], gsel[gi], rsel[r]])
             q = s_var = e = None
             if self.C:
-                ci = sum(j * lit for j, lit in enumerate(osel[1:]))
-                leg1 = [
-                    self.fn(kind, g, node, self.cp_set - {node}) for node in self.cp_nodes for g in gnodes
-                ]
-                q = self.arrive(f"{name}_q", leg1, ci * len(gnodes) + gi, b)
-                s_var = m.new_int_var(0, self.T, f"{name}_s")
-                m.add(s_var >= q)
-                steps = [
-                    [p.inspection_steps(c, n) for n in range(seats + stretchers + 1)] for c in range(self.C)
-                ]
-                if all(len(set(row)) == 1 for row in steps):
-                    durs = [row[0] for row in steps]
-                    dur = m.new_int_var(min(durs), max(durs), f"{name}_d")
-                    m.add_element(ci, durs, dur)
-                else:
-                    flat = [d for row in steps for d in row]
-                    dur = m.new_int_var(min(flat), max(flat), f"{name}_d")
-                    m.add_element(ci * (seats + stretchers + 1) + people, flat, dur)
-                e = m.new_int_var(0, self.T, f"{name}_e")
-                m.add(e == s_var + dur)
-                leg2 = [
-                    self.fn(kind, node, d, self.cp_set - {node})
-                    for node in self.cp_nodes
-                    for d in self.dest_nodes
-                ]
-                h2 = self.arrive(f"{name}_h2", leg2, ci * self.R + ri, e)
-                m.add(h == h2).only_enforce_if(~osel[0])
-                for c in range(self.C):
-                    present = m.new_bool_var(f"{name}_p{c}")
-                    m.add_bool_and([act, osel[c + 1]]).only_enforce_if(present)
-                    m.add_bool_or([~act, ~osel[c + 1]]).only_enforce_if(~present)
-                    self._insp[c].append(m.new_optional_interval_var(s_var, dur, e, present, f"{name}_i{c}"))
+                q, s_var, e = self._inspection(name, v, act, gnodes, gsel, rsel, osel, people, b, h)
             m.add(h <= self.H).only_enforce_if(act)
             u = m.new_int_var(0, self.T, f"{name}_u")
             m.add(u == h + int(p.unload_steps[kind]))
@@ -339,6 +229,121 @@ class _Model:
                 )
             )
         return out
+
+    def _load(
+        self,
+        name: str,
+        v: int,
+        gnodes: list[int],
+        gsel: list[cp_model.IntVar],
+        act: cp_model.IntVar,
+        carried: tuple[tuple[int, int], ...],
+    ) -> tuple[dict[int, cp_model.IntVar], cp_model.IntVar]:
+        """People boarded per source at the chosen gathering point, and in all."""
+        p, m = self.p, self.m
+        seats, stretchers = p.capacity(v)
+        x: dict[int, cp_model.IntVar] = {}
+        if carried:
+            return x, m.new_constant(sum(n for _, n in carried))
+        seated: list[cp_model.IntVar] = []
+        lying: list[cp_model.IntVar] = []
+        for s in self.sources:
+            node = int(p.flow.source_node[s])
+            if node not in gnodes:
+                continue
+            lie = bool(p.source_stretcher[s])
+            cap = min(stretchers if lie else seats, int(p.flow.source_people[s]))
+            if cap <= 0:
+                continue
+            xv = m.new_int_var(0, cap, f"{name}_x{s}")
+            m.add(xv <= cap * gsel[gnodes.index(node)])
+            x[s] = xv
+            (lying if lie else seated).append(xv)
+        m.add(sum(seated) <= seats)
+        m.add(sum(lying) <= stretchers)
+        people = m.new_int_var(0, seats + stretchers, f"{name}_n")
+        m.add(people == sum(x.values()))
+        m.add(people >= 1).only_enforce_if(act)
+        m.add(people == 0).only_enforce_if(~act)
+        return x, people
+
+    def _approach(
+        self,
+        name: str,
+        v: int,
+        k: int,
+        act: cp_model.IntVar,
+        gnodes: list[int],
+        gsel: list[cp_model.IntVar],
+        prev: _Slot | None,
+        is_carried: bool,
+    ) -> tuple[cp_model.IntVar, cp_model.IntVar, cp_model.IntVar]:
+        """When the vehicle is free, reaches the gathering point and has boarded."""
+        p, m = self.p, self.m
+        kind = int(p.vehicle_type[v])
+        if prev is None:
+            t0 = m.new_constant(int(p.vehicle_ready[v]))
+            origins = [(int(p.vehicle_node[v]), [act])]
+        else:
+            t0 = m.new_int_var(0, self.LATE, f"{name}_t0")
+            m.add(t0 >= prev.u).only_enforce_if(act)
+            origins = [(d, [act, prev.rsel[r]]) for r, d in enumerate(self.dest_nodes)]
+        if is_carried:
+            return t0, t0, t0
+        a = m.new_int_var(0, self.T, f"{name}_a")
+        for origin, lits in origins:
+            for gi, g in enumerate(gnodes):
+                self.at_least(a, t0, self.fn(kind, origin, g, frozenset()), [*lits, gsel[gi]])
+        b = m.new_int_var(0, self.T, f"{name}_b")
+        m.add(b == a + int(p.load_steps[kind]))
+        return t0, a, b
+
+    def _inspection(
+        self,
+        name: str,
+        v: int,
+        act: cp_model.IntVar,
+        gnodes: list[int],
+        gsel: list[cp_model.IntVar],
+        rsel: list[cp_model.IntVar],
+        osel: list[cp_model.IntVar],
+        people: cp_model.IntVar,
+        b: cp_model.IntVar,
+        h: cp_model.IntVar,
+    ) -> tuple[cp_model.IntVar, cp_model.IntVar, cp_model.IntVar]:
+        """A haul through checkpoint ``c``: reach it, wait, be inspected, drive on."""
+        p, m = self.p, self.m
+        kind = int(p.vehicle_type[v])
+        seats, stretchers = p.capacity(v)
+        q = m.new_int_var(0, self.T, f"{name}_q")
+        s_var = m.new_int_var(0, self.T, f"{name}_s")
+        dur = m.new_int_var(0, self.T, f"{name}_d")
+        e = m.new_int_var(0, self.T, f"{name}_e")
+        m.add(s_var >= q)
+        m.add(e == s_var + dur)
+        for c, node in enumerate(self.cp_nodes):
+            via = [act, osel[c + 1]]
+            others = self.cp_set - {node}
+            for gi, g in enumerate(gnodes):
+                self.at_least(q, b, self.fn(kind, g, node, others), [*via, gsel[gi]])
+            for r, d in enumerate(self.dest_nodes):
+                self.at_least(h, e, self.fn(kind, node, d, others), [*via, rsel[r]])
+            # the inspection's length grows with the people on board
+            first_at: dict[int, int] = {}
+            for n in range(seats + stretchers, 0, -1):
+                first_at[p.inspection_steps(c, n)] = n
+            for steps, n in first_at.items():
+                if n <= 1:
+                    m.add(dur >= steps).only_enforce_if(via)
+                    continue
+                more = m.new_bool_var("")
+                m.add(people <= n - 1).only_enforce_if(~more)
+                m.add(dur >= steps).only_enforce_if([*via, more])
+            present = m.new_bool_var(f"{name}_p{c}")
+            m.add_bool_and(via).only_enforce_if(present)
+            m.add_bool_or([~lit for lit in via]).only_enforce_if(~present)
+            self._insp[c].append(m.new_optional_interval_var(s_var, dur, e, present, f"{name}_i{c}"))
+        return q, s_var, e
 
     # -- shared constraints ---------------------------------------------------------------------------
     def _totals(self) -> None:
@@ -517,9 +522,10 @@ def _timed_trips(model: _Model, solver: cp_model.CpSolver, schedule: Schedule) -
             r = next(j for j, lit in enumerate(sl.rsel) if solver.boolean_value(lit))
             o = next(j for j, lit in enumerate(sl.osel) if solver.boolean_value(lit))
             dest = model.dest_nodes[r]
-            t0 = int(solver.value(sl.t0))
+            # at the earliest, given the decisions and the inspections' starts of the solution (every
+            # time is then no later than the solution's, so its inspections stay clear of each other)
+            t0 = schedule.free_at[v]
             origin = schedule.free_node[v]
-            assert t0 == schedule.free_at[v], (t0, schedule.free_at[v])
             if sl.carried:
                 approach: Path | None = Path((origin,), (), t0)
                 load = sl.carried
@@ -528,8 +534,9 @@ def _timed_trips(model: _Model, solver: cp_model.CpSolver, schedule: Schedule) -
                 load = tuple((s, int(solver.value(xv))) for s, xv in sl.x.items() if solver.value(xv) > 0)
             assert approach is not None
             board_start = int(approach.arrival)
-            board_end = int(solver.value(sl.b))
-            assert board_end == board_start + (0 if sl.carried else int(p.load_steps[kind]))
+            board_end = board_start + (0 if sl.carried else int(p.load_steps[kind]))
+            assert board_end <= solver.value(sl.b)
+            people = sum(n for _, n in load)
             bookings: tuple[tuple[int, int, int], ...] = ()
             if o == 0:
                 haul = legs.drive(kind, g, dest, board_end, avoid=model.cp_set)
@@ -539,15 +546,17 @@ def _timed_trips(model: _Model, solver: cp_model.CpSolver, schedule: Schedule) -
                 node = model.cp_nodes[c]
                 others = model.cp_set - {node}
                 first = legs.drive(kind, g, node, board_end, avoid=others)
-                assert first is not None and sl.s is not None and sl.e is not None
-                start, end = int(solver.value(sl.s)), int(solver.value(sl.e))
+                assert first is not None and sl.s is not None
+                start = int(solver.value(sl.s))
+                assert start >= first.arrival
+                end = start + p.inspection_steps(c, people)
                 second = legs.drive(kind, node, dest, end, avoid=others)
                 assert second is not None
                 haul = Path(
                     first.nodes + second.nodes[1:], first.departures + second.departures, second.arrival
                 )
                 bookings = ((c, start, end),)
-            assert haul.arrival == int(solver.value(sl.h)), (haul.arrival, solver.value(sl.h))
+            assert haul.arrival <= int(solver.value(sl.h)), (haul.arrival, solver.value(sl.h))
             unload_end = haul.arrival + int(p.unload_steps[kind])
             trip = Trip(
                 vehicle=p.vehicle_ids[v],
