@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     full_seconds, ok = float("nan"), True
             failures += not ok
-            table.add_row(
+            row = (
                 f"{size:,}",
                 f"{full_seconds * 1000:,.0f} ms",
                 f"{first * 1000:,.0f} ms",
@@ -199,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{statistics.median(grown) * 1000:,.1f} ms",
                 "yes" if ok else "NO",
             )
+            console.log(" | ".join(row))  # as it is measured: the larger sizes take long
+            table.add_row(*row)
             del first_answer
         db.dispose()
     finally:
