@@ -181,3 +181,28 @@ def test_a_replan_in_arabic(
     expect(page.locator("#left-h")).to_have_text("من يبقى في الخلف، ولماذا")
     assert problems(page) == []
     screenshot(page, "convoy-replan-ar")
+
+
+def test_manifests_per_trip(page: Page, live_server: LiveServer) -> None:
+    plan, codes = demo_convoy(live_server)
+    log_in(page, live_server, "registrar")
+    page.goto(f"{live_server.url}/operations/{live_server.operation_id}/manifests")
+    links = page.locator("#manifests-table td.trips a")
+    assert links.count() > 0
+    # The demo's people are on the trips of its convoy plan, never on more than a trip's places.
+    planned = {(codes[t.vehicle], t.number): t.people for t in plan.trips}
+    for i in range(links.count()):
+        href = links.nth(i).get_attribute("href") or ""
+        code, number = href.split("/manifests/")[1].split("?trip=")
+        people = int(links.nth(i).inner_text().split("(")[1].rstrip(")"))
+        assert 0 < people <= planned[(code, int(number))], (code, number)
+    first = links.first
+    people = int(first.inner_text().split("(")[1].rstrip(")"))
+    number = (first.get_attribute("href") or "").split("?trip=")[1]
+    first.click()
+    expect(page.locator("h1")).to_contain_text(f"trip {number}")
+    rows = page.locator("#manifest-people tbody tr")
+    assert rows.count() == people
+    assert {rows.nth(i).locator("td").nth(7).inner_text() for i in range(rows.count())} == {number}
+    assert problems(page) == []
+    screenshot(page, "manifest-trip-en")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -66,11 +66,15 @@ def vehicle_manifest(
     code: str,
     runtime: RuntimeDep,
     actor: Annotated[Actor, permit("manifest.read")],
+    trip: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
-    """One vehicle's manifest with names, laid out to print and tick off at boarding."""
+    """One vehicle's manifest with names (one trip's with ``trip``), laid out to print and tick
+    off at boarding."""
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
         vehicle = service.get_vehicle(session, operation_id, code)
+        if trip is not None:
+            service.get_trip(session, operation_id, code, trip)
         lines = [
             {
                 "household": person.household_id[:8],
@@ -82,7 +86,7 @@ def vehicle_manifest(
                 "place": place,
                 "trip": number,
             }
-            for person, place, number in service.manifest_of(session, operation_id, code)
+            for person, place, number in service.manifest_of(session, operation_id, code, trip)
         ]
     response = page(
         request,
@@ -91,6 +95,7 @@ def vehicle_manifest(
         operation=operation,
         nav=menu(actor, operation_id),
         vehicle=vehicle,
+        trip=trip,
         lines=lines,
         printed=f"{utc_now():%Y-%m-%d %H:%M}",
     )
@@ -103,11 +108,15 @@ def _vehicles(runtime: Runtime, actor: Actor, operation_id: str) -> dict[str, An
         operation = operations.get(session, operation_id)
         vehicles = service.vehicles(session, operation_id)
         counts = _assigned(session, operation_id)
+        by_trip: dict[str, list[tuple[int, int]]] = {}
+        for (code, trip), n in sorted(service.assigned_by_trip(session, operation_id).items()):
+            by_trip.setdefault(code, []).append((trip, n))
     return {
         "operation": operation,
         "nav": menu(actor, operation_id),
         "vehicles": vehicles,
         "assigned": counts,
+        "by_trip": by_trip,
         "can_build": allowed(actor, "manifests.write", operation_id),
         "can_read": allowed(actor, "manifest.read", operation_id),
     }
