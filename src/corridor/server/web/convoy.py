@@ -109,7 +109,7 @@ def timeline(plan: ConvoyPlan, codes: dict[str, str], compiled: Any = None) -> d
                 "rects": rects,
             }
         )
-    hours = max(1, round(horizon * plan.dt / 60 / 8))
+    hours = max(1, round(horizon * plan.dt / 60 / 5))  # about five ticks: readable on a phone
     ticks = []
     step = int(hours * 60 / plan.dt)
     for s in range(0, horizon + 1, max(step, 1)):
