@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -323,6 +324,26 @@ def test_a_device_time_far_ahead_never_hides_a_later_detention(world: World) -> 
     assert reconciliation["people"].get("detained") == 1 and not reconciliation["people"].get("arrived")
     status = world.client.get(world.url(f"/status/person/{person_id}"), headers=world.coordinator).json()
     assert status["status"] == "detained"
+
+
+def test_an_event_that_clears_an_alarm_may_not_be_dated_ahead_of_the_server(world: World) -> None:
+    """A clock an hour fast: its sightings are kept, but its "arrived" (which would clear a
+    detention reported within that hour) is refused."""
+    person_id = person(world)
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    boarded = scan(1, person_id, device_time=soon)
+    assert world.client.post(world.url("/events"), json=boarded, headers=world.device).status_code == 201
+    arrived = scan(2, person_id, device_time=soon, type="arrived", payload={"person_id": person_id})
+    answer = world.client.post(world.url("/events"), json=arrived, headers=world.device)
+    assert "latest accepted for arrived" in assert_shape(answer, 422, "invalid")["message"]
+    now = scan(
+        2,
+        person_id,
+        type="arrived",
+        device_time=datetime.now(UTC).isoformat(),
+        payload={"person_id": person_id},
+    )
+    assert world.client.post(world.url("/events"), json=now, headers=world.device).status_code == 201
 
 
 def test_a_device_time_before_the_operation_is_refused(world: World) -> None:

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
         description="Hours a device's clock may be ahead of the server's: an event dated later is "
         "refused (422), so that a wrong clock never reorders what happened.",
     )
+    clock_skew_minutes: float = Field(
+        default=5.0,
+        gt=0,
+        description="Minutes a device's clock may be ahead of the server's for an event that clears "
+        "an alarm or ends a journey (arrived, returned, found, released): dated later, it could "
+        "hide an alarm raised after it, and is refused (422).",
+    )
     clock_behind_days: float = Field(
         default=1.0,
         ge=0,

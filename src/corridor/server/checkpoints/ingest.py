@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from corridor.core.errors import InputError
+from corridor.ops.ledger import EventType
 from corridor.server.auth import Actor
 from corridor.server.checkpoints import service
 from corridor.server.checkpoints.schemas import BatchIn, EventIn, EventProblem, EventResult, StrictBatchIn
@@ -129,6 +130,11 @@ def _rejected(
     }
 
 
+# Events that clear an alarm or end a journey: the only ones whose place in device-time order can
+# hide an alarm (sightings never clear one; missing and detained only raise one).
+CLEARING = frozenset({EventType.ARRIVED, EventType.RETURNED, EventType.FOUND, EventType.RELEASED})
+
+
 @dataclass(frozen=True)
 class Clock:
     """The range of device times the service accepts for an operation's events.
@@ -138,10 +144,14 @@ class Clock:
     detention), so an event dated more than ``clock_ahead_hours`` after the server's clock, or
     more than ``clock_behind_days`` before the operation's start (its first ceasefire window; no
     bound without one), is refused with 422 and never stored; the device keeps it and its user
-    is told to correct the clock."""
+    is told to correct the clock. An event that clears an alarm or ends a journey (arrived,
+    returned, found, released) cannot have happened later than it reaches the server: dated more
+    than ``clock_skew_minutes`` ahead, it would sort after (and clear) alarms raised after it, so
+    it is refused too."""
 
     earliest: datetime | None
     latest: datetime
+    latest_clearing: datetime
 
     @classmethod
     async def of(cls, runtime: Runtime, operation_id: str) -> Clock:
@@ -149,24 +159,31 @@ class Clock:
         found = await operation_state(runtime, operation_id)
         start = found.start if found else None
         earliest = start - timedelta(days=settings.clock_behind_days) if start else None
-        return cls(earliest, utc_now() + timedelta(hours=settings.clock_ahead_hours))
+        now = utc_now()
+        return cls(
+            earliest,
+            now + timedelta(hours=settings.clock_ahead_hours),
+            now + timedelta(minutes=settings.clock_skew_minutes),
+        )
 
     def check(self, event: EventIn) -> None:
         when = event.device_time
         where = f"event {event.event_id}: device_time"
-        if when > self.latest:
+        hint = "set the device's clock (date, time and time zone) and scan again"
+        latest = self.latest_clearing if event.type in CLEARING else self.latest
+        if when > latest:
             raise InputError(
                 f"device_time {when.isoformat()} is ahead of the server's clock "
-                f"(latest accepted {self.latest.isoformat(timespec='seconds')})",
+                f"(latest accepted for {event.type}: {latest.isoformat(timespec='seconds')})",
                 where=where,
-                hint="set the device's clock (date, time and time zone) and scan again",
+                hint=hint,
             )
         if self.earliest is not None and when < self.earliest:
             raise InputError(
                 f"device_time {when.isoformat()} is before the operation's start "
                 f"(earliest accepted {self.earliest.isoformat(timespec='seconds')})",
                 where=where,
-                hint="set the device's clock (date, time and time zone) and scan again",
+                hint=hint,
             )
 
 
