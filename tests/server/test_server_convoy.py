@@ -185,6 +185,14 @@ def test_malformed_plans_and_mappings_are_refused_with_the_field_named(world: Wo
     broken = copy.deepcopy(plan)
     broken["trips"][0]["load"] = "fifty"
     assert publish(world, {"plan": broken}).status_code == 422
+    broken = copy.deepcopy(plan)
+    del broken["trips"][0]["haul"]
+    answer = publish(world, {"plan": broken})
+    assert answer.status_code == 422 and answer.json()["error"]["where"] == "plan.trips"
+    stranger = {**plan, "vehicles": [*plan["vehicles"], "tank-02"]}
+    answer = publish(world, {"plan": stranger})
+    assert answer.status_code == 422 and answer.json()["error"]["where"] in ("plan", "plan.vehicles")
+    assert publish(world, {"plan": [1, 2]}).status_code == 422
     world.vehicle("small", seats=10)
     answer = publish(world, {"plan": plan, "vehicles": {"bus-01": "small"}})
     assert answer.status_code == 422 and answer.json()["error"]["where"] == "vehicles.bus-01"

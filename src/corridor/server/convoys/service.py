@@ -30,6 +30,26 @@ from corridor.server.ledger.tables import LedgerRow
 from corridor.server.manifests.tables import ManifestEntry, Trip, Vehicle
 from corridor.server.operations.tables import Operation
 
+# The fields of convoy.json itself (the others belong to its trips).
+TOP_LEVEL = frozenset(
+    [
+        "scenario",
+        "network",
+        "method",
+        "status",
+        "start",
+        "dt",
+        "horizon",
+        "evacuees",
+        "evacuated",
+        "bound",
+        "bound_kind",
+        "vehicles",
+        "trips",
+        "by_group",
+    ]
+)
+
 
 def parse(data: Any) -> ConvoyPlan:
     """A ``convoy.json`` read back; a 422 naming the field that is missing or malformed."""
@@ -42,9 +62,10 @@ def parse(data: Any) -> ConvoyPlan:
     try:
         return ConvoyPlan.from_dict(data)
     except KeyError as error:
+        key = error.args[0]
         raise InputError(
-            f"the convoy plan has no field {error.args[0]!r}",
-            where=f"plan.{error.args[0]}",
+            f"the convoy plan has no field {key!r}",
+            where=f"plan.{key}" if key in TOP_LEVEL else "plan.trips",
             hint="send the convoy.json that `corridor convoy --out DIR` writes",
         ) from None
     except (TypeError, ValueError, AttributeError, IndexError) as error:
@@ -103,6 +124,13 @@ def _vehicle_codes(
             hint="map the plan's vehicle ids (e.g. bus-01) to the operation's vehicle codes",
         )
     index = {v: i for i, v in enumerate(problem.vehicle_ids)}
+    strangers = [v for v in plan.vehicles if v not in index]
+    if strangers:
+        raise InputError(
+            f"the plan lists vehicles the scenario's fleet does not have: {', '.join(strangers[:10])}",
+            where="plan.vehicles",
+            hint="publish a convoy plan made from the operation's scenario",
+        )
     codes: dict[str, str] = {}
     for vid in plan.vehicles:
         code = mapping.get(vid, vid)
