@@ -31,7 +31,10 @@ def _walks(route: Route, p: Problem) -> bool:
         return False
     if type(route.people) is not int or route.people <= 0 or len(route.arcs) != len(route.departures):
         return False
-    at = int(p.source_node[p.source_ids.index(route.source)])
+    s = p.source_ids.index(route.source)
+    if route.group != p.group_names[int(p.source_group[s])]:
+        return False
+    at = int(p.source_node[s])
     nodes, clock = [at], 0
     for arc, dep in zip(route.arcs, route.departures, strict=True):
         if type(arc) is not int or not 0 <= arc < len(tails) or tails[arc] != at or dep < clock:
@@ -130,7 +133,7 @@ def _mutated(draw: st.DrawFn, plan: Plan, p: Problem) -> Plan:
         routes.append(
             Route(
                 draw(st.sampled_from(p.source_ids)),
-                "general",
+                draw(st.sampled_from(p.group_names)),
                 draw(st.integers(1, 3)),
                 draw(st.sampled_from(p.dest_ids)),
                 tuple(draw(st.sampled_from(p.network.node_ids)) for _ in range(hops + 1)),

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corridor.plan.model import Plan, Route
 from corridor.problem.model import Problem
 from factories import plan_of, problem
+from fuzz_inputs import values
 
 
 def _problem(**kw: object) -> Problem:
@@ -160,6 +164,10 @@ def _unknown_destination(plan: Plan, p: Problem) -> tuple[Plan, Problem]:
     return _with_route(plan, 0, destination="nowhere"), p
 
 
+def _other_group(plan: Plan, p: Problem) -> tuple[Plan, Problem]:
+    return _with_route(plan, 0, group="wounded"), p
+
+
 def _after_horizon(plan: Plan, p: Problem) -> tuple[Plan, Problem]:
     return _with_route(plan, 1, departures=(5, 6), arrival=7), p
 
@@ -205,6 +213,7 @@ CASES: dict[str, tuple[Case, str]] = {
     "no people": (_no_people, "carries 0 people"),
     "unknown source": (_unknown_source, "unknown source 'nowhere'"),
     "unknown destination": (_unknown_destination, "destination 'nowhere'"),
+    "other group": (_other_group, "group 'wounded', but the source's people are 'general'"),
     "after the horizon": (_after_horizon, "after the horizon 6"),
     "evacuated wrong": (_evacuated_wrong, "plan says 3 evacuated but its routes carry 4"),
     "over its bound": (_over_bound, "more than its bound 3"),
@@ -230,3 +239,29 @@ def test_a_fixed_case_verifies_again() -> None:
     plan, _ = _over_capacity(_good(p), p)
     fixed = _with_route(plan, 1, departures=(1, 2), arrival=3)
     assert fixed.verify(p) == []
+
+
+FIELDS = ("source", "group", "people", "destination", "nodes", "arcs", "departures", "arrival")
+PLAN_FIELDS = ("evacuated", "bound", "total_steps", "evacuees", "horizon")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    field=st.sampled_from(FIELDS + PLAN_FIELDS),
+    value=values()
+    | st.lists(values(), max_size=3).map(tuple)
+    | st.sampled_from([2**70, -(2**70), (0, 2**70)]),
+)
+def test_any_value_in_any_field_is_refused_or_feasible_never_raises(field: str, value: Any) -> None:
+    """Whatever a plan file holds in a field (a list, a string, a huge number, NaN, None), the
+    verifier answers with violations or, if the value happens to be right, none; it never raises."""
+    p = _problem()
+    good = _good(p)
+    plan = replace(good, **{field: value}) if field in PLAN_FIELDS else _with_route(good, 0, **{field: value})
+    found = plan.verify(p)
+    assert isinstance(found, list)
+    if found == [] and field == "bound":  # any bound at or above what the plan evacuates is true
+        assert value >= good.evacuated
+    elif found == []:  # else only the plan's own value (or one equal to it) may pass
+        original = getattr(good, field) if field in PLAN_FIELDS else getattr(good.routes[0], field)
+        assert value == original

@@ -22,6 +22,7 @@ from corridor.plan.model import Plan, Route
 from corridor.problem.model import UNLIMITED, Problem
 
 _INT = {int}
+_BIG = 2**62  # beyond any count of people or steps (and within the int64 the flow checks use)
 
 
 def _is_int(value: object) -> bool:
@@ -30,8 +31,10 @@ def _is_int(value: object) -> bool:
 
 def _malformed(route: Route, problem: Problem, where: str) -> str | None:
     """Why the route's fields cannot be read as a route of ``problem`` (``None``: they can)."""
-    if not _is_int(route.people) or not _is_int(route.arrival):
+    if not _is_int(route.people) or not _is_int(route.arrival) or not -_BIG < route.people < _BIG:
         return f"{where}: people and arrival must be whole numbers"
+    if not all(isinstance(x, tuple | list) for x in (route.arcs, route.departures, route.nodes)):
+        return f"{where}: nodes, arcs and departures must be lists"
     if len(route.arcs) != len(route.departures):
         return f"{where}: {len(route.arcs)} arcs but {len(route.departures)} departures"
     arcs, departures = route.arcs, route.departures
@@ -40,10 +43,10 @@ def _malformed(route: Route, problem: Problem, where: str) -> str | None:
     for arc in arcs:
         if not _is_int(arc) or not 0 <= int(arc) < problem.n_arcs:
             return f"{where}: arc {arc!r} is not an arc of the network (0 to {problem.n_arcs - 1})"
-    if departures and set(map(type, departures)) == _INT and min(departures) >= 0:
+    if departures and set(map(type, departures)) == _INT and min(departures) >= 0 and max(departures) < _BIG:
         departures = ()
     for dep in departures:
-        if not _is_int(dep) or int(dep) < 0:
+        if not _is_int(dep) or not 0 <= int(dep) < _BIG:
             return f"{where}: departure step {dep!r} is not a step (0 or later)"
     return None
 
@@ -108,11 +111,20 @@ def _flow_violations(routes: list[Route], problem: Problem) -> list[str]:
     return out
 
 
+def _countable(route: Route) -> bool:
+    return (
+        isinstance(route.source, str)
+        and isinstance(route.destination, str)
+        and _is_int(route.people)
+        and _is_int(route.arrival)
+    )
+
+
 def _total_violations(plan: Plan, problem: Problem) -> list[str]:
     out: list[str] = []
     sent = Counter[str]()
     received = Counter[str]()
-    routes = [r for r in plan.routes if _is_int(r.people) and _is_int(r.arrival)]  # others are reported
+    routes = [r for r in plan.routes if _countable(r)]  # the others are reported
     for r in routes:
         sent[r.source] += r.people
         received[r.destination] += r.people
@@ -126,7 +138,9 @@ def _total_violations(plan: Plan, problem: Problem) -> list[str]:
     total = sum(int(r.people) * int(r.arrival) for r in routes)
     if evacuated != plan.evacuated:
         out.append(f"plan says {plan.evacuated} evacuated but its routes carry {evacuated}")
-    if plan.evacuated > plan.bound:
+    if not all(_is_int(v) for v in (plan.evacuated, plan.bound, plan.total_steps, plan.evacuees)):
+        out.append("the plan's evacuated, bound, total time and evacuees must be whole numbers")
+    elif plan.evacuated > plan.bound:
         out.append(f"plan evacuates {plan.evacuated}, more than its bound {plan.bound}")
     if total != plan.total_steps:
         out.append(f"plan says total time {plan.total_steps} steps but its routes give {total}")
@@ -142,8 +156,15 @@ def verify_plan(plan: Plan, problem: Problem) -> list[str]:
         out.append(f"plan horizon {plan.horizon} x {plan.dt} min differs from the problem's")
     sources = dict(zip(problem.source_ids, problem.source_node.tolist(), strict=True))
     dests = dict(zip(problem.dest_ids, problem.dest_node.tolist(), strict=True))
+    groups = {
+        sid: problem.group_names[g]
+        for sid, g in zip(problem.source_ids, problem.source_group.tolist(), strict=True)
+    }
     readable: list[Route] = []  # routes whose hops can be counted per arc and step
     for k, route in enumerate(plan.routes):
+        if not isinstance(route.source, str) or not isinstance(route.destination, str):
+            out.append(f"route {k}: source and destination must be ids")
+            continue
         if route.source not in sources or route.destination not in dests:
             out.append(f"route {k}: unknown source {route.source!r} or destination {route.destination!r}")
             continue
@@ -152,5 +173,9 @@ def verify_plan(plan: Plan, problem: Problem) -> list[str]:
             out.append(bad)
             continue
         readable.append(route)
+        if route.group != groups[route.source]:
+            out.append(
+                f"{where}: group {route.group!r}, but the source's people are {groups[route.source]!r}"
+            )
         out += _route_violations(route, problem, where, sources[route.source], dests[route.destination])
     return out + _flow_violations(readable, problem) + _total_violations(plan, problem)
