@@ -171,7 +171,7 @@ def verify(plan: ConvoyPlan, loaded: Loaded, basis: Basis) -> ConvoyProblem:
     violations = verify_convoy(plan, compiled)
     if violations:
         raise ViolationsError(
-            f"the convoy plan breaks its scenario in {len(violations)} places; the first: {violations[0]}",
+            f"the convoy plan breaks its scenario ({len(violations)} violations); the first: {violations[0]}",
             [{"where": "plan", "message": v} for v in violations[:SHOWN]],
             hint="publish a plan that `corridor convoy` made from the scenario as it is (it verifies them)",
         )
