@@ -92,6 +92,8 @@ def trips_possible(problem: ConvoyProblem, legs: Legs) -> list[int]:
         n = 0
         while len(arrive) and arrive.min() <= problem.horizon:
             n += 1
+            if n > problem.people:  # trips of no time (e.g. people waiting at a reception point)
+                break
             arrive = np.minimum((arrive[:, None] + cycle).min(axis=0), NEVER)
         out.append(n)
     return out
@@ -131,8 +133,11 @@ def _checkpoint_bound(problem: ConvoyProblem, legs: Legs) -> int | None:
             (
                 int(problem.vehicle_ready[v])
                 + min(
-                    legs.static_steps(int(problem.vehicle_type[v]), int(problem.vehicle_node[v]), g)
-                    for g in gathering
+                    (
+                        legs.static_steps(int(problem.vehicle_type[v]), int(problem.vehicle_node[v]), g)
+                        for g in gathering
+                    ),
+                    default=NEVER,
                 )
                 for v in range(problem.n_vehicles)
             ),

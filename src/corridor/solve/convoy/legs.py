@@ -63,6 +63,7 @@ class Legs:
     _routes: dict[tuple[int, int, int, frozenset[int]], _Route | None] = field(init=False)
     _hauls: dict[tuple[int, int, int], int] = field(init=False)
     _cp_nodes: frozenset[int] = field(init=False)
+    _from: dict[tuple[int, int], np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
         net = self.problem.network
@@ -75,6 +76,7 @@ class Legs:
         self._static = {}
         self._routes = {}
         self._hauls = {}
+        self._from = {}
         self._cp_nodes = frozenset(int(v) for v in self.problem.flow.checkpoint_node.tolist())
 
     # -- static (no closures) -------------------------------------------------------------------
@@ -98,6 +100,16 @@ class Legs:
         dist, pred = dijkstra(graph, indices=origin, return_predecessors=True)
         self._static[key] = (dist, pred)
         return dist, pred
+
+    def static_from(self, kind: int, origin: int) -> np.ndarray:
+        """Steps of the fastest drive with no closure from ``origin`` to every node (NEVER if none)."""
+        key = (kind, origin)
+        hit = self._from.get(key)
+        if hit is None:
+            dist, _ = self._static_tree(kind, origin, frozenset())
+            hit = np.where(np.isfinite(dist), dist, float(NEVER)).astype(np.int64)
+            self._from[key] = hit
+        return hit
 
     def static_steps(self, kind: int, origin: int, target: int, avoid: frozenset[int] = frozenset()) -> int:
         """Steps of the fastest drive with no closure (a lower bound on every drive); NEVER if none."""

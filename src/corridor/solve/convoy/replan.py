@@ -15,7 +15,8 @@ against it, kept trips included):
   **kept** as it is when it still verifies against the new scenario: its vehicle then enters the new
   problem at the trip's first node, free at the trip's start, with its people still counted as
   waiting at their sources; the kept trip is the vehicle's trip 1 in the new plan. Otherwise it is
-  **re-timed**: the vehicle enters at the next node it reaches (free when the old plan had it leave
+  **re-timed** (so is a trip the live facts contradict: other people on board): the vehicle enters
+  at the place the facts give or else at the next node it reaches (free when the old plan had it leave
   there), with the people it has boarded on board, and the new plan takes them on from there;
 - every other vehicle enters where it is at ``now`` (its last reception point or its depot), free
   from ``now`` or when its last trip is unloaded.
@@ -26,10 +27,10 @@ gathering point and reception point, in the old order, with the old load while t
 then sends vehicles with time left on more trips; a fresh greedy plan from the same state replaces it
 only when it brings more people out (by priority level).
 
-Who is left behind, and why (per source): ``deadline`` when no vehicle could reach the gathering
-point and a reception point by the deadline even on empty roads; ``closure`` when the closures in
-force make that impossible; ``checkpoint`` when every way out passes a checkpoint that is busy for
-most of its open time; ``fleet`` otherwise (the vehicles are all in use).
+Who is left behind, and why (per source), the first that applies: ``deadline`` when no vehicle could
+reach the gathering point and then a reception point by the deadline even on empty roads;
+``closure`` when the same re-plan without any closure takes more of them out; ``checkpoint`` when it
+does with instant inspections; ``fleet`` otherwise (the vehicles are all in use).
 """
 
 from __future__ import annotations
@@ -147,6 +148,10 @@ def _base_state(
         left = Counter(dict(live.left))
         out = Counter(dict(live.out_by_group))
         for vs in live.vehicles:
+            going = under_way.get(vs.vehicle)
+            if going is not None and vs.on_board and sorted(vs.on_board) != sorted(going.load):
+                # the facts contradict the trip under way: it goes from where the vehicle is
+                del under_way[vs.vehicle]
             if vs.vehicle not in under_way:
                 vehicles[vs.vehicle] = vs
     return _State(vehicles, left, out, {}), done, under_way

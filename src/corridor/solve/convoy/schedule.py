@@ -17,9 +17,11 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from corridor.plan.convoy import ConvoyPlan, Drive, Inspection, Trip
 from corridor.problem.convoy import ConvoyProblem
-from corridor.problem.model import UNLIMITED
+from corridor.problem.model import UNLIMITED, IntArray
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 
 Load = tuple[tuple[int, int], ...]  # (source index, people)
@@ -122,7 +124,7 @@ class Schedule:
         """As many as fit from the sources at ``gathering``, the most urgent groups first."""
         p = self.problem
         seats, stretchers = p.capacity(vehicle)
-        room = self.room[reception]
+        room = self.room[reception] if reception >= 0 else 2**62
         out: list[tuple[int, int]] = []
         lying_of = p.source_stretcher
         for s in self._node_sources.get(gathering, ()):
@@ -142,6 +144,13 @@ class Schedule:
             else:
                 seats -= n
         return tuple(out)
+
+    def waiting_at(self) -> dict[int, int]:
+        """People waiting per gathering node."""
+        out: dict[int, int] = {}
+        for node, sources in self._node_sources.items():
+            out[node] = sum(self.waiting[s] for s in sources)
+        return out
 
     def on_board(self, vehicle: int) -> Load:
         return self.problem.vehicle_on_board[vehicle] if self.number[vehicle] == 0 else ()
@@ -369,6 +378,8 @@ class Chooser:
     _level: list[int] = field(init=False)
     _levels: int = field(init=False)
     _home: dict[tuple[int, int], tuple[int, int]] = field(init=False)
+    _hauls: dict[int, IntArray] = field(init=False)
+    _homes: dict[int, IntArray] = field(init=False)
 
     def __post_init__(self) -> None:
         flow = self.problem.flow
@@ -376,6 +387,8 @@ class Chooser:
         self._levels = len(levels)
         self._level = [levels.index(int(flow.group_priority[int(g)])) for g in flow.source_group.tolist()]
         self._home = {}
+        self._hauls = {}
+        self._homes = {}
 
     def _carried(self, load: Load) -> list[int]:
         out = [0] * self._levels
@@ -406,8 +419,33 @@ class Chooser:
         back = legs.drive(kind, dest, g, unload_end)
         return horizon if back is None else min(horizon, back.arrival)
 
+    def _haul_matrix(self, legs: Legs, kind: int) -> IntArray:
+        """Static haul steps (a lower bound) from each gathering node to each reception point."""
+        hit = self._hauls.get(kind)
+        if hit is None:
+            flow = self.problem.flow
+            hit = np.asarray(
+                [
+                    [legs.static_haul_steps(kind, int(g), int(d)) for d in flow.dest_node.tolist()]
+                    for g in self.problem.gathering_nodes.tolist()
+                ],
+                dtype=np.int64,
+            ).reshape(len(self.problem.gathering_nodes), len(flow.dest_ids))
+            self._hauls[kind] = hit
+        return hit
+
+    def _home_steps(self, legs: Legs, kind: int) -> IntArray:
+        hit = self._homes.get(kind)
+        if hit is None:
+            dests = self.problem.flow.dest_node.tolist()
+            hit = np.asarray([self.home(legs, kind, int(d))[1] for d in dests], dtype=np.int64)
+            self._homes[kind] = hit
+        return hit
+
     def best(self, schedule: Schedule, v: int) -> Timed | None:
         """The best trip for vehicle ``v`` from its state in ``schedule`` (None if none can be made)."""
+        if self.candidates is _all_candidates and not schedule.on_board(v):
+            return self._best_all(schedule, v)
         p = self.problem
         legs = schedule.legs
         kind = int(p.vehicle_type[v])
@@ -451,6 +489,75 @@ class Chooser:
             if best_key is None or exact < best_key:
                 best, best_key = timed, exact
         return best
+
+    def _best_all(self, schedule: Schedule, v: int) -> Timed | None:
+        """:meth:`best` over every gathering node with people and reception point with room, with the
+        optimistic scores computed for all of them at once."""
+        p = self.problem
+        legs = schedule.legs
+        kind = int(p.vehicle_type[v])
+        free_at, free_node = schedule.free_at[v], schedule.free_node[v]
+        gathering = p.gathering_nodes
+        waiting = schedule.waiting_at()
+        gi = [i for i, g in enumerate(gathering.tolist()) if waiting.get(g, 0) > 0]
+        ri = [r for r, room in enumerate(schedule.room) if room > 0]
+        if not gi or not ri:
+            return None
+        loads = [schedule.fill(v, int(gathering[i]), -1) for i in gi]
+        people = np.asarray([sum(n for _, n in load) for load in loads], dtype=np.int64)
+        room = np.asarray([schedule.room[r] for r in ri], dtype=np.int64)
+        lead = self._lead(legs, kind, free_node, gathering[gi])
+        low = free_at + lead[:, None] + self._haul_matrix(legs, kind)[np.ix_(gi, ri)]
+        carried = np.minimum(people[:, None], room[None, :])
+        unload = int(p.unload_steps[kind])
+        if self.cycle:
+            end = np.minimum(p.horizon, low + unload + self._home_steps(legs, kind)[ri][None, :])
+        else:
+            end = np.minimum(p.horizon, low + unload)
+        factor = np.ones(low.shape)
+        if self.noise > 0 and self.rng is not None:
+            noise = np.random.default_rng(self.rng.getrandbits(32)).standard_normal(low.shape)
+            factor = np.exp(self.noise * noise)
+        rate = carried * factor / np.maximum(1, end - free_at)
+        levels = [np.zeros(low.shape, dtype=np.int64) for _ in range(self._levels)]
+        for row, load in enumerate(loads):
+            for s, n in load:
+                levels[self._level[s]][row, :] -= n
+        short = carried < people[:, None]  # room-limited pairs: filled again below
+        ok = (low <= p.horizon) & (carried > 0)
+        flat = np.flatnonzero(ok.ravel())
+        if not len(flat):
+            return None
+        keys = [low.ravel()[flat], -rate.ravel()[flat]] + [lv.ravel()[flat] for lv in reversed(levels)]
+        order = flat[np.lexsort(keys)]
+        best: Timed | None = None
+        best_key: tuple[float, ...] | None = None
+        n_r = len(ri)
+        for cell in order.tolist():
+            row, col = divmod(cell, n_r)
+            g, r = int(gathering[gi[row]]), ri[col]
+            if short[row, col]:
+                load = schedule.fill(v, g, r)
+                lv: tuple[float, ...] = tuple(self._carried(load))
+            else:
+                load = loads[row]
+                lv = tuple(float(x[row, col]) for x in levels)
+            key = (*lv, -float(rate[row, col]), float(low[row, col]))
+            if best_key is not None and key >= best_key:
+                if not short[row, col]:
+                    break
+                continue
+            timed = schedule.trip(Intent(v, g, r, load))
+            if timed is None:
+                continue
+            exact = self._key(legs, timed, free_at, float(factor[row, col]), lv)
+            if best_key is None or exact < best_key:
+                best, best_key = timed, exact
+        return best
+
+    def _lead(self, legs: Legs, kind: int, free_node: int, nodes: IntArray) -> IntArray:
+        steps = legs.static_from(kind, free_node)[nodes]
+        return np.asarray(steps + int(self.problem.load_steps[kind]), dtype=np.int64)
 
     def _key(
         self, legs: Legs, timed: Timed, free_at: int, factor: float, carried: tuple[float, ...]
