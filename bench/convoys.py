@@ -4,6 +4,7 @@
 
 Instances:
 
+(s) a step below (a): 5 gathering points, 5 reception points, 3 vehicles (``--only s``);
 (a) small: up to 10 gathering points, 10 reception points, 6 vehicles, several seeds, on a grid cut
     by a river crossed at two checkpoint bridges (one closed for a while, a road closed too) and on
     TNTP SiouxFalls (one checkpoint);
@@ -406,6 +407,34 @@ def cases(only: set[str], seeds: int, limits: dict[str, float]) -> list[Case]:
                         reception=10,
                         buses=4,
                         ambulances=2,
+                        checkpoints=1,
+                        horizon=120,
+                    ),
+                    limits["a"],
+                )
+            )
+    if "s" in only:  # a step below (a): where proofs come within the time limit
+        for seed in range(seeds):
+            out.append(
+                Case(
+                    "s",
+                    f"s river-grid s{seed} (5/5/3)",
+                    partial(river_grid, seed, gathering=5, reception=5, buses=2, ambulances=1),
+                    limits["a"],
+                )
+            )
+            out.append(
+                Case(
+                    "s",
+                    f"s SiouxFalls s{seed} (5/5/3)",
+                    partial(
+                        tntp_convoy,
+                        "SiouxFalls",
+                        seed,
+                        gathering=5,
+                        reception=5,
+                        buses=2,
+                        ambulances=1,
                         checkpoints=1,
                         horizon=120,
                     ),
