@@ -579,7 +579,7 @@ def solve_exact(
     legs: Legs,
     *,
     time_limit: float = 60.0,
-    workers: int = 2,
+    workers: int = 8,
     progress: Progress | None = None,
     slots: Sequence[int] | None = None,
 ) -> ExactResult:
