@@ -139,3 +139,15 @@ def test_the_service_answers_as_the_full_fold_on_both_databases(world: World, se
         assert {d: [(g["first"], g["last"]) for g in gaps] for d, gaps in body["data_pending"].items()} == {
             d: list(g) for d, g in full.data_pending.items()
         }
+
+
+@settings(max_examples=300, deadline=None)
+@given(seqs=st.lists(st.integers(1, 60), max_size=60))
+def test_a_device_log_kept_as_seqs_arrive_has_the_gaps_of_all_of_them(seqs: list[int]) -> None:
+    """Sequence numbers in any order, repeated or not: the gaps kept are those of the set."""
+    from corridor.server.ledger.counts import _Device
+
+    device = _Device()
+    for n, seq in enumerate(seqs, start=1):
+        device.add(seq)
+        assert device.log("d").gaps == DeviceLog("d", seqs[:n]).gaps

@@ -17,6 +17,7 @@ operation's route changes. Reading takes the cache's lock, never the ledger's wr
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 from collections.abc import Iterable, Iterator
@@ -46,14 +47,33 @@ _COLUMNS = "position, event_id, device_id, seq, device_time, type, payload, entr
 
 @dataclass
 class _Device:
-    seqs: set[int] = field(default_factory=set)
+    """A device's sequence numbers as the highest received and the gaps below it (inclusive
+    ranges, in order), kept up to date as each arrives: no sorting of every number received."""
+
+    top: int = 0
+    gaps: list[tuple[int, int]] = field(default_factory=list)
     points: set[str] = field(default_factory=set)
-    gaps: list[tuple[int, int]] | None = None  # None: to be computed again
+
+    def add(self, seq: int) -> None:
+        if seq > self.top:
+            if seq > self.top + 1:
+                self.gaps.append((self.top + 1, seq - 1))
+            self.top = seq
+            return
+        at = bisect.bisect_right(self.gaps, (seq, _LAST)) - 1
+        if at < 0:
+            return  # received already
+        first, last = self.gaps[at]
+        if not first <= seq <= last:
+            return  # received already
+        pieces = [(a, b) for a, b in ((first, seq - 1), (seq + 1, last)) if a <= b]
+        self.gaps[at : at + 1] = pieces
 
     def log(self, device_id: str) -> DeviceLog:
-        if self.gaps is None:
-            self.gaps = DeviceLog(device_id, sorted(self.seqs)).gaps
         return DeviceLog(device_id, (), frozenset(self.points), known_gaps=tuple(self.gaps))
+
+
+_LAST = 2**64  # above any sequence number
 
 
 @dataclass
@@ -79,9 +99,7 @@ class OperationFold:
                     self.registered.append(person)
             if event.device_id != SERVER_DEVICE:
                 device = self.devices.setdefault(event.device_id, _Device())
-                if event.seq not in device.seqs:
-                    device.seqs.add(event.seq)
-                    device.gaps = None
+                device.add(event.seq)
                 if event.point:
                     device.points.add(event.point)
             subject = event.subject
