@@ -10,6 +10,7 @@ from convoy_cases import brute_force, convoy_problems, example
 from corridor.plan.convoy_verify import verify_convoy
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy import CONVOY_METHODS, solve_convoy
+from corridor.solve.convoy.bounds import convoy_bounds
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import greedy, objective_key
 from corridor.solve.convoy.search import SearchSettings, search
@@ -29,6 +30,9 @@ def test_search_plans_verify_and_never_lose_to_greedy(problem: ConvoyProblem) ->
         )
         assert verify_convoy(plan, problem) == []
     assert objective_key(problem, result.schedule.trips) <= objective_key(problem, first.trips)
+    # the fleet bound (trips with inspections in the checkpoints' open time) is never beaten
+    fleet = convoy_bounds(problem, Legs(problem), flow=False).fleet
+    assert sum(t.people for t in result.schedule.trips) <= fleet
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

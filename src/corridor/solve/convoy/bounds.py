@@ -54,15 +54,107 @@ def _haul_steps(problem: ConvoyProblem, legs: Legs, kind: int, g: int, dest: int
     return legs.static_haul_steps(kind, g, dest)
 
 
+class _Held:
+    """Earliest loaded arrivals at each reception point when inspections must fall in the open time of
+    their checkpoint (its holds): drives at their fastest with no closure, the shortest inspection at
+    the first open moment. Closures and queues only delay, so this stays a relaxation."""
+
+    def __init__(self, problem: ConvoyProblem, legs: Legs, kind: int, gathering: list[int], dests: list[int]):
+        flow = problem.flow
+        cps = [int(v) for v in flow.checkpoint_node.tolist()]
+        every = frozenset(cps)
+        self.direct = np.asarray(
+            [[legs.static_steps(kind, g, d, avoid=every) for d in dests] for g in gathering], dtype=np.int64
+        ).reshape(len(gathering), len(dests))
+        self.to_c = np.asarray(
+            [[legs.static_steps(kind, g, c, every - {c}) for c in cps] for g in gathering], dtype=np.int64
+        ).reshape(len(gathering), len(cps))
+        self.from_c = np.asarray(
+            [[legs.static_steps(kind, c, d, every - {c}) for d in dests] for c in cps], dtype=np.int64
+        ).reshape(len(cps), len(dests))
+        self.need = [problem.inspection_steps(c, 1) for c in range(len(cps))]
+        nc = flow.node_closed
+        self.closed = [
+            sorted(
+                (int(a), int(b))
+                for it, a, b in zip(nc.item.tolist(), nc.begin.tolist(), nc.end.tolist(), strict=True)
+                if it == c
+            )
+            for c in cps
+        ]
+
+    def _open(self, c: int, t: int) -> int:
+        need = self.need[c]
+        moved = True
+        while moved and t < NEVER:
+            moved = False
+            for a, b in self.closed[c]:
+                if t < b and a < t + need:
+                    t, moved = b, True
+        return t
+
+    def arrive(self, leave: np.ndarray) -> np.ndarray:
+        """Earliest arrival at each reception point, leaving gathering node ``i`` at ``leave[i]``."""
+        best = (leave[:, None] + self.direct).min(axis=0)
+        for c in range(self.to_c.shape[1]):
+            at = np.minimum(leave + self.to_c[:, c], NEVER)
+            start = np.asarray([self._open(c, int(t)) if t < NEVER else NEVER for t in at], dtype=np.int64)
+            done = np.minimum(start + self.need[c], NEVER)
+            best = np.minimum(best, (done[:, None] + self.from_c[c][None, :]).min(axis=0))
+        return np.asarray(np.minimum(best, NEVER), dtype=np.int64)
+
+
+def _held_trips(
+    problem: ConvoyProblem, legs: Legs, v: int, held: _Held, gathering: list[int], dests: list[int]
+) -> int:
+    kind = int(problem.vehicle_type[v])
+    start, ready = int(problem.vehicle_node[v]), int(problem.vehicle_ready[v])
+    load, unload = int(problem.load_steps[kind]), int(problem.unload_steps[kind])
+    back = np.asarray(
+        [[legs.static_steps(kind, d, g) for g in gathering] for d in dests], dtype=np.int64
+    ).reshape(len(dests), len(gathering))
+    if problem.vehicle_on_board[v]:
+        arrive = np.asarray([ready + legs.static_steps(kind, start, d) for d in dests], dtype=np.int64)
+    else:
+        to_g = np.asarray([legs.static_steps(kind, start, g) for g in gathering], dtype=np.int64)
+        arrive = held.arrive(np.minimum(ready + to_g + load, NEVER))
+    n = 0
+    while len(arrive) and arrive.min() <= problem.horizon:
+        n += 1
+        if n > problem.people:
+            break
+        leave = np.minimum((arrive[:, None] + unload + back).min(axis=0) + load, NEVER)
+        arrive = held.arrive(leave)
+    return n
+
+
 def trips_possible(problem: ConvoyProblem, legs: Legs) -> list[int]:
-    """For each vehicle, the most loaded arrivals it can make by the deadline (a relaxation)."""
+    """For each vehicle, the most loaded arrivals it can make by the deadline (a relaxation): drives at
+    their fastest with no closure and inspections at their shortest, but, where a checkpoint has holds,
+    each inspection in its open time."""
     flow = problem.flow
     gathering = problem.gathering_nodes.tolist()
     dests = [int(d) for d in flow.dest_node.tolist()]
     out: list[int] = []
     cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    holds = any(int(it) in set(flow.checkpoint_node.tolist()) for it in flow.node_closed.item.tolist())
+    helds: dict[int, _Held] = {}
+    seen: dict[tuple[int, int, int, bool], int] = {}
     for v in range(problem.n_vehicles):
         kind = int(problem.vehicle_type[v])
+        if holds and len(gathering) and len(dests):
+            key = (
+                kind,
+                int(problem.vehicle_node[v]),
+                int(problem.vehicle_ready[v]),
+                bool(problem.vehicle_on_board[v]),
+            )
+            if key not in seen:
+                if kind not in helds:
+                    helds[kind] = _Held(problem, legs, kind, gathering, dests)
+                seen[key] = _held_trips(problem, legs, v, helds[kind], gathering, dests)
+            out.append(seen[key])
+            continue
         if kind not in cache:
             haul = np.asarray(
                 [[_haul_steps(problem, legs, kind, g, d) for d in dests] for g in gathering], dtype=np.int64
