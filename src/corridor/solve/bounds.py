@@ -12,11 +12,20 @@ which spare the quickest-time search max flows on the time-expanded network (sec
   ``A``, from the destinations at cost ``o_T(A)``). All the sources give the first bound; the
   binding sets at the end of an evacuation are the far sources, so the sets tried are "all but
   the nearest", by distance.
-* **Growth**: without closures, one more step lets at most ``R`` more people out, ``R`` the static
-  max flow from the sources (uncapped) to the destinations, because the slope of ``o_T(A)`` in
-  ``T`` is the static max flow from ``A`` (a reception limit in the cut adds a constant). A max
-  flow short by ``D`` people at ``T`` thus proves every horizon below ``T + ceil(D / R)`` short.
-  Not used with closures, nor when people start at a reception point that has a limit.
+* **Growth**: without closures, one more step lets at most ``R`` more people out of a set of
+  sources ``A`` (with their own people), ``R_A`` the static max flow from ``A`` (uncapped) to the
+  destinations, because the slope of ``o_T(A)`` in ``T`` is at most that (a reception limit in the
+  cut adds a constant). Split the sources into ``B`` and ``A``: a flow over ``T + 1`` steps is a
+  flow from ``B`` (at most ``people(B)``) plus one from ``A`` (at most ``R_A`` more than ``A``
+  alone gets out by ``T``, itself at most everyone out by ``T``). So one more step adds at most
+  ``min over B of people(B) + R_A``: the static max flow with each source arc capped at its
+  people. That keeps ``R`` meaningful beside roads of unlimited capacity (connectors written as
+  2^31 - 1): the people beside them count, not the road. A max flow short by ``D`` people at
+  ``T`` thus proves every horizon below ``T + ceil(D / R)`` short. Not used with closures, nor
+  when people start at a reception point that has a limit.
+* **Capacities**: no flow puts more than everyone on a road or through a checkpoint in one step,
+  so the static network caps both at everyone; the bounds stay those of the same expanded
+  network, and stay finite and small beside unlimited roads.
 """
 
 from __future__ import annotations
@@ -62,6 +71,12 @@ class StaticNetwork:
         capacity[self.source_arcs] = np.where(sources[self.arc_source], self.unlimited, 0)
         return replace(self, capacity=capacity)
 
+    def people_only(self, people: IntArray) -> StaticNetwork:
+        """The same network with each source arc capped at its source's ``people``."""
+        capacity = self.capacity.copy()
+        capacity[self.source_arcs] = people[self.arc_source]
+        return replace(self, capacity=capacity)
+
     def max_flow(self) -> int:
         solver = max_flow.SimpleMaxFlow()
         solver.add_arcs_with_capacity(self.tail, self.head, self.capacity)
@@ -98,8 +113,10 @@ def static_network(problem: Problem) -> StaticNetwork:
     out_of = np.arange(n, dtype=np.int64)
     out_of[cps] = n + np.arange(len(cps))
     src, sink = n + len(cps), n + len(cps) + 1
-    road_cap = problem.arc_cap[arcs]
-    big = int(road_cap.sum()) + int(problem.node_cap[cps].sum()) + max(1, problem.people)
+    everyone = max(1, problem.people)
+    road_cap = np.minimum(problem.arc_cap[arcs], everyone)
+    cp_cap = np.minimum(problem.node_cap[cps], everyone)
+    big = int(road_cap.sum()) + int(cp_cap.sum()) + everyone
     at_dest = problem.is_destination[problem.source_node]
     fed = np.flatnonzero((problem.source_people > 0) & ~at_dest)
     n_dest = len(problem.dest_node)
@@ -111,9 +128,7 @@ def static_network(problem: Problem) -> StaticNetwork:
         head=np.concatenate(
             [net.head[arcs], out_of[cps], problem.source_node[fed], np.full(n_dest, sink)]
         ).astype(np.int32),
-        capacity=np.concatenate(
-            [road_cap, problem.node_cap[cps], np.full(len(fed), big), np.full(n_dest, big)]
-        ),
+        capacity=np.concatenate([road_cap, cp_cap, np.full(len(fed), big), np.full(n_dest, big)]),
         cost=np.concatenate([problem.tau[arcs], np.zeros(len(cps) + len(fed) + n_dest, dtype=np.int64)]),
         source=src,
         sink=sink,
@@ -125,8 +140,9 @@ def static_network(problem: Problem) -> StaticNetwork:
 
 
 def growth_rate(problem: Problem) -> int:
-    """Most people one more step of horizon can add without closures (see the module docstring)."""
-    return static_network(problem).max_flow()
+    """Most people one more step of horizon can add without closures (see the module docstring):
+    the static max flow with each source arc capped at its people."""
+    return static_network(problem).people_only(problem.source_people).max_flow()
 
 
 def repeated_out(problem: Problem, horizon: int) -> int:
@@ -173,6 +189,23 @@ def lower_bound(problem: Problem) -> int | None:
     for sources in candidate_sets(problem):
         bound = _least(bound, _everyone_in(s.only(sources), int(problem.source_people[sources].sum())))
     return bound
+
+
+def set_bound(problem: Problem, sources: BoolArray, lo: int) -> int:
+    """The least horizon ``h >= lo`` at which the people of ``sources`` could all be out by the
+    repeated-flow bound (necessary, with or without closures and reception limits)."""
+    s = static_network(problem)
+    fed = np.zeros(len(problem.source_node), dtype=bool)
+    fed[s.arc_source] = True
+    mine = sources & fed
+    people = int(problem.source_people[mine].sum())
+    if people == 0:
+        return lo
+    only = s.only(mine)
+    rate = only.max_flow()
+    if rate == 0:  # no way out at all: no horizon is enough, nothing to add here
+        return lo
+    return _least(lo, lambda horizon: only.repeated(horizon, rate) >= people)
 
 
 def _everyone_in(s: StaticNetwork, people: int) -> Callable[[int], bool]:

@@ -4,7 +4,10 @@ The search is proved, not estimated: it ends with a horizon ``h`` where everyone
 flow) and a horizon ``h - 1`` shown to fall short, by a max flow or by a bound of
 :mod:`corridor.solve.bounds`. Max flows on the time-expanded network cost seconds at city scale
 and the bounds milliseconds, so the search starts at the bounds' answer and, after a max flow that
-falls short, goes straight to the first horizon the growth bound has not ruled out.
+falls short, goes straight to the first horizon neither the growth bound nor the max flow's min cut
+has ruled out. The min cut names the sources whose people are not all out (those on its source
+side); the repeated-flow bound of that set alone (:func:`~corridor.solve.bounds.set_bound`) is
+usually the quickest time itself, so one or two max flows after the first settle it.
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+from ortools.graph.python import max_flow
+
+from corridor.core.errors import SolverError
 from corridor.problem.model import Problem
-from corridor.solve.bounds import growth_rate, lower_bound, short_until
+from corridor.solve.bounds import BoolArray, growth_rate, lower_bound, set_bound, short_until
 from corridor.solve.expand import expand
 from corridor.solve.flows import maximum_flow
 
@@ -24,6 +31,27 @@ def people_out(problem: Problem, horizon: int) -> int:
     """The maximum number of people out by ``horizon`` steps."""
     exp = expand(problem, horizon)
     return maximum_flow(exp.tail, exp.head, exp.capacity, exp.source, exp.sink).value
+
+
+def people_out_and_cut(problem: Problem, horizon: int) -> tuple[int, BoolArray]:
+    """The maximum number of people out by ``horizon`` and the sources on the source side of a
+    minimum cut (with people who cannot start by then): the sources not all out in every
+    maximum flow's cut, whose own bound says how much longer they need."""
+    exp = expand(problem, horizon)
+    solver = max_flow.SimpleMaxFlow()
+    solver.add_arcs_with_capacity(exp.tail, exp.head, exp.capacity)
+    status = solver.solve(exp.source, exp.sink)
+    if status != solver.OPTIMAL:
+        raise SolverError(f"max flow ended with status {status}")
+    side = np.zeros(exp.n_nodes, dtype=bool)
+    side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
+    short = problem.source_people > 0
+    entered = np.zeros(len(short), dtype=bool)
+    entered[exp.entry_source] = True
+    short &= ~entered  # those who cannot leave by ``horizon`` at all
+    entry_heads = exp.head[exp.blocks["entry"]]
+    short[exp.entry_source[side[entry_heads]]] = True
+    return int(solver.optimal_flow()), short
 
 
 def quickest_steps(
@@ -56,12 +84,14 @@ def quickest_steps(
         """Is ``h`` enough? When not, raise ``lo`` as far as the growth bound proves."""
         nonlocal lo, guess
         say(f"quickest time: trying {h} steps")
-        out = people_out(problem, h)
+        out, short = people_out_and_cut(problem, h)
         if out >= problem.people:
             return True
         lo = max(lo, short_until(problem, h, out, rate))
-        # Without closures this jump is proved; with them it is a guess, checked by the search.
-        guess = h + max(1, math.ceil((problem.people - out) / rate))
+        # Proved with or without closures: the sources left short need at least this long.
+        lo = max(lo, set_bound(problem, short, h + 1) - 1)
+        # Without closures the growth jump is proved; with them it is a guess, checked below.
+        guess = max(lo + 1, h + max(1, math.ceil((problem.people - out) / rate)))
         return False
 
     while hi is None:
