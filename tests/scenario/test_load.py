@@ -303,6 +303,14 @@ def test_csv_unknown_column(tmp_path: Path) -> None:
     assert message.startswith(f"{csv_path}:1: unknown column(s) persons")
 
 
+def test_csv_header_without_a_required_column(tmp_path: Path) -> None:
+    toml, csv_path = _with_csv(tmp_path, "n3,5\n", header="node,people\n")
+    message = _error(toml)
+    assert message.startswith(f"{csv_path}:1: the header lacks the column(s) id (it has: node, people)")
+    toml, csv_path = _with_csv(tmp_path, "c,n3\n", header="id,node\n")
+    assert _error(toml).startswith(f"{csv_path}:1: the header lacks the column(s) people (it has: id, node)")
+
+
 def test_csv_missing_file(tmp_path: Path) -> None:
     toml = _write(tmp_path, VALID.replace('name = "t"\n', 'name = "t"\nsources_csv = "gone.csv"\n'))
     message = _error(toml)

@@ -70,6 +70,14 @@ def _parse_csv_rows(path: Path, spec: _CsvSpec) -> list[dict[str, Any]]:
                 where=f"{path}:1",
                 hint=f"columns may be {', '.join(sorted(allowed))}",
             )
+        header = reader.fieldnames or ()
+        missing = [k for k, f in model.model_fields.items() if f.is_required() and k not in header]
+        if header and missing:
+            raise ScenarioError(
+                f"the header lacks the column(s) {', '.join(missing)} (it has: {', '.join(header)})",
+                where=f"{path}:1",
+                hint=f"add {', '.join(missing)} to the first line; see docs/scenario.md",
+            )
         for raw in reader:
             line = reader.line_num
             if None in raw:
