@@ -29,6 +29,7 @@ import random
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -47,11 +48,15 @@ from bench.load_scanners import (
     free_port,
     make_settings,
     percentile,
-    prepare,
 )
 from corridor.server.access import service as access
-from corridor.server.auth import Role
-from corridor.server.runtime import Runtime
+from corridor.server.auth import Passwords, Role
+from corridor.server.db import Database, upgrade
+from corridor.server.encryption import Sealer
+from corridor.server.operations import service as operations
+from corridor.server.operations.schemas import OperationIn, PointIn
+from corridor.server.registration import service as registration
+from corridor.server.registration.schemas import HouseholdIn, PersonIn
 from corridor.server.settings import Settings
 
 MAX_SECONDS = 600
@@ -68,21 +73,62 @@ class Run:
     import_people: int | None = None
 
 
-def accounts(settings: Settings) -> tuple[str, str]:
-    """A registrar's token (for the import) and the name of a user whose password is guessed."""
-    runtime = Runtime.start(settings)
-    with runtime.db.writing() as session:
+def setup(settings: Settings, scanners: int, people: int) -> tuple[str, list[Device], list[str], str, str]:
+    """As ``load_scanners.prepare`` (an active operation, ``people`` registered, a token per
+    scanner), without starting a runtime (whose background work would write beside the server);
+    and a registrar's token for the import and the name of a user whose password is guessed."""
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    sealer = Sealer.from_file(settings.key_file)
+    passwords = Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+    route = [
+        PointIn(id="start", name="al-Amiriyah", kind="departure", expected_minutes=0),
+        PointIn(id="cp1", name="Ramouseh", kind="checkpoint", expected_minutes=25),
+        PointIn(id="end", name="al-Rashideen", kind="arrival", expected_minutes=55),
+    ]
+    rng = random.Random(5)
+    with db.writing() as session:
+        operation = operations.create(session, OperationIn(name="beside", scenario_name="bench", route=route))
+        operation.state = "active"
+        ids: list[str] = []
+        for _ in range(people // 5):
+            members = [
+                PersonIn(name=f"{_name(rng)} {_name(rng)}", age_band="18-59", sex="female") for _ in range(5)
+            ]
+            done = registration.register_household(
+                session, sealer=sealer, operation_id=operation.id, body=HouseholdIn(people=members)
+            )
+            ids += [p.id for p in done.people]
+        devices = []
+        for d in range(scanners):
+            point = "start" if d % 2 == 0 else "cp1"
+            token = access.register_device(
+                session, operation_id=operation.id, device_id=f"scanner-{d:03d}", label="bench", point=point
+            )
+            devices.append(Device(f"scanner-{d:03d}", token, point))
         registrar = access.create_user(
-            session, username="bench-registrar", password=secrets.token_hex(8), passwords=runtime.passwords
+            session, username="bench-registrar", password=secrets.token_hex(8), passwords=passwords
         )
         access.grant(session, user_id=registrar.id, role=Role.COORDINATOR, operation_id=None)
-        access.create_user(
-            session, username="amal", password=secrets.token_hex(8), passwords=runtime.passwords
-        )
-    with runtime.db.writing() as session:
+        access.create_user(session, username="amal", password=secrets.token_hex(8), passwords=passwords)
+        operation_id = operation.id
+    with db.writing() as session:
         token, _ = access.new_api_token(session, user_id=registrar.id, hours=2)
-    runtime.db.dispose()
-    return token, "amal"
+    db.dispose()
+    return operation_id, devices, ids, token, "amal"
+
+
+def drain(server: Server, log: Path) -> None:
+    """Copy the server's error output to ``log`` as it comes (a pipe left unread fills and stops it)."""
+    assert server.process is not None and server.process.stderr is not None
+    stream = server.process.stderr
+
+    def copy() -> None:
+        with log.open("ab") as out:
+            for line in stream:
+                out.write(line)
+
+    threading.Thread(target=copy, daemon=True).start()
 
 
 def registration_csv(rows: int) -> bytes:
@@ -254,10 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     try:
-        operation_id, devices, people = prepare(settings, args.scanners, args.people)
-        token, known = accounts(settings)
+        operation_id, devices, people, token, known = setup(settings, args.scanners, args.people)
         server = Server(settings, free_port())
         server.start()
+        drain(server, folder / "server.log")
         try:
             quiet = Run("quiet")
             asyncio.run(scans(server.port, operation_id, devices, people, args.seconds, args.interval, quiet))
@@ -274,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         drop_database(database)
+        errors = (
+            (folder / "server.log").read_text(errors="replace") if (folder / "server.log").exists() else ""
+        )
+        print(f"server error output: {errors.count(chr(10))} lines", flush=True)
         shutil.rmtree(folder, ignore_errors=True)
 
 
