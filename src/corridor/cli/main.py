@@ -20,8 +20,9 @@ from rich.table import Table
 
 from corridor.cli.convoy import convoy
 from corridor.core.errors import CorridorError, InputError
-from corridor.core.findings import Severity
+from corridor.core.findings import Finding, Severity
 from corridor.plan.model import Plan
+from corridor.problem.model import Problem
 
 app = typer.Typer(
     help="Plan, run and account for civilian evacuations.",
@@ -85,7 +86,43 @@ def check(
         raise typer.Exit(1)
 
 
-def _summary_table(plan: Plan) -> Table:
+# Findings that name one source each: past SHOWN of a kind, `plan` prints one line for them all.
+PER_SOURCE = {
+    "unreachable-source": "cannot reach any destination",
+    "route-longer-than-window": "cannot be out by the deadline (their shortest route is longer than"
+    " the window)",
+}
+SHOWN = 5
+
+
+def _print_findings(findings: list[Finding], problem: Problem, *, verbose: bool) -> None:
+    """Findings on stderr; many per-source ones of a kind as one line: how many sources and
+    people, and the few with the most people (``verbose``: every one)."""
+    ids = problem.network.node_ids
+    people: dict[str, int] = {}
+    nodes, counts = problem.source_node.tolist(), problem.source_people.tolist()
+    for sid, node, n in zip(problem.source_ids, nodes, counts, strict=True):
+        where = f"source {sid} (node {ids[node]})"
+        people[where] = people.get(where, 0) + int(n)
+    grouped: dict[str, list[Finding]] = {}
+    for f in findings:
+        grouped.setdefault(f.code if f.code in PER_SOURCE and not verbose else f"#{id(f)}", []).append(f)
+    for code, group in grouped.items():
+        if len(group) <= SHOWN:
+            for f in group:
+                err.print(f"[yellow]{f.severity}[/]: {escape(f.where)}: {escape(f.message)}", highlight=False)
+            continue
+        total = sum(people.get(f.where, 0) for f in group)
+        worst = sorted(group, key=lambda f: -people.get(f.where, 0))[:SHOWN]
+        named = ", ".join(f"{f.where}: {people.get(f.where, 0):,}" for f in worst)
+        err.print(
+            f"[yellow]{group[0].severity}[/]: {len(group):,} sources ({total:,} people) {PER_SOURCE[code]};"
+            f" most people: {escape(named)}; --verbose lists every one",
+            highlight=False,
+        )
+
+
+def _summary_table(plan: Plan, *, quickest_computed: bool = True) -> Table:
     s = plan.summary()
     table = Table(title=f"{plan.scenario} ({plan.method}, {plan.objective})", show_header=False)
     table.add_column(style="bold")
@@ -94,12 +131,15 @@ def _summary_table(plan: Plan) -> Table:
     def minutes(value: Any) -> str:
         return "-" if value is None else f"{value:,.0f} min ({value / 60:.1f} h)"
 
+    quickest_text = minutes(s["evacuation_time"])
+    if s["evacuation_time"] is None:
+        quickest_text = "never: some cannot get out" if quickest_computed else "not computed (--no-quickest)"
     rows = [
         ("people to evacuate", f"{s['evacuees']:,}"),
         ("out by the deadline", f"{s['evacuated_by_deadline']:,}"),
         ("bound (proved)" if s["status"] == "optimal" else "bound", f"{s['bound']:,}"),
         ("status", s["status"]),
-        ("quickest time for everyone", minutes(s["evacuation_time"])),
+        ("quickest time for everyone", quickest_text),
         ("last arrival in the window", minutes(s["last_arrival"])),
         ("routes", f"{s['routes']:,}"),
         *((f"out: {group}", f"{n:,}") for group, n in s["by_group"].items()),
@@ -130,27 +170,41 @@ def plan(
         typer.Option("--out", help="Folder for plan.json, map.png, clearance.png."),
     ] = None,
     quickest: Annotated[bool, typer.Option(help="Also find the quickest time for everyone.")] = True,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Print every finding (many of a kind are summarised).")
+    ] = False,
 ) -> None:
     """Plan a scenario: the most people out by the deadline, and when everyone can be out."""
-    from corridor.reports.figures import clearance_curve, route_map
+    from corridor.reports.figures import clearance_curve, has_coordinates, route_map
     from corridor.solve.pipeline import plan_file
 
     with _errors(), _progress(not as_json and sys.stderr.isatty()) as say:
         planned = plan_file(scenario, method=method, objective=objective, quickest=quickest, progress=say)
     result = planned.plan
+    # Exact plans leave the quickest time out under --no-quickest, unless their own flow proved it.
+    computed = quickest or result.method != "exact" or result.evacuation_steps is not None
+    written = "plan and clearance curve"
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "plan.json").write_text(json.dumps(result.to_dict(), indent=1))
-        route_map(result, planned.problem, out_dir / "map.png")
+        if has_coordinates(planned.problem.network):
+            route_map(result, planned.problem, out_dir / "map.png")
+            written = "plan, map and clearance curve"
+        else:
+            err.print(
+                "[yellow]warning[/]: map.png not drawn: the map needs node coordinates and every node"
+                f" of {escape(planned.problem.network.name)} is at one point (a TNTP network needs its"
+                " node file: set network.nodes)",
+                highlight=False,
+            )
         clearance_curve(result, out_dir / "clearance.png")
     if as_json:
-        out.print_json(json.dumps(result.summary()))
+        out.print_json(json.dumps({**result.summary(), "evacuation_time_computed": computed}))
         return
-    for f in planned.findings:
-        err.print(f"[yellow]{f.severity}[/]: {escape(f.where)}: {escape(f.message)}", highlight=False)
-    out.print(_summary_table(result))
+    _print_findings(planned.findings, planned.problem, verbose=verbose)
+    out.print(_summary_table(result, quickest_computed=computed))
     if out_dir is not None:
-        out.print(f"plan, map and clearance curve written to [bold]{out_dir}[/]")
+        out.print(f"{written} written to [bold]{out_dir}[/]")
 
 
 app.command("convoy")(convoy)
