@@ -23,7 +23,7 @@ evacuees, and four reception points on the border.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from corridor.network.build import network_from_tntp
 from corridor.network.model import Network, network_from_arrays
 from corridor.network.transform import keep_arcs
 from corridor.problem.model import UNLIMITED, IntArray, Problem, Windows
+from corridor.problem.reach import UNREACHABLE, steps_to_destinations
 
 TNTP_ENV = "CORRIDOR_TNTP"
 DEFAULT_TNTP = Path(__file__).resolve().parents[2] / "shared" / "data" / "tntp"
@@ -290,3 +291,45 @@ def grid_instance(
     )
     units = "synthetic: minutes and vehicles/hour as generated"
     return Instance(network.name, problem, units, recipe)
+
+
+def evacuation_instance(
+    name: str,
+    horizon: int,
+    *,
+    exits: int = 2,
+    people_per_node: tuple[int, int] = (20, 200),
+    unlimited_connectors: bool = False,
+    root: str | Path | None = None,
+    seed: int = DEFAULT_SEED,
+) -> Instance:
+    """Evacuation shape (issue 12): people at *every* node of TNTP network ``name`` but the exits
+    (thousands of sources on the larger networks), ``exits`` peripheral reception points, and a
+    horizon up to the quickest time (a few hundred steps). People per node uniform in
+    ``people_per_node`` (seeded). Zone connectors keep their capacity as written (often
+    unlimited, 2^31 - 1 or 49,500 vehicles/hour), as a user's file would;
+    ``unlimited_connectors`` writes every zero-time arc (a zone connector) as 2^31 - 1."""
+    spec = TNTP[name]
+    network = load_tntp_network(name, root)
+    if unlimited_connectors:
+        connector = network.travel_time == 0
+        network = replace(network, capacity=np.where(connector, float(2**31 - 1), network.capacity))
+    zones = first_thru_node(tntp_root(root) / spec.folder / spec.net) - 1
+    thru = np.arange(network.n_nodes) >= zones
+    dest = peripheral_nodes(network, exits, thru)
+    rng = np.random.default_rng(seed)
+    src = np.setdiff1d(np.arange(network.n_nodes, dtype=np.int64), dest)
+    people = rng.integers(people_per_node[0], people_per_node[1] + 1, size=len(src)).astype(np.int64)
+    problem = make_problem(f"{name}-evac{len(dest)}-{horizon}", network, src, people, dest, horizon)
+    reach = steps_to_destinations(problem)[src] < UNREACHABLE  # nodes with a way out
+    if not reach.all():
+        src, people = src[reach], people[reach]
+        problem = make_problem(f"{name}-evac{len(dest)}-{horizon}", network, src, people, dest, horizon)
+    unlimited = ", connectors written as 2^31 - 1" if unlimited_connectors else ""
+    recipe = (
+        f"people at all {len(src):,} nodes with a way out but the exits (seed {seed}, uniform in"
+        f" [{people_per_node[0]}, {people_per_node[1]}], {int(people.sum()):,} in all),"
+        f" {len(dest)} peripheral exit(s){unlimited}"
+    )
+    label = f"{name} (evacuation, {len(dest)} exits{unlimited and ', unlimited connectors'})"
+    return Instance(label, problem, spec.units, recipe)
