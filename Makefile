@@ -40,6 +40,7 @@ setup-browser:
 
 run: setup
 	$(BIN)/corridor plan $(EXAMPLE) --out out/east-aleppo-2016
+	$(BIN)/corridor convoy $(EXAMPLE) --time-limit 20 --out out/east-aleppo-2016/convoy
 	$(BIN)/corridor serve --seed-example
 
 test: lint typecheck layers pytest
