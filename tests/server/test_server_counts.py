@@ -104,6 +104,9 @@ def test_the_service_answers_as_the_full_fold_on_both_databases(world: World, se
         household = world.household(
             *({"name": f"Person {i}", "age_band": "18-59", "sex": "female"} for i in range(6))
         )
+        world.household({"name": "Other", "age_band": "60+", "sex": "male", "vulnerabilities": ["elderly"]},
+                        gathering_point="gp-b")  # fmt: skip
+        world.vehicle("bus-1")
         world._people = [p["id"] for p in household["people"]]  # type: ignore[attr-defined]
         world._seq = 0  # type: ignore[attr-defined]
     people: list[str] = world._people  # type: ignore[attr-defined]
@@ -116,7 +119,14 @@ def test_the_service_answers_as_the_full_fold_on_both_databases(world: World, se
                 ["boarded", "checkpoint", "arrived", "missing", "found", "detained", "released"]
             )
             point = rng.choice([None, "start", "cp1", "end"])
-            batch.append(_scan(world._seq, kind, rng.randint(0, 120), rng.choice(people), point))  # type: ignore[attr-defined]
+            subject = rng.choice([*people, "stranger-1"])
+            event = _scan(world._seq, kind, rng.randint(0, 120), subject, point)  # type: ignore[attr-defined]
+            if rng.random() < 0.2:
+                event["payload"] = {
+                    "vehicle_id": rng.choice(["bus-1", "bus-x"]),
+                    **({"point": point} if point else {}),
+                }
+            batch.append(event)
         answer = world.client.post(world.url("/events/batch"), json={"events": batch}, headers=world.device)
         assert answer.status_code == 200, answer.text
         kept = world.client.get(world.url("/reconciliation"), params={"at": at}, headers=world.coordinator)
@@ -132,6 +142,12 @@ def test_the_service_answers_as_the_full_fold_on_both_databases(world: World, se
         body = kept.json()
         assert body["people"] == full.counts and counts.json()["people"] == full.counts
         assert body["by_group"] == full.by_group and body["vehicles"] == full.vehicle_counts
+        assert body["by_gathering_point"] == full.by_gathering_point
+        assert body["ceasefire"]["people_inside"] == full.ceasefire.people_inside
+        assert body["unknown_subjects"] == [f"{k}:{i}" for k, i in full.unknown_subjects]
+        assert [o["subject_id"] for o in body["overdue_vehicles"]] == [
+            o.subject_id for o in full.overdue_vehicles
+        ]
         assert sorted((a["subject_id"], a["status"]) for a in body["alarms"]) == sorted(
             (s.subject_id, str(s.status)) for s in full.alarms
         )

@@ -134,11 +134,11 @@ def reconcile(
         by_group=_by_group(people, person_status),
         by_gathering_point=_by_point(people, person_status),
         vehicle_counts=_count(vehicle_status),
-        not_seen=_overdue(person_states, person_status, route, now, grace, pending_points),
-        overdue_vehicles=_overdue(vehicle_states, vehicle_status, route, now, grace, pending_points),
+        not_seen=overdue(person_states, person_status, route, now, grace, pending_points),
+        overdue_vehicles=overdue(vehicle_states, vehicle_status, route, now, grace, pending_points),
         data_pending={d.device_id: d.gaps for d in devices if d.gaps},
         unknown_subjects=sorted(key for key in states if key not in known),
-        ceasefire=_ceasefire(windows, now, sum(s in STILL_INSIDE for s in person_status)),
+        ceasefire=ceasefire(windows, now, sum(s in STILL_INSIDE for s in person_status)),
         alarms=[s for s in [*person_states, *vehicle_states] if s.alarm is not None],
     )
 
@@ -167,7 +167,7 @@ def _by_point(people: Sequence[PersonRecord], statuses: Sequence[Status]) -> dic
     return {point: _count(found) for point, found in sorted(points.items())}
 
 
-def _overdue(
+def overdue(
     states: Sequence[SubjectState],
     statuses: Sequence[Status],
     route: Route,
@@ -200,7 +200,7 @@ def _overdue(
     return sorted(found, key=lambda o: (o.expected_by, o.subject_id))
 
 
-def _ceasefire(windows: Sequence[Window], now: datetime, inside: int) -> Ceasefire:
+def ceasefire(windows: Sequence[Window], now: datetime, inside: int) -> Ceasefire:
     for window in sorted(windows, key=lambda w: w.start):
         if window.start <= now < window.end:
             left = (window.end - now).total_seconds() / 60.0

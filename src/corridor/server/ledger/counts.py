@@ -20,18 +20,26 @@ from __future__ import annotations
 import bisect
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from corridor.ops.ledger import SERVER_DEVICE, EventType, ScanEvent
-from corridor.ops.reconciliation import DeviceLog, PersonRecord, Reconciliation, reconcile
+from corridor.ops.reconciliation import (
+    NO_GROUP,
+    DeviceLog,
+    PersonRecord,
+    Reconciliation,
+    ceasefire,
+    overdue,
+)
 from corridor.ops.route import Route
-from corridor.ops.status import SubjectState, apply, fold, folded, order_key
+from corridor.ops.status import STILL_INSIDE, Status, SubjectState, apply, fold, folded, order_key
 from corridor.server.ledger import raw
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
 from corridor.server.manifests.tables import Vehicle
@@ -77,6 +85,44 @@ _LAST = 2**64  # above any sequence number
 
 
 @dataclass
+class _Tally:
+    """Counts of the registered people by status, overall, by group and by gathering point,
+    moved as each person's status changes; and who is in transit, in alarm, or not registered."""
+
+    status: dict[str, Status] = field(default_factory=dict)
+    overall: Counter[Status] = field(default_factory=Counter)
+    groups: dict[str, Counter[Status]] = field(default_factory=dict)
+    points: dict[str, Counter[Status]] = field(default_factory=dict)
+    transit: set[str] = field(default_factory=set)
+    alarmed: set[str] = field(default_factory=set)
+    strangers: set[Subject] = field(default_factory=set)  # states of subjects not registered
+
+    def move(self, person: PersonRecord, new: Status) -> None:
+        old = self.status.get(person.person_id)
+        if old == new:
+            return
+        counters = [
+            self.overall,
+            *(self.groups.setdefault(g, Counter()) for g in person.vulnerabilities or (NO_GROUP,)),
+        ]
+        counters.append(self.points.setdefault(person.gathering_point or NO_GROUP, Counter()))
+        for counter in counters:
+            if old is not None:
+                counter[old] -= 1
+            counter[new] += 1
+        self.status[person.person_id] = new
+        for members, inside in ((self.transit, new in _TRANSIT), (self.alarmed, new in _ALARMS)):
+            if inside:
+                members.add(person.person_id)
+            else:
+                members.discard(person.person_id)
+
+
+_TRANSIT = frozenset({Status.BOARDED, Status.CHECKPOINT})
+_ALARMS = frozenset({Status.MISSING, Status.DETAINED})
+
+
+@dataclass
 class OperationFold:
     """The fold of one operation's events up to ledger ``position`` (whose hash was ``at_hash``)."""
 
@@ -88,6 +134,8 @@ class OperationFold:
     devices: dict[str, _Device] = field(default_factory=dict)
     people: dict[str, PersonRecord] = field(default_factory=dict)
     registered: list[str] = field(default_factory=list)  # people registered since last looked up
+    changed: set[Subject] = field(default_factory=set)  # states changed since the last tally
+    tally: _Tally = field(default_factory=lambda: _Tally())
 
     def add(self, events: Iterable[ScanEvent]) -> set[Subject]:
         """Apply new events in the order given; the subjects that must be folded again."""
@@ -115,9 +163,11 @@ class OperationFold:
             state = self.states.get(subject) or SubjectState(kind=subject[0], subject_id=subject[1])
             self.states[subject] = apply(state, event, self.route)
             self.last[subject] = key
+            self.changed.add(subject)
         return again
 
     def refold(self, subject: Subject, events: list[ScanEvent]) -> None:
+        self.changed.add(subject)
         state = fold(events, self.route).get(subject)
         if state is None:
             self.states.pop(subject, None)
@@ -125,6 +175,21 @@ class OperationFold:
             return
         self.states[subject] = state
         self.last[subject] = max(order_key(e) for e in events if e.subject == subject and folded(e.type))
+
+    def count(self, new_people: Iterable[str] = ()) -> None:
+        """Bring the counts up to date with the states changed and the people added."""
+        for person in new_people:
+            self.changed.add(("person", person))
+        for kind, subject_id in self.changed:
+            if kind == "person" and subject_id in self.people:
+                self.tally.strangers.discard((kind, subject_id))
+                state = self.states.get(("person", subject_id))
+                self.tally.move(self.people[subject_id], Status.REGISTERED if state is None else state.status)
+            elif (kind, subject_id) in self.states:
+                self.tally.strangers.add((kind, subject_id))
+            else:
+                self.tally.strangers.discard((kind, subject_id))
+        self.changed = set()
 
     def snapshot(self) -> dict[Subject, SubjectState]:
         """The states as they are now (a copy: later requests go on extending the fold)."""
@@ -190,10 +255,12 @@ def _extend(session: Session, cached: OperationFold, operation_id: str, top: int
     for subject in again:
         cached.refold(subject, _about(connection, operation_id, subject, top))
     if cached.position == 0:
-        cached.people = {p.person_id: p for p in _people(session, operation_id, None)}
-    elif cached.registered:
-        cached.people.update((p.person_id, p) for p in _people(session, operation_id, cached.registered))
+        found = _people(session, operation_id, None)
+    else:
+        found = _people(session, operation_id, cached.registered) if cached.registered else []
+    cached.people.update((p.person_id, p) for p in found)
     cached.registered = []
+    cached.count(p.person_id for p in found)
     cached.position = top
     cached.at_hash = _hash_at(connection, top)
 
@@ -218,23 +285,39 @@ def _people(session: Session, operation_id: str, ids: list[str] | None) -> list[
 def reconciliation(
     counts: LedgerCounts, session: Session, *, operation: Operation, now: datetime, grace_minutes: float
 ) -> Reconciliation:
-    """The operation's reconciliation at ``now`` from its kept fold: the full fold's answer."""
+    """The operation's reconciliation at ``now`` from its kept fold and counts: the full fold's
+    answer (alarms in order of kind and id). Its cost follows the people in transit or in alarm
+    and the vehicles, not the people registered nor the events."""
     route = operations.route_of(operation)
+    vehicle_ids = list(session.scalars(select(Vehicle.code).where(Vehicle.operation_id == operation.id)))
     kept = counts.fold(session, operation.id, route)
     with counts.reading(operation.id):
-        states = kept.snapshot()
-        people = list(kept.people.values())
+        tally = kept.tally
+        transit = [kept.states[("person", p)] for p in sorted(tally.transit)]
+        alarmed = [kept.states[("person", p)] for p in sorted(tally.alarmed)]
+        vehicles = [kept.states.get(("vehicle", v)) or SubjectState("vehicle", v) for v in vehicle_ids]
+        known = set(vehicle_ids)
+        unknown = sorted(k for k in tally.strangers if not (k[0] == "vehicle" and k[1] in known))
+        overall = {str(s): tally.overall[s] for s in Status}
+        groups = {g: {str(s): c[s] for s in Status} for g, c in sorted(tally.groups.items())}
+        points = {g: {str(s): c[s] for s in Status} for g, c in sorted(tally.points.items())}
+        inside = sum(tally.overall[s] for s in STILL_INSIDE)
         devices = kept.device_logs()
-    vehicles = list(session.scalars(select(Vehicle.code).where(Vehicle.operation_id == operation.id)))
-    return reconcile(
-        states=states,
-        people=people,
-        vehicle_ids=vehicles,
-        route=route,
-        devices=devices,
-        windows=operations.windows_of(operation),
-        now=now,
-        grace_minutes=grace_minutes,
+    vehicle_status = [v.status for v in vehicles]
+    pending = {p for d in devices if d.gaps for p in d.points}
+    grace = timedelta(minutes=grace_minutes)
+    return Reconciliation(
+        at=now,
+        counts=overall,
+        by_group=groups,
+        by_gathering_point=points,
+        vehicle_counts={str(s): vehicle_status.count(s) for s in Status},
+        not_seen=overdue(transit, [s.status for s in transit], route, now, grace, pending),
+        overdue_vehicles=overdue(vehicles, vehicle_status, route, now, grace, pending),
+        data_pending={d.device_id: d.gaps for d in devices if d.gaps},
+        unknown_subjects=unknown,
+        ceasefire=ceasefire(operations.windows_of(operation), now, inside),
+        alarms=[*alarmed, *(v for v in vehicles if v.alarm is not None)],
     )
 
 
