@@ -227,3 +227,17 @@ def test_seat_sweep_smallest_fleet_and_their_bad_options(tmp_path: Path) -> None
         assert result.exit_code == 2, (bad, result.output)
         no_traceback(result)
         assert option in result.output
+
+
+def test_vehicles_cut_off_from_every_gathering_point_are_named(tmp_path: Path) -> None:
+    """A closure of the crossing for the whole window: a warning names the depot, and nobody gets out."""
+    text = ALEPPO.read_text(encoding="utf-8")
+    text += '\n[[closures]]\nid = "crossing-closed"\nnode = "amiriyah-crossing"\n'
+    for name in ("network.geojson", "sources.csv"):
+        (tmp_path / name).write_bytes((ALEPPO.parent / name).read_bytes())
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["convoy", str(scenario), "--method", "greedy"])
+    no_traceback(result)
+    assert "vehicles cannot reach any gathering point" in result.output
+    assert "depot ramouseh-junction" in result.output

@@ -95,7 +95,9 @@ def compile_file(path: Path, say: Callable[[str], None]) -> Compiled:
             f"{len(errors)} error(s) in the scenario (listed above); fix them and rerun",
         )
     assert problem is not None
-    return Compiled(scenario, problem, findings)
+    from corridor.problem.convoy_checks import check_convoy
+
+    return Compiled(scenario, problem, [*findings, *check_convoy(problem)])
 
 
 def _minutes(plan: ConvoyPlan, minutes: float | None) -> str:
