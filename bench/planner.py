@@ -61,8 +61,18 @@ def _mib() -> float:
 
 
 def _instance(spec: Spec) -> Any:
-    from bench.instances import grid_instance, tntp_instance
+    from bench.instances import DEFAULT_SEED, evacuation_instance, grid_instance, tntp_instance
 
+    if spec["type"] == "evacuation":
+        return evacuation_instance(
+            spec["name"],
+            spec["horizon"],
+            exits=spec["exits"],
+            people_per_node=tuple(spec["people_per_node"]),
+            unlimited_connectors=spec["unlimited_connectors"],
+            root=spec.get("root"),
+            seed=spec["seed"] if spec.get("seed") is not None else DEFAULT_SEED,
+        )
     if spec["type"] == "grid":
         return grid_instance(spec["rows"], spec["cols"], spec["people"], spec["horizon"], seed=spec["seed"])
     return tntp_instance(spec["name"], spec["horizon"], root=spec.get("root"), seed=spec["seed"])
@@ -131,7 +141,7 @@ def _peer_row(kind: str, problem: Any, spec: Spec) -> Result:
     }
 
 
-def _quickest_row(kind: str, problem: Any) -> Result:
+def _quickest_row(kind: str, problem: Any, naive_horizon: int | None = None) -> Result:
     from bench.peers import naive_quickest
     from corridor.solve import solve
     from corridor.solve.quickest import quickest_steps
@@ -153,7 +163,7 @@ def _quickest_row(kind: str, problem: Any) -> Result:
         extra = {"proved": plan.evacuation_steps_proved, "out": plan.evacuated}
         extra["stats"] = {k: v for k, v in plan.stats.items() if k.endswith("_s")}
     else:
-        r = naive_quickest(problem)
+        r = naive_quickest(problem, naive_horizon)
         steps, probes = r.steps, r.probes
     return {
         "steps": steps,
@@ -181,7 +191,7 @@ def run_worker(spec: Spec) -> Result:
     }
     kind = spec["kind"]
     if kind.startswith("quickest"):
-        body = _quickest_row(kind, problem)
+        body = _quickest_row(kind, problem, spec.get("naive_horizon"))
     elif kind in ("exact-max", "exact-earliest", "exact-mincost", "ccrp"):
         body = _corridor_row(kind, problem, spec.get("verify", True))
     else:
@@ -266,6 +276,35 @@ def _ccrp_available() -> bool:
     return importlib.util.find_spec("corridor.solve.ccrp") is not None
 
 
+def _quickest_rows(args: argparse.Namespace) -> list[Row]:
+    """The quickest-time table: grids, and an instance of evacuation shape."""
+    rows: list[Row] = []
+    grids = [(60, 100, 30_000, 350)]
+    if args.big_quickest:
+        grids.append((100, 100, 100_000, 350))
+    for r, c, people, horizon in grids:
+        g = {"type": "grid", "rows": r, "cols": c, "people": people, "horizon": horizon}
+        for kind in ("quickest-corridor", "quickest-solve", "quickest-naive"):
+            spec = g | {"seed": args.seed, "kind": kind}
+            rows.append(Row("quickest", f"grid {r}x{c}", kind, spec))
+    # Evacuation shape (issue 12): people at every node, one exit, connectors as 2^31 - 1, a
+    # deadline (120 min) before the quickest time; the naive bisection searches [0, 400].
+    evac = {
+        "type": "evacuation",
+        "name": "Chicago-Sketch",
+        "exits": 1,
+        "people_per_node": [20, 200],
+        "unlimited_connectors": True,
+        "horizon": 120,
+        "naive_horizon": 400,
+        "root": args.tntp,
+    }
+    for kind in ("quickest-corridor", "quickest-solve", "quickest-naive"):
+        spec = evac | {"seed": args.seed, "kind": kind}
+        rows.append(Row("quickest", "Chicago-Sketch evacuation, 1 exit", kind, spec))
+    return rows
+
+
 def plan_rows(args: argparse.Namespace) -> list[Row]:
     """The rows to run, in order (for each network and horizon: peers' max flow before HiGHS)."""
     base = {"type": "tntp", "root": args.tntp, "seed": args.seed, "verify": not args.no_verify}
@@ -285,14 +324,7 @@ def plan_rows(args: argparse.Namespace) -> list[Row]:
                     spec["solver"] = args.highs_solver
                 rows.append(Row("main", name, kind, spec))
     if not args.skip_quickest:
-        grids = [(60, 100, 30_000, 350)]
-        if args.big_quickest:
-            grids.append((100, 100, 100_000, 350))
-        for r, c, people, horizon in grids:
-            g = {"type": "grid", "rows": r, "cols": c, "people": people, "horizon": horizon}
-            for kind in ("quickest-corridor", "quickest-solve", "quickest-naive"):
-                spec = g | {"seed": args.seed, "kind": kind}
-                rows.append(Row("quickest", f"grid {r}x{c}", kind, spec))
+        rows += _quickest_rows(args)
     if not args.skip_day:
         day = base | {"name": "Berlin-Center", "horizon": DAY}
         rows.append(Row("day", "Berlin-Center", "exact-max", day | {"kind": "exact-max"}))
