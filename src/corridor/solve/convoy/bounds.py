@@ -10,6 +10,13 @@
 - **fleet**: each vehicle's most round trips by the deadline with every drive at its fastest (closures
   only delay) and every inspection at its shortest, times its places; seats and stretcher places
   counted apart against the people who need them.
+- **time**: a linear programme over trips per vehicle class (type, start, ready step) and gathering
+  point: each trip from gathering point ``g`` takes at least the fastest drive to ``g`` from a
+  reception point or the start, boarding, the fastest haul to a reception point and unloading; a
+  class's trips fit in its vehicles' time to the deadline (plus one unloading: the last need not
+  unload by then); people out from ``g`` are no more than wait there nor than the trips' seats and
+  stretcher places; reception points' capacities, and the inspection count where every haul passes a
+  checkpoint. It sees that far gathering points cost time and that near ones run out of people.
 - **checkpoint**: where every loaded drive must pass a checkpoint, the inspections that fit in its open
   time before the last useful moment, times the largest vehicle.
 
@@ -36,11 +43,14 @@ class Bounds:
     fleet: int
     checkpoint: int | None
     trips_per_vehicle: tuple[int, ...]
+    time: int | None = None  # the vehicles' time by gathering point (an LP), see the module
 
     @property
     def best(self) -> tuple[int, str]:
         """The tightest bound and its kind."""
         options = [(self.people, "people"), (self.fleet, "fleet")]
+        if self.time is not None:
+            options.append((self.time, "time"))
         if self.flow is not None:
             options.append((self.flow, "flow"))
         if self.checkpoint is not None:
@@ -289,17 +299,104 @@ def flow_relaxation(problem: ConvoyProblem) -> tuple[Problem | None, str]:
     return replace(flow, tau=tau.astype(np.int64), arc_cap=np.full(net.n_arcs, room, dtype=np.int64)), ""
 
 
+def _time_bound(problem: ConvoyProblem, legs: Legs, checkpoint: int | None) -> int | None:
+    """The LP of the module's **time** bound (None when it cannot be solved)."""
+    from scipy.optimize import linprog
+
+    flow = problem.flow
+    gathering = problem.gathering_nodes.tolist()
+    if not gathering or problem.n_vehicles == 0:
+        return None
+    dests = [int(d) for d in flow.dest_node.tolist()]
+    classes: dict[tuple[int, int, int], int] = {}
+    for v in range(problem.n_vehicles):
+        key = (int(problem.vehicle_type[v]), int(problem.vehicle_node[v]), int(problem.vehicle_ready[v]))
+        classes[key] = classes.get(key, 0) + 1
+    keys = sorted(classes)
+    n_g, n_k = len(gathering), len(keys)
+    n_x = n_k * n_g  # trips of class k from gathering point g
+    # variables: x[k, g], then seated out y[g], then lying out z[g]
+    n_var = n_x + 2 * n_g
+    rows: list[np.ndarray] = []
+    rhs: list[float] = []
+    for i, (kind, start, ready) in enumerate(keys):
+        load, unload = int(problem.load_steps[kind]), int(problem.unload_steps[kind])
+        row = np.zeros(n_var)
+        for j, g in enumerate(gathering):
+            back = min([legs.static_steps(kind, d, g) for d in dests] + [legs.static_steps(kind, start, g)])
+            haul = min(legs.static_haul_steps(kind, g, d) for d in dests)
+            if back >= NEVER or haul >= NEVER:
+                row[i * n_g + j] = 0.0
+                rows.append(_unit(n_var, i * n_g + j))
+                rhs.append(0.0)
+                continue
+            row[i * n_g + j] = back + load + haul + unload
+        rows.append(row)
+        rhs.append(float(classes[keys[i]] * max(0, problem.horizon - ready + unload)))
+    seated_at, lying_at = _waiting_by_point(problem, gathering)
+    for j in range(n_g):
+        for col, places in ((n_x + j, problem.type_seats), (n_x + n_g + j, problem.type_stretchers)):
+            row = np.zeros(n_var)
+            row[col] = 1.0
+            for i, (kind, _, _) in enumerate(keys):
+                row[i * n_g + j] = -float(places[kind])
+            rows.append(row)
+            rhs.append(0.0)
+    largest = int((problem.type_seats + problem.type_stretchers).max(initial=0))
+    if checkpoint is not None and largest > 0:
+        board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
+        row = np.zeros(n_var)
+        row[:n_x] = 1.0
+        rows.append(row)
+        rhs.append(float((checkpoint - board) // largest))  # the inspections that fit
+    if (flow.dest_cap != UNLIMITED).all():
+        row = np.zeros(n_var)
+        row[n_x:] = 1.0
+        rows.append(row)
+        rhs.append(float(flow.dest_cap.sum()))
+    bounds = [(0.0, None)] * n_x + [(0.0, float(x)) for x in seated_at] + [(0.0, float(x)) for x in lying_at]
+    cost = np.zeros(n_var)
+    cost[n_x:] = -1.0
+    result = linprog(cost, A_ub=np.vstack(rows), b_ub=np.asarray(rhs), bounds=bounds, method="highs")
+    if result.status != 0:
+        return None
+    board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
+    return math.floor(-float(result.fun) + 1e-6) + board
+
+
+def _waiting_by_point(problem: ConvoyProblem, gathering: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """People waiting at each gathering node: (needing a seat, needing a stretcher place)."""
+    flow = problem.flow
+    index = {g: j for j, g in enumerate(gathering)}
+    seated, lying = np.zeros(len(gathering)), np.zeros(len(gathering))
+    for s, (node, people) in enumerate(
+        zip(flow.source_node.tolist(), flow.source_people.tolist(), strict=True)
+    ):
+        j = index.get(int(node))
+        if j is not None:
+            (lying if problem.source_stretcher[s] else seated)[j] += people
+    return seated, lying
+
+
+def _unit(n: int, i: int) -> np.ndarray:
+    row = np.zeros(n)
+    row[i] = 1.0
+    return row
+
+
 def convoy_bounds(problem: ConvoyProblem, legs: Legs, *, flow: bool = True) -> Bounds:
     """Every bound of the module; ``flow=False`` skips the max flow (large networks, quick answers)."""
     trips = trips_possible(problem, legs)
     board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
     relaxed, _ = flow_relaxation(problem) if flow else (None, "")
     flow_bound = people_out(relaxed, problem.horizon) + board if relaxed is not None else None
+    checkpoint = _checkpoint_bound(problem, legs)
     return Bounds(
+        time=_time_bound(problem, legs, checkpoint),
         people=problem.people,
         flow=flow_bound,
         fleet=_fleet_bound(problem, trips),
-        checkpoint=_checkpoint_bound(problem, legs),
+        checkpoint=checkpoint,
         trips_per_vehicle=tuple(trips),
     )
 
