@@ -607,7 +607,8 @@ def solve_exact(
         (model.completion * (n_slots + 1) + model.trips, False),
     ]
     for i, (expr, maximise) in enumerate(objectives):
-        left = time_limit - (time.perf_counter() - began)
+        # a twentieth of the limit is kept for handing the model over and rebuilding the plan
+        left = 0.95 * time_limit - (time.perf_counter() - began)
         if left <= 0.05 and solver is not None:
             proved = False
             break
