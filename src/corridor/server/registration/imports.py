@@ -87,9 +87,10 @@ MAX_COLUMNS = 500
 MAX_EMPTY_ROWS = 10_000
 MAX_CELL_CHARS = 32_767  # a spreadsheet cell's own limit
 # People stored per write transaction, and the time after which a transaction takes no more
-# households; scans are written between two chunks, in the pause.
+# households. Between two transactions the import rests as long as the last one took (at least
+# CHUNK_PAUSE): scans get the write lock, and the interpreter, at least half the time.
 CHUNK_PEOPLE = 500
-CHUNK_SECONDS = 0.25
+CHUNK_SECONDS = 0.1
 CHUNK_PAUSE = 0.01
 
 
@@ -448,8 +449,9 @@ def store(
 ) -> ImportReport:
     """Store prepared households a chunk per write transaction, so that scans are written between
     the chunks: at most ``chunk_people`` people, and no more households once ``CHUNK_SECONDS``
-    have passed (a household is never split). Between two chunks the import waits
-    ``CHUNK_PAUSE`` seconds, in which whoever waits for the write lock (the scans' writer) takes it.
+    have passed (a household is never split). Between two chunks the import rests as long as the
+    last one took, in which whoever waits for the write lock (the scans' writer) takes it and the
+    scans have the interpreter to themselves.
 
     Wristbands already given in the operation are looked for first, and nothing is stored if one
     is; one given by another request while the import runs stops it with 409 naming how many
@@ -468,10 +470,11 @@ def store(
                 ) from None
     households = people = duplicates = 0
     pending = prepared.households
+    rest = 0.0
     while households < len(pending):
-        if households:
-            time.sleep(CHUNK_PAUSE)
+        time.sleep(rest)
         committed = households
+        began = time.monotonic()
         with db.writing() as session:
             operations.get(session, operation_id)
             started, in_chunk = time.monotonic(), 0
@@ -496,6 +499,7 @@ def store(
                 in_chunk += len(body.people)
                 households += 1
                 people += len(body.people)
+        rest = max(CHUNK_PAUSE, time.monotonic() - began)
     return ImportReport(
         imported=True,
         households=households,
