@@ -90,7 +90,7 @@ MAX_CELL_CHARS = 32_767  # a spreadsheet cell's own limit
 # households. Between two transactions the import rests as long as the last one took (at least
 # CHUNK_PAUSE): scans get the write lock, and the interpreter, at least half the time.
 CHUNK_PEOPLE = 500
-CHUNK_SECONDS = 0.1
+CHUNK_SECONDS = 0.25
 CHUNK_PAUSE = 0.01
 
 
