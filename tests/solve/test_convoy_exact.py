@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.factories import problem as flow_problem
 
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy import solve_convoy
@@ -21,6 +20,7 @@ from corridor.solve.convoy.exact import solve_exact
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.mip import solve_mip
 from corridor.solve.convoy.schedule import greedy, objective_key
+from factories import problem as flow_problem
 
 Key = tuple[int, ...]
 
