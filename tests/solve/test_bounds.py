@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corridor.problem.model import Problem
-from corridor.solve.bounds import growth_rate, lower_bound, repeated_out, short_until
+from corridor.solve.bounds import growth_rate, lower_bound, repeated_out, set_bound, short_until
 from corridor.solve.quickest import people_out, quickest_steps
 from factories import problem
 from strategies import Sizes
@@ -93,3 +96,21 @@ def test_far_sources_prove_the_bound() -> None:
     assert repeated_out(p, 8) >= p.people
     assert lower_bound(p) == 9
     assert quickest_steps(p) == 9
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.data())
+def test_a_set_bound_never_passes_the_quickest_time(p: Problem, data: st.DataObject) -> None:
+    # Any set of sources, with closures and reception limits: below its bound nobody can have
+    # everyone out, as the max flow at every horizon says.
+    n = len(p.source_node)
+    sources = np.asarray(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    expected = _scan(p)
+    if expected is None:
+        return
+    bound = set_bound(p, sources, 0)
+    assert bound <= expected
+    # And it is a bound of the set: below it, the set's own people are not all out either.
+    if bound > 0 and sources.any():
+        keep = replace(p, source_people=np.where(sources, p.source_people, 0))
+        assert people_out(keep, bound - 1) < keep.people
