@@ -384,3 +384,69 @@ def test_a_plan_from_the_live_state_verifies(scenario: Scenario) -> None:
     first = replanned.trips_of("bus-01")[0]
     assert first.load == (("general-amiriyah", 40),)
     assert first.gathering == "ramouseh-checkpoint"
+
+
+# -- found in review ---------------------------------------------------------------------------------
+
+
+def test_a_haul_through_two_checkpoints_is_refused(scenario: Scenario, plan: ConvoyPlan) -> None:
+    """A haul passes one checkpoint at most: a second one on the road makes every haul through it wrong."""
+    two = scenario.model_copy(
+        update={
+            "checkpoints": (
+                *scenario.checkpoints,
+                scenario.checkpoints[0].model_copy(update={"id": "crossing", "node": "amiriyah-crossing"}),
+            )
+        }
+    )
+    _refused(plan, _problem(two), "the haul passes 2 checkpoints (crossing, ramouseh)", "one at most")
+
+
+def test_people_on_board_are_not_driven_before_their_haul(scenario: Scenario) -> None:
+    """A loaded vehicle's drive is its haul (inspected at checkpoints), never an approach."""
+    state = LiveState(
+        vehicles=(VehicleState("bus-01", "ramouseh-junction", 0, (("general-amiriyah", 30),)),),
+        left=(("general-amiriyah", 30),),
+    )
+    live = _problem(scenario, state)
+    good = solve_convoy(live, method="greedy", flow_bound=False)
+    assert good.verify(live) == []
+    first = good.trips_of("bus-01")[0]
+    # drive the loaded bus back into the enclave as an "approach", then haul from there
+    sneaky = replace(
+        first,
+        gathering="amiriyah-crossing",
+        approach=Drive(("ramouseh-junction", "ramouseh-checkpoint", "amiriyah-crossing"), (0, 8), 13),
+        board_start=13,
+        board_end=13,
+    )
+    _refused(_with_trip(good, first, sneaky), live, "drives with people on board before its haul")
+
+
+def test_an_endless_inspection_is_answered_not_allocated(plan: ConvoyPlan, problem: ConvoyProblem) -> None:
+    trip = _first(plan, "bus-01")
+    (insp,) = trip.inspections
+    endless = Inspection(insp.checkpoint, insp.start, 10**12)
+    violations = _refused(
+        _with_trip(plan, trip, replace(trip, inspections=(endless,))), problem, "before its inspection ends"
+    )
+    assert any(
+        "while it is closed" in v for v in violations
+    )  # it overlaps the hold, found without a step array
+
+
+def test_numbers_out_of_range_in_a_plan_file_are_value_errors(plan: ConvoyPlan) -> None:
+    data = plan.to_dict()
+    data["horizon"] = float("1e400")
+    with pytest.raises(ValueError, match="out of range"):
+        ConvoyPlan.from_dict(data)
+
+
+def test_reaching_the_bound_is_not_a_proof_of_optimality(scenario: Scenario) -> None:
+    """Greedy that gets everyone out has the most people out, not the earliest completion: feasible."""
+    few = scenario.model_copy(update={"sources": (scenario.sources[0].model_copy(update={"people": 20}),)})
+    problem = _problem(few)
+    greedy = solve_convoy(problem, method="greedy")
+    assert greedy.verify(problem) == []
+    assert greedy.evacuated == greedy.bound == 20
+    assert greedy.status == "feasible"

@@ -92,7 +92,7 @@ class ConvoyPlan:
     evacuees: int  # people to move at the plan's start (waiting and on board)
     evacuated: int  # people the trips bring out by the deadline
     bound: int
-    bound_kind: str  # which bound is the tighter: "flow", "fleet", "checkpoint" or "exact"
+    bound_kind: str  # the tightest bound: "people", "flow", "fleet", "checkpoint", "time" or "exact"
     vehicles: tuple[str, ...]
     trips: tuple[Trip, ...]
     by_group: tuple[tuple[str, int], ...] = ()  # people out per group, in the problem's group order
@@ -163,6 +163,13 @@ class ConvoyPlan:
     @staticmethod
     def from_dict(data: dict[str, Any]) -> ConvoyPlan:
         """Read a plan written by :meth:`to_dict` (raises ``KeyError``/``TypeError``/``ValueError``)."""
+        try:
+            return ConvoyPlan._from_dict(data)
+        except OverflowError as exc:  # int(1e400) and the like
+            raise ValueError(f"a number is out of range: {exc}") from None
+
+    @staticmethod
+    def _from_dict(data: dict[str, Any]) -> ConvoyPlan:
 
         def drive(d: dict[str, Any]) -> Drive:
             return Drive(

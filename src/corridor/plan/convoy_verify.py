@@ -119,6 +119,8 @@ class _Checker:
             self.add(f"{where}: boards at step {trip.board_start}, before arriving ({trip.approach.arrival})")
         on_board = problem.vehicle_on_board[v] if trip.number == 1 else ()
         carried = bool(on_board) and trip.board_end == trip.board_start
+        if on_board and trip.approach.departures:
+            self.add(f"{where}: drives with people on board before its haul (their drive must be the haul)")
         if not carried and trip.board_end - trip.board_start < int(problem.load_steps[k]):
             self.add(
                 f"{where}: boards in {trip.board_end - trip.board_start} steps,"
@@ -173,6 +175,12 @@ class _Checker:
                 continue
             leave = trip.haul.departures[pos] if pos < len(trip.haul.departures) else trip.unload_end
             expected.append((c, reach[pos], leave))
+        if len(expected) > 1:
+            names = ", ".join(flow.checkpoint_ids[c] for c, _, _ in expected)
+            self.add(
+                f"{where}: the haul passes {len(expected)} checkpoints ({names}); a haul passes one at most"
+            )
+            return
         if len(expected) != len(trip.inspections):
             self.add(
                 f"{where}: passes {len(expected)} checkpoints but has {len(trip.inspections)} inspections"
@@ -190,10 +198,15 @@ class _Checker:
                 self.add(f"{where}: inspection at {cid} takes {insp.end - insp.start} steps, needs {need}")
             if leave < insp.end:
                 self.add(f"{where}: leaves {cid} at step {leave}, before its inspection ends ({insp.end})")
-            at_cp = np.full(max(0, insp.end - insp.start), int(flow.checkpoint_node[c]), dtype=np.int64)
-            if len(at_cp) and flow.node_closed.closed(at_cp, np.arange(insp.start, insp.end)).any():
+            if self._closed_during(int(flow.checkpoint_node[c]), insp.start, insp.end):
                 self.add(f"{where}: inspected at {cid} during [{insp.start}, {insp.end}) while it is closed")
             self.inspections[c].append((insp.start, insp.end, where))
+
+    def _closed_during(self, node: int, start: int, end: int) -> bool:
+        """Does a closure of ``node`` cover a step of ``[start, end)``? (window overlap, any length)"""
+        closed = self.problem.flow.node_closed
+        hit = (closed.item == node) & (closed.begin < end) & (closed.end > start)
+        return bool(hit.any())
 
     def queues(self) -> None:
         flow = self.problem.flow
@@ -252,7 +265,7 @@ def _totals(check: _Checker) -> None:
             check.add(f"reception point {did}: receives {received[did]} > capacity {cap}")
     if evacuated != plan.evacuated:
         check.add(f"plan says {plan.evacuated} out but its trips carry {evacuated}")
-    if dict(plan.by_group) != {g: n for g, n in by_group.items() if n} and plan.by_group:
+    if {g: n for g, n in plan.by_group if n} != {g: n for g, n in by_group.items() if n}:
         check.add(f"plan's people out by group {dict(plan.by_group)} differ from its trips' {dict(by_group)}")
     if plan.evacuated > plan.bound:
         check.add(f"plan brings out {plan.evacuated}, more than its bound {plan.bound}")

@@ -22,7 +22,7 @@ from corridor.network.model import Network
 from corridor.problem.convoy import ConvoyProblem, compile_convoy
 from corridor.scenario.model import Scenario
 from corridor.solve.convoy import solve_convoy
-from corridor.solve.convoy.bounds import convoy_bounds
+from corridor.solve.convoy.bounds import convoy_bounds, flow_relaxation
 from corridor.solve.convoy.legs import Legs
 
 SweepProgress = Callable[[int, int], None]  # (point number, points in all)
@@ -46,7 +46,7 @@ class FleetPoint:
     by_group: tuple[tuple[str, int], ...]
     bound: int
     bound_kind: str
-    flow_bound: int | None  # None when it does not hold (see flow_bound_holds)
+    flow_bound: int | None  # None when it does not hold (see bounds.flow_relaxation)
     fleet_bound: int
     checkpoint_bound: int | None
     verified: bool
@@ -118,7 +118,7 @@ def plan_fleet(
     changed = with_fleet(scenario, counts, seats)
     problem = _compile(changed, network)
     legs = Legs(problem)
-    valid = flow_bound_holds(changed)
+    valid = flow_relaxation(problem)[0] is not None  # the fluid can do what these vehicles do
     bounds = convoy_bounds(problem, legs, flow=flow_bound is None and valid)
     flow = (bounds.flow if flow_bound is None else flow_bound) if valid else None
     plan = solve_convoy(problem, method=method, time_limit=time_limit, flow_bound=False)
