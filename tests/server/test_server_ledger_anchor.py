@@ -211,3 +211,10 @@ def test_the_cli_exports_the_head_and_verifies_against_it(world: World, tmp_path
     kept.write_text("{}")
     broken = runner.invoke(cli, ["verify-ledger", url, "--head", str(kept)])
     assert broken.exit_code == 2 and "head export" in broken.output, broken.output
+
+
+def test_a_signing_key_in_the_database_folder_is_warned_of(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'data' / 'corridor.db'}"
+    assert anchor.beside_database(url, tmp_path / "data" / "ledger-signing.key")
+    assert not anchor.beside_database(url, tmp_path / "keys" / "ledger-signing.key")
+    assert not anchor.beside_database("postgresql+psycopg://h/db", tmp_path / "ledger-signing.key")

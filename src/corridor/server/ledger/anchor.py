@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import CorridorError, InputError
@@ -226,6 +227,14 @@ def checkpoint_if_moved(db: Database, key_path: Path) -> HeadExport | None:
         return HeadExport.of(sign_head(session, key), public_hex(key))
 
 
+def beside_database(db_url: str, key_path: Path) -> bool:
+    """True when ``key_path`` is in the folder of the SQLite database at ``db_url``."""
+    parsed = make_url(db_url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return False
+    return Path(parsed.database).resolve().parent == key_path.resolve().parent
+
+
 class Checkpointer:
     """Signs a checkpoint of the head every ``minutes`` when it has moved, on a thread of its own."""
 
@@ -239,6 +248,12 @@ class Checkpointer:
     def start(self) -> None:
         if self.minutes <= 0 or self._thread is not None:
             return
+        if beside_database(self.db.url, self.key_path):
+            log.warning(
+                "the ledger's signing key %s is in the database's folder: whoever copies the folder "
+                "can sign a rewritten ledger; set CORRIDOR_SIGNING_KEY_FILE to a path elsewhere",
+                self.key_path,
+            )
         self._thread = threading.Thread(target=self._run, name="ledger-checkpoints", daemon=True)
         self._thread.start()
 
