@@ -4,6 +4,7 @@ vehicle is, respects a new closure and an earlier deadline, and explains the dif
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -12,8 +13,8 @@ from convoy_cases import example
 from corridor.core.errors import SolverError
 from corridor.network.build import load_network
 from corridor.network.model import Network
-from corridor.plan.convoy import ConvoyPlan, Drive
-from corridor.problem.convoy import LiveState, VehicleState
+from corridor.plan.convoy import ConvoyPlan, Drive, Trip
+from corridor.problem.convoy import LiveState, VehicleState, compile_convoy
 from corridor.scenario.model import Closure, Scenario
 from corridor.solve.convoy import solve_convoy
 from corridor.solve.convoy.replan import replan
@@ -125,3 +126,80 @@ def test_a_plan_of_another_time_axis_is_refused(setting: tuple[Scenario, Network
     other = scenario.model_copy(update={"start": scenario.start + timedelta(hours=1)})
     with pytest.raises(SolverError, match="time axis"):
         replan(plan, other, network, 10)
+
+
+def _received(trips: tuple[Trip, ...] | list[Trip]) -> Counter[str]:
+    got: Counter[str] = Counter()
+    for t in trips:
+        got[t.reception] += t.people
+    return got
+
+
+def test_a_reception_point_closed_drops_the_kept_trips_bound_there(
+    setting: tuple[Scenario, Network, ConvoyPlan],
+) -> None:
+    scenario, network, plan = setting
+    now = 10
+    first, second = scenario.destinations
+    closed = scenario.model_copy(update={"destinations": (first.model_copy(update={"capacity": 0}), second)})
+    under_way = [t for t in plan.trips if t.approach.start < now < t.arrival and t.reception == first.id]
+    assert under_way  # trips to the closed point are on the road: each alone verifies, their total not
+    result = replan(plan, closed, network, now)
+    assert result.plan.verify(result.problem) == []
+    assert _received(result.plan.trips)[first.id] == 0
+    assert {t.vehicle for t in under_way} <= set(result.retimed)
+
+
+def test_live_facts_that_contradict_the_trips_under_way_still_give_a_plan_that_verifies(
+    setting: tuple[Scenario, Network, ConvoyPlan],
+) -> None:
+    scenario, network, plan = setting
+    # the wounded of al-Mashhad all left by other means: the ambulances under way carry none of them
+    result = replan(plan, scenario, network, 10, live=LiveState(left=(("wounded-mashhad", 120),)))
+    assert result.plan.verify(result.problem) == []
+    assert all(sid != "wounded-mashhad" for t in result.kept for sid, _ in t.load)
+
+
+def test_people_received_before_the_replan_count_against_the_reception_capacities(
+    setting: tuple[Scenario, Network, ConvoyPlan],
+) -> None:
+    scenario, network, _ = setting
+    first, second = scenario.destinations
+    small = scenario.model_copy(
+        update={
+            "destinations": (
+                first.model_copy(update={"capacity": 1500}),
+                second.model_copy(update={"capacity": 1500}),
+            )
+        }
+    )
+    base, _ = compile_convoy(small, network)
+    assert base is not None
+    plan = solve_convoy(base, method="greedy", flow_bound=False)
+    now = 500
+    result = replan(plan, small, network, now)
+    assert result.plan.verify(result.problem) == []
+    total = _received(result.done) + _received(result.plan.trips)
+    assert total[first.id] <= 1500 and total[second.id] <= 1500
+    done = _received(result.done)
+    caps = dict(zip(result.problem.flow.dest_ids, result.problem.flow.dest_cap.tolist(), strict=True))
+    assert caps == {first.id: 1500 - done[first.id], second.id: 1500 - done[second.id]}
+
+
+def test_a_smaller_fleet_still_counts_the_trips_its_removed_vehicles_made(
+    setting: tuple[Scenario, Network, ConvoyPlan],
+) -> None:
+    scenario, network, plan = setting
+    now = 300
+    bus, ambulance = scenario.fleet
+    gone = f"{bus.id}-{bus.count:02d}"
+    made = sum(t.people for t in plan.trips if t.vehicle == gone and t.arrival <= now)
+    assert made > 0
+    fewer = scenario.model_copy(
+        update={"fleet": (bus.model_copy(update={"count": bus.count - 1}), ambulance)}
+    )
+    result = replan(plan, fewer, network, now)
+    assert gone not in result.problem.vehicle_ids
+    assert result.plan.verify(result.problem) == []
+    assert result.problem.out_already == sum(t.people for t in plan.trips if t.arrival <= now)
+    assert any(t.vehicle == gone for t in result.done)

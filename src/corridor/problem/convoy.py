@@ -52,6 +52,8 @@ class LiveState:
     # source id -> people no longer waiting there (out, on board, or gone): removed from the sources.
     left: tuple[tuple[str, int], ...] = ()
     out_by_group: tuple[tuple[str, int], ...] = ()
+    # reception point id -> people already received there: taken off its capacity.
+    received: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -265,9 +267,21 @@ def _checkpoint_rates(
     )
 
 
+def _bad_state(findings: list[Finding], where: str, message: str) -> None:
+    findings.append(Finding(Severity.ERROR, "bad-live-state", where, message, "check the live state"))
+
+
 def _apply_state(
     scenario: Scenario, flow: Problem, fleet: _Fleet, state: LiveState, findings: list[Finding]
 ) -> tuple[Problem, list[int], list[tuple[tuple[int, int], ...]]]:
+    people = _people_left(flow, state, findings)
+    _check_groups(flow, state, findings)
+    dest_cap = _received_caps(flow, state, findings)
+    ready, board = _vehicle_states(scenario, flow, fleet, state, findings)
+    return replace(flow, source_people=people, dest_cap=dest_cap), ready, board
+
+
+def _people_left(flow: Problem, state: LiveState, findings: list[Finding]) -> IntArray:
     source_index = {sid: i for i, sid in enumerate(flow.source_ids)}
     people = flow.source_people.copy()
     for sid, gone in state.left:
@@ -277,12 +291,53 @@ def _apply_state(
                 Finding(Severity.ERROR, "unknown-source", f"state.left ({sid})", "no such source", "")
             )
             continue
+        if int(gone) < 0:
+            _bad_state(findings, f"state.left ({sid})", f"{gone} people left: a count cannot be negative")
+            continue
         people[i] = max(0, int(people[i]) - int(gone))
+    return people
+
+
+def _check_groups(flow: Problem, state: LiveState, findings: list[Finding]) -> None:
+    groups = set(flow.group_names)
+    for g, n in state.out_by_group:
+        if g not in groups:
+            _bad_state(findings, f"state.out_by_group ({g})", f"no such group (groups: {sorted(groups)})")
+        elif int(n) < 0:
+            _bad_state(findings, f"state.out_by_group ({g})", f"{n} people out: a count cannot be negative")
+
+
+def _received_caps(flow: Problem, state: LiveState, findings: list[Finding]) -> IntArray:
+    """Reception capacities less the people already received there."""
+    dest_cap = flow.dest_cap.copy()
+    dest_index = {d: i for i, d in enumerate(flow.dest_ids)}
+    for did, n in state.received:
+        r = dest_index.get(did)
+        if r is None:
+            _bad_state(findings, f"state.received ({did})", "no such reception point")
+        elif int(n) < 0:
+            _bad_state(
+                findings, f"state.received ({did})", f"{n} people received: a count cannot be negative"
+            )
+        elif int(dest_cap[r]) != UNLIMITED:
+            dest_cap[r] = max(0, int(dest_cap[r]) - int(n))
+    return dest_cap
+
+
+def _vehicle_states(
+    scenario: Scenario, flow: Problem, fleet: _Fleet, state: LiveState, findings: list[Finding]
+) -> tuple[list[int], list[tuple[tuple[int, int], ...]]]:
+    source_index = {sid: i for i, sid in enumerate(flow.source_ids)}
     ready = [0] * len(fleet.vehicle_ids)
     board: list[tuple[tuple[int, int], ...]] = [()] * len(fleet.vehicle_ids)
     vindex = {v: i for i, v in enumerate(fleet.vehicle_ids)}
+    seen: set[str] = set()
     for vs in state.vehicles:
         where = f"state.vehicles ({vs.vehicle})"
+        if vs.vehicle in seen:
+            _bad_state(findings, where, "the vehicle is listed more than once")
+            continue
+        seen.add(vs.vehicle)
         i = vindex.get(vs.vehicle)
         node = flow.network.index.get(vs.node)
         if i is None or node is None:
@@ -292,20 +347,43 @@ def _apply_state(
         fleet.vehicle_node[i] = node
         ready[i] = max(0, vs.ready)
         loads = []
+        seated = lying = 0
         for sid, n in vs.on_board:
             s = source_index.get(sid)
             if s is None or n < 0:
+                what = (
+                    f"on board: unknown source {sid!r}" if s is None else f"on board: {n} people from {sid}"
+                )
                 findings.append(
-                    Finding(
-                        Severity.ERROR, "bad-vehicle-state", where, f"on board: unknown source {sid!r}", ""
-                    )
+                    Finding(Severity.ERROR, "bad-vehicle-state", where, what, "check the live state")
                 )
                 continue
             if n:
                 loads.append((s, int(n)))
+                if _needs_stretcher(scenario, flow, s):
+                    lying += int(n)
+                else:
+                    seated += int(n)
+        k = fleet.vehicle_type[i]
+        if seated > fleet.seats[k] or lying > fleet.stretchers[k]:
+            findings.append(
+                Finding(
+                    Severity.ERROR,
+                    "bad-vehicle-state",
+                    where,
+                    f"on board: {seated} seated and {lying} on stretchers, but the vehicle has "
+                    f"{fleet.seats[k]} seats and {fleet.stretchers[k]} stretcher places",
+                    "check the people on board in the live state",
+                )
+            )
         board[i] = tuple(loads)
-    del scenario
-    return replace(flow, source_people=people), ready, board
+    return ready, board
+
+
+def _needs_stretcher(scenario: Scenario, flow: Problem, source: int) -> bool:
+    """Whether the people of source ``source`` need a stretcher."""
+    name = flow.group_names[int(flow.source_group[source])]
+    return any(g.stretcher for g in scenario.groups if g.name == name)
 
 
 def compile_convoy(

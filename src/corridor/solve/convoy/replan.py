@@ -19,7 +19,14 @@ against it, kept trips included):
   at the place the facts give or else at the next node it reaches (free when the old plan had it leave
   there), with the people it has boarded on board, and the new plan takes them on from there;
 - every other vehicle enters where it is at ``now`` (its last reception point or its depot), free
-  from ``now`` or when its last trip is unloaded.
+  from ``now`` or when its last trip is unloaded;
+- kept trips that together take more people from a source than wait there, or bring more to a
+  reception point than it can still take, are re-timed (those arriving last first);
+- people already received (the done trips', or ``live.received`` when given) are taken off the
+  reception points' capacities; done trips of vehicles no longer in the fleet still count.
+
+The new plan is verified against the new problem before it is returned: a plan that would not verify
+raises :class:`~corridor.core.errors.SolverError` naming the first violations.
 
 Trips in the new plan are numbered from 1 per vehicle; the difference numbers them as the operation
 does (after the done trips). The new plan replays the previous plan's intents first (same vehicle,
@@ -46,7 +53,7 @@ from corridor.network.model import Network
 from corridor.plan.convoy import ConvoyPlan, Drive, Trip
 from corridor.plan.convoy_verify import verify_convoy
 from corridor.problem.convoy import ConvoyProblem, LiveState, VehicleState, compile_convoy
-from corridor.problem.model import Windows
+from corridor.problem.model import UNLIMITED, Windows
 from corridor.scenario.model import Scenario
 from corridor.solve.convoy.bounds import convoy_bounds
 from corridor.solve.convoy.legs import NEVER, Legs
@@ -117,6 +124,7 @@ class _State:
     left: Counter[str]
     out: Counter[str]
     kept: dict[str, Trip]
+    received: Counter[str] = field(default_factory=Counter)
 
 
 def _base_state(
@@ -129,14 +137,21 @@ def _base_state(
     out: Counter[str] = Counter(dict(base.out_already_by_group))
     done: list[Trip] = []
     under_way: dict[str, Trip] = {}
+    received: Counter[str] = Counter()
+    present = set(base.vehicle_ids)
+    # a vehicle no longer in the fleet: its finished trips still count as out
+    done.extend(
+        t
+        for vid in previous.vehicles
+        if vid not in present
+        for t in previous.trips_of(vid)
+        if t.arrival <= now
+    )
     for v, vid in enumerate(base.vehicle_ids):
         node, ready = base.network.node_ids[int(base.vehicle_node[v])], max(now, int(base.vehicle_ready[v]))
         for trip in previous.trips_of(vid):
             if trip.arrival <= now:
                 done.append(trip)
-                for sid, n in trip.load:
-                    left[sid] += n
-                    out[group_of.get(sid, "")] += n
                 node, ready = trip.haul.nodes[-1], max(now, trip.unload_end)
             elif _begun(trip, now):
                 under_way[vid] = trip
@@ -144,9 +159,16 @@ def _base_state(
             else:
                 break
         vehicles[vid] = VehicleState(vid, node, ready)
+    for trip in done:
+        received[trip.reception] += trip.people
+        for sid, n in trip.load:
+            left[sid] += n
+            out[group_of.get(sid, "")] += n
     if live is not None:
         left = Counter(dict(live.left))
         out = Counter(dict(live.out_by_group))
+        if live.received:
+            received = Counter(dict(live.received))
         for vs in live.vehicles:
             going = under_way.get(vs.vehicle)
             if going is not None and vs.on_board and sorted(vs.on_board) != sorted(going.load):
@@ -154,7 +176,7 @@ def _base_state(
                 del under_way[vs.vehicle]
             if vs.vehicle not in under_way:
                 vehicles[vs.vehicle] = vs
-    return _State(vehicles, left, out, {}), done, under_way
+    return _State(vehicles, left, out, {}, received), done, under_way
 
 
 def _retimed(trip: Trip, now: int, live: LiveState | None) -> VehicleState:
@@ -187,6 +209,7 @@ def _compile(
         vehicles=tuple(vehicles.values()),
         left=tuple((s, max(0, n)) for s, n in sorted(left.items())),
         out_by_group=tuple(sorted((g, n) for g, n in state.out.items() if n)),
+        received=tuple(sorted((r, n) for r, n in state.received.items() if n)),
     )
     problem, findings = compile_convoy(scenario, network, state=live)
     if problem is None:
@@ -223,6 +246,31 @@ def _failing(problem: ConvoyProblem, kept: dict[str, Trip]) -> set[str]:
         for vid in kept:
             if text.startswith(f"{vid} trip ") or f" {vid} trip " in text:
                 bad.add(vid)
+    return bad | _over_totals(problem, {v: t for v, t in kept.items() if v not in bad})
+
+
+def _over_totals(problem: ConvoyProblem, kept: dict[str, Trip]) -> set[str]:
+    """Vehicles whose kept trip, each valid alone, together with the others takes more people from a
+    source than wait there or brings more to a reception point than it can still take: the trips
+    arriving last are dropped until the totals hold."""
+    flow = problem.flow
+    waiting = dict(zip(flow.source_ids, (int(n) for n in flow.source_people.tolist()), strict=True))
+    room = {
+        d: (None if int(c) == UNLIMITED else int(c))
+        for d, c in zip(flow.dest_ids, flow.dest_cap.tolist(), strict=True)
+    }
+    bad: set[str] = set()
+    taken: Counter[str] = Counter()
+    received: Counter[str] = Counter()
+    for trip in sorted(kept.values(), key=lambda t: (t.arrival, t.vehicle)):
+        cap = room.get(trip.reception)
+        over_room = cap is not None and received[trip.reception] + trip.people > cap
+        if over_room or any(taken[sid] + n > waiting.get(sid, 0) for sid, n in trip.load):
+            bad.add(trip.vehicle)
+            continue
+        received[trip.reception] += trip.people
+        for sid, n in trip.load:
+            taken[sid] += n
     return bad
 
 
@@ -242,10 +290,10 @@ def _schedule(
         dindex = {d: i for i, d in enumerate(problem.flow.dest_ids)}
         sindex = {s: i for i, s in enumerate(problem.flow.source_ids)}
         for trip, _ in intents:
-            v = vindex[trip.vehicle]
+            v = vindex.get(trip.vehicle)
             g = problem.network.index.get(trip.gathering)
             r = dindex.get(trip.reception)
-            if g is None or r is None:
+            if v is None or g is None or r is None:
                 continue
             load = tuple((sindex[s], n) for s, n in trip.load if s in sindex)
             timed = schedule.trip(Intent(v, g, r, load)) or schedule.trip(Intent(v, g, r))
@@ -461,6 +509,12 @@ def replan(
         bound_kind=kind,
         stats={"seconds": time.perf_counter() - began, "replayed": float(chosen is schedule)},
     )
+    violations = verify_convoy(plan, problem)
+    if violations:
+        raise SolverError(
+            "the re-plan does not verify against its own problem: " + "; ".join(violations[:3]),
+            hint="report this re-plan (the previous plan, the scenario and the live state) as a defect",
+        )
     changes, gathering = _changes(previous, done, plan)
     reasons = _reasons(problem, legs, chosen, state.kept)
     before = _left_before(previous, base)
