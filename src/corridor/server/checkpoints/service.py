@@ -94,9 +94,17 @@ class EventChecker:
             )
 
     def _check_subject(self, event: ledger.EventFields) -> None:
+        where = f"event {event.event_id}"
+        for key in ("person_id", "vehicle_id", "point"):
+            value = event.payload.get(key)
+            if key in event.payload and not (isinstance(value, str) and value):
+                raise InputError(
+                    f"payload.{key} must be a non-empty text, not {value!r}",
+                    where=f"{where}: payload.{key}",
+                    hint=f"send {key} as a quoted id",
+                )
         person = event.payload.get("person_id")
         vehicle = event.payload.get("vehicle_id")
-        where = f"event {event.event_id}"
         if event.type in _PERSON_ONLY and not person:
             raise InputError(f"a {event.type} event names a person", where=f"{where}: payload.person_id")
         if event.type in _VEHICLE_ONLY and not vehicle:

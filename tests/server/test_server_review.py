@@ -1,0 +1,58 @@
+"""Defects found by review: each test holds one of them fixed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server.conftest import World
+
+T = "2016-12-15T10:{:02d}:00Z"
+
+
+def scan(n: int, kind: str, minute: int, **payload: Any) -> dict[str, Any]:
+    return {
+        "event_id": f"scanner-1-{n}",
+        "device_id": "scanner-1",
+        "seq": n,
+        "device_time": T.format(minute),
+        "type": kind,
+        "payload": payload,
+    }
+
+
+def person(world: World) -> str:
+    household = world.household({"name": "Rana", "age_band": "18-59", "sex": "female"})
+    person_id: str = household["people"][0]["id"]
+    return person_id
+
+
+@pytest.mark.parametrize(
+    ("payload", "where"),
+    [
+        ({"person_id": 7, "point": "start"}, "payload.person_id"),
+        ({"person_id": True, "point": "start"}, "payload.person_id"),
+        ({"person_id": "", "point": "start"}, "payload.person_id"),
+        ({"vehicle_id": 3, "point": "start"}, "payload.vehicle_id"),
+        ({"person_id": "P", "point": 1}, "payload.point"),
+        ({"person_id": "P", "point": None}, "payload.point"),
+    ],
+)
+def test_a_subject_or_point_that_is_not_text_is_refused(
+    world: World, payload: dict[str, Any], where: str
+) -> None:
+    p1 = person(world)
+    payload = {k: (p1 if v == "P" else v) for k, v in payload.items()}
+    kind = "departed" if "vehicle_id" in payload else "checkpoint"
+    single = world.client.post(world.url("/events"), json=scan(1, kind, 1, **payload), headers=world.device)
+    assert single.status_code == 422, single.text
+    assert single.json()["error"]["where"].endswith(where)
+    good = scan(2, "checkpoint", 2, person_id=p1, point="cp1")
+    batch = world.client.post(
+        world.url("/events/batch"), json={"events": [scan(1, kind, 1, **payload), good]}, headers=world.device
+    )
+    assert batch.status_code == 200, batch.text
+    results = batch.json()["results"]
+    assert [r["outcome"] for r in results] == ["rejected", "stored"]
+    assert results[0]["where"].endswith(where)
