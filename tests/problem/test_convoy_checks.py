@@ -6,7 +6,7 @@ from pathlib import Path
 
 from corridor.core.findings import Severity
 from corridor.network.build import load_network
-from corridor.problem.convoy import ConvoyProblem, compile_convoy
+from corridor.problem.convoy import ConvoyProblem, LiveState, VehicleState, compile_convoy
 from corridor.problem.convoy_checks import check_convoy
 from corridor.scenario import load_scenario
 from corridor.scenario.model import Closure, Scenario, Vehicles
@@ -75,3 +75,20 @@ def test_no_fleet_is_an_error() -> None:
     problem, findings = _compiled(load_scenario(EXAMPLE).model_copy(update={"fleet": ()}))
     assert problem is None
     assert any("fleet: the scenario has no vehicles" in f for f in findings)
+
+
+def test_people_on_board_who_cannot_reach_a_reception_point_by_the_deadline_are_named() -> None:
+    scenario = load_scenario(EXAMPLE)
+    network = load_network(scenario.network, scenario.base_dir)
+
+    def warned(ready: int) -> list[str]:
+        state = LiveState(vehicles=(VehicleState("bus-07", "mashhad", ready, (("general-mashhad", 30),)),))
+        problem, _ = compile_convoy(scenario, network, state=state)
+        assert problem is not None
+        return [f.render() for f in check_convoy(problem) if f.code == "on-board-cannot-reach-reception"]
+
+    horizon = compile_convoy(scenario, network)[0]
+    assert horizon is not None
+    assert warned(10) == []
+    late = warned(horizon.horizon - 1)  # free one step before the deadline: no reception point is that near
+    assert len(late) == 1 and "bus-07" in late[0] and "30 people" in late[0]

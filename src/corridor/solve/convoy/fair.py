@@ -10,7 +10,9 @@ Method (deterministic): for a target share ``t`` every source may give at most `
 people; the greedy dispatcher plans under these quotas, then every vehicle with time left carries on
 without quotas (which only adds people). A bisection on ``t`` keeps the plan with the best
 (least share, objective); if no plan found beats the most-out plan's least share, the most-out plan
-is the fair plan too. The cost of fairness is the most-out plan's people out minus the fair plan's.
+is the fair plan too. The fair plan is verified against the problem; if it would not verify, the
+most-out plan is the fair plan, with a note saying why. The cost of fairness is the most-out plan's
+people out minus the fair plan's.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 from corridor.plan.convoy import ConvoyPlan
+from corridor.plan.convoy_verify import verify_convoy
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import Chooser, Schedule, dispatch, objective_key
@@ -47,6 +50,7 @@ class FairPlans:
     fair: ConvoyPlan
     most: ConvoyPlan
     points: tuple[PointShare, ...]
+    notes: tuple[str, ...] = ()
 
     @property
     def cost(self) -> int:
@@ -134,15 +138,25 @@ def fair_plans(
         else:
             high = share
     fair = most
+    notes: list[str] = []
     if best is not None and best_key is not None and -best_key[0] > least_share(problem, most) + 1e-12:
-        fair = best.plan(
+        candidate = best.plan(
             method="fair", status="feasible", bound=most.bound, bound_kind=most.bound_kind, stats={}
         )
+        violations = verify_convoy(candidate, problem)
+        if violations:
+            notes.append(
+                "the fair plan found does not verify ("
+                + "; ".join(violations[:3])
+                + "): the plan that gets the most out is shown as the fair plan"
+            )
+        else:
+            fair = candidate
     most_out, fair_out = point_out(problem, most), point_out(problem, fair)
     points = tuple(
         PointShare(g, w, most_out.get(g, 0), fair_out.get(g, 0)) for g, w in sorted(_waiting(problem).items())
     )
-    return FairPlans(fair=fair, most=most, points=points)
+    return FairPlans(fair=fair, most=most, points=points, notes=tuple(notes))
 
 
 __all__ = ["FairPlans", "PointShare", "fair_plans", "least_share", "point_out"]

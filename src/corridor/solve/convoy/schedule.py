@@ -84,6 +84,7 @@ class Schedule:
     number: list[int] = field(init=False)
     waiting: list[int] = field(init=False)
     room: list[int] = field(init=False)
+    pending: int = field(init=False)  # people on board at the start not yet delivered
     booked: list[list[tuple[int, int]]] = field(init=False)
     trips: list[Trip] = field(init=False)
     timed: list[Timed] = field(init=False)
@@ -99,6 +100,7 @@ class Schedule:
         self.waiting = p.flow.source_people.tolist()
         big = 2**62
         self.room = [big if c == UNLIMITED else int(c) for c in p.flow.dest_cap.tolist()]
+        self.pending = sum(n for loads in p.vehicle_on_board for _, n in loads)
         self.booked = [[] for _ in p.flow.checkpoint_ids]
         self.trips = []
         self.timed = []
@@ -120,11 +122,16 @@ class Schedule:
         self._cp_nodes = frozenset(int(v) for v in p.flow.checkpoint_node.tolist())
 
     # -- loads ------------------------------------------------------------------------------------
+    def spare(self, reception: int) -> int:
+        """Room at ``reception`` for people boarding now: the room left, less what the people still on
+        board from the start need beyond the room of the other reception points (kept back for them)."""
+        return min(self.room[reception], sum(self.room) - self.pending)
+
     def fill(self, vehicle: int, gathering: int, reception: int) -> Load:
         """As many as fit from the sources at ``gathering``, the most urgent groups first."""
         p = self.problem
         seats, stretchers = p.capacity(vehicle)
-        room = self.room[reception] if reception >= 0 else 2**62
+        room = self.spare(reception) if reception >= 0 else sum(self.room) - self.pending
         out: list[tuple[int, int]] = []
         lying_of = p.source_stretcher
         for s in self._node_sources.get(gathering, ()):
@@ -217,7 +224,7 @@ class Schedule:
             return None
         if not carried and any(self.waiting[s] < n for s, n in load):
             return None
-        if people > self.room[intent.reception]:
+        if people > (self.room[intent.reception] if carried else self.spare(intent.reception)):
             return None
         dest = int(p.flow.dest_node[intent.reception])
         haul = self._haul(kind, intent.gathering, dest, board_end, people)
@@ -247,6 +254,8 @@ class Schedule:
         if self.number[v] > 0 or not self.problem.vehicle_on_board[v]:
             for s, n in timed.load:
                 self.waiting[s] -= n
+        else:
+            self.pending -= timed.trip.people
         self.room[timed.reception] -= timed.trip.people
         for c, s, e in timed.bookings:
             bisect.insort(self.booked[c], (s, e))
@@ -500,12 +509,12 @@ class Chooser:
         gathering = p.gathering_nodes
         waiting = schedule.waiting_at()
         gi = [i for i, g in enumerate(gathering.tolist()) if waiting.get(g, 0) > 0]
-        ri = [r for r, room in enumerate(schedule.room) if room > 0]
+        ri = [r for r in range(len(schedule.room)) if schedule.spare(r) > 0]
         if not gi or not ri:
             return None
         loads = [schedule.fill(v, int(gathering[i]), -1) for i in gi]
         people = np.asarray([sum(n for _, n in load) for load in loads], dtype=np.int64)
-        room = np.asarray([schedule.room[r] for r in ri], dtype=np.int64)
+        room = np.asarray([min(schedule.spare(r), 2**62) for r in ri], dtype=np.int64)
         lead = self._lead(legs, kind, free_node, gathering[gi])
         low = free_at + lead[:, None] + self._haul_matrix(legs, kind)[np.ix_(gi, ri)]
         carried = np.minimum(people[:, None], room[None, :])
