@@ -56,3 +56,28 @@ def test_a_subject_or_point_that_is_not_text_is_refused(
     results = batch.json()["results"]
     assert [r["outcome"] for r in results] == ["rejected", "stored"]
     assert results[0]["where"].endswith(where)
+
+
+def test_a_sequence_number_of_true_is_refused(world: World) -> None:
+    p1 = person(world)
+    event = {**scan(1, "checkpoint", 1, person_id=p1, point="cp1"), "seq": True}
+    answer = world.client.post(world.url("/events"), json=event, headers=world.device)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["where"] == "body.seq"
+
+
+@pytest.mark.parametrize(
+    ("value", "words"), [("a" * 501, "500 characters"), ([1], "text, a number"), (2**64, "2^63")]
+)
+def test_a_bad_payload_value_is_named_by_its_key_alone(world: World, value: Any, words: str) -> None:
+    p1 = person(world)
+    event = scan(1, "checkpoint", 1, person_id=p1, point="cp1", note=value)
+    answer = world.client.post(world.url("/events"), json=event, headers=world.device)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert [d["where"] for d in error["details"]] == ["body.payload.note"]
+    assert error["where"] == "body.payload.note"
+    assert words in error["message"]
+    batch = world.client.post(world.url("/events/batch"), json={"events": [event]}, headers=world.device)
+    [result] = batch.json()["results"]
+    assert (result["outcome"], result["where"]) == ("rejected", "event.payload.note")

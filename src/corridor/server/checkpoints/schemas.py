@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, ValidationError
 
 from corridor.ops.ledger import EventType
-from corridor.server.values import INT64_MAX, FiniteFloat, Int64, Moment, Text
+from corridor.server.values import INT64_MAX, INT64_MIN, FiniteFloat, Int64, Moment, Text, no_nul
 
 # The most events a batch may hold whatever the settings say (``max_batch`` is at most this).
 MAX_BATCH = 10_000
@@ -17,15 +18,35 @@ MAX_BATCH = 10_000
 PayloadKey = Annotated[Text, Field(min_length=1, max_length=64)]
 
 
-def _not_an_integer(value: Any) -> Any:
-    """A payload's whole numbers are 64-bit integers: a larger one is refused, not made a float."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError("a whole number must be between -2^63 and 2^63 - 1")
-    return value
+_PAYLOAD_TEXT_MAX = 500
+_PayloadSchema = Annotated[Text, Field(max_length=_PAYLOAD_TEXT_MAX)] | Int64 | FiniteFloat | bool | None
 
 
-PayloadFloat = Annotated[FiniteFloat, BeforeValidator(_not_an_integer)]
-PayloadValue = Annotated[Text, Field(max_length=500)] | Int64 | PayloadFloat | bool | None
+def _payload_value(value: Any) -> str | int | float | bool | None:
+    """A payload value: text (500 characters at most, no NUL), a 64-bit whole number, a finite
+    number, true, false or null. Checked here as one type so that an error names the key alone
+    (a union of types would add each member's internal name to the place)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if len(value) > _PAYLOAD_TEXT_MAX:
+            raise ValueError(f"text must be {_PAYLOAD_TEXT_MAX} characters at most, not {len(value)}")
+        return no_nul(value)
+    if isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError("a whole number must be between -2^63 and 2^63 - 1")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("a number must be finite")
+        return value
+    raise ValueError("a payload value is text, a number, true, false or null")
+
+
+PayloadValue = Annotated[
+    str | int | float | bool | None,
+    PlainValidator(_payload_value, json_schema_input_type=_PayloadSchema),
+]
 
 
 class EventIn(BaseModel):
@@ -36,7 +57,9 @@ class EventIn(BaseModel):
 
     event_id: Text = Field(min_length=1, max_length=100, description="Made by the device (a UUID).")
     device_id: Text = Field(min_length=1, max_length=100)
-    seq: int = Field(ge=1, le=INT64_MAX, description="The device's own count of its events: 1, 2, 3, ...")
+    seq: StrictInt = Field(
+        ge=1, le=INT64_MAX, description="The device's own count of its events: 1, 2, 3, ..."
+    )
     device_time: Moment = Field(
         description="The device's clock, with its UTC offset. Refused when more than a day ahead "
         "of the server's clock or dated before the operation's start (see the settings)."
