@@ -39,41 +39,69 @@ def _graph(problem: ConvoyProblem) -> csr_matrix:
     return csr_matrix((ones, (net.tail[keep], net.head[keep])), shape=(n, n))
 
 
-def _on_board_findings(problem: ConvoyProblem) -> list[Finding]:
-    """Vehicles with people on board that cannot reach any reception point by the deadline, even on
-    empty roads by the shortest way (closures counted only where they hold for the whole window)."""
-    riding = [v for v, loads in enumerate(problem.vehicle_on_board) if loads]
-    if not riding:
-        return []
+def _steps_graph(problem: ConvoyProblem, kind: int, keep: NDArray[np.bool_]) -> csr_matrix:
+    """Roads ``keep`` weighted by the steps of vehicle type ``kind`` (the fastest of parallel roads)."""
     net = problem.network
-    keep = _open_arcs(problem)
+    steps: dict[tuple[int, int], int] = {}
+    for a in np.flatnonzero(keep).tolist():
+        key = (int(net.tail[a]), int(net.head[a]))
+        steps[key] = min(steps.get(key, 2**62), int(problem.arc_steps[kind, a]))
     n = net.n_nodes
-    dests = problem.flow.dest_node.tolist()
+    if not steps:
+        return csr_matrix((n, n))
+    rows, cols = zip(*steps, strict=True)
+    return csr_matrix((list(steps.values()), (rows, cols)), shape=(n, n))
+
+
+def _earliest_delivery(problem: ConvoyProblem, v: int) -> float:
+    """A lower bound on when vehicle ``v`` can bring its people on board to a reception point: the
+    shortest haul around every checkpoint, or through exactly one (with its inspection unless it is at
+    the reception point), on roads not closed for the whole window."""
+    net = problem.network
+    open_arcs = _open_arcs(problem)
+    kind, node = int(problem.vehicle_type[v]), int(problem.vehicle_node[v])
+    people = sum(p for _, p in problem.vehicle_on_board[v])
+    dests = [int(d) for d in problem.flow.dest_node.tolist()]
+    cp_nodes = [int(c) for c in problem.flow.checkpoint_node.tolist()]
+    best = float("inf")
+    for c in [None, *range(len(cp_nodes))]:
+        avoid = np.zeros(net.n_nodes, dtype=bool)
+        avoid[cp_nodes] = True
+        if c is not None:
+            avoid[cp_nodes[c]] = False
+        if avoid[node]:
+            continue
+        graph = _steps_graph(problem, kind, open_arcs & ~avoid[net.tail] & ~avoid[net.head])
+        first = dijkstra(graph, directed=True, indices=node)
+        if c is None:
+            best = min([best, *(float(first[d]) for d in dests if not avoid[d])])
+            continue
+        at = cp_nodes[c]
+        second = dijkstra(graph, directed=True, indices=at)
+        inspect = problem.inspection_steps(c, people)
+        for d in dests:
+            best = min(best, float(first[at]) + (0.0 if d == at else inspect + float(second[d])))
+    return int(problem.vehicle_ready[v]) + best
+
+
+def _on_board_findings(problem: ConvoyProblem) -> list[Finding]:
+    """Vehicles with people on board that cannot reach any reception point by the deadline (see
+    :func:`_earliest_delivery`)."""
     findings: list[Finding] = []
-    for v in riding:
-        k = int(problem.vehicle_type[v])
-        # reversed arcs: the distance from each node to the nearest reception point; a steps' graph
-        # keeps the parallel road with the fewest steps (csr sums duplicates, so take the minimum first)
-        steps: dict[tuple[int, int], int] = {}
-        for a in np.flatnonzero(keep).tolist():
-            key = (int(net.head[a]), int(net.tail[a]))
-            steps[key] = min(steps.get(key, 2**62), int(problem.arc_steps[k, a]))
-        rows, cols = zip(*steps, strict=True) if steps else ((), ())
-        graph = csr_matrix((list(steps.values()), (rows, cols)), shape=(n, n))
-        node = int(problem.vehicle_node[v])
-        dist = dijkstra(graph, directed=True, indices=dests, min_only=True)
-        arrive = int(problem.vehicle_ready[v]) + float(dist[node])
-        if arrive > problem.horizon:
-            people = sum(p for _, p in problem.vehicle_on_board[v])
-            findings.append(
-                Finding(
-                    Severity.WARNING,
-                    "on-board-cannot-reach-reception",
-                    f"vehicle {problem.vehicle_ids[v]} at {net.node_ids[node]}",
-                    f"the {people} people on board cannot reach any reception point by the deadline",
-                    "check the vehicle's place and free time in the live state, closures, or the deadline",
-                )
+    for v, loads in enumerate(problem.vehicle_on_board):
+        if not loads or _earliest_delivery(problem, v) <= problem.horizon:
+            continue
+        people = sum(p for _, p in loads)
+        node = problem.network.node_ids[int(problem.vehicle_node[v])]
+        findings.append(
+            Finding(
+                Severity.WARNING,
+                "on-board-cannot-reach-reception",
+                f"vehicle {problem.vehicle_ids[v]} at {node}",
+                f"the {people} people on board cannot reach any reception point by the deadline",
+                "check the vehicle's place and free time in the live state, closures, or the deadline",
             )
+        )
     return findings
 
 
