@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from corridor.core.findings import Severity
 from corridor.network.build import load_network
 from corridor.problem.convoy import ConvoyProblem, LiveState, VehicleState, compile_convoy
 from corridor.problem.convoy_checks import check_convoy
 from corridor.scenario import load_scenario
 from corridor.scenario.model import Closure, Scenario, Vehicles
+from factories import problem
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "east-aleppo-2016" / "scenario.toml"
 
@@ -92,3 +95,36 @@ def test_people_on_board_who_cannot_reach_a_reception_point_by_the_deadline_are_
     assert warned(10) == []
     late = warned(horizon.horizon - 1)  # free one step before the deadline: no reception point is that near
     assert len(late) == 1 and "bus-07" in late[0] and "30 people" in late[0]
+
+
+def _riding(checkpoints: dict[int, int]) -> ConvoyProblem:
+    """A road 0-1-2-3 (one step each way), the reception point at 3, one person waiting at 0 and a
+    vehicle at 0 with one person on board; checkpoints at the nodes of ``checkpoints``."""
+    arcs = [(u, v, 100, 1) for a, b in ((0, 1), (1, 2), (2, 3)) for u, v in ((a, b), (b, a))]
+    flow = problem(4, arcs, sources=[(0, 1)], destinations=[3], horizon=10, node_cap=checkpoints)
+    n = len(flow.checkpoint_ids)
+    return ConvoyProblem(
+        flow=flow,
+        type_ids=("bus",),
+        type_seats=np.asarray([2]),
+        type_stretchers=np.asarray([0]),
+        type_speed=np.asarray([1.0]),
+        load_steps=np.asarray([1]),
+        unload_steps=np.asarray([1]),
+        vehicle_ids=("v0",),
+        vehicle_type=np.zeros(1, dtype=np.int64),
+        vehicle_node=np.zeros(1, dtype=np.int64),
+        vehicle_ready=np.zeros(1, dtype=np.int64),
+        vehicle_on_board=(((0, 1),),),
+        group_stretcher=np.asarray([False]),
+        checkpoint_inspection=np.ones(n, dtype=np.int64),
+        checkpoint_vehicle_rate=np.zeros(n),
+        checkpoint_people_rate=np.zeros(n),
+    )
+
+
+def test_people_on_board_behind_two_checkpoints_in_series_are_named() -> None:
+    # a haul passes one checkpoint at most: behind two in series the reception point is out of reach
+    codes = {f.code for f in check_convoy(_riding({1: 100, 2: 100}))}
+    assert "on-board-cannot-reach-reception" in codes
+    assert "on-board-cannot-reach-reception" not in {f.code for f in check_convoy(_riding({1: 100}))}
