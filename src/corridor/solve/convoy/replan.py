@@ -25,7 +25,8 @@ against it, kept trips included):
 - people already received (the done trips', or ``live.received`` when given) are taken off the
   reception points' capacities; done trips of vehicles no longer in the fleet still count.
 
-The new plan is verified against the new problem before it is returned: a plan that would not verify
+The new plan is verified against the new problem before it is returned (if the preferred plan would
+not, the other of the replayed and the fresh plan is taken when it verifies): a plan that would not verify
 raises :class:`~corridor.core.errors.SolverError` naming the first violations.
 
 Trips in the new plan are numbered from 1 per vehicle; the difference numbers them as the operation
@@ -502,15 +503,22 @@ def replan(
         chosen = fresh
     bounds = convoy_bounds(problem, legs, flow=False)
     bound, kind = bounds.best
-    plan = chosen.plan(
-        method="replan",
-        status="feasible",
-        bound=bound,
-        bound_kind=kind,
-        stats={"seconds": time.perf_counter() - began, "replayed": float(chosen is schedule)},
-    )
-    violations = verify_convoy(plan, problem)
-    if violations:
+    violations: list[str] = []
+    for candidate in (chosen, fresh if chosen is schedule else schedule):
+        # the plan preferred first; the other one if it would not verify; never one that fails
+        plan = candidate.plan(
+            method="replan",
+            status="feasible",
+            bound=bound,
+            bound_kind=kind,
+            stats={"seconds": time.perf_counter() - began, "replayed": float(candidate is schedule)},
+        )
+        found = verify_convoy(plan, problem)
+        if not found:
+            chosen = candidate
+            break
+        violations = violations or found
+    else:
         raise SolverError(
             "the re-plan does not verify against its own problem: " + "; ".join(violations[:3]),
             hint="report this re-plan (the previous plan, the scenario and the live state) as a defect",
