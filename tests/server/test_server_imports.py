@@ -88,3 +88,14 @@ def test_an_xlsx_export_with_one_column_per_choice(world: World) -> None:
 def test_a_file_that_is_not_text_is_refused(world: World) -> None:
     answer = upload(world, "form.csv", bytes(range(128, 256)) * 4)
     assert answer.status_code == 422
+
+
+def test_an_age_that_is_not_a_finite_number_is_refused_with_its_row(world: World) -> None:
+    for age in ("NaN", "nan", "inf", "-Infinity"):
+        bad = KOBO + f"4,H3,Nour,{age},female,,gp-a,w\n"
+        answer = upload(world, "kobo.csv", bad.encode())
+        assert answer.status_code == 422, answer.text
+        [detail] = answer.json()["error"]["details"]
+        assert detail["where"].startswith("row 5"), detail
+        assert age in detail["message"]
+    assert people(world) == []

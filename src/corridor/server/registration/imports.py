@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import math
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -314,7 +315,7 @@ def _map_columns(header: list[str]) -> _Table:
 
 def _age_band(age_text: str) -> str:
     age = float(age_text)
-    if age < 0 or age > 130:
+    if not math.isfinite(age) or age < 0 or age > 130:
         raise ValueError(f"age {age_text} is not a person's age")
     for upper, band in ((5, "0-4"), (12, "5-11"), (18, "12-17"), (60, "18-59")):
         if age < upper:
