@@ -3,6 +3,8 @@ at the reception point, whichever method plans; the fair plan verifies too."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,22 @@ def test_the_fair_plan_verifies_with_people_on_board() -> None:
     result = fair_plans(p, most)
     assert result.fair.verify(p) == []
     assert result.fair.evacuated == 2
+
+
+def test_a_fair_plan_that_would_not_verify_gives_way_to_the_most_out_plan_with_a_note() -> None:
+    # v0 waits with one person on board at node 0, which has no road: no plan can deliver them, so no
+    # plan verifies; v1 at node 1 can take the two people waiting there to the reception point at 3
+    arcs = [(1, 2, 100, 1), (2, 1, 100, 1), (2, 3, 100, 1), (3, 2, 100, 1)]
+    flow = problem(4, arcs, sources=[(1, 2)], destinations=[3], horizon=10)
+    p = replace(
+        _two_vehicles(2),
+        flow=flow,
+        vehicle_node=np.asarray([0, 1], dtype=np.int64),
+        vehicle_ready=np.zeros(2, dtype=np.int64),
+    )
+    legs = Legs(p)
+    # the plan compared against: nobody out (least share 0), so the fair search finds a better share
+    most = Schedule(p, legs).plan(method="greedy", status="feasible", bound=0, bound_kind="x", stats={})
+    result = fair_plans(p, most, legs=legs)
+    assert result.fair is most
+    assert result.notes and "does not verify" in result.notes[0]
