@@ -32,6 +32,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/operations"): EVERY_ROLE | {OUTSIDER},
     ("POST", "/api/operations"): {C},
     ("GET", "/api/ledger/verify"): {C},  # reads every operation: a role in every operation only
+    ("POST", "/api/ledger/checkpoints"): {C},  # the whole ledger's head: a role in every operation only
+    ("GET", "/api/ledger/head"): {C},
     ("GET", OP): EVERY_ROLE,
     ("PATCH", OP): {C, P},
     ("POST", OP + "/purge"): {C},

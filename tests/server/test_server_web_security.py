@@ -253,7 +253,9 @@ def test_an_observer_sees_no_name_id_or_incident_text_on_any_page(world: World) 
             answer = world.client.get(
                 _fill(path, values), params={"lang": lang}, headers={"Accept": "text/html"}
             )
-            assert answer.status_code in (200, 403, 503), (path, answer.status_code)
+            # the convoy's trip sheets exist once a convoy plan is published (none is here)
+            allowed = (200, 403, 503, 404) if "/convoy/" in path else (200, 403, 503)
+            assert answer.status_code in allowed, (path, answer.status_code)
             shown += answer.status_code == 200
             for secret in secrets:
                 assert secret not in answer.text, (path, secret)

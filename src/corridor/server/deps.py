@@ -31,7 +31,7 @@ WRITES = frozenset(
 
 # Actions that read every operation at once (the whole ledger): for a role in every operation only,
 # so that a member of one operation learns nothing of the others (not even how many entries).
-ACROSS_OPERATIONS = frozenset({"ledger.verify"})
+ACROSS_OPERATIONS = frozenset({"ledger.verify", "ledger.anchor"})
 
 _bearer = HTTPBearer(auto_error=False, description="A user token or a device token.")
 
