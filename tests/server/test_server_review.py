@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from server.conftest import World
+from server.conftest import PASSWORD, World
 
 T = "2016-12-15T10:{:02d}:00Z"
 
@@ -81,3 +81,23 @@ def test_a_bad_payload_value_is_named_by_its_key_alone(world: World, value: Any,
     batch = world.client.post(world.url("/events/batch"), json={"events": [event]}, headers=world.device)
     [result] = batch.json()["results"]
     assert (result["outcome"], result["where"]) == ("rejected", "event.payload.note")
+
+
+def test_a_closed_operation_gains_no_scanner_and_no_member(world: World) -> None:
+    made = world.client.post(
+        "/api/users", json={"username": "late", "password": PASSWORD}, headers=world.coordinator
+    )
+    assert made.status_code == 201, made.text
+    closed = world.client.patch(world.url(), json={"state": "closed"}, headers=world.coordinator)
+    assert closed.status_code == 200, closed.text
+    device = world.client.post(
+        world.url("/devices"), json={"device_id": "scanner-9", "label": "late"}, headers=world.coordinator
+    )
+    assert device.status_code == 409, device.text
+    member = world.client.post(
+        world.url("/members"), json={"username": "late", "role": "registrar"}, headers=world.coordinator
+    )
+    assert member.status_code == 409, member.text
+    assert "token" not in device.json()
+    revoked = world.client.post(world.url("/devices/scanner-1/revoke"), headers=world.coordinator)
+    assert revoked.status_code == 200, revoked.text

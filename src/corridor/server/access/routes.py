@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from sqlalchemy.orm import Session
 
-from corridor.core.errors import InputError
+from corridor.core.errors import ConflictError, InputError
 from corridor.server.access import login, service
 from corridor.server.access.schemas import (
     AccessLogOut,
@@ -29,6 +29,7 @@ from corridor.server.auth import Actor, Role
 from corridor.server.deps import Credentials, RuntimeDep, permit
 from corridor.server.errors import AccessDeniedError, AuthRequiredError
 from corridor.server.operations import service as operations
+from corridor.server.operations.tables import Operation
 
 router = APIRouter(tags=["access"])
 
@@ -155,6 +156,16 @@ def _set_disabled(
         return UserOut(id=user.id, username=user.username, disabled=user.disabled)
 
 
+def _refuse_if_closed(operation: Operation) -> None:
+    """A closed operation gains no member and no scanner (taking them away is still allowed)."""
+    if operation.state == "closed":
+        raise ConflictError(
+            f"operation {operation.id} is closed: it takes no new members or scanners",
+            where="operation_id",
+            hint="closed operations are read-only; record new work in an open operation",
+        )
+
+
 @router.post("/api/operations/{operation_id}/members", status_code=status.HTTP_204_NO_CONTENT)
 def grant_role(
     operation_id: str,
@@ -165,7 +176,7 @@ def grant_role(
 ) -> None:
     """Give a user a role in this operation."""
     with runtime.db.writing() as session:
-        operations.get(session, operation_id)
+        _refuse_if_closed(operations.get(session, operation_id))
         user = service.user_by_name(session, body.username)
         service.grant(session, user_id=user.id, role=body.role, operation_id=operation_id)
         _record(session, actor, operation_id, "member.granted", request, made=f"{user.username}/{body.role}")
@@ -201,6 +212,7 @@ def register_device(
     """Register a scanner; its token is in the answer and is never shown again."""
     with runtime.db.writing() as session:
         operation = operations.get(session, operation_id)
+        _refuse_if_closed(operation)
         if body.point is not None and operations.route_of(operation).index(body.point) is None:
             raise InputError(
                 f"point {body.point!r} is not on the route",
