@@ -101,3 +101,31 @@ def test_a_closed_operation_gains_no_scanner_and_no_member(world: World) -> None
     assert "token" not in device.json()
     revoked = world.client.post(world.url("/devices/scanner-1/revoke"), headers=world.coordinator)
     assert revoked.status_code == 200, revoked.text
+
+
+def enrol(world: World, device_id: str) -> Any:
+    return world.client.post(
+        world.url("/devices"), json={"device_id": device_id, "label": "scanner"}, headers=world.coordinator
+    )
+
+
+@pytest.mark.parametrize("name", ["server.", "user", "userx:amarshal", "_Server_", "SERVER-2", "u.s.e.r"])
+def test_scanner_ids_that_read_as_a_reserved_name_are_refused(world: World, name: str) -> None:
+    answer = enrol(world, name)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert (error["where"], "reserved" in error["message"]) == ("device_id", True)
+
+
+@pytest.mark.parametrize("name", ["ｓerver", "scanner\u2011two", "gaté"])
+def test_scanner_ids_outside_plain_ascii_are_refused(world: World, name: str) -> None:
+    answer = enrol(world, name)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["where"] == "body.device_id"
+
+
+@pytest.mark.parametrize("name", ["gate-2", "scanner_3", "cp1.north", "observer"])
+def test_plain_scanner_ids_are_still_taken(world: World, name: str) -> None:
+    answer = enrol(world, name)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["device_id"] == name

@@ -7,6 +7,8 @@ names could take sequence numbers the server or a person needs, so such names ar
 
 from __future__ import annotations
 
+import unicodedata
+
 from corridor.core.errors import InputError
 from corridor.ops.ledger import SERVER_DEVICE
 
@@ -15,9 +17,21 @@ RESERVED_NAMES = frozenset({SERVER_DEVICE})
 RESERVED_PREFIXES = (f"{SERVER_DEVICE}:", "user:")
 
 
+def _skeleton(name: str) -> str:
+    """The name as it reads: compatibility forms made plain (full-width letters), case folded,
+    and every character that is not a letter or digit left out (``server.`` reads ``server``)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", name).casefold() if c.isalnum())
+
+
+# What the reserved names read as: a name that reads as one of these, or starts with one, is kept.
+_RESERVED_SKELETONS = tuple(sorted({_skeleton(n) for n in (*RESERVED_NAMES, *RESERVED_PREFIXES)}))
+
+
 def is_reserved(device_id: str) -> bool:
     folded = device_id.casefold()
-    return folded in RESERVED_NAMES or folded.startswith(RESERVED_PREFIXES)
+    if folded in RESERVED_NAMES or folded.startswith(RESERVED_PREFIXES):
+        return True
+    return _skeleton(device_id).startswith(_RESERVED_SKELETONS)
 
 
 def check_device_name(device_id: str, *, where: str = "device_id") -> None:
@@ -28,5 +42,6 @@ def check_device_name(device_id: str, *, where: str = "device_id") -> None:
             where=where,
             hint=f"choose another id; {SERVER_DEVICE!r} and ids starting with "
             + " or ".join(repr(p) for p in RESERVED_PREFIXES)
-            + " are the service's own",
+            + " are the service's own, and so is any id that reads as one of them once case, "
+            "punctuation and letter forms are set aside",
         )

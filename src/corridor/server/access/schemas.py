@@ -46,7 +46,12 @@ class TokenOut(BaseModel):
 
 
 class DeviceIn(_In):
-    device_id: str = Field(min_length=1, max_length=100, pattern=r"^[\w.:-]+$")
+    device_id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="ASCII letters, digits and - _ . : only.",
+    )
     label: str = Field(min_length=1, max_length=200)
     point: str | None = Field(default=None, description="Route point the scanner works at.")
 
