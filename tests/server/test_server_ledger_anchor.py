@@ -218,3 +218,30 @@ def test_a_signing_key_in_the_database_folder_is_warned_of(tmp_path: Path) -> No
     assert anchor.beside_database(url, tmp_path / "data" / "ledger-signing.key")
     assert not anchor.beside_database(url, tmp_path / "keys" / "ledger-signing.key")
     assert not anchor.beside_database("postgresql+psycopg://h/db", tmp_path / "ledger-signing.key")
+
+
+def test_without_a_key_a_forged_checkpoint_is_not_called_intact(world: World) -> None:
+    """A rewrite whose checkpoint row was moved onto the new chain: without the key the CLI
+    cannot tell, so it must not say "intact" nor exit 0 unless told to accept that."""
+    world.vehicle("bus-1")
+    scans(world, 1, 3)
+    sign(world)  # at 3
+    url = world.settings.database_url
+    key = str(world.settings.signing_key_path)
+    unchecked = runner.invoke(cli, ["verify-ledger", url])
+    assert unchecked.exit_code == 3 and "unchecked" in unchecked.output, unchecked.output
+    assert "ledger intact" not in unchecked.output
+    rewrite(url, 2, to_bus_9)
+    db = Database(url)
+    with db.writing() as session:
+        checkpoint = session.scalars(select(LedgerCheckpoint)).one()
+        checkpoint.head_hash = session.scalars(
+            select(LedgerRow.entry_hash).where(LedgerRow.position == 3)
+        ).one()
+    db.dispose()
+    forged = runner.invoke(cli, ["verify-ledger", url])
+    assert forged.exit_code == 3 and "ledger intact" not in forged.output, forged.output
+    accepted = runner.invoke(cli, ["verify-ledger", url, "--no-signatures"])
+    assert accepted.exit_code == 0 and "unchecked" in accepted.output, accepted.output
+    caught = runner.invoke(cli, ["verify-ledger", url, "--signing-key", key])
+    assert caught.exit_code == 1 and "signature" in caught.output, caught.output

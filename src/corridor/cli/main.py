@@ -253,8 +253,18 @@ def verify_ledger(
             help="A head export kept elsewhere (`corridor ledger-head`); the chain must pass through it."
         ),
     ] = None,
+    no_signatures: Annotated[
+        bool,
+        typer.Option(
+            "--no-signatures",
+            help="Accept signed checkpoints left unchecked for want of a key (exit 0, not 3).",
+        ),
+    ] = False,
 ) -> None:
-    """Prove the event ledger untouched, or show the first entry that can no longer be trusted."""
+    """Prove the event ledger untouched, or show the first entry that can no longer be trusted.
+
+    Exit 0: intact; 1: changed; 2: bad input; 3: the chain holds together but its signed
+    checkpoints could not be checked (no key given or found; ``--no-signatures`` accepts that)."""
     from corridor.server.ledger import anchor
     from corridor.server.ledger_check import verify_ledger as check_chain
 
@@ -264,9 +274,11 @@ def verify_ledger(
         ]
         key = _ledger_public_key(signing_key, public_key, exports)
         result = check_chain(db_url, key, exports)
-    (out if result.ok else err).print(result.render(), highlight=False)
+    (out if result.ok and not result.unchecked else err).print(result.render(), highlight=False)
     if not result.ok:
         raise typer.Exit(1)
+    if result.unchecked and not no_signatures:
+        raise typer.Exit(3)
 
 
 def _ledger_public_key(signing_key: Path | None, public_key: str | None, exports: list[Any]) -> Any:

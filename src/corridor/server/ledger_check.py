@@ -96,6 +96,12 @@ class LedgerCheck:
         return self.first_bad_position is None
 
     @property
+    def unchecked(self) -> bool:
+        """The chain holds together but its signed checkpoints were not checked (no key): a
+        rewritten chain whose checkpoint rows were forged to match would look the same."""
+        return self.ok and self.checkpoints > 0 and not self.signatures_checked
+
+    @property
     def entries(self) -> int:
         return self.chain.entries
 
@@ -106,15 +112,24 @@ class LedgerCheck:
     def render(self) -> str:
         if not self.ok:
             return f"ledger changed at entry {self.first_bad_position}: {self.problem}"
-        lines = [self.chain.render()]
-        if self.checkpoints:
-            signed = "signatures good" if self.signatures_checked else "signatures NOT checked (no key)"
-            lines.append(
-                f"passes through {self.checkpoints} signed checkpoints ({signed}); "
-                f"last at entry {self.last_good_checkpoint}"
-            )
+        if self.unchecked:
+            lines = [
+                f"chain holds together ({self.entries} entries, head {self.head_hash}) but is NOT "
+                f"proven intact: its {self.checkpoints} signed checkpoints are unchecked (no key), and "
+                "a rewritten chain with forged checkpoints would look the same; give the signing key "
+                "or its public key"
+            ]
+        elif self.checkpoints:
+            lines = [
+                self.chain.render(),
+                f"passes through {self.checkpoints} signed checkpoints (signatures good); "
+                f"last at entry {self.last_good_checkpoint}",
+            ]
         else:
-            lines.append("no signed checkpoint yet: a rewritten chain would not be noticed")
+            lines = [
+                self.chain.render(),
+                "no signed checkpoint yet: a rewritten chain would not be noticed",
+            ]
         if self.cut_over is not None:
             lines.append(f"old chain intact up to its cut-over at entry {self.cut_over}")
         lines.extend(self.notes)
