@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -129,3 +130,38 @@ def test_plain_scanner_ids_are_still_taken(world: World, name: str) -> None:
     answer = enrol(world, name)
     assert answer.status_code == 201, answer.text
     assert answer.json()["device_id"] == name
+
+
+def _at(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_a_clearing_dated_ahead_does_not_hide_an_alarm_reported_after_it(world: World) -> None:
+    """Detained now, arrived dated 4 minutes ahead, then missing: the arrival is placed at the
+    time it was received, so the later missing stands."""
+    p1 = person(world)
+    marshal = world.as_role("checkpoint_marshal")
+    device = "user:checkpoint_marshal-user"
+
+    def send(seq: int, kind: str, when: datetime) -> None:
+        event = {
+            "event_id": f"m-{seq}",
+            "device_id": device,
+            "seq": seq,
+            "device_time": _at(when),
+            "type": kind,
+            "payload": {"person_id": p1, "point": "cp1"},
+        }
+        answer = world.client.post(world.url("/events"), json=event, headers=marshal)
+        assert answer.status_code == 201, answer.text
+
+    now = datetime.now(UTC)
+    send(1, "detained", now)
+    send(2, "arrived", now + timedelta(minutes=4))
+    send(3, "missing", datetime.now(UTC) + timedelta(seconds=1))
+    status = world.client.get(world.url(f"/status/person/{p1}"), headers=world.coordinator)
+    assert status.json()["status"] == "missing", status.text
+    reconciliation = world.client.get(world.url("/reconciliation"), headers=world.coordinator).json()
+    assert [(a["subject_id"], a["status"]) for a in reconciliation["alarms"]] == [(p1, "missing")]
+    counts = world.client.get(world.url("/counts"), headers=world.coordinator).json()
+    assert counts["people"].get("missing") == 1 and not counts["people"].get("arrived"), counts

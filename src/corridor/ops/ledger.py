@@ -101,6 +101,8 @@ class ScanEvent:
     device_time: datetime
     type: EventType
     payload: Mapping[str, JsonValue] = field(default_factory=dict)
+    # When the server received it, once stored (not part of the event's content or hash).
+    received_at: datetime | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.event_id or not self.device_id:
@@ -112,6 +114,8 @@ class ScanEvent:
                 hint="number each device's events 1, 2, 3, ...",
             )
         object.__setattr__(self, "device_time", _as_utc(self.device_time))
+        if self.received_at is not None:
+            object.__setattr__(self, "received_at", _as_utc(self.received_at))
         object.__setattr__(self, "type", EventType(self.type))
 
     @property

@@ -1,7 +1,8 @@
 """Current status of each person and vehicle: a fold over the ledger's events.
 
 The fold depends only on the *set* of events, never on the order they reached the server: events
-are deduplicated by id and applied in device-time order (ties broken by type, device, seq and id).
+are deduplicated by id and applied in device-time order (ties broken by type, device, seq and id);
+an event that clears an alarm is placed at the earlier of its device time and its received time.
 Rules, in the order they apply to an event:
 
 * ``missing`` and ``detained`` raise an alarm; ``detained`` is worse than ``missing`` and a
@@ -107,10 +108,20 @@ class SubjectState:
         return Status.REGISTERED
 
 
+# Events that clear an alarm: ordered by the earlier of their device time and the time the server
+# received them, so that a device clock running ahead cannot date a clearing after alarms that
+# were reported later.
+_CLEARING = frozenset({EventType.ARRIVED, EventType.RETURNED, EventType.FOUND, EventType.RELEASED})
+
+
 def order_key(event: ScanEvent) -> tuple[datetime, int, str, int, str]:
-    """The order the fold applies events in: device time, then a fixed tie-break."""
+    """The order the fold applies events in: device time (for a clearing event, the earlier of
+    device time and received time), then a fixed tie-break."""
+    when = event.device_time
+    if event.type in _CLEARING and event.received_at is not None:
+        when = min(when, event.received_at)
     return (
-        event.device_time,
+        when,
         _TIE_ORDER.get(event.type, 9),
         event.device_id,
         event.seq,

@@ -50,7 +50,7 @@ from corridor.server.registration.tables import Household, Person
 Subject = tuple[str, str]
 OrderKey = tuple[datetime, int, str, int, str]
 
-_COLUMNS = "position, event_id, device_id, seq, device_time, type, payload, entry_hash"
+_COLUMNS = "position, event_id, device_id, seq, device_time, type, payload, entry_hash, received_at"
 
 
 @dataclass
@@ -359,7 +359,13 @@ def _about(connection: Connection, operation_id: str, subject: Subject, top: int
 
 
 def _event(row: Any) -> ScanEvent:
-    _, event_id, device_id, seq, device_time, kind, payload, _ = row
+    _, event_id, device_id, seq, device_time, kind, payload, _, received_at = row
     return ScanEvent(
-        event_id, device_id, seq, raw.utc_datetime(device_time), EventType(kind), json.loads(payload)
+        event_id,
+        device_id,
+        seq,
+        raw.utc_datetime(device_time),
+        EventType(kind),
+        json.loads(payload),
+        raw.utc_datetime(received_at),
     )

@@ -60,6 +60,7 @@ def row_to_event(row: LedgerRow) -> ScanEvent:
         device_time=row.device_time,
         type=EventType(row.type),
         payload=json.loads(row.payload),
+        received_at=row.received_at,
     )
 
 
