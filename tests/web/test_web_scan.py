@@ -46,7 +46,16 @@ def make_party(api: httpx.Client, server: LiveServer) -> Party:
     that the assignment puts each household on its own vehicle)."""
     tag = secrets.token_hex(3)
     base = f"/api/operations/{server.operation_id}"
-    _ok(api.post(f"{base}/manifests"))  # place whoever others left unassigned first
+    # Place whoever others left unassigned first. The demo's convoy trips take only the people of
+    # their gathering points, so vehicles outside the plan take the rest: ambulances, which the
+    # assignment offers to everyone else only after every bus (this test's buses come first).
+    left = len(_ok(api.post(f"{base}/manifests"))["unplaced"])
+    for k in range(0, left, 200):
+        seats = min(200, left - k)
+        _ok(
+            api.post(f"{base}/vehicles", json={"code": f"000-{tag}-{k}", "kind": "ambulance", "seats": seats})
+        )
+    _ok(api.post(f"{base}/manifests"))  # whoever is still left needs a place these vehicles lack
     vehicle, other_vehicle = f"00S-{tag}-A", f"00S-{tag}-B"
     for code, seats in ((vehicle, 3), (other_vehicle, 1)):
         _ok(api.post(f"{base}/vehicles", json={"code": code, "kind": "bus", "seats": seats}))
