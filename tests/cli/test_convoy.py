@@ -176,14 +176,23 @@ def _overloaded(
 def test_a_plan_that_fails_verification_exits_1_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(CONVOY_METHODS, "overloaded", _overloaded)
-    result = runner.invoke(
-        app, ["convoy", str(ALEPPO), "--method", "overloaded", "--out", str(tmp_path / "o")]
-    )
+    # solve_convoy checks every method but the dispatcher itself: break the dispatcher
+    monkeypatch.setitem(CONVOY_METHODS, "greedy", _overloaded)
+    result = runner.invoke(app, ["convoy", str(ALEPPO), "--method", "greedy", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1, result.output
     no_traceback(result)
     assert "violation" in result.output and "fails verification" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_method_whose_plan_fails_verification_gives_way_to_the_dispatcher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(CONVOY_METHODS, "overloaded", _overloaded)
+    result = runner.invoke(app, ["convoy", str(ALEPPO), "--method", "overloaded", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "feasible" and summary["evacuated_by_deadline"] <= summary["bound"]
 
 
 def test_fleet_sweep_plans_each_count(tmp_path: Path) -> None:
