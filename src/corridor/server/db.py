@@ -120,8 +120,8 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision`` with the Alembic migrations."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Bring the database at ``url`` to ``revision`` (every head of the migrations by default)."""
     from alembic import command
 
     if make_url(url).get_backend_name() == "sqlite":
