@@ -173,6 +173,93 @@ class ConvoySettings(_Strict):
     )
 
 
+class RiskSettings(_Strict):
+    """Risk (``corridor risk``): the disruptions a plan is simulated under, with their distributions.
+
+    Every disruption is off by default (probabilities 0, spread 0): the simulation then reproduces the
+    plan exactly. Each run draws every disruption independently from its seed.
+    """
+
+    travel_time_spread: float = Field(
+        default=0.0,
+        ge=0,
+        le=2,
+        description=(
+            "Each road of each drive takes its planned time x a lognormal factor of median 1 and this"
+            " sigma (0.2: about 2 drives in 3 within -18 %..+22 %)."
+        ),
+    )
+    checkpoint_hold_probability: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Chance that a checkpoint holds all traffic once in the window; the hold starts at a"
+            " uniform time in the window."
+        ),
+    )
+    checkpoint_hold_minutes: float = Field(
+        default=60.0, gt=0, description="Mean length of a hold, in minutes (exponential distribution)."
+    )
+    closure_probability: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Chance that one road the plan drives closes once in the window (the road chosen uniformly,"
+            " the start uniform in the window); vehicles wait for it to reopen."
+        ),
+    )
+    closure_minutes: float = Field(
+        default=60.0, gt=0, description="Mean length of a road closure, in minutes (exponential)."
+    )
+    ceasefire_end_probability: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Chance that the ceasefire ends before the deadline, at a uniform time between"
+            " 'ceasefire_earliest' and the deadline; only arrivals before it count as out."
+        ),
+    )
+    ceasefire_earliest: datetime | None = Field(
+        default=None,
+        description="Earliest time the ceasefire may end (with a UTC offset); empty means the start.",
+    )
+    no_show_probability: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Chance that each person planned to board does not come (binomial per trip and source).",
+    )
+    breakdown_probability: float = Field(
+        default=0.0, ge=0, le=1, description="Chance that a vehicle breaks down on a loaded drive (per trip)."
+    )
+    breakdown_minutes: float = Field(
+        default=45.0, gt=0, description="Mean repair time of a breakdown, in minutes (exponential)."
+    )
+
+    @field_validator("ceasefire_earliest")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return _require_offset(value)
+
+    @property
+    def disrupted(self) -> bool:
+        """Whether any disruption is on."""
+        return any(
+            v > 0
+            for v in (
+                self.travel_time_spread,
+                self.checkpoint_hold_probability,
+                self.closure_probability,
+                self.ceasefire_end_probability,
+                self.no_show_probability,
+                self.breakdown_probability,
+            )
+        )
+
+
 class Closure(_Strict):
     """A road, a node or an area that may not be used during ``[start, end)``."""
 
@@ -259,6 +346,10 @@ class Scenario(_Strict):
     convoy: ConvoySettings = Field(
         default_factory=ConvoySettings, description="Convoys: loading, unloading and inspection times."
     )
+    risk: RiskSettings = Field(
+        default_factory=RiskSettings,
+        description="Risk: disruptions the plan is simulated under ([risk] table); default: none.",
+    )
     base_dir: Path = Field(default=Path(), exclude=True, description="Folder of the file.")
 
     @field_validator("start", "deadline")
@@ -290,6 +381,9 @@ class Scenario(_Strict):
             dup = sorted({i for i in ids if ids.count(i) > 1})
             if dup:
                 raise ValueError(f"duplicate ids in {kind}: {', '.join(dup)}")
+        earliest = self.risk.ceasefire_earliest
+        if earliest is not None and not self.start <= earliest < self.deadline:
+            raise ValueError("risk.ceasefire_earliest must be at or after 'start' and before 'deadline'")
         return self
 
     @property

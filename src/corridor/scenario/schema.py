@@ -28,6 +28,7 @@ from corridor.scenario.model import (
     Destination,
     Group,
     NetworkRef,
+    RiskSettings,
     Scenario,
     Source,
     Vehicles,
@@ -48,6 +49,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("[[closures]]", Closure),
     ("[[fleet]]", Vehicles),
     ("[convoy]", ConvoySettings),
+    ("[risk]", RiskSettings),
 )
 _TABLE_OF = {model: place for place, model in SECTIONS}
 
