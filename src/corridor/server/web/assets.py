@@ -12,8 +12,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 OWN = Path(__file__).parent / "static"
-# Only these packages are served (node_modules may hold more).
-VENDOR_PACKAGES = ("htmx.org", "leaflet", "swagger-ui-dist")
+# Only these packages are served (node_modules may hold more). ``barcode-detector`` reads QR codes
+# and barcodes from the camera where the browser has no barcode detector of its own, with the
+# WebAssembly build of ZXing-C++ from ``zxing-wasm`` (its ``.wasm`` file is served from here too).
+VENDOR_PACKAGES = ("htmx.org", "leaflet", "swagger-ui-dist", "barcode-detector", "zxing-wasm")
 
 
 def mount(app: FastAPI, vendor_dir: Path) -> None:

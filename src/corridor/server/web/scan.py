@@ -29,11 +29,13 @@ from corridor.server.manifests import service as manifests
 from corridor.server.manifests.tables import ManifestEntry
 from corridor.server.operations import service as operations
 from corridor.server.registration.tables import Person
+from corridor.server.web.headers import content_policy
 from corridor.server.web.nav import menu
 from corridor.server.web.render import page
 
 router = APIRouter(include_in_schema=False)
 SERVICE_WORKER = Path(__file__).parent / "static" / "sw.js"
+SCAN_POLICY = content_policy(None).replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
 
 
 @router.get("/operations/{operation_id}/scan")
@@ -48,7 +50,7 @@ def scan_page(
         operation = operations.get(session, operation_id)
         vehicles = [(v.code, v.kind) for v in manifests.vehicles(session, operation_id)]
     route = operations.route_of(operation)
-    return page(
+    answer = page(
         request,
         "scan.html",
         actor=actor,
@@ -58,6 +60,9 @@ def scan_page(
         vehicles=vehicles,
         device=f"user:{actor.name}",
     )
+    # The camera's barcode library is WebAssembly: this page alone may compile it.
+    answer.headers["Content-Security-Policy"] = SCAN_POLICY
+    return answer
 
 
 @router.get("/operations/{operation_id}/scan/snapshot")

@@ -414,6 +414,40 @@
     } catch (e) { /* no choice kept */ }
   }
 
+  // ---- camera ------------------------------------------------------------------------------
+  // The browser's own barcode detector where it has one (Chrome on Android); elsewhere (iOS,
+  // Firefox, desktop) the barcode-detector package, ZXing-C++ built to WebAssembly, served from
+  // this site and kept for offline use once the camera has been used. ``?reader=library`` on the
+  // page's address uses the library even where the browser has a detector.
+  const LIBRARY = "/static/vendor/barcode-detector/dist/iife/ponyfill.js";
+  const WASM = "/static/vendor/zxing-wasm/dist/reader/zxing_reader.wasm";
+  const FORMATS = ["qr_code", "code_128", "code_39"];
+  const libraryWanted = () => !("BarcodeDetector" in window) || new URLSearchParams(location.search).get("reader") === "library";
+  function loadScript(src) {
+    return new Promise((ok, ko) => {
+      const s = document.createElement("script");
+      s.src = src;
+      s.onload = ok;
+      s.onerror = () => ko(new Error(src));
+      document.head.append(s);
+    });
+  }
+  async function makeDetector() {
+    if (!libraryWanted()) {
+      const formats = (await BarcodeDetector.getSupportedFormats()).filter((f) => FORMATS.includes(f));
+      root.dataset.reader = "native";
+      return new BarcodeDetector({ formats });
+    }
+    if (!window.BarcodeDetectionAPI) await loadScript(LIBRARY);
+    BarcodeDetectionAPI.prepareZXingModule({
+      overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? WASM : prefix + path) },
+      fireImmediately: true,
+    });
+    root.dataset.reader = "library";
+    keepFiles([LIBRARY, WASM]);
+    return new BarcodeDetectionAPI.BarcodeDetector({ formats: FORMATS });
+  }
+
   let stream = null;
   async function camera() {
     const button = $("scan-camera");
@@ -425,13 +459,13 @@
       button.textContent = T.camera;
       return;
     }
-    const formats = (await BarcodeDetector.getSupportedFormats()).filter((f) => ["qr_code", "code_128", "code_39"].includes(f));
-    const detector = new BarcodeDetector({ formats });
+    const detector = await makeDetector();
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
     video.srcObject = stream;
     video.hidden = false;
     await video.play();
     button.textContent = T.camera_stop;
+    root.dataset.camera = "on";
     let last = "", lastAt = 0;
     const look = async () => {
       if (!stream) return;
@@ -448,11 +482,23 @@
     look();
   }
 
+  // Any phone with a camera: the library reads codes where the browser cannot.
   async function offerCamera() {
-    if (!("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
+    if (!libraryWanted()) {
+      try {
+        if (!(await BarcodeDetector.getSupportedFormats()).includes("qr_code")) return;
+      } catch (e) { return; }
+    }
+    $("scan-camera").hidden = false;
+  }
+
+  async function keepFiles(urls) {
+    if (!window.caches) return;
     try {
-      if ((await BarcodeDetector.getSupportedFormats()).includes("qr_code")) $("scan-camera").hidden = false;
-    } catch (e) { /* no camera scanning */ }
+      const cache = await caches.open(CACHE);
+      await Promise.all(urls.map(async (url) => { if (!(await cache.match(url))) await cache.add(url); }));
+    } catch (e) { /* the camera works while online */ }
   }
 
   // The page and its files, kept for a reload without a network (served by /sw.js).
