@@ -10,6 +10,7 @@ from corridor.server.ledger.chain_tables import LedgerCheckpoint, LedgerCutOver
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
 from corridor.server.manifests.tables import ManifestEntry, Trip, Vehicle
 from corridor.server.operations.tables import Operation, PlanVersion
+from corridor.server.public.tables import Notice, NoticeDelivery, TracingConsent, TracingQuery
 from corridor.server.registration.tables import Household, Person
 
 metadata = Base.metadata
@@ -28,9 +29,13 @@ __all__ = [
     "LedgerRow",
     "ManifestEntry",
     "Membership",
+    "Notice",
+    "NoticeDelivery",
     "Operation",
     "Person",
     "PlanVersion",
+    "TracingConsent",
+    "TracingQuery",
     "Trip",
     "User",
     "Vehicle",

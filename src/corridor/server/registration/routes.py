@@ -16,6 +16,7 @@ from corridor.server.registration.schemas import (
     ImportReport,
     PeoplePage,
     PersonOut,
+    TracingCodeOut,
 )
 
 router = APIRouter(prefix="/api/operations/{operation_id}", tags=["registration"])
@@ -40,6 +41,9 @@ def register_household(
             gathering_point=done.household.gathering_point,
             people=[service.person_out(runtime.sealer, p) for p in done.people],
             possible_duplicates=done.duplicates,
+            tracing_codes=[
+                TracingCodeOut(person_id=g.person_id, relative=g.relative, code=g.code) for g in done.tracing
+            ],
         )
 
 

@@ -6,7 +6,7 @@ import unicodedata
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from corridor.server.values import Text
 
@@ -52,10 +52,47 @@ class PersonIn(_In):
         return sorted(set(value))
 
 
+class TracingConsentIn(_In):
+    """A person's consent that a named relative learn their status (registered, left, arrived at
+    a reception point, nothing else) with a code given to the relative."""
+
+    person: int = Field(default=0, ge=0, description="The person's place in ``people`` (0: the first).")
+    relative: Text = Field(min_length=1, max_length=200, description="The relative's name.")
+
+    @field_validator("relative")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        value = unicodedata.normalize("NFC", value).strip()
+        if not value:
+            raise ValueError("name the relative who may ask")
+        return value
+
+
 class HouseholdIn(_In):
     reference: Text | None = Field(default=None, max_length=100, description="Id on the field form.")
     gathering_point: Text | None = Field(default=None, max_length=100)
     people: list[PersonIn] = Field(min_length=1, max_length=60)
+    tracing: list[TracingConsentIn] = Field(
+        default_factory=list, max_length=60, description="Consents to family tracing, if any."
+    )
+
+    @model_validator(mode="after")
+    def _consents_name_people(self) -> HouseholdIn:
+        for consent in self.tracing:
+            if consent.person >= len(self.people):
+                raise ValueError(
+                    f"tracing names person {consent.person}; the household has {len(self.people)} "
+                    f"(counted from 0)"
+                )
+        return self
+
+
+class TracingCodeOut(BaseModel):
+    """A tracing code to print for the relative: shown once, never stored (only its hash)."""
+
+    person_id: str
+    relative: str
+    code: str
 
 
 class PersonOut(BaseModel):
@@ -84,6 +121,7 @@ class HouseholdOut(BaseModel):
     gathering_point: str | None
     people: list[PersonOut]
     possible_duplicates: list[PossibleDuplicate]
+    tracing_codes: list[TracingCodeOut] = Field(default_factory=list)
 
 
 class PeoplePage(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from corridor.server.encryption import Sealer
 from corridor.server.errors import NotFoundError
 from corridor.server.ids import new_id
 from corridor.server.ledger.service import append_server_events
+from corridor.server.public.consent import Granted, grant
 from corridor.server.registration.schemas import HouseholdIn, PersonOut, PossibleDuplicate
 from corridor.server.registration.tables import Household, Person
 
@@ -28,6 +29,7 @@ class Registered:
     household: Household
     people: list[Person]
     duplicates: list[PossibleDuplicate]
+    tracing: list[Granted] = field(default_factory=list)
 
 
 def register_household(
@@ -72,7 +74,17 @@ def register_household(
         type=EventType.REGISTERED,
         payloads=[{"person_id": p.id, "household_id": household.id} for p in people],
     )
-    return Registered(household, people, duplicates)
+    tracing = [
+        grant(
+            session,
+            sealer=sealer,
+            operation_id=operation_id,
+            person_id=people[c.person].id,
+            relative=c.relative,
+        )
+        for c in body.tracing
+    ]
+    return Registered(household, people, duplicates, tracing)
 
 
 def check_wristbands(session: Session, operation_id: str, wristbands: list[str]) -> None:

@@ -113,9 +113,17 @@ async def register(
     text = choose(request).text
     if not rows:
         return _errors(request, text("register.nobody"), {}, 422)
+    relative = str(form.get("tracing_relative") or "").strip()
+    try:
+        number = int(str(form.get("tracing_person") or "1"))
+    except ValueError:
+        number = 0
+    if relative and not 1 <= number <= len(rows):
+        return _errors(request, text("register.check_fields"), {"tracing": text("register.tracing_bad")}, 422)
+    tracing = [{"person": number - 1, "relative": relative}] if relative else []
     try:
         body = HouseholdIn.model_validate(
-            {"gathering_point": point, "people": [row.person() for row in rows]}
+            {"gathering_point": point, "people": [row.person() for row in rows], "tracing": tracing}
         )
     except ValidationError as error:
         return _errors(request, text("register.check_fields"), _field_errors(error, rows, text), 422)
@@ -196,7 +204,7 @@ def _register(runtime: Runtime, operation_id: str, body: HouseholdIn) -> dict[st
             {"name": names[d.person_id], "matches": _people(session, runtime, operation_id, d.matches)}
             for d in done.duplicates
         ]
-        return {"household": done.household, "people": people, "warnings": warnings}
+        return {"household": done.household, "people": people, "warnings": warnings, "tracing": done.tracing}
 
 
 def _matches(runtime: Runtime, operation_id: str, row: Row) -> list[PersonOut]:

@@ -1,0 +1,1 @@
+"""What the people of an operation see without logging in: notices, the status page, family tracing."""
