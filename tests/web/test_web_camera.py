@@ -82,10 +82,21 @@ def test_the_camera_reads_a_wristband_with_the_library(
         expect(page.locator("#scan")).to_have_attribute("data-reader", "library")
         answer_is(page, "expected", first.name)
         expect(page.locator("#scan-answer .answer-note")).to_contain_text("Recorded")
+        # The answer says where it was recorded, and what.
+        expect(page.locator("#scan-answer .answer-where")).to_have_text(
+            "Boarded · al-Amiriyah crossing (departure)"
+        )
         waiting(page, 0)
         screenshot(page, "scan-camera")
         page.click("#scan-camera")  # stop
         assert status_of(api, live_server, first)["status"] == "boarded"
+        # A long code (typed or read) wraps: nothing runs off the phone's screen.
+        long_code = "f" * 32 + "e" * 32 + "d" * 30
+        page.fill("#scan-code", long_code)
+        page.press("#scan-code", "Enter")
+        expect(page.locator("#scan-answer")).to_have_attribute("data-outcome", "flagged")
+        expect(page.locator("#scan-answer .answer-where")).to_have_text("al-Amiriyah crossing (departure)")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         context.close()
 

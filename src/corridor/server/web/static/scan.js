@@ -177,7 +177,7 @@
     const chosen = $("scan-vehicle").value;
     const key = code.trim().toLowerCase();
     const subject = byCode.get(key) || vehicles.get(key);
-    if (!subject) return { outcome: "flagged", head: T.flagged, detail: fill(T.unknown, { code }), event: null };
+    if (!subject) return { outcome: "flagged", head: T.flagged, detail: fill(T.unknown, { code }), event: null, where: whereText(null, point) };
     let note = "";
     if (subject.kind === "vehicle") {
       chooseVehicle(subject.id);
@@ -187,7 +187,7 @@
     const state = current(subject);
     const manifest = subject.vehicle ? fill(T.manifest_of, { vehicle: subject.vehicle }) : T.not_on_any;
     const event = eventFor(subject, point, subject.kind === "person" ? chosen : "");
-    const answer = (outcome, head, detail, recorded) => ({ outcome, head, who, detail: [detail, note].filter(Boolean).join(" "), event: recorded ? event : null });
+    const answer = (outcome, head, detail, recorded) => ({ outcome, head, who, detail: [detail, note].filter(Boolean).join(" "), event: recorded ? event : null, where: whereText(recorded ? event : null, point) });
     if (state.arrived) return answer("already", T.already_arrived, manifest, false);
     if (state.alarm || state.returned) {
       const status = T["status_" + (state.alarm || "returned")];
@@ -202,8 +202,16 @@
     return answer("expected", T.expected, manifest, true);
   }
 
+  // The point this phone records at, said with each answer (with what is recorded there), so
+  // that a marshal who forgot to switch points sees it at once.
+  function whereText(event, point) {
+    const action = event && event.payload.person_id ? T["status_" + ({ boarded: "boarded", checkpoint: "passed_checkpoint", arrived: "arrived" })[event.type]] : "";
+    return [action, point.name].filter(Boolean).join(" · ");
+  }
+
   function show(verdict, recorded) {
     const box = $("scan-answer");
+    box.querySelector(".answer-where").textContent = verdict.where || "";
     box.dataset.outcome = verdict.outcome;
     box.querySelector(".answer-head").textContent = verdict.head + (verdict.who ? " · " + verdict.who : "");
     box.querySelector(".answer-detail").textContent = verdict.detail;
