@@ -4,9 +4,32 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from corridor.server.web import convoy, incidents, manifests, pages, plan, register, reports, scan
+from corridor.server.web import (
+    convoy,
+    dashboard_incidents,
+    favicon,
+    incidents,
+    manifests,
+    pages,
+    plan,
+    register,
+    reports,
+    scan,
+)
 from corridor.server.web import map as map_page
 
 router = APIRouter(include_in_schema=False)
-for module in (pages, register, manifests, scan, incidents, map_page, plan, convoy, reports):
+for module in (
+    pages,
+    register,
+    manifests,
+    scan,
+    dashboard_incidents,
+    incidents,
+    map_page,
+    plan,
+    convoy,
+    reports,
+    favicon,
+):
     router.include_router(module.router)
