@@ -67,7 +67,13 @@ def clearance_svg(
             count = n
         coords.append((x(s.until or end), y(count)))
         path = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
-        parts.append(f'<polyline class="series s{index} {escape(s.css_class)}" points="{path}" fill="none"/>')
+        # A line, never an area: the style attribute wins over any stylesheet rule that colours
+        # the series (its ``fill`` is meant for the legend's text and would fill the step line
+        # down to its closing chord, drawing a wedge).
+        parts.append(
+            f'<polyline class="series s{index} {escape(s.css_class)}" points="{path}" '
+            'fill="none" style="fill:none"/>'
+        )
         legend = f"{escape(s.label)}: {count}"
         parts.append(f'<text class="legend s{index}" x="{pad + 8}" y="{pad + 14 * index}">{legend}</text>')
     parts.append("</svg>")

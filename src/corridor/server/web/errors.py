@@ -4,13 +4,15 @@ JSON shape: this applies only outside ``/api``."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 
-from corridor.server.web.i18n import DEFAULT, choose
+from corridor.server.auth import PERMISSIONS
+from corridor.server.web.i18n import DEFAULT, Language, choose
 from corridor.server.web.render import page
 
 
@@ -29,6 +31,21 @@ def html_error(request: Request, status: int, message: str, hint: str | None = N
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
     language = choose(request)
+    back = _back(request)
+    if status == 403:
+        # What may not be done, in plain words and the reader's language; never the service's
+        # internal names of permissions and roles.
+        refused = _refused(language, message)
+        if refused is not None:
+            message, hint = refused, language.text("error.forbidden_hint")
+            if "HX-Request" in request.headers:
+                return HTMLResponse(
+                    f'<p class="alert bad" role="alert">{escape(message)} {escape(hint)}</p>',
+                    status_code=status,
+                )
+            return page(
+                request, "error.html", status_code=status, message=message, hint=hint, said=None, back=back
+            )
     # The service's own words are English; other languages lead with what happened, in their words.
     said = None if language.code == DEFAULT else language.text(_kind(status))
     if "HX-Request" in request.headers:
@@ -36,7 +53,37 @@ def html_error(request: Request, status: int, message: str, hint: str | None = N
         if said is not None:
             text = escape(said) + Markup(' <span lang="en" dir="ltr">') + text + Markup("</span>")
         return HTMLResponse(f'<p class="alert bad" role="alert">{text}</p>', status_code=status)
-    return page(request, "error.html", status_code=status, message=message, hint=hint, said=said)
+    return page(request, "error.html", status_code=status, message=message, hint=hint, said=said, back=back)
+
+
+_REFUSED = re.compile(r"may not do ([a-z_]+\.[a-z_]+)")
+
+
+def _refused(language: Language, message: str) -> str | None:
+    """ "You may not ..." for a refusal by the permission matrix (None for other refusals, such as
+    a change without the page's CSRF token, whose message is plain already)."""
+    found = _REFUSED.search(message)
+    if found is None or found.group(1) not in PERMISSIONS:
+        return None
+    action = found.group(1).replace(".", "_")
+    what = language.text(f"forbidden.{action}")
+    if what == f"forbidden.{action}":  # a permission with no words yet
+        what = language.text("forbidden.other")
+    return language.text("error.forbidden", what=what)
+
+
+def _back(request: Request) -> str | None:
+    """The page the reader came from, when it is a page of this site (else None)."""
+    referer = request.headers.get("referer")
+    if not referer:
+        return None
+    parts = urlsplit(referer)
+    if parts.netloc.lower() != request.headers.get("host", "").lower() or not parts.path.startswith("/"):
+        return None
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if target == request.url.path or target.startswith("//") or "\\" in target:
+        return None
+    return target
 
 
 def _kind(status: int) -> str:
