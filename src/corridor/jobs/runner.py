@@ -1,0 +1,242 @@
+"""Jobs on a Dask cluster: submit by kind with a JSON-able payload, read state and progress,
+cancel, wait for the result.
+
+    jobs = Jobs.connect()                      # an embedded cluster: 2 worker processes
+    jobs = Jobs.connect("tcp://10.0.0.5:8786")  # or a running `dask scheduler`
+    key = jobs.submit("plan", {"scenario": "/srv/scenarios/aleppo/scenario.toml"})
+    jobs.state(key)   # JobState(state="running", progress=0.4, message="...", ...)
+    jobs.cancel(key)  # or jobs.result(key, timeout=600)
+
+A worker that dies while running a job: the scheduler runs the job again on another worker, and
+after ``distributed.scheduler.allowed-failures`` deaths (3 by default) the job fails with
+"a worker died running it". A job is never left running forever for want of its worker.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from distributed import Client, Event, Future, LocalCluster, Variable
+from distributed.scheduler import KilledWorker
+
+from corridor.core.errors import CorridorError, InputError
+from corridor.jobs import worker
+from corridor.jobs.registry import task_name
+
+State = Literal["queued", "running", "done", "failed", "cancelled"]
+FINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+
+
+class JobError(CorridorError):
+    """A job that failed (its error), or a cluster that cannot be reached."""
+
+
+@dataclass(frozen=True)
+class JobState:
+    """Where a job stands. ``progress`` is 0..1; ``result`` is set once ``state`` is ``done``,
+    ``error`` once it is ``failed``."""
+
+    key: str
+    state: State
+    progress: float = 0.0
+    message: str = ""
+    result: Any = None
+    error: str | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL
+
+
+_embedded: dict[int, LocalCluster] = {}
+_embedded_guard = threading.Lock()
+
+
+def embedded_cluster(workers: int) -> LocalCluster:
+    """The process's embedded cluster of ``workers`` worker processes (one thread each), started
+    on first use and shut down when the process exits; every client of the process shares it."""
+    with _embedded_guard:
+        found = _embedded.get(workers)
+        if found is None:
+            found = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+            )
+            _embedded[workers] = found
+            atexit.register(_close_embedded)
+        return found
+
+
+def _close_embedded() -> None:
+    with _embedded_guard:
+        for cluster in _embedded.values():
+            with contextlib.suppress(Exception):
+                cluster.close()
+        _embedded.clear()
+
+
+class Jobs:
+    """A client of one Dask cluster that runs jobs by kind (see :mod:`corridor.jobs.registry`)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._futures: dict[str, Future[Any]] = {}
+        self._cancelled: set[str] = set()
+        self._guard = threading.Lock()
+
+    @classmethod
+    def connect(cls, scheduler: str | None = None, *, workers: int = 2, timeout: float = 10.0) -> Jobs:
+        """Join the scheduler at ``scheduler`` (``tcp://HOST:8786``), or, without one, the
+        process's embedded cluster of ``workers`` worker processes.
+
+        Raises :class:`JobError` naming the address when the scheduler cannot be reached.
+        """
+        if scheduler is None:
+            if workers < 1:
+                raise InputError(f"{workers} workers", where="--workers", hint="give 1 or more")
+            return cls(Client(embedded_cluster(workers), set_as_default=False))
+        try:
+            client = Client(scheduler, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as error:
+            raise JobError(
+                f"cannot reach the Dask scheduler at {scheduler} ({error})",
+                where="--scheduler",
+                hint="start `dask scheduler` there (and `dask worker ADDRESS`), or leave out "
+                "--scheduler to run jobs on an embedded cluster",
+            ) from None
+        return cls(client)
+
+    @property
+    def address(self) -> str:
+        return str(self.client.scheduler_info()["address"])
+
+    def submit(self, kind: str, payload: dict[str, Any], *, key: str | None = None) -> str:
+        """Start a job of ``kind`` on ``payload`` (JSON-able); its key (``key``, else a new one)."""
+        task = task_name(kind)
+        key = key or f"corridor-job-{uuid.uuid4().hex}"
+        # Queued until a worker starts it and publishes its first progress.
+        Variable(worker.progress_name(key), client=self.client).set([-1.0, "waiting for a worker"])
+        future = self.client.submit(worker.run, task, payload, key, key=key, pure=False)
+        with self._guard:
+            self._futures[key] = future
+        return key
+
+    def call(self, task: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Run the function named ``task`` on the cluster with Python arguments and wait for its
+        answer (for the service's own calls whose arguments are objects, not JSON); the task's
+        own errors are raised here as they were raised there."""
+        key = f"corridor-call-{uuid.uuid4().hex}"
+        future = self.client.submit(worker.call, task, args, kwargs, key=key, pure=False)
+        try:
+            return future.result(timeout=timeout)
+        except KilledWorker:
+            raise JobError(
+                "the workers running it died too often",
+                where=task,
+                hint="see the workers' logs (memory?) and try again",
+            ) from None
+        finally:
+            future.release()
+
+    def state(self, key: str) -> JobState:
+        """Where the job ``key`` stands (this client's jobs only)."""
+        with self._guard:
+            future = self._futures.get(key)
+            cancelled = key in self._cancelled
+        if cancelled:
+            return JobState(key, "cancelled", message="cancelled")
+        if future is None:
+            raise InputError(
+                f"no job {key} here", where="key", hint="a job is read by the client that made it"
+            )
+        status = future.status
+        if status == "finished":
+            return JobState(key, "done", 1.0, "done", result=future.result())
+        if status == "error":
+            return JobState(key, "failed", error=describe(future.exception()))
+        if status == "cancelled":
+            return JobState(key, "cancelled", message="cancelled")
+        seen = self.progress(key)
+        if seen is None or seen[0] < 0:
+            return JobState(key, "queued", 0.0, "waiting for a worker")
+        return JobState(key, "running", seen[0], seen[1])
+
+    def progress(self, key: str) -> tuple[float, str] | None:
+        """The last progress the job published (fraction -1 before it starts; None when the
+        cluster holds none for it)."""
+        try:
+            value = Variable(worker.progress_name(key), client=self.client).get(timeout=0.05)
+        except TimeoutError:
+            return None
+        fraction, message = value
+        return float(fraction), str(message)
+
+    def result(self, key: str, *, timeout: float | None = None) -> Any:
+        """Wait for the job's result; raises :class:`JobError` when it failed or was cancelled."""
+        with self._guard:
+            future = self._futures.get(key)
+        if future is None or key in self._cancelled:
+            raise JobError(f"job {key} was cancelled or is not known here", where="key")
+        try:
+            return future.result(timeout=timeout)
+        except (TimeoutError, CorridorError):
+            raise
+        except Exception as error:
+            raise JobError(describe(error), where=key) from None
+
+    def cancel(self, key: str) -> None:
+        """Cancel the job: a queued job never starts; a running one stops at its next report."""
+        with self._guard:
+            future = self._futures.get(key)
+            self._cancelled.add(key)
+        Event(worker.cancel_name(key), client=self.client).set()
+        if future is not None:
+            future.cancel()
+
+    def forget(self, key: str) -> None:
+        """Release what the cluster holds for a finished job (its result, progress, cancel flag)."""
+        with self._guard:
+            future = self._futures.pop(key, None)
+            self._cancelled.discard(key)
+        if future is not None:
+            future.release()
+        with contextlib.suppress(Exception):
+            Variable(worker.progress_name(key), client=self.client).delete()
+        with contextlib.suppress(Exception):
+            Event(worker.cancel_name(key), client=self.client).clear()
+
+    def on_done(self, key: str, callback: Any) -> None:
+        """Call ``callback(key)`` (on the client's thread: keep it short) when the job ends."""
+        with self._guard:
+            future = self._futures.get(key)
+        if future is not None:
+            future.add_done_callback(lambda _future: callback(key))
+
+    def workers(self) -> dict[str, int]:
+        """The cluster's workers: address -> process id."""
+        found: dict[str, int] = self.client.run(os.getpid)
+        return found
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+
+def describe(error: BaseException | None) -> str:
+    """A failed job's error, for people."""
+    if error is None:
+        return "failed"
+    if isinstance(error, KilledWorker):
+        return "a worker died running it, every time it was tried (see the workers' logs)"
+    if isinstance(error, CorridorError):
+        return error.render()
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,61 @@
+"""What runs on a Dask worker: the task found by name, with a ``report`` that publishes progress.
+
+Progress goes to a Dask ``Variable`` named after the job's key (``KEY:progress``), as
+``[fraction, message]``; a job is cancelled by setting the Dask ``Event`` ``KEY:cancel``, which
+``report`` checks and answers by raising :class:`~corridor.jobs.registry.Cancelled`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any
+
+from distributed import Event, Variable, get_client
+from distributed.worker import get_worker
+
+from corridor.jobs.registry import Cancelled, resolve
+
+# Publish progress (and look for a cancel) at most this often, in seconds.
+EVERY = 0.25
+
+
+def progress_name(key: str) -> str:
+    return f"{key}:progress"
+
+
+def cancel_name(key: str) -> str:
+    return f"{key}:cancel"
+
+
+class Reporter:
+    """``report(fraction, message)`` for one job, on the worker that runs it."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._last = 0.0
+        client = get_client()
+        self._progress = Variable(progress_name(key), client=client)
+        self._cancel = Event(cancel_name(key), client=client)
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - self._last < EVERY and fraction < 1.0:
+            return
+        self._last = now
+        if self._cancel.is_set():
+            raise Cancelled(f"job {self.key} was cancelled")
+        self._progress.set([max(0.0, min(1.0, float(fraction))), message[:300]])
+
+
+def run(task: str, payload: dict[str, Any], key: str) -> Any:
+    """Run the task named ``task`` on ``payload`` (on a worker), publishing its progress."""
+    report = Reporter(key)
+    report(0.0, f"started on {socket.gethostname()} (worker {get_worker().address}, pid {os.getpid()})")
+    return resolve(task)(payload, report)
+
+
+def call(task: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run the function named ``task`` with Python arguments (pickled by Dask), no progress."""
+    return resolve(task)(*args, **kwargs)
