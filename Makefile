@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXAMPLE ?= examples/east-aleppo-2016/scenario.toml
+# `make run PORT=8443 HOST=0.0.0.0 SERVE_ARGS=--tls`: where the service listens, and more options.
+PORT ?= 8000
+HOST ?= 127.0.0.1
+SERVE_ARGS ?=
 
 NODE_STAMP := frontend/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
@@ -41,7 +45,7 @@ setup-browser:
 run: setup
 	$(BIN)/corridor plan $(EXAMPLE) --out out/east-aleppo-2016
 	$(BIN)/corridor convoy $(EXAMPLE) --time-limit 20 --out out/east-aleppo-2016/convoy
-	$(BIN)/corridor serve --seed-example
+	$(BIN)/corridor serve --seed-example --host $(HOST) --port $(PORT) $(SERVE_ARGS)
 
 test: lint typecheck layers pytest
 

@@ -228,12 +228,42 @@ def serve(
     seed_example: Annotated[
         bool, typer.Option(help="Seed the East Aleppo demo operation and demo users.")
     ] = False,
+    use_tls: Annotated[
+        bool,
+        typer.Option(
+            "--tls",
+            help="Serve HTTPS with a certificate made here, signed by a local CA kept in the data "
+            "folder (phones install the CA once from /ca).",
+        ),
+    ] = False,
+    cert: Annotated[
+        Path | None, typer.Option("--cert", help="Serve HTTPS with this certificate (PEM), with --key.")
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="The private key (PEM, no password) of --cert.")
+    ] = None,
+    host_name: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--host-name",
+            help="Another name (or address) the certificate made by --tls covers; repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the operations web service (registration, scans, reconciliation, incidents)."""
     from corridor.server.run import serve as run_server
 
     with _errors():
-        run_server(host=host, port=port, db_url=db_url, seed_example=seed_example)
+        run_server(
+            host=host,
+            port=port,
+            db_url=db_url,
+            seed_example=seed_example,
+            use_tls=use_tls,
+            cert_file=cert,
+            key_file=key,
+            host_names=host_name or [],
+        )
 
 
 @app.command("verify-ledger")

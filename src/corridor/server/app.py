@@ -21,6 +21,7 @@ from corridor.server.registration.routes import router as registration_router
 from corridor.server.runtime import Runtime
 from corridor.server.settings import Settings
 from corridor.server.web import assets, headers
+from corridor.server.web.ca import router as ca_router
 from corridor.server.web.errors import html_error
 from corridor.server.web.routes import router as web_router
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         incidents_router,
         exports_router,
         web_router,
+        ca_router,
     ):
         app.include_router(router)
     assets.mount(app, runtime.settings.web_assets)

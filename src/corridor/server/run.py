@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 
+from corridor.core.errors import InputError
 from corridor.server import seed as demo
+from corridor.server import tls
 from corridor.server.app import create_app
 from corridor.server.db import upgrade
 from corridor.server.runtime import Runtime
@@ -23,17 +27,36 @@ GC_THRESHOLDS = (50_000, 20, 100)
 SWITCH_INTERVAL = 0.0005
 
 
-def serve(*, host: str, port: int, db_url: str | None, seed_example: bool) -> None:
+def serve(
+    *,
+    host: str,
+    port: int,
+    db_url: str | None,
+    seed_example: bool,
+    use_tls: bool = False,
+    cert_file: Path | None = None,
+    key_file: Path | None = None,
+    host_names: Sequence[str] = (),
+) -> None:
     """Migrate the database, optionally seed the demo, print the demo passwords, and serve.
 
     ``db_url`` overrides ``CORRIDOR_DATABASE_URL`` (default: a SQLite file in ``corridor-data/``).
-    Runs one process; blocks until stopped (Ctrl-C or SIGTERM).
+    With ``use_tls``, HTTPS with ``cert_file`` and ``key_file``, or without them a certificate
+    signed by a local CA kept in the data folder (:mod:`corridor.server.tls`) for this machine's
+    names and addresses and ``host_names``. Runs one process; blocks until stopped (Ctrl-C or
+    SIGTERM).
     """
     settings = Settings() if db_url is None else Settings(database_url=db_url)
+    served = tls_files(
+        settings, use_tls=use_tls, cert_file=cert_file, key_file=key_file, host_names=host_names
+    )
     upgrade(settings.database_url)
     if seed_example:
         _print_demo(settings)
-    print(f"corridor: open http://{host}:{port}/ in a browser (API documentation at /docs)", flush=True)
+    scheme = "https" if served else "http"
+    print(f"corridor: open {scheme}://{host}:{port}/ in a browser (API documentation at /docs)", flush=True)
+    if served is not None:
+        _print_tls(served, port)
     app = create_app(settings)
     # Everything made so far lives as long as the process: keep it out of the cyclic garbage
     # collector's full passes, which otherwise stall every request for tens of milliseconds.
@@ -44,7 +67,61 @@ def serve(*, host: str, port: int, db_url: str | None, seed_example: bool) -> No
     # over what was made since the freeze, become rare.
     gc.set_threshold(*GC_THRESHOLDS)
     sys.setswitchinterval(SWITCH_INTERVAL)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        ssl_certfile=str(served.cert_file) if served else None,
+        ssl_keyfile=str(served.key_file) if served else None,
+    )
+
+
+def tls_files(
+    settings: Settings,
+    *,
+    use_tls: bool,
+    cert_file: Path | None,
+    key_file: Path | None,
+    host_names: Sequence[str],
+) -> tls.TlsFiles | None:
+    """What to serve HTTPS with (None: plain HTTP), checked before anything else starts."""
+    if (cert_file is None) != (key_file is None):
+        given = "--cert" if cert_file is not None else "--key"
+        raise InputError(
+            f"{given} was given alone",
+            where=given,
+            hint="give both --cert FILE and --key FILE, or --tls alone for a certificate made here",
+        )
+    if cert_file is not None and key_file is not None:
+        if host_names:
+            raise InputError(
+                "--host-name names what a certificate made here covers, not one you give",
+                where="--host-name",
+                hint="leave out --host-name, or --cert and --key",
+            )
+        return tls.given_tls(cert_file, key_file)
+    if not use_tls:
+        if host_names:
+            raise InputError("--host-name needs --tls", where="--host-name", hint="add --tls")
+        return None
+    return tls.ensure_local_tls(settings.data_dir, host_names)
+
+
+def _print_tls(served: tls.TlsFiles, port: int) -> None:
+    places = [*served.names, *(f"[{a}]" if ":" in a else a for a in served.addresses)]
+    lines = ["HTTPS for: " + ", ".join(places)]
+    if served.ca_file is not None:
+        first = next((a for a in served.addresses if not a.startswith(("127.", "::1"))), "localhost")
+        lines += [
+            f"Local CA {served.ca_file}: install it on each phone (once) from "
+            f"https://{first}:{port}/ca (a QR code to scan, and the file at /ca.crt)",
+            f"CA fingerprint (SHA-256): {served.fingerprint}",
+        ]
+    else:
+        lines.append(f"Certificate fingerprint (SHA-256): {served.fingerprint}")
+    print("\n".join(lines), flush=True)
 
 
 def _print_demo(settings: Settings) -> None:

@@ -6,6 +6,10 @@ content type, to send no full address to other sites, and to keep no copy of a p
 cache. The API keeps its own headers, except ``nosniff`` on everything and, on evidence files
 (stored with the type their uploader claimed), a sandbox: an "image" that is really HTML can
 never run as a page of this site.
+
+Served over HTTPS (``corridor serve --tls``, or a reverse proxy that says so), every answer also
+tells the browser to come back over HTTPS only (HSTS); over plain HTTP it does not (a browser
+ignores it there, and a laptop serving plain HTTP on ``localhost`` stays reachable so).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ EVIDENCE = re.compile(r"^/api/operations/[^/]+/evidence/")
 EVIDENCE_POLICY = "default-src 'none'; sandbox"
 # Files that may be kept by the browser (their own Cache-Control, if any, is left alone).
 CACHEABLE = ("/static/", "/sw.js")
+# HTTPS only, for a year, this host alone (a LAN name or address covers no other site).
+HSTS = "max-age=31536000"
 
 
 def tile_source(tile_url: str | None) -> str | None:
@@ -74,10 +80,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        secure = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                self.add(MutableHeaders(scope=message), path)
+                headers = MutableHeaders(scope=message)
+                if secure:
+                    headers["Strict-Transport-Security"] = HSTS
+                self.add(headers, path)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -523,6 +523,8 @@
   }
 
   async function start() {
+    // Plain HTTP from another machine: the browser withholds storage and crypto; say so, with the https address.
+    if (!window.isSecureContext) return location.replace("/needs-https?next=" + encodeURIComponent(location.pathname + location.search));
     if (!window.indexedDB || !window.crypto || !crypto.subtle || !crypto.randomUUID) return problem(T.unsupported);
     db = await openDb();
     db.onversionchange = () => db.close(); // log-out in another tab deletes the database
