@@ -3,13 +3,12 @@ pages versus API errors."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from corridor.server.web.i18n import LOCALES, languages
+from corridor.server.web.i18n import languages
 from server.conftest import PASSWORD, World
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "corridor" / "server" / "web"
@@ -22,14 +21,14 @@ def test_every_language_has_every_message_and_a_direction() -> None:
     for code, language in found.items():
         assert language.direction in ("ltr", "rtl"), code
         missing = reference - set(language.messages)
-        assert not missing, f"{code}.json lacks {sorted(missing)}"
+        assert not missing, f"{code}/LC_MESSAGES/corridor.po lacks {sorted(missing)}"
         for key, text in language.messages.items():
             placeholders = set(re.findall(r"{(\w+)}", text))
             assert placeholders == set(re.findall(r"{(\w+)}", found["en"].messages.get(key, text))), key
 
 
 def test_every_message_used_in_templates_and_code_exists_in_english() -> None:
-    english = json.loads((LOCALES / "en.json").read_text(encoding="utf-8"))
+    english = set(languages()["en"].messages)
     used: set[str] = set()
     for path in [*WEB.rglob("*.html"), *WEB.rglob("*.py")]:
         used |= set(re.findall(r"""\bt(?:ext)?\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text()))

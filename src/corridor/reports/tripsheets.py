@@ -11,22 +11,22 @@ or the ``<article>`` alone for a page of the web app), :func:`trip_sheets_html` 
 document) and :func:`trip_sheets_pdf` (every vehicle, one page or more each). Pass the
 :class:`ConvoyProblem` for the vehicle types, the groups and the checkpoints' and reception points'
 places, and ``names`` (node id -> name, e.g. :func:`node_names`) for places people know; without
-them the sheet uses ids. Words come from ``locales/<lang>.json`` (as the web app's messages: a
-``_meta`` entry with the language's name and direction, English for a missing key).
+them the sheet uses ids. Words come from the gettext catalogs ``locales/<lang>/LC_MESSAGES/corridor.po``
+(read as the web app's, by :mod:`corridor.core.catalogs`; English for a missing key).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from corridor.core import catalogs
 from corridor.plan.convoy import ConvoyPlan, Drive, Trip
 from corridor.problem.convoy import ConvoyProblem
 from corridor.scenario.model import Scenario
@@ -38,31 +38,21 @@ LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
 _RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
-@dataclass(frozen=True)
-class Language:
-    code: str
-    name: str
-    direction: str
-    messages: dict[str, str]
-
-    @property
-    def rtl(self) -> bool:
-        return self.direction == "rtl"
+@dataclass(frozen=True, eq=False)
+class Language(catalogs.Language):
+    """A language of the trip sheets: values are bidi isolates in right-to-left text."""
 
     def text(self, key: str, **values: object) -> str:
         """Message ``key`` (English if missing here) filled with ``values``, each a bidi isolate in
         right-to-left text so that ids and times keep their own order."""
-        template = self.messages.get(key)
-        if template is None:
-            template = languages()[DEFAULT_LANG].messages.get(key, key)
         if self.rtl:
             values = {k: _isolate(v) if isinstance(v, str) else v for k, v in values.items()}
-        return template.format(**values) if values else template
+        return super().text(key, **values)
 
     def word(self, prefix: str, name: str) -> str:
         """A scenario's word (a vehicle type, a group) in this language if known, else as written."""
         key = f"tripsheet.{prefix}_{name}"
-        return self.text(key) if key in self.messages else name
+        return self.text(key) if self.has(key) else name
 
 
 def _isolate(words: str) -> str:
@@ -77,12 +67,13 @@ def _isolate(words: str) -> str:
 
 @cache
 def languages() -> dict[str, Language]:
-    """The languages of the trip sheets, by code (a file in ``locales/`` each)."""
+    """The languages of the trip sheets, by code (a gettext catalog in ``locales/`` each, read by
+    the project's one loader of languages)."""
+    loaded = catalogs.load_languages(LOCALES)
     found: dict[str, Language] = {}
-    for path in sorted(LOCALES.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        meta = data.pop("_meta")
-        found[path.stem] = Language(path.stem, meta["name"], meta["direction"], data)
+    for code, lang in loaded.items():
+        values = {f.name: getattr(lang, f.name) for f in fields(catalogs.Language)}
+        found[code] = Language(**values)
     return found
 
 

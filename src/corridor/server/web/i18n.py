@@ -1,49 +1,34 @@
-"""Languages of the web app: one JSON file per language in ``locales/``; adding a language is
-adding a file.
+"""Languages of the web app: gettext catalogs in ``locales/<code>/LC_MESSAGES/corridor.po``, read by
+the one loader of the project's languages (:mod:`corridor.core.catalogs`); adding a language is
+adding its PO file (``make messages`` makes one whole from English).
 
-Each file maps message keys to text, with ``{name}`` placeholders, and has a ``_meta`` entry with
-the language's own name and its direction (``ltr`` or ``rtl``). English is the reference: a key
-missing from another language falls back to English (a test checks that none is missing).
+Each message is a key (``nav.dashboard``) with ``{name}`` placeholders; a message with plural forms
+takes its count from ``n`` (``t("register.done", n=3)``), in the language's CLDR plural form. English
+is the reference: a key missing or untranslated in another language is said in English (a test
+checks that none is missing). A key still only in an older ``locales/<code>.json`` file is served
+from it until ``make messages`` folds it into the PO file.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from fastapi import Request
 
+from corridor.core.catalogs import REFERENCE, Language, load_languages
+
 LOCALES = Path(__file__).parent / "locales"
-DEFAULT = "en"
+DEFAULT = REFERENCE
 LANG_COOKIE = "corridor_lang"
 
-
-@dataclass(frozen=True)
-class Language:
-    code: str
-    name: str
-    direction: str
-    messages: dict[str, str]
-
-    def text(self, key: str, **values: object) -> str:
-        """The message ``key`` in this language (English if missing here), filled with ``values``."""
-        template = self.messages.get(key)
-        if template is None:
-            template = languages()[DEFAULT].messages.get(key, key)
-        return template.format(**values) if values else template
+__all__ = ["DEFAULT", "LANG_COOKIE", "LOCALES", "Language", "choose", "languages"]
 
 
 @cache
 def languages() -> dict[str, Language]:
-    """Every language with a file in ``locales/``, by code."""
-    found: dict[str, Language] = {}
-    for path in sorted(LOCALES.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        meta = data.pop("_meta")
-        found[path.stem] = Language(path.stem, meta["name"], meta["direction"], data)
-    return found
+    """Every language with a catalog in ``locales/``, by code."""
+    return load_languages(LOCALES)
 
 
 def choose(request: Request) -> Language:
