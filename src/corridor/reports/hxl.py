@@ -12,12 +12,16 @@ Choices, after the HXL 1.1 dictionary:
 * What the dictionary has no hashtag for uses an extension hashtag, ``#x_...``, as HXL asks
   (``#x_sex``, ``#x_age +group``, ``#x_vehicle +code``...), so no core hashtag is given a meaning
   it does not have.
+* A column that holds several values (``+list``: a person's vulnerabilities, the vehicles and
+  people an incident names) holds them joined by ``|`` (``wounded|stretcher``), the separator HXL
+  tools split lists on; never a JSON array.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -77,6 +81,9 @@ HASHTAGS: dict[str, str] = {
     "detained": "#affected +detained",
 }
 
+# Joins the values of a ``+list`` column.
+LIST_SEPARATOR = "|"
+
 # A hashtag: '#', a letter, letters/digits/underscores; then attributes '+name' likewise.
 HASHTAG = re.compile(r"^#[a-z][a-z0-9_]*(\s*\+[a-z][a-z0-9_]*)*$")
 
@@ -99,7 +106,36 @@ def hxl_lines(
 ) -> Iterator[bytes]:
     """HXL-tagged CSV as UTF-8 bytes (with a byte-order mark, so spreadsheets show Arabic right),
     sent in chunks of ``rows_per_chunk`` rows: a large export starts at once."""
-    return csv_chunks([header, hashtag_row(header)], rows, rows_per_chunk=rows_per_chunk)
+    tags = hashtag_row(header)
+    lists = [i for i, tag in enumerate(tags) if "+list" in tag.split()]
+    if lists:
+        rows = (_joined(row, lists) for row in rows)
+    return csv_chunks([header, tags], rows, rows_per_chunk=rows_per_chunk)
+
+
+def list_cell(value: object) -> str:
+    """The values of a list cell joined by ``|``: from a list, a JSON array or space-separated
+    codes (an empty list is an empty cell)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = text.split()
+        else:
+            value = text.split()
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def _joined(row: Sequence[object], lists: list[int]) -> list[object]:
+    cells = list(row)
+    for index in lists:
+        if index < len(cells):
+            cells[index] = list_cell(cells[index])
+    return cells
 
 
 def read_hxl(text: str) -> tuple[list[str], list[str], list[list[str]]]:

@@ -1,13 +1,22 @@
-"""HTTP routes for streaming CSV exports of people, events and incidents."""
+"""HTTP routes for streaming CSV exports of people, events and incidents.
+
+Every download is named after its operation and the day (UTC) it was made, so files from
+several operations and days do not overwrite each other: ``aleppo-east_people_2026-12-07.csv``
+(an Arabic operation name is transliterated; the exact name is in ``filename*``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import quote
 
+from anyascii import anyascii
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from corridor.core.errors import CorridorError
+from corridor.reports import layers
 from corridor.reports.hxl import hxl_lines
 from corridor.server.auth import NAME_ROLES, Actor
 from corridor.server.checkpoints import service as checkpoints
@@ -15,20 +24,40 @@ from corridor.server.columns import utc_now
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.exports import service
 from corridor.server.operations import service as operations
+from corridor.server.operations.tables import Operation
+from corridor.server.web import plan_cache
+from corridor.solve.pipeline import check_file
 
 router = APIRouter(prefix="/api/operations/{operation_id}/exports", tags=["exports"])
 CSV = "text/csv; charset=utf-8"
 
 
-def _stream(name: str, body: Iterator[bytes]) -> StreamingResponse:
+def download_name(operation: Operation, what: str) -> str:
+    """``<operation>_<what>`` with today's UTC date before the extension: the operation's name
+    in ASCII letters, digits and dashes (its id if nothing is left)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", anyascii(operation.name).lower()).strip("-")[:60] or operation.id
+    stem, dot, extension = what.partition(".")
+    return f"{slug}_{stem}_{utc_now().date().isoformat()}{dot}{extension}"
+
+
+def disposition(operation: Operation, what: str) -> str:
+    """A Content-Disposition naming the download after its operation and date (RFC 6266)."""
+    name = download_name(operation, what)
+    exact = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", operation.name).strip() or operation.id
+    stem, dot, extension = what.partition(".")
+    full = f"{exact}_{stem}_{utc_now().date().isoformat()}{dot}{extension}"
+    return f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(full, safe='')}"
+
+
+def _stream(operation: Operation, what: str, body: Iterator[bytes]) -> StreamingResponse:
     return StreamingResponse(
-        body, media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        body, media_type=CSV, headers={"Content-Disposition": disposition(operation, what)}
     )
 
 
-def _exists(runtime: RuntimeDep, operation_id: str) -> None:
+def _exists(runtime: RuntimeDep, operation_id: str) -> Operation:
     with runtime.db.reading() as session:
-        operations.get(session, operation_id)
+        return operations.get(session, operation_id)
 
 
 @router.get("/people.csv", response_class=StreamingResponse)
@@ -37,17 +66,19 @@ def export_people(
 ) -> StreamingResponse:
     """Everyone registered, streamed. Names, phones and wristbands only for coordinators and
     registrars; for other roles the export is pseudonymous."""
-    header, rows = _people(runtime, actor, operation_id)
-    return _stream("people.csv", service.csv_lines(header, rows))
+    operation, header, rows = _people(runtime, actor, operation_id)
+    return _stream(operation, "people.csv", service.csv_lines(header, rows))
 
 
-def _people(runtime: RuntimeDep, actor: Actor, operation_id: str) -> tuple[list[str], Iterator[list[object]]]:
+def _people(
+    runtime: RuntimeDep, actor: Actor, operation_id: str
+) -> tuple[Operation, list[str], Iterator[list[object]]]:
     """The people export's header and rows; names, phones and wristbands only for the roles
     that may see them."""
-    _exists(runtime, operation_id)
+    operation = _exists(runtime, operation_id)
     names = bool(actor.roles_in(operation_id) & NAME_ROLES)
     header = service.PEOPLE_HEADER + (["name", "phone", "wristband"] if names else [])
-    return header, service.people_rows(runtime.db, runtime.sealer, operation_id, names=names)
+    return operation, header, service.people_rows(runtime.db, runtime.sealer, operation_id, names=names)
 
 
 @router.get("/events.csv", response_class=StreamingResponse)
@@ -55,18 +86,18 @@ def export_events(
     operation_id: str, runtime: RuntimeDep, _actor: Annotated[Actor, permit("exports.events")]
 ) -> StreamingResponse:
     """The operation's ledger entries in chain order, streamed."""
-    _exists(runtime, operation_id)
+    operation = _exists(runtime, operation_id)
     rows = service.event_rows(runtime.db, operation_id)
-    return _stream("events.csv", service.csv_lines(service.EVENTS_HEADER, rows))
+    return _stream(operation, "events.csv", service.csv_lines(service.EVENTS_HEADER, rows))
 
 
 @router.get("/incidents.csv", response_class=StreamingResponse)
 def export_incidents(
     operation_id: str, runtime: RuntimeDep, _actor: Annotated[Actor, permit("exports.incidents")]
 ) -> StreamingResponse:
-    _exists(runtime, operation_id)
+    operation = _exists(runtime, operation_id)
     rows = service.incident_rows(runtime.db, runtime.sealer, operation_id)
-    return _stream("incidents.csv", service.csv_lines(service.INCIDENTS_HEADER, rows))
+    return _stream(operation, "incidents.csv", service.csv_lines(service.INCIDENTS_HEADER, rows))
 
 
 # HXL-tagged CSV (a row of #hashtags under the header) and GeoJSON, for humanitarian data tools.
@@ -77,26 +108,26 @@ def export_people_hxl(
     operation_id: str, runtime: RuntimeDep, actor: Annotated[Actor, permit("exports.people")]
 ) -> StreamingResponse:
     """people.csv with HXL hashtags; pseudonymous unless the role may see names."""
-    header, rows = _people(runtime, actor, operation_id)
-    return _stream("people.hxl.csv", hxl_lines(header, rows))
+    operation, header, rows = _people(runtime, actor, operation_id)
+    return _stream(operation, "people.hxl.csv", hxl_lines(header, rows))
 
 
 @router.get("/events.hxl.csv", response_class=StreamingResponse)
 def export_events_hxl(
     operation_id: str, runtime: RuntimeDep, _actor: Annotated[Actor, permit("exports.events")]
 ) -> StreamingResponse:
-    _exists(runtime, operation_id)
+    operation = _exists(runtime, operation_id)
     rows = service.event_rows(runtime.db, operation_id)
-    return _stream("events.hxl.csv", hxl_lines(service.EVENTS_HEADER, rows))
+    return _stream(operation, "events.hxl.csv", hxl_lines(service.EVENTS_HEADER, rows))
 
 
 @router.get("/incidents.hxl.csv", response_class=StreamingResponse)
 def export_incidents_hxl(
     operation_id: str, runtime: RuntimeDep, _actor: Annotated[Actor, permit("exports.incidents")]
 ) -> StreamingResponse:
-    _exists(runtime, operation_id)
+    operation = _exists(runtime, operation_id)
     rows = service.incident_rows(runtime.db, runtime.sealer, operation_id)
-    return _stream("incidents.hxl.csv", hxl_lines(service.INCIDENTS_HEADER, rows))
+    return _stream(operation, "incidents.hxl.csv", hxl_lines(service.INCIDENTS_HEADER, rows))
 
 
 @router.get("/counts.hxl.csv", response_class=StreamingResponse)
@@ -110,20 +141,53 @@ def export_counts_hxl(
             session, operation=operation, now=utc_now(), grace_minutes=runtime.settings.grace_minutes
         )
     rows = list(service.counts_rows(result))
-    return _stream("counts.hxl.csv", hxl_lines(service.COUNTS_HEADER, rows))
+    return _stream(operation, "counts.hxl.csv", hxl_lines(service.COUNTS_HEADER, rows))
 
 
 @router.get("/operation.geojson", response_class=JSONResponse)
 def export_geojson(
-    operation_id: str, runtime: RuntimeDep, _actor: Annotated[Actor, permit("counts.read")]
+    operation_id: str,
+    runtime: RuntimeDep,
+    _actor: Annotated[Actor, permit("counts.read")],
 ) -> JSONResponse:
     """A GeoJSON FeatureCollection: route points with counts by status and P-codes, incidents
-    with their place (no description, no one named), vehicles at their last seen point."""
+    with their place (no description, no one named), vehicles at their last seen point. Route
+    points stand where the operation's map places them."""
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
-        collection = service.operation_geojson(session, operation=operation, now=utc_now())
+    placed = _map_places(runtime, operation)
+    with runtime.db.reading() as session:
+        operation = operations.get(session, operation_id)
+        collection = service.operation_geojson(session, operation=operation, now=utc_now(), placed=placed)
     return JSONResponse(
         collection,
         media_type="application/geo+json",
-        headers={"Content-Disposition": 'attachment; filename="operation.geojson"'},
+        headers={"Content-Disposition": disposition(operation, "operation.geojson")},
     )
+
+
+# Names of the coordinate systems whose x, y are longitude, latitude (GeoJSON's own).
+_LONLAT = {"EPSG:4326", "WGS84", "OGC:CRS84", "CRS84"}
+
+
+def _map_places(runtime: RuntimeDep, operation: Operation) -> dict[str, tuple[float, float]]:
+    """Longitude, latitude of each route point as the map places it (the published plan's node,
+    the network node or scenario place of its id); the scenario is read, not solved. None are
+    placed so when the scenario file is missing or has errors, or its network is drawn in a
+    projected system (GeoJSON is longitude, latitude): the route's own lon/lat serve then."""
+    path = plan_cache.find_scenario(runtime.settings.scenarios_dir, operation.scenario_name)
+    if path is None:
+        return {}
+    try:
+        problem = check_file(path).problem
+    except CorridorError:
+        return {}
+    if problem is None or problem.network.crs.upper() not in _LONLAT:
+        return {}
+    placed = layers.place_route_points(
+        operations.route_of(operation).points,
+        problem=problem,
+        plan_nodes=(operation.published_plan or {}).get("nodes", {}),
+        coordinates={},
+    )
+    return {point: (where.x, where.y) for point, where in placed.items()}

@@ -239,12 +239,19 @@ def counts_rows(result: Reconciliation) -> Iterator[list[object]]:
         yield [point, sum(counts.values()), *(counts.get(str(s), 0) for s in Status), result.at.isoformat()]
 
 
-def operation_geojson(session: Session, *, operation: Operation, now: datetime) -> dict[str, Any]:
+def operation_geojson(
+    session: Session,
+    *,
+    operation: Operation,
+    now: datetime,
+    placed: Mapping[str, tuple[float, float]] | None = None,
+) -> dict[str, Any]:
     """Route points with people and vehicles by status at the furthest point they reached,
     incidents with their place (no description, no one named), vehicles at their last point.
 
-    Coordinates of route points come from ``lon``/``lat`` in the operation's route when it has
-    them; otherwise the features are unlocated (geometry null) and keep their counts."""
+    A route point stands where the map places it (``placed``: lon/lat by point id, found as the
+    map finds it); failing that at the ``lon``/``lat`` written in the operation's route;
+    otherwise the feature is unlocated (geometry null) and keeps its counts."""
     route = operations.route_of(operation)
     states = fold(ledger.events_of(session, operation.id), route)
     people: dict[str, Counter[str]] = {p.id: Counter() for p in route.points}
@@ -254,6 +261,11 @@ def operation_geojson(session: Session, *, operation: Operation, now: datetime) 
         if state.progress_point in table:
             table[state.progress_point][str(state.status)] += 1
     written = {str(p.get("id")): p for p in operation.route}
+    where: dict[str, tuple[float | None, float | None]] = {
+        p.id: (_number(written.get(p.id, {}).get("lon")), _number(written.get(p.id, {}).get("lat")))
+        for p in route.points
+    }
+    where.update((key, xy) for key, xy in (placed or {}).items() if key in where)
     points = [
         PointCounts(
             id=p.id,
@@ -261,8 +273,8 @@ def operation_geojson(session: Session, *, operation: Operation, now: datetime) 
             kind=str(p.kind),
             pcode=p.pcode,
             admin_level=p.admin_level,
-            lon=_number(written.get(p.id, {}).get("lon")),
-            lat=_number(written.get(p.id, {}).get("lat")),
+            lon=where[p.id][0],
+            lat=where[p.id][1],
             people=dict(people[p.id]),
             vehicles=dict(vehicle_counts[p.id]),
         )
