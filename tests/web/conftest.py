@@ -61,7 +61,11 @@ def _free_port() -> int:
         return port
 
 
-def start_server(database_url: str, folder: Path) -> Iterator[LiveServer]:
+def start_server(
+    database_url: str, folder: Path, *, tls: tuple[Path, Path] | None = None, host_name: str = "127.0.0.1"
+) -> Iterator[LiveServer]:
+    """The web app on a free loopback port: over HTTPS with ``tls`` (certificate, key), its URL
+    naming ``host_name`` (which the browser must resolve to 127.0.0.1)."""
     settings = Settings(
         database_url=database_url,
         data_dir=folder / "data",
@@ -78,7 +82,14 @@ def start_server(database_url: str, folder: Path) -> Iterator[LiveServer]:
     finally:
         runtime.db.dispose()
     port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -88,7 +99,8 @@ def start_server(database_url: str, folder: Path) -> Iterator[LiveServer]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings, passwords, operation_id)
+        scheme = "https" if tls else "http"
+        yield LiveServer(f"{scheme}://{host_name}:{port}", settings, passwords, operation_id)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -1,0 +1,101 @@
+"""Scanning over HTTPS from a host name other than localhost, as a phone on the LAN does: the
+service serves a certificate signed by its local CA; chromium resolves ``field-laptop.lan`` to
+this machine and trusts the server's key (which keeps the page a secure context), logs in as a
+marshal, scans a valid code and gets a real answer. The session cookie is Secure and HSTS is sent."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, expect
+
+from corridor.server import tls
+from web.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, log_in, screenshot, start_server
+from web.test_web_scan import answer_is, make_party, open_scan, scan, waiting
+
+HOST = "field-laptop.lan"
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("web-tls")
+    made = tls.ensure_local_tls(folder / "data", [HOST])
+    yield from start_server(
+        f"sqlite:///{folder / 'corridor.db'}", folder, tls=(made.cert_file, made.key_file), host_name=HOST
+    )
+
+
+@pytest.fixture(scope="module")
+def lan_browser(browser: Browser, tls_server: LiveServer) -> Iterator[Browser]:
+    """Chromium as a phone that installed the CA: the host name resolves, the key is trusted."""
+    served = tls.load_certificate(tls.folder_of(tls_server.settings.data_dir) / "server.crt")
+    args = [
+        *CHROMIUM_ARGS,
+        f"--host-resolver-rules=MAP {HOST} 127.0.0.1",
+        f"--ignore-certificate-errors-spki-list={tls.spki_sha256(served)}",
+    ]
+    launched = browser.browser_type.launch(executable_path=CHROMIUM, args=args, headless=True)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def lan_context(lan_browser: Browser) -> Iterator[BrowserContext]:
+    ctx = lan_browser.new_context(viewport={"width": 412, "height": 860}, locale="en-GB")
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def tls_api(tls_server: LiveServer) -> Iterator[httpx.Client]:
+    """The API as the demo coordinator, over HTTPS checked against the local CA (by address)."""
+    port = urlsplit(tls_server.url).port
+    ca = tls.ca_file_of(tls_server.settings.data_dir)
+    with httpx.Client(
+        base_url=f"https://127.0.0.1:{port}", verify=ssl.create_default_context(cafile=str(ca)), timeout=30
+    ) as client:
+        answer = client.post(
+            "/api/auth/token",
+            data={"username": "demo-coordinator", "password": tls_server.password("coordinator")},
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["strict-transport-security"].startswith("max-age=")
+        client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        yield client
+
+
+def test_a_marshal_scans_over_https_from_a_lan_host_name(
+    lan_context: BrowserContext, tls_server: LiveServer, tls_api: httpx.Client
+) -> None:
+    party = make_party(tls_api, tls_server)
+    first = party.family[0]
+    page = lan_context.new_page()
+    visit = page.goto(f"{tls_server.url}/login")
+    assert visit is not None and visit.ok and visit.url.startswith(f"https://{HOST}:")
+    assert visit.headers["strict-transport-security"].startswith("max-age=")
+    assert page.evaluate("window.isSecureContext") is True
+    log_in(page, tls_server, "checkpoint_marshal")
+    cookies = {c["name"]: c for c in lan_context.cookies()}
+    assert cookies["corridor_session"]["secure"] and cookies["corridor_session"]["httpOnly"]
+    assert cookies["corridor_csrf"]["secure"]
+    open_scan(page, tls_server)
+    expect(page.locator("#scan")).to_have_attribute("data-fetched", "yes")
+    page.select_option("#scan-point", "amiriyah")
+    page.select_option("#scan-vehicle", party.vehicle)
+    scan(page, first.wristband)
+    answer_is(page, "expected", first.name)  # a real answer from the roster, not "Unknown code"
+    waiting(page, 0)
+    status = tls_api.get(f"/api/operations/{tls_server.operation_id}/status/person/{first.id}").json()
+    assert status["status"] == "boarded"
+    screenshot(page, "scan-https-lan")
+    # The CA offered to the next phone, with its fingerprint, without logging in.
+    ca_page = lan_context.new_page()
+    ca_page.goto(f"{tls_server.url}/ca")
+    ca_file = tls.ca_file_of(tls_server.settings.data_dir)
+    expect(ca_page.locator("#ca-fingerprint")).to_have_text(tls.fingerprint(tls.load_certificate(ca_file)))
+    screenshot(ca_page, "ca-for-phones")
