@@ -13,7 +13,7 @@ NODE_STAMP := frontend/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 FONT ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-.PHONY: run test lint typecheck layers pytest bench clean setup setup-fonts setup-browser kernels-checked
+.PHONY: run test lint typecheck layers pytest bench clean setup setup-fonts setup-browser kernels-checked messages
 
 setup: $(STAMP) $(NODE_STAMP) setup-fonts
 
@@ -70,6 +70,21 @@ bench: $(STAMP)
 kernels-checked: $(STAMP)
 	CORRIDOR_KERNELS_CHECKED=1 $(BIN)/python setup.py -q build_ext --build-lib build/checked \
 	  --build-temp build/checked-tmp
+
+# Message catalogs (gettext PO files, src/corridor/{server/web,reports}/locales/<lang>/LC_MESSAGES):
+# finds the keys the code and templates use (pybabel extract, babel.cfg), folds keys still in the
+# older JSON files into the PO files, adds every English key missing from another language (empty,
+# for a translator) and names keys used but defined nowhere.
+WEB_LOCALES := src/corridor/server/web/locales
+REPORT_LOCALES := src/corridor/reports/locales
+messages: $(STAMP)
+	@mkdir -p build
+	$(BIN)/pybabel -q extract -F babel.cfg --no-default-keywords -k t -k text --omit-header \
+	  -o build/messages-web.pot src/corridor 2>/dev/null
+	$(BIN)/python -m corridor.core.catalog_update $(WEB_LOCALES) --used build/messages-web.pot --also $(REPORT_LOCALES)
+	$(BIN)/pybabel -q extract -F babel.cfg --no-default-keywords -k t -k text --omit-header \
+	  -o build/messages-reports.pot src/corridor/reports/tripsheets.py src/corridor/reports/tripsheets_pdf.py 2>/dev/null
+	$(BIN)/python -m corridor.core.catalog_update $(REPORT_LOCALES) --used build/messages-reports.pot
 
 clean:
 	rm -rf $(VENV) frontend/node_modules out .pytest_cache .mypy_cache .ruff_cache build src/corridor.egg-info

@@ -8,10 +8,9 @@
   text as a comment for the translator; a message with plural forms gets the language's number of
   forms (six for Arabic).
 - With ``--used FILE`` (a POT file made by ``pybabel extract -F babel.cfg``), keys the code and the
-  templates use that English lacks are listed, and the command exits 1.
+  templates use that English lacks are listed (with ``--strict``, the command then exits 1).
 
-PO files are rewritten only when something was added. Exit 0 when all is whole, 1 otherwise (with
-what to do), 2 on a file that cannot be read.
+PO files are rewritten only when something was added. Exit 2 on a file that cannot be read.
 """
 
 from __future__ import annotations
@@ -118,12 +117,18 @@ def _key(message: Message) -> str:
     return str(message.id[0] if isinstance(message.id, tuple) else message.id)
 
 
-def unknown_keys(folder: Path, used: Path) -> list[str]:
-    """Keys found in the POT file ``used`` that the reference language of ``folder`` lacks (a key
-    made at run time, ending in ``_`` or ``.``, counts when some key starts with it)."""
-    reference = _catalog(folder, REFERENCE)
-    known = {_key(m) for m in reference if m.id}
-    known |= set(pending_json(folder, REFERENCE))
+def _known(folder: Path) -> set[str]:
+    known = {_key(m) for m in _catalog(folder, REFERENCE) if m.id}
+    return known | set(pending_json(folder, REFERENCE))
+
+
+def unknown_keys(folder: Path, used: Path, others: Sequence[Path] = ()) -> list[str]:
+    """Keys found in the POT file ``used`` that the reference language of ``folder`` (and of the
+    folders ``others``, whose keys the same code uses) lacks; a key made at run time, ending in ``_``
+    or ``.``, counts when some key starts with it."""
+    known = _known(folder)
+    for other in others:
+        known |= _known(other)
     found = read_catalog(used, REFERENCE)
     missing = []
     for message in found:
@@ -142,20 +147,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m corridor.core.catalog_update", description=__doc__)
     parser.add_argument("folder", type=Path, help="a folder of languages (<code>/LC_MESSAGES/corridor.po)")
     parser.add_argument("--used", type=Path, help="POT file of the keys used (pybabel extract)")
+    parser.add_argument(
+        "--also", type=Path, action="append", default=[], help="another folder whose keys count as defined"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a key used is not defined")
     args = parser.parse_args(argv)
     folder: Path = args.folder
     try:
         for code, keys in fold(folder).items():
             if keys:
                 print(f"{po_path(folder, code)}: {len(keys)} keys added: {', '.join(keys)}")
-        missing = unknown_keys(folder, args.used) if args.used is not None else []
+        missing = unknown_keys(folder, args.used, args.also) if args.used is not None else []
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
     if missing:
-        print(f"{po_path(folder, REFERENCE)}: keys used but not defined: {', '.join(missing)}")
-        print("Add each with its English text to that file, then run `make messages` again.")
-        return 1
+        print(f"{po_path(folder, REFERENCE)}: keys used but not defined here: {', '.join(missing)}")
+        print("Add each with its English text to that file (unless other code defines it), then run")
+        print("`make messages` again.")
+        return 1 if args.strict else 0
     return 0
 
 
