@@ -1,0 +1,85 @@
+"""Batches of seeded runs and what each run yields: people out, people left per gathering point, and
+people out against time.
+
+A batch is the unit of work sent to a worker: ``runs`` runs of one timetable under one set of
+disruptions, drawn from ``(seed, batch)``; it returns only counts (a few kilobytes), never the draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from corridor.scenario.model import RiskSettings
+from corridor.simulate.draws import Draws, draw
+from corridor.simulate.engine_numpy import Outcome, simulate_numpy
+from corridor.simulate.engine_simpy import simulate_simpy
+from corridor.simulate.timetable import FloatArray, IntArray, Timetable
+
+Engine = Literal["numpy", "simpy"]
+GRID_POINTS = 97  # times of the people-out curve, evenly from the start to the deadline
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """Batch ``batch`` of job ``job``: ``runs`` runs under ``risk``, seeded ``seed``."""
+
+    job: int
+    batch: int
+    runs: int
+    seed: int
+    risk: RiskSettings
+    engine: Engine = "numpy"
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """What the runs of one batch yield (arrays over its runs)."""
+
+    job: int
+    batch: int
+    runs: int
+    out: IntArray  # (runs,) people out by the end of the window
+    left: IntArray  # (runs, points) people left inside per gathering point
+    curve: IntArray  # (runs, GRID_POINTS) people out by each grid time
+
+
+def grid(tt: Timetable) -> FloatArray:
+    """Steps of the people-out curve."""
+    return np.linspace(0.0, float(tt.horizon), GRID_POINTS)
+
+
+def outcomes(tt: Timetable, d: Draws, o: Outcome, job: int = 0, batch: int = 0) -> Batch:
+    """Count what the runs of ``d`` yield from their simulated ``o``."""
+    arrival = o.arrival[tt.entry_delivery]  # (entries, runs)
+    got = np.where(arrival <= d.window_end[None, :], d.shown, 0)
+    out = got.sum(axis=0).astype(np.int64)
+    points = tt.points
+    point_of_source = np.asarray([points.index(p) for p in tt.source_point], dtype=np.int64)
+    waiting = np.zeros(len(points), dtype=np.int64)
+    np.add.at(waiting, point_of_source, tt.source_people)
+    taken = np.zeros((len(points), d.runs), dtype=np.int64)
+    if len(tt.entry_source):
+        np.add.at(taken, point_of_source[tt.entry_source], got)
+    left = (waiting[:, None] - taken).T
+    times = grid(tt)
+    curve = np.stack([np.where(arrival <= t, got, 0).sum(axis=0) for t in times], axis=1)
+    return Batch(job, batch, d.runs, out, np.ascontiguousarray(left), curve.astype(np.int64))
+
+
+def run_batch(tt: Timetable, spec: BatchSpec) -> Batch:
+    """Draw and simulate one batch (what a worker does)."""
+    d = draw(tt, spec.risk, spec.runs, spec.seed, spec.batch)
+    o = simulate_numpy(tt, d) if spec.engine == "numpy" else simulate_simpy(tt, d)
+    return outcomes(tt, d, o, spec.job, spec.batch)
+
+
+def specs_for(job: int, runs: int, seed: int, risk: RiskSettings, batch_size: int) -> list[BatchSpec]:
+    """``runs`` runs of one job cut into batches of at most ``batch_size``."""
+    sizes = [batch_size] * (runs // batch_size) + ([runs % batch_size] if runs % batch_size else [])
+    return [BatchSpec(job, b, n, seed, risk) for b, n in enumerate(sizes)]
+
+
+__all__ = ["GRID_POINTS", "Batch", "BatchSpec", "Engine", "grid", "outcomes", "run_batch", "specs_for"]

@@ -1,0 +1,149 @@
+"""Disruptions: each does what its distribution says, the two engines agree run by run, runs are
+reproducible from their seed, and impossible parameters are refused naming the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corridor.core.errors import ScenarioError
+from corridor.scenario.load import load_scenario
+from corridor.scenario.model import RiskSettings
+from corridor.simulate.cluster import InProcess, MissingRunsError, check_whole
+from corridor.simulate.draws import draw
+from corridor.simulate.engine_numpy import simulate_numpy
+from corridor.simulate.engine_simpy import simulate_simpy
+from corridor.simulate.risk import assess
+from corridor.simulate.runs import outcomes, run_batch, specs_for
+
+from .conftest import EXAMPLES, ConvoyCase
+
+EVERYTHING = RiskSettings(
+    travel_time_spread=0.3,
+    checkpoint_hold_probability=0.5,
+    checkpoint_hold_minutes=120,
+    closure_probability=0.8,
+    closure_minutes=120,
+    ceasefire_end_probability=0.3,
+    no_show_probability=0.1,
+    breakdown_probability=0.1,
+)
+
+
+def test_the_engines_agree_run_by_run(east_aleppo_convoy: ConvoyCase) -> None:
+    _, _, tt = east_aleppo_convoy
+    d = draw(tt, EVERYTHING, 12, seed=5)
+    np.testing.assert_array_equal(simulate_simpy(tt, d).arrival, simulate_numpy(tt, d).arrival)
+
+
+def test_runs_are_reproducible_from_their_seed(east_aleppo_convoy: ConvoyCase) -> None:
+    _, _, tt = east_aleppo_convoy
+    spec = specs_for(0, 40, 3, EVERYTHING, 40)[0]
+    a, b = run_batch(tt, spec), run_batch(tt, spec)
+    other = run_batch(tt, specs_for(0, 40, 4, EVERYTHING, 40)[0])
+    assert a.out.tolist() == b.out.tolist()
+    assert a.out.tolist() != other.out.tolist()
+
+
+def test_delays_never_make_a_load_early(east_aleppo_convoy: ConvoyCase) -> None:
+    _, _, tt = east_aleppo_convoy
+    slow = EVERYTHING.model_copy(update={"travel_time_spread": 0.0})
+    o = simulate_numpy(tt, draw(tt, slow, 30, seed=1), trace=True)
+    assert o.start is not None
+    assert (o.start >= tt.planned[:, None]).all()
+    assert (o.arrival >= tt.delivery_planned[:, None]).all()
+    assert (o.arrival > tt.delivery_planned[:, None]).any()
+
+
+def test_each_disruption_costs_people(east_aleppo_convoy: ConvoyCase) -> None:
+    _, _, tt = east_aleppo_convoy
+    planned = tt.planned_out
+    for field, value in (
+        ("no_show_probability", 1.0),
+        ("ceasefire_end_probability", 1.0),
+        ("breakdown_probability", 1.0),
+        ("checkpoint_hold_probability", 1.0),
+    ):
+        risk = RiskSettings(**{field: value, "checkpoint_hold_minutes": 600, "breakdown_minutes": 600})
+        d = draw(tt, risk, 20, seed=2)
+        out = outcomes(tt, d, simulate_numpy(tt, d)).out
+        assert (out <= planned).all(), field
+        assert out.mean() < planned, field
+    nobody = RiskSettings(no_show_probability=1.0)
+    d = draw(tt, nobody, 5, seed=2)
+    assert outcomes(tt, d, simulate_numpy(tt, d)).out.tolist() == [0] * 5
+
+
+def test_a_ceasefire_ends_no_earlier_than_its_earliest(east_aleppo_convoy: ConvoyCase) -> None:
+    plan, _, tt = east_aleppo_convoy
+    earliest = plan.time_of(600)
+    d = draw(tt, RiskSettings(ceasefire_end_probability=1.0, ceasefire_earliest=earliest), 200, seed=9)
+    assert d.window_end.min() >= 600
+    assert d.window_end.max() <= tt.horizon
+
+
+def test_risk_of_a_calm_day_is_the_plan(east_aleppo_convoy: ConvoyCase) -> None:
+    _, _, tt = east_aleppo_convoy
+    result = assess(tt, RiskSettings(), runs=30, seed=1, runner=InProcess())
+    s = result.summary()
+    assert s["p_plan_met"] == 1.0
+    assert s["mean_out"] == tt.planned_out
+    assert s["p_all_out"] == (1.0 if tt.planned_out == tt.people else 0.0)
+    assert s["most_damaging"] == []
+    assert sum(v["mean"] for v in s["left_by_point"].values()) == tt.people - tt.planned_out
+
+
+def test_the_most_damaging_disruption_is_ranked_first(east_aleppo_convoy: ConvoyCase) -> None:
+    _, _, tt = east_aleppo_convoy
+    risk = RiskSettings(ceasefire_end_probability=0.9, travel_time_spread=0.01)
+    result = assess(tt, risk, runs=200, seed=1, batch_runs=100)
+    ranked = result.summary()["most_damaging"]
+    assert [r["field"] for r in ranked] == ["ceasefire_end_probability", "travel_time_spread"]
+    assert ranked[0]["mean_out_without"] > ranked[0]["mean_out"] > ranked[0]["mean_out_doubled"]
+    assert result.runs == len(result.out) == 200
+
+
+def test_a_missing_or_short_batch_is_refused(east_aleppo_convoy: ConvoyCase) -> None:
+    _, _, tt = east_aleppo_convoy
+    specs = specs_for(0, 25, 1, RiskSettings(), 10)
+    batches = [run_batch(tt, s) for s in specs]
+    assert [b.runs for b in check_whole(specs, batches)] == [10, 10, 5]
+    with pytest.raises(MissingRunsError, match="only 20 of 25 runs"):
+        check_whole(specs, batches[:2])
+    with pytest.raises(MissingRunsError, match="only 15 of 25 runs"):
+        check_whole(specs, [batches[0], batches[2], batches[2]])
+
+
+@pytest.mark.parametrize(
+    ("table", "field"),
+    [
+        ("no_show_probability = 1.5", "risk.no_show_probability"),
+        ("travel_time_spread = -0.1", "risk.travel_time_spread"),
+        ("checkpoint_hold_minutes = 0", "risk.checkpoint_hold_minutes"),
+        ("closure_probability = -1", "risk.closure_probability"),
+        ("breakdown_minute = 4", "risk.breakdown_minute"),
+        ("ceasefire_earliest = 2016-12-14T00:00:00+02:00", "risk.ceasefire_earliest"),
+        ("ceasefire_earliest = 2016-12-16T02:00:00", "risk.ceasefire_earliest"),
+    ],
+)
+def test_impossible_parameters_are_refused_naming_the_field(tmp_path: Path, table: str, field: str) -> None:
+    source = EXAMPLES / "east-aleppo-2016"
+    text = (source / "scenario.toml").read_text()
+    for name in ("network.geojson", "sources.csv"):
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    (tmp_path / "scenario.toml").write_text(f"{text}\n[risk]\n{table}\n")
+    with pytest.raises(ScenarioError, match=field.replace(".", r"\.")):
+        load_scenario(tmp_path / "scenario.toml")
+
+
+def test_a_risk_table_is_read(tmp_path: Path) -> None:
+    source = EXAMPLES / "east-aleppo-2016"
+    for name in ("network.geojson", "sources.csv"):
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    text = (source / "scenario.toml").read_text()
+    (tmp_path / "scenario.toml").write_text(f"{text}\n[risk]\nno_show_probability = 0.05\n")
+    risk = load_scenario(tmp_path / "scenario.toml").risk
+    assert risk.no_show_probability == 0.05 and risk.disrupted
+    assert not RiskSettings().disrupted
