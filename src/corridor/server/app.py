@@ -17,12 +17,14 @@ from corridor.server.incidents.routes import router as incidents_router
 from corridor.server.ledger.routes import router as ledger_router
 from corridor.server.manifests.routes import router as manifests_router
 from corridor.server.operations.routes import router as operations_router
+from corridor.server.public.routes import router as public_router
 from corridor.server.registration.routes import router as registration_router
 from corridor.server.runtime import Runtime
 from corridor.server.settings import Settings
 from corridor.server.web import assets, headers
 from corridor.server.web.ca import router as ca_router
 from corridor.server.web.errors import html_error
+from corridor.server.web.notices import router as notices_router
 from corridor.server.web.routes import router as web_router
 
 DESCRIPTION = """Run an evacuation and account for every person in it: operations, registration,
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         manifests_router,
         incidents_router,
         exports_router,
+        public_router,
+        notices_router,
         web_router,
         ca_router,
     ):

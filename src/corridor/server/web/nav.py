@@ -25,6 +25,7 @@ ENTRIES: list[Entry] = [
     Entry("nav.plan", "plan", "operation.read"),
     Entry("nav.convoy", "convoy", "operation.read"),
     Entry("nav.sitrep", "sitrep", "counts.read"),
+    Entry("nav.notices", "notices", "operation.read"),
 ]
 
 
