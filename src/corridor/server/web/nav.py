@@ -26,6 +26,7 @@ ENTRIES: list[Entry] = [
     Entry("nav.convoy", "convoy", "operation.read"),
     Entry("nav.sitrep", "sitrep", "counts.read"),
     Entry("nav.notices", "notices", "operation.read"),
+    Entry("nav.admin", "admin", "operation.update"),
 ]
 
 

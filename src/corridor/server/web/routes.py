@@ -5,6 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from corridor.server.web import (
+    admin,
+    admin_devices,
+    admin_operations,
+    admin_users,
+    admin_vehicles,
     convoy,
     dashboard_incidents,
     favicon,
@@ -31,5 +36,10 @@ for module in (
     convoy,
     reports,
     favicon,
+    admin,
+    admin_operations,
+    admin_users,
+    admin_devices,
+    admin_vehicles,
 ):
     router.include_router(module.router)
