@@ -19,6 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from corridor.cli.convoy import convoy
+from corridor.cli.risk import risk
 from corridor.core.errors import CorridorError, InputError
 from corridor.core.findings import Finding, Severity
 from corridor.plan.model import Plan
@@ -208,6 +209,7 @@ def plan(
 
 
 app.command("convoy")(convoy)
+app.command("risk")(risk)
 
 
 @app.command()

@@ -84,6 +84,7 @@ def draw(tt: Timetable, risk: RiskSettings, runs: int, seed: int, batch: int = 0
         earliest = 0.0
         if risk.ceasefire_earliest is not None:
             earliest = (risk.ceasefire_earliest - tt.start).total_seconds() / 60.0 * per_minute
+        earliest = min(max(earliest, 0.0), horizon)
         ends = earliest + fire_t * (horizon - earliest)
         window_end = np.where(fire_u < risk.ceasefire_end_probability, np.floor(ends), horizon)
     breakdown = None
