@@ -12,7 +12,11 @@ from corridor.server.db import Base
 
 
 class Incident(Base):
+    """``client_id`` is the id a phone gave the report in its offline queue: a resend of the same
+    report finds the incident the first send stored."""
+
     __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("operation_id", "client_id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     operation_id: Mapped[str] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), index=True)
@@ -29,6 +33,7 @@ class Incident(Base):
     reported_by: Mapped[str] = mapped_column(String(150))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ledger_event_id: Mapped[str] = mapped_column(String(100))
+    client_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class EvidenceFile(Base):

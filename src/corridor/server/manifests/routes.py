@@ -14,6 +14,7 @@ from corridor.server.columns import utc_now
 from corridor.server.convoys.routes import router as convoy_router
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.manifests import service
+from corridor.server.manifests.roster_routes import router as roster_router
 from corridor.server.manifests.schemas import (
     ManifestLine,
     ManifestOut,
@@ -116,3 +117,4 @@ def read_manifest(
 
 # Convoy plans and trips share this prefix (/api/operations/{operation_id}/convoy, .../trips).
 router.include_router(convoy_router)
+router.include_router(roster_router)

@@ -13,13 +13,18 @@ from corridor.server.db import Base
 
 
 class Household(Base):
+    """``client_id`` is the id a phone gave the household in its offline queue: a resend of the
+    same registration finds the household the first send stored."""
+
     __tablename__ = "households"
+    __table_args__ = (UniqueConstraint("operation_id", "client_id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     operation_id: Mapped[str] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), index=True)
     reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
     gathering_point: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    client_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class Person(Base):
