@@ -81,7 +81,7 @@ class DaskRunner:
         [table] = client.scatter([tt], broadcast=True, hash=False)
         futures = client.map(run_batch, [table] * len(specs), list(specs), pure=False, retries=self.retries)
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=client.loop):
                 try:
                     batch = future.result()
                 except Exception as exc:  # a task that failed on every try, or whose workers all died

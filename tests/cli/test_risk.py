@@ -1,0 +1,247 @@
+"""``corridor risk`` end to end, in process and on a real Dask cluster (a ``dask scheduler`` and ``dask
+worker`` processes on loopback): the same seeds give the same runs wherever they run, a worker killed
+mid-run costs no run, and bad input or an unreachable scheduler is a clear error, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from corridor.cli.main import app
+from corridor.network.build import load_network
+from corridor.scenario.load import load_scenario
+from corridor.simulate import cluster
+from corridor.simulate.cluster import DaskRunner, InProcess
+from corridor.simulate.runs import BatchSpec
+from corridor.simulate.sweep import make_plan
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "east-aleppo-2016"
+DASK = str(Path(sys.executable).with_name("dask"))
+RISK = """
+[risk]
+travel_time_spread = 0.15
+checkpoint_hold_probability = 0.3
+checkpoint_hold_minutes = 90
+closure_probability = 0.3
+ceasefire_end_probability = 0.2
+ceasefire_earliest = 2016-12-16T02:00:00+02:00
+no_show_probability = 0.05
+breakdown_probability = 0.02
+"""
+runner = CliRunner()
+
+
+def no_traceback(result: Result) -> None:
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+
+
+def _scenario(folder: Path, extra: str = RISK) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("network.geojson", "sources.csv"):
+        (folder / name).write_bytes((EXAMPLE / name).read_bytes())
+    path = folder / "scenario.toml"
+    path.write_text((EXAMPLE / "scenario.toml").read_text() + extra)
+    return path
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _scenario(tmp_path_factory.mktemp("risk"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Cluster:
+    """A scheduler and workers, each its own process, on loopback."""
+
+    def __init__(self, logs: Path) -> None:
+        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        self.logs = logs
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.scheduler = self._start(
+            ["scheduler", "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1]]
+        )
+
+    def _start(self, args: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{args[0]}-{len(self.procs)}.log").open("wb")
+        proc = subprocess.Popen([DASK, *args, "--no-dashboard"], stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def worker(self) -> subprocess.Popen[bytes]:
+        return self._start(["worker", self.address, "--nthreads", "1", "--nworkers", "1", "--no-nanny"])
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster, Any]]:
+    """A real TCP cluster: a scheduler and two workers, and a client of it."""
+    from distributed import Client
+
+    c = Cluster(tmp_path_factory.mktemp("dask-logs"))
+    try:
+        c.worker()
+        c.worker()
+        client = Client(c.address, timeout="30s", set_as_default=False)
+        client.wait_for_workers(2, timeout=60)
+        yield c, client
+        client.close()
+    finally:
+        c.stop()
+
+
+def test_a_risk_run_on_the_cluster_is_the_run_in_process(
+    scenario: Path, dask_cluster: tuple[Cluster, Any], tmp_path: Path
+) -> None:
+    c, _ = dask_cluster
+    args = ["risk", str(scenario), "--runs", "300", "--seed", "3", "--sensitivity-runs", "100", "--json"]
+    there = runner.invoke(app, [*args, "--scheduler", c.address, "--out", str(tmp_path / "there")])
+    no_traceback(there)
+    assert there.exit_code == 0, there.output
+    here = runner.invoke(app, args)
+    assert here.exit_code == 0, here.output
+    summary = json.loads(there.output)
+    assert summary == json.loads(here.output)
+    assert summary["runs"] == 300
+    assert 0 < summary["mean_out"] < summary["planned_out"]
+    assert {e["field"] for e in summary["most_damaging"]} == {
+        "travel_time_spread",
+        "checkpoint_hold_probability",
+        "closure_probability",
+        "ceasefire_end_probability",
+        "no_show_probability",
+        "breakdown_probability",
+    }
+    written = {p.name for p in (tmp_path / "there").iterdir()}
+    assert written == {"risk.json", "runs.csv", "fan.png", "tornado.png"}
+    assert (tmp_path / "there" / "runs.csv").read_text().count("\n") == 301
+    assert (tmp_path / "there" / "fan.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_worker_killed_mid_run_costs_no_run(scenario: Path, dask_cluster: tuple[Cluster, Any]) -> None:
+    c, client = dask_cluster
+    loaded = load_scenario(scenario)
+    tt = make_plan(loaded, load_network(loaded.network, loaded.base_dir), "convoy", None, 5).timetable
+    risk = loaded.risk
+    # SimPy batches: slow enough that every worker is busy when one is killed.
+    specs = [BatchSpec(0, b, 25, 7, risk, "simpy") for b in range(10)]
+    doomed = c.worker()
+    client.wait_for_workers(3, timeout=60)
+    killed: list[int] = []
+
+    def kill_once(done: int, total: int) -> None:
+        if not killed:
+            busy = [w for w, tasks in client.processing().items() if tasks]
+            assert len(busy) >= 2
+            os.kill(doomed.pid, signal.SIGKILL)
+            killed.append(doomed.pid)
+
+    batches = DaskRunner(client).run(tt, specs, kill_once)
+    assert killed and doomed.wait(timeout=10) == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    while len(client.scheduler_info()["workers"]) > 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(client.scheduler_info()["workers"]) == 2
+    assert sum(b.runs for b in batches) == 250
+    alone = InProcess().run(tt, specs[:3], lambda done, total: None)
+    assert [b.out.tolist() for b in batches[:3]] == [b.out.tolist() for b in alone]
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(scenario: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "2s")
+    result = runner.invoke(
+        app, ["risk", str(scenario), "--runs", "10", "--scheduler", f"tcp://127.0.0.1:{_free_port()}"]
+    )
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:" in result.output
+    bad = runner.invoke(app, ["risk", str(scenario), "--runs", "10", "--scheduler", "no-such-scheme://x"])
+    no_traceback(bad)
+    assert bad.exit_code == 1
+    assert "cannot reach the Dask scheduler" in bad.output
+
+
+def test_a_sweep_writes_a_point_per_value(scenario: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    result = runner.invoke(
+        app,
+        [
+            "risk",
+            str(scenario),
+            "--runs",
+            "40",
+            "--sweep",
+            "fleet:bus=10,20",
+            "--sensitivity-runs",
+            "0",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    points = json.loads(result.output)
+    assert [p["value"] for p in points] == [10, 20]
+    assert [p["runs"] for p in points] == [40, 40]
+    assert points[0]["planned_out"] < points[1]["planned_out"]
+    assert {"sweep.json", "sweep.png", "sweep-fans.png"} <= {p.name for p in out.iterdir()}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sweep", "fleet=10,20"], "--sweep: 'fleet=10,20' is not a sweep"),
+        (["--sweep", "fleet:tank=1,2"], "no [[fleet]] entry 'tank'"),
+        (["--sweep", "deadline=0,4"], "must be positive"),
+        (["--sweep", "checkpoint:nowhere=6"], "no [[checkpoints]] entry 'nowhere'"),
+        (["--runs", "0"], "--runs"),
+    ],
+)
+def test_bad_options_are_named(scenario: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["risk", str(scenario), "--runs", "5", *args])
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_a_plan_file_that_is_not_a_plan_is_named(scenario: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "convoy.json"
+    bad.write_text('{"trips": 3}')
+    result = runner.invoke(app, ["risk", str(scenario), "--runs", "5", "--plan", str(bad)])
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert f"{bad}: not a convoy plan" in " ".join(result.output.split())
+
+
+def test_impossible_risk_parameters_are_named(tmp_path: Path) -> None:
+    path = _scenario(tmp_path, "\n[risk]\nbreakdown_probability = 2\n")
+    result = runner.invoke(app, ["risk", str(path), "--runs", "5"])
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "risk.breakdown_probability" in result.output
