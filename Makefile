@@ -60,7 +60,7 @@ layers: $(STAMP)
 	$(BIN)/lint-imports
 
 pytest: setup setup-browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.planner
