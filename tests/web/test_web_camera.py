@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 import segno
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from web.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, log_in, screenshot
 from web.test_web_scan import Party, answer_is, make_party, status_of, waiting
@@ -39,8 +39,10 @@ def qr_video(code: str, path: Path, frames: int = 5) -> Path:
 
 @pytest.fixture(scope="module")
 def party_and_camera(
-    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+    browser: Browser, live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Browser, Party]]:
+    """This test's party, and a second chromium (of the session's Playwright) whose camera plays
+    the first person's QR code."""
     with httpx.Client(base_url=live_server.url, timeout=30) as api:
         token = api.post(
             "/api/auth/token",
@@ -55,10 +57,9 @@ def party_and_camera(
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
-        yield browser, party
-        browser.close()
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=args, headless=True)
+    yield camera, party
+    camera.close()
 
 
 def test_the_camera_reads_a_wristband_with_the_library(

@@ -1,10 +1,12 @@
 """Checkpoint scanning: one field, a loud answer per scan, an offline queue in the browser.
 
-The page itself holds no personal data: the browser fetches a *snapshot* of the operation (each
-person's vehicle, wristband and current status, with names for roles allowed to read manifests),
-decides each scan's answer from it, and queues each scan as a ledger event that it sends to the
-API's batch endpoint when it can. So scanning goes on while the link is down; the service worker
-(``/sw.js``) keeps the page and its files for a reload without a network.
+The page itself holds no personal data: the browser fetches the *roster* of the route point it
+scans at (``GET /api/operations/{id}/roster``, see ``manifests/roster.py``: each person whose
+manifest passes that point, with vehicle, wristband and what bears on a scan there, names for roles
+allowed to read manifests; whole once, then only the changes), decides each scan's answer from
+it, and queues each scan as a ledger event that it sends to the API's batch endpoint when it can.
+So scanning goes on while the link is down; the service worker (``/sw.js``) keeps the page and its
+files for a reload without a network.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ def scan_snapshot(
     runtime: RuntimeDep,
     actor: Annotated[Actor, permit("events.write")],
 ) -> JSONResponse:
-    """What the scanning screen decides from, offline too: every person of the operation as
+    """Every person of the operation (the scanning screen now loads the roster of its point
+    instead; this whole list stays for other clients) as
     ``[id, wristband, vehicle on the manifest, status, furthest point reached (index), name]``
     and every vehicle as ``[code, status, furthest point reached]``. Names only for roles allowed
     ``manifest.read`` (that access is logged like any other on personal data)."""

@@ -126,21 +126,41 @@
     return state;
   }
 
+  // The roster of this point: the people whose manifest passes it, whole the first time, then
+  // only the changes since the cursor of the last answer (a few hundred bytes when little moves).
   async function fetchSnapshot() {
     if (!navigator.onLine) return;
     const asked = Date.now();
+    const point = $("scan-point").value;
+    const since = snapshot && snapshot.point === point && snapshot.cursor ? `&since=${encodeURIComponent(snapshot.cursor)}` : "";
     let answer;
     try {
-      answer = await fetch(`/operations/${OP}/scan/snapshot`, {
+      answer = await fetch(`/api/operations/${OP}/roster?point=${encodeURIComponent(point)}${since}`, {
         credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" },
       });
     } catch (e) { return; }
     if (answer.status === 401) return problem(T.session_ended);
     if (!answer.ok) return;
-    useSnapshot(await answer.json());
+    const delta = await answer.json();
+    if ($("scan-point").value !== point) return; // the point changed meanwhile: asked again
+    useSnapshot(merged(delta, point));
     for (const k of Object.keys(seen)) if (seen[k].sent && seen[k].sent < asked) delete seen[k];
     await keep("snap", snapshot);
     await keep("seen", seen);
+  }
+
+  // The roster after a whole answer or a delta (rows replaced by id, gone ids dropped).
+  function merged(delta, point) {
+    const base = delta.full || !snapshot ? { people: [], vehicles: [] } : snapshot;
+    const people = new Map(base.people.map((row) => [row[0], row]));
+    for (const id of delta.gone) people.delete(id);
+    for (const row of delta.people) people.set(row[0], row);
+    const vehicles = new Map(base.vehicles.map((row) => [row[0], row]));
+    for (const row of delta.vehicles) vehicles.set(row[0], row);
+    return {
+      point, cursor: delta.cursor, made_at: new Date().toISOString(),
+      people: [...people.values()], vehicles: [...vehicles.values()],
+    };
   }
 
   // ---- judging a scan -----------------------------------------------------------------------
@@ -177,7 +197,7 @@
     const chosen = $("scan-vehicle").value;
     const key = code.trim().toLowerCase();
     const subject = byCode.get(key) || vehicles.get(key);
-    if (!subject) return { outcome: "flagged", head: T.flagged, detail: fill(T.unknown, { code }), event: null, where: whereText(null, point) };
+    if (!subject) return { outcome: "flagged", head: T.flagged, detail: fill(T.unknown_here, { code }), event: null, where: whereText(null, point) };
     let note = "";
     if (subject.kind === "vehicle") {
       chooseVehicle(subject.id);
@@ -557,6 +577,7 @@
   for (const id of ["scan-point", "scan-vehicle"]) {
     $(id).addEventListener("change", () => { remember(); $("scan-code").focus(); });
   }
+  $("scan-point").addEventListener("change", () => fetchSnapshot()); // another point, another roster
   $("scan-send").addEventListener("click", () => send());
   $("scan-camera").addEventListener("click", () => camera().catch((e) => problem(String(e))));
   window.addEventListener("online", () => { showNet(true); send().then(fetchSnapshot); });
