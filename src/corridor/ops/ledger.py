@@ -103,6 +103,11 @@ class ScanEvent:
     payload: Mapping[str, JsonValue] = field(default_factory=dict)
     # When the server received it, once stored (not part of the event's content or hash).
     received_at: datetime | None = field(default=None, compare=False)
+    # The sending device's clock offset in seconds (device minus server) when the server received
+    # it, and ``ahead`` or ``behind`` when its time is past belief (corridor.ops.clock); kept
+    # beside the ledger, not part of the event's content or hash.
+    clock_offset: float | None = field(default=None, compare=False)
+    clock_flag: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.event_id or not self.device_id:

@@ -1,9 +1,10 @@
 """Current status of each person and vehicle: a fold over the ledger's events.
 
 The fold depends only on the *set* of events, never on the order they reached the server: events
-are deduplicated by id and applied in device-time order (ties broken by type, device, seq and id);
-an event that clears an alarm is placed at the earlier of its device time and its received time.
-Rules, in the order they apply to an event:
+are deduplicated by id and applied in the order of their trusted time (ties broken by type,
+device, seq and id): the device time corrected by the device's clock offset, never later than the
+server received it, and for an event flagged as past belief the received time
+(:mod:`corridor.ops.clock`). Rules, in the order they apply to an event:
 
 * ``missing`` and ``detained`` raise an alarm; ``detained`` is worse than ``missing`` and a
   ``missing`` never lowers it;
@@ -12,7 +13,8 @@ Rules, in the order they apply to an event:
 * ``boarded``, ``departed`` and ``checkpoint`` are sightings: they move progress forward along the
   route but never back, and they never clear an alarm, however late they arrive (a detention, a
   release or a finding at a point also puts the subject at that point);
-* so a stale event (device time before the current status) can only escalate a status.
+* so a stale event (device time before the current status) can only escalate a status;
+* an event flagged as dated ahead of belief never clears an alarm.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from corridor.ops.clock import clears, trusted_time
 from corridor.ops.ledger import EventType, ScanEvent, check_repeat
 from corridor.ops.route import Route
 
@@ -108,20 +111,11 @@ class SubjectState:
         return Status.REGISTERED
 
 
-# Events that clear an alarm: ordered by the earlier of their device time and the time the server
-# received them, so that a device clock running ahead cannot date a clearing after alarms that
-# were reported later.
-_CLEARING = frozenset({EventType.ARRIVED, EventType.RETURNED, EventType.FOUND, EventType.RELEASED})
-
-
 def order_key(event: ScanEvent) -> tuple[datetime, int, str, int, str]:
-    """The order the fold applies events in: device time (for a clearing event, the earlier of
-    device time and received time), then a fixed tie-break."""
-    when = event.device_time
-    if event.type in _CLEARING and event.received_at is not None:
-        when = min(when, event.received_at)
+    """The order the fold applies events in: trusted time (:func:`corridor.ops.clock.trusted_time`),
+    then a fixed tie-break."""
     return (
-        when,
+        trusted_time(event),
         _TIE_ORDER.get(event.type, 9),
         event.device_id,
         event.seq,
@@ -161,7 +155,7 @@ def fold(events: Iterable[ScanEvent], route: Route) -> dict[tuple[str, str], Sub
 def apply(state: SubjectState, event: ScanEvent, route: Route) -> SubjectState:
     """The state after one more event (events must come in :func:`order_key` order)."""
     state = replace(state, events=state.events + 1)
-    when, point = event.device_time, event.point
+    when, point = trusted_time(event), event.point
     if event.type in _SIGHTINGS:
         state = replace(state, last_seen_at=when, last_seen_point=point or state.last_seen_point)
     if event.type is EventType.BOARDED and isinstance(event.payload.get("vehicle_id"), str):
@@ -172,11 +166,15 @@ def apply(state: SubjectState, event: ScanEvent, route: Route) -> SubjectState:
         finished = Status.ARRIVED if event.type is EventType.ARRIVED else Status.RETURNED
         if finished is Status.ARRIVED:
             state = _advance(state, route.last, point or route.points[-1].id, when)
+        if not clears(event):
+            return replace(state, finished=finished)
         return replace(state, finished=finished, alarm=None, alarm_at=None, alarm_point=None)
     if event.type is EventType.MISSING and state.alarm is not Status.DETAINED:
         return replace(state, alarm=Status.MISSING, alarm_at=when, alarm_point=point)
     if event.type is EventType.DETAINED:
         return replace(state, alarm=Status.DETAINED, alarm_at=when, alarm_point=point)
+    if not clears(event):
+        return state
     if (event.type is EventType.FOUND and state.alarm is Status.MISSING) or (
         event.type is EventType.RELEASED and state.alarm is Status.DETAINED
     ):

@@ -31,13 +31,12 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.types import Receive, Scope, Send
 
-from corridor.core.errors import InputError
-from corridor.ops.ledger import EventType
 from corridor.server.auth import Actor
 from corridor.server.checkpoints import service
+from corridor.server.checkpoints.clock import ClockRules
 from corridor.server.checkpoints.schemas import BatchIn, EventIn, EventProblem, EventResult, StrictBatchIn
 from corridor.server.columns import utc_now
-from corridor.server.deps import authorized, bearer_token, operation_state
+from corridor.server.deps import authorized, bearer_token
 from corridor.server.errors import TooLargeError
 from corridor.server.ledger import service as ledger
 from corridor.server.runtime import Runtime
@@ -64,8 +63,6 @@ class Stored:
 async def store_event(runtime: Runtime, operation_id: str, actor: Actor, body: EventIn) -> Stored:
     """Store one event: 201 stored, 200 a harmless repeat; a conflict or invalid event is raised
     (409, 422). Returns once the event is committed."""
-    clock = await Clock.of(runtime, operation_id)
-    clock.check(body)
     [item] = await record(runtime, operation_id, actor, [body])
     if item.error is not None:
         raise item.error
@@ -83,7 +80,6 @@ async def store_batch(runtime: Runtime, operation_id: str, actor: Actor, body: B
             where="events",
             hint="send the events in several batches",
         )
-    clock = await Clock.of(runtime, operation_id)
     results: list[dict[str, Any] | None] = [None] * len(body.events)
     valid: list[EventIn] = []
     places: list[int] = []
@@ -91,14 +87,10 @@ async def store_batch(runtime: Runtime, operation_id: str, actor: Actor, body: B
         if isinstance(entry, EventProblem):
             results[index] = _rejected(index, entry.event_id, entry.message, entry.where, _SCHEMA_HINT)
             continue
-        try:
-            clock.check(entry)
-        except InputError as error:
-            results[index] = _rejected(index, entry.event_id, error.message, error.where, error.hint)
-            continue
         valid.append(entry)
         places.append(index)
-    items = await record(runtime, operation_id, actor, valid) if valid else []
+    device_now = getattr(body, "device_now", None)
+    items = await record(runtime, operation_id, actor, valid, device_now=device_now) if valid else []
     for index, item in zip(places, items, strict=True):
         results[index] = {**_plain_result(item), "index": index}
     done = [r for r in results if r is not None]
@@ -130,68 +122,26 @@ def _rejected(
     }
 
 
-# Events that clear an alarm or end a journey: the only ones whose place in device-time order can
-# hide an alarm (sightings never clear one; missing and detained only raise one).
-CLEARING = frozenset({EventType.ARRIVED, EventType.RETURNED, EventType.FOUND, EventType.RELEASED})
-
-
-@dataclass(frozen=True)
-class Clock:
-    """The range of device times the service accepts for an operation's events.
-
-    A device's clock that is far ahead or behind would reorder what happened (events are folded
-    in device-time order: an "arrived" dated 2099 would come after, and clear, every later
-    detention), so an event dated more than ``clock_ahead_hours`` after the server's clock, or
-    more than ``clock_behind_days`` before the operation's start (its first ceasefire window; no
-    bound without one), is refused with 422 and never stored; the device keeps it and its user
-    is told to correct the clock. An event that clears an alarm or ends a journey (arrived,
-    returned, found, released) cannot have happened later than it reaches the server: dated more
-    than ``clock_skew_minutes`` ahead, it would sort after (and clear) alarms raised after it, so
-    it is refused too."""
-
-    earliest: datetime | None
-    latest: datetime
-    latest_clearing: datetime
-
-    @classmethod
-    async def of(cls, runtime: Runtime, operation_id: str) -> Clock:
-        settings = runtime.settings
-        found = await operation_state(runtime, operation_id)
-        start = found.start if found else None
-        earliest = start - timedelta(days=settings.clock_behind_days) if start else None
-        now = utc_now()
-        return cls(
-            earliest,
-            now + timedelta(hours=settings.clock_ahead_hours),
-            now + timedelta(minutes=settings.clock_skew_minutes),
-        )
-
-    def check(self, event: EventIn) -> None:
-        when = event.device_time
-        where = f"event {event.event_id}: device_time"
-        hint = "set the device's clock (date, time and time zone) and scan again"
-        latest = self.latest_clearing if event.type in CLEARING else self.latest
-        if when > latest:
-            raise InputError(
-                f"device_time {when.isoformat()} is ahead of the server's clock "
-                f"(latest accepted for {event.type}: {latest.isoformat(timespec='seconds')})",
-                where=where,
-                hint=hint,
-            )
-        if self.earliest is not None and when < self.earliest:
-            raise InputError(
-                f"device_time {when.isoformat()} is before the operation's start "
-                f"(earliest accepted {self.earliest.isoformat(timespec='seconds')})",
-                where=where,
-                hint=hint,
-            )
-
-
 async def record(
-    runtime: Runtime, operation_id: str, actor: Actor, bodies: list[EventIn]
+    runtime: Runtime,
+    operation_id: str,
+    actor: Actor,
+    bodies: list[EventIn],
+    *,
+    device_now: datetime | None = None,
 ) -> list[ledger.AppendResult]:
-    """Hand the events to the ledger writer and wait, without holding a thread, for the commit."""
-    request = service.EventRequest(operation_id, actor, bodies)
+    """Hand the events to the ledger writer and wait, without holding a thread, for the commit.
+
+    No event is refused for its date: one dated past belief (its device's clock offset taken
+    off) is stored and flagged, and placed where it cannot hide an alarm
+    (:mod:`corridor.ops.clock`); ``device_now``, the device's clock as it sent them, updates the
+    device's offset."""
+    settings = runtime.settings
+    rules = ClockRules(
+        ahead=timedelta(minutes=settings.clock_skew_minutes),
+        behind=timedelta(days=settings.clock_behind_days),
+    )
+    request = service.EventRequest(operation_id, actor, bodies, device_now, utc_now(), rules)
     return await asyncio.wrap_future(runtime.writer.submit(request, size=len(bodies)))
 
 
@@ -307,7 +257,7 @@ class BatchRoute(ScanRoute):
             except ValidationError:
                 _refuse_long(body, runtime.settings.max_batch)
             else:
-                return BatchIn.model_construct(events=list(strict.events))
+                return BatchIn.model_construct(events=list(strict.events), device_now=strict.device_now)
         return super()._parse(content_type, body, runtime)
 
     async def store(self, runtime: Runtime, operation_id: str, actor: Actor, body: Any) -> Stored:

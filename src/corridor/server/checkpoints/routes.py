@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from corridor.ops.reconciliation import Overdue, Reconciliation
 from corridor.ops.status import fold
 from corridor.server.auth import Actor
+from corridor.server.checkpoints import clock
 from corridor.server.checkpoints.ingest import BatchRoute, EventRoute, store_batch, store_event
 from corridor.server.checkpoints.schemas import (
     AlarmOut,
@@ -17,6 +18,7 @@ from corridor.server.checkpoints.schemas import (
     BatchOut,
     CeasefireOut,
     CountsOut,
+    DeviceClockOut,
     EventIn,
     EventResult,
     GapOut,
@@ -176,3 +178,18 @@ def read_status(
         vehicle_id=state.vehicle_id,
         events=state.events,
     )
+
+
+@router.get("/clocks")
+def read_clocks(
+    operation_id: str,
+    runtime: RuntimeDep,
+    _actor: Annotated[Actor, permit("reconciliation.read")],
+) -> list[DeviceClockOut]:
+    """Each device's clock offset from the server's (device minus server, in seconds, estimated
+    at every sync that sends the device's clock) and how many of its events were flagged as
+    dated past belief; the worst first."""
+    with runtime.db.reading() as session:
+        operations.get(session, operation_id)
+        found = clock.device_clocks(session, operation_id)
+    return [DeviceClockOut.model_validate(d, from_attributes=True) for d in found]

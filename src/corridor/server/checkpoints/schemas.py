@@ -61,8 +61,9 @@ class EventIn(BaseModel):
         ge=1, le=INT64_MAX, description="The device's own count of its events: 1, 2, 3, ..."
     )
     device_time: Moment = Field(
-        description="The device's clock, with its UTC offset. Refused when more than a day ahead "
-        "of the server's clock or dated before the operation's start (see the settings)."
+        description="The device's clock, with its UTC offset. Corrected by the device's clock "
+        "offset (see device_now of a batch); dated past belief (ahead of the server's clock, or "
+        "before the operation's start; see the settings), the event is stored and flagged."
     )
     type: EventType
     payload: dict[PayloadKey, PayloadValue] = Field(default_factory=dict, max_length=20)
@@ -112,6 +113,11 @@ class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     events: list[BatchEntry] = Field(min_length=1, max_length=MAX_BATCH)
+    device_now: Moment | None = Field(
+        default=None,
+        description="The device's clock as it sends the batch, with its UTC offset: the service "
+        "estimates the device's clock offset from it and corrects the events' times by it.",
+    )
 
 
 class StrictBatchIn(BaseModel):
@@ -121,6 +127,11 @@ class StrictBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     events: list[EventIn] = Field(min_length=1, max_length=MAX_BATCH)
+    device_now: Moment | None = Field(
+        default=None,
+        description="The device's clock as it sends the batch, with its UTC offset: the service "
+        "estimates the device's clock offset from it and corrects the events' times by it.",
+    )
 
 
 class EventResult(BaseModel):
@@ -134,6 +145,16 @@ class EventResult(BaseModel):
 
 class BatchEventResult(EventResult):
     index: int = Field(description="The event's place in its batch (0 first).")
+
+
+class DeviceClockOut(BaseModel):
+    """A device's clock: its offset from the server's (device minus server, in seconds; none
+    before it sent its clock), when it last did, and how many of its events were flagged."""
+
+    device_id: str
+    offset_seconds: float | None
+    synced_at: datetime | None
+    flagged: int
 
 
 class BatchOut(BaseModel):

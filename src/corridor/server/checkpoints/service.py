@@ -16,7 +16,10 @@ from corridor.ops.route import Route
 from corridor.ops.status import SubjectState, fold
 from corridor.server.access.names import is_reserved
 from corridor.server.auth import Actor
+from corridor.server.checkpoints import clock
+from corridor.server.checkpoints.clock import ClockRules
 from corridor.server.checkpoints.schemas import EventIn
+from corridor.server.columns import utc_now
 from corridor.server.errors import NotFoundError
 from corridor.server.ledger import raw
 from corridor.server.ledger import service as ledger
@@ -161,11 +164,16 @@ class EventChecker:
 
 @dataclass(frozen=True)
 class EventRequest:
-    """One request's events, as handed to the ledger writer."""
+    """One request's events, as handed to the ledger writer; with the device's clock reading
+    when it sent one, the server's clock when the request arrived, and the rules that judge the
+    events' times (:mod:`corridor.server.checkpoints.clock`)."""
 
     operation_id: str
     actor: Actor
     bodies: list[EventIn]
+    device_now: datetime | None = None
+    server_now: datetime | None = None
+    rules: ClockRules | None = None
 
 
 def record_group(session: Session, requests: Sequence[EventRequest]) -> list[Answer]:
@@ -189,10 +197,24 @@ def record_group(session: Session, requests: Sequence[EventRequest]) -> list[Ans
             bodies=[body for i in indexes for body in requests[i].bodies],
         )
         offset = 0
+        syncs = []
         for i in indexes:
             size = len(requests[i].bodies)
             answers[i] = results[offset : offset + size]
             offset += size
+            request = requests[i]
+            now = request.server_now or utc_now()
+            syncs.append(clock.Sync(request.bodies, results[offset - size : offset], request.device_now, now))
+        rules = next((requests[i].rules for i in indexes if requests[i].rules is not None), None)
+        if rules is not None:
+            windows = operations.windows_of(operation)
+            clock.note(
+                session,
+                operation_id=operation_id,
+                earliest=rules.earliest(min((w.start for w in windows), default=None)),
+                ahead=rules.ahead,
+                syncs=syncs,
+            )
     return answers
 
 

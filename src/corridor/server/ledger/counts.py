@@ -40,6 +40,7 @@ from corridor.ops.reconciliation import (
 )
 from corridor.ops.route import Route
 from corridor.ops.status import STILL_INSIDE, Status, SubjectState, apply, fold, folded, order_key
+from corridor.server.checkpoints import clock
 from corridor.server.ledger import raw
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
 from corridor.server.manifests.tables import Vehicle
@@ -251,7 +252,11 @@ def _still_there(connection: Connection, cached: OperationFold) -> bool:
 
 def _extend(session: Session, cached: OperationFold, operation_id: str, top: int) -> None:
     connection = session.connection()
-    again = cached.add(_event(row) for row in _rows(connection, operation_id, cached.position, top))
+    marks = clock.marks_of(connection, operation_id, after=cached.position, top=top)
+    again = cached.add(
+        clock.marked(_event(row), marks.get(row[0]))
+        for row in _rows(connection, operation_id, cached.position, top)
+    )
     for subject in again:
         cached.refold(subject, _about(connection, operation_id, subject, top))
     if cached.position == 0:
@@ -355,7 +360,9 @@ def _about(connection: Connection, operation_id: str, subject: Subject, top: int
         f"SELECT {_COLUMNS} FROM {LedgerRow.__tablename__} WHERE operation_id = {mark} "
         f"AND subject_kind = {mark} AND subject_id = {mark} AND position <= {mark}"
     )
-    return [_event(row) for row in connection.exec_driver_sql(statement, (operation_id, *subject, top))]
+    rows = connection.exec_driver_sql(statement, (operation_id, *subject, top)).all()
+    marks = clock.marks_of(connection, operation_id, top=top) if rows else {}
+    return [clock.marked(_event(row), marks.get(row[0])) for row in rows]
 
 
 def _event(row: Any) -> ScanEvent:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol, cast
@@ -529,8 +529,22 @@ def events_of(session: Session, operation_id: str) -> Iterator[ScanEvent]:
         .where(LedgerRow.operation_id == operation_id, LedgerRow.subject_kind.is_not(None))
         .execution_options(yield_per=2000)
     )
+    marks = _clock_marks(session, operation_id)
     for row in session.scalars(query):
-        yield row_to_event(row)
+        yield _marked(row_to_event(row), marks.get(row.position))
+
+
+def _clock_marks(session: Session, operation_id: str) -> dict[int, tuple[float | None, str | None]]:
+    """The clock offsets and flags kept beside an operation's entries (corridor.ops.clock)."""
+    from corridor.server.checkpoints.clock import marks_of
+
+    return marks_of(session.connection(), operation_id)
+
+
+def _marked(event: ScanEvent, mark: tuple[float | None, str | None] | None) -> ScanEvent:
+    if mark is None:
+        return event
+    return replace(event, clock_offset=mark[0], clock_flag=mark[1])
 
 
 def events_about(session: Session, operation_id: str, kind: str, subject_id: str) -> list[ScanEvent]:
@@ -539,7 +553,9 @@ def events_about(session: Session, operation_id: str, kind: str, subject_id: str
         LedgerRow.subject_kind == kind,
         LedgerRow.subject_id == subject_id,
     )
-    return [row_to_event(row) for row in session.scalars(query)]
+    rows = list(session.scalars(query))
+    marks = _clock_marks(session, operation_id) if rows else {}
+    return [_marked(row_to_event(row), marks.get(row.position)) for row in rows]
 
 
 def device_sequences(session: Session, operation_id: str) -> dict[str, tuple[list[int], set[str]]]:
