@@ -347,7 +347,7 @@
           method: "POST",
           credentials: "same-origin",
           headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-          body: JSON.stringify({ events }),
+          body: JSON.stringify({ events, device_now: deviceTime() }), // the clock, for its offset
         });
       } catch (e) { return showNet(false); } // no network: they stay queued
       if (answer.status === 401) return problem(T.session_ended);
