@@ -130,7 +130,7 @@ def open_runner(scheduler: str | None, workers: int | None, runs: int) -> Iterat
     n = workers or 2
     with (
         LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):

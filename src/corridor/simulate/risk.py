@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -96,6 +96,22 @@ class RiskResult:
     def curve_bands(self) -> dict[int, FloatArray]:
         """Percentile -> people out at each grid time."""
         return {p: np.percentile(self.curve, p, axis=0) for p in PERCENTILES}
+
+    def chart_data(self) -> dict[str, Any]:
+        """What the fan and tornado charts draw, as JSON-able data (no per-run arrays)."""
+        bands = self.curve_bands()
+        return {
+            "scenario": self.scenario,
+            "runs": self.runs,
+            "people": self.people,
+            "planned_out": self.planned_out,
+            "p_all_out": self.p_all_out,
+            "start": self.start.isoformat(),
+            "deadline": (self.start + timedelta(minutes=self.horizon * self.dt)).isoformat(),
+            "hours": [round(float(h), 4) for h in self.grid * self.dt / 60.0],
+            "bands": {str(p): [round(float(v), 1) for v in bands[p]] for p in PERCENTILES},
+            "effects": [e.as_dict() for e in self.effects],
+        }
 
     def summary(self) -> dict[str, Any]:
         left = self.people - self.out
