@@ -42,5 +42,8 @@ def test_every_method_returns_a_plan_that_verifies(method: str, source: int, des
     problem = _line_with_checkpoint_at(source, dest)
     plan = solve_convoy(problem, method=method, time_limit=3)
     assert plan.verify(problem) == []
+    assert "fallback_violations" not in plan.stats  # the method's own plan, not the dispatcher's
+    if method == "exact":
+        assert plan.status == "optimal"  # inspected as the dispatcher inspects: no better plan exists
     assert plan.evacuated == 2  # one trip, inspected at the checkpoint where it boards or unloads
     assert all(len(t.inspections) == 1 for t in plan.trips)

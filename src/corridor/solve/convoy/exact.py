@@ -196,6 +196,7 @@ class _Model:
             osel = [m.new_bool_var(f"{name}_o{j}") for j in range(self.C + 1)]
             for sel in (gsel, rsel, osel):
                 m.add_exactly_one(sel)
+            self._inspected_at_ends(act, gnodes, gsel, rsel, osel)
             x, people = self._load(name, v, gnodes, gsel, act, carried if is_carried else ())
             t0, a, b = self._approach(name, v, k, act, gnodes, gsel, out[k - 1] if k else None, is_carried)
             h = m.new_int_var(0, self.T, f"{name}_h")
@@ -203,11 +204,20 @@ class _Model:
                 for r, d in enumerate(self.dest_nodes):
                     self.at_least(h, b, self.fn(kind, g, d, self.cp_set), [act, osel[0], gsel[gi], rsel[r]])
             q = s_var = e = None
+            inspected_on_arrival: list[list[cp_model.IntVar]] = []
             if self.C:
-                q, s_var, e = self._inspection(name, v, act, gnodes, gsel, rsel, osel, people, b, h)
+                q, s_var, e, inspected_on_arrival = self._inspection(
+                    name, v, act, gnodes, gsel, rsel, osel, people, b, h
+                )
             m.add(h <= self.H).only_enforce_if(act)
             u = m.new_int_var(0, self.T, f"{name}_u")
-            m.add(u == h + int(p.unload_steps[kind]))
+            if inspected_on_arrival:
+                # at a reception point that is a checkpoint the vehicle unloads while inspected
+                m.add(u >= h + int(p.unload_steps[kind]))
+                for lits in inspected_on_arrival:
+                    m.add(u >= e).only_enforce_if(lits)
+            else:
+                m.add(u == h + int(p.unload_steps[kind]))
             out.append(
                 _Slot(
                     act,
@@ -229,6 +239,23 @@ class _Model:
                 )
             )
         return out
+
+    def _inspected_at_ends(
+        self,
+        act: cp_model.IntVar,
+        gnodes: list[int],
+        gsel: list[cp_model.IntVar],
+        rsel: list[cp_model.IntVar],
+        osel: list[cp_model.IntVar],
+    ) -> None:
+        """A haul that boards or unloads at a checkpoint passes it: it is inspected there, and there
+        only (a haul passes one checkpoint at most)."""
+        at = self.p.checkpoint_of_node
+        ends = [(gsel[j], g) for j, g in enumerate(gnodes)] + list(zip(rsel, self.dest_nodes, strict=True))
+        for lit, node in ends:
+            c = at.get(node)
+            if c is not None:
+                self.m.add(osel[c + 1] == 1).only_enforce_if([act, lit])
 
     def _load(
         self,
@@ -310,8 +337,10 @@ class _Model:
         people: cp_model.IntVar,
         b: cp_model.IntVar,
         h: cp_model.IntVar,
-    ) -> tuple[cp_model.IntVar, cp_model.IntVar, cp_model.IntVar]:
-        """A haul through checkpoint ``c``: reach it, wait, be inspected, drive on."""
+    ) -> tuple[cp_model.IntVar, cp_model.IntVar, cp_model.IntVar, list[list[cp_model.IntVar]]]:
+        """A haul through checkpoint ``c``: reach it, wait, be inspected, drive on; or, where the
+        reception point is the checkpoint, be inspected from arrival on (the literals under which the
+        inspection must end before the unloading does are returned)."""
         p, m = self.p, self.m
         kind = int(p.vehicle_type[v])
         seats, stretchers = p.capacity(v)
@@ -321,13 +350,18 @@ class _Model:
         e = m.new_int_var(0, self.T, f"{name}_e")
         m.add(s_var >= q)
         m.add(e == s_var + dur)
+        on_arrival: list[list[cp_model.IntVar]] = []
         for c, node in enumerate(self.cp_nodes):
             via = [act, osel[c + 1]]
             others = self.cp_set - {node}
             for gi, g in enumerate(gnodes):
                 self.at_least(q, b, self.fn(kind, g, node, others), [*via, gsel[gi]])
             for r, d in enumerate(self.dest_nodes):
-                self.at_least(h, e, self.fn(kind, node, d, others), [*via, rsel[r]])
+                if d == node:
+                    m.add(h >= q).only_enforce_if([*via, rsel[r]])
+                    on_arrival.append([*via, rsel[r]])
+                else:
+                    self.at_least(h, e, self.fn(kind, node, d, others), [*via, rsel[r]])
             # the inspection's length grows with the people on board
             first_at: dict[int, int] = {}
             for n in range(seats + stretchers, 0, -1):
@@ -343,7 +377,7 @@ class _Model:
             m.add_bool_and(via).only_enforce_if(present)
             m.add_bool_or([~lit for lit in via]).only_enforce_if(~present)
             self._insp[c].append(m.new_optional_interval_var(s_var, dur, e, present, f"{name}_i{c}"))
-        return q, s_var, e
+        return q, s_var, e, on_arrival
 
     # -- shared constraints ---------------------------------------------------------------------------
     def _totals(self) -> None:
@@ -550,14 +584,17 @@ def _timed_trips(model: _Model, solver: cp_model.CpSolver, schedule: Schedule) -
                 start = int(solver.value(sl.s))
                 assert start >= first.arrival
                 end = start + p.inspection_steps(c, people)
-                second = legs.drive(kind, node, dest, end, avoid=others)
-                assert second is not None
-                haul = Path(
-                    first.nodes + second.nodes[1:], first.departures + second.departures, second.arrival
-                )
+                if node == dest:
+                    haul = first  # inspected on arrival, while it unloads
+                else:
+                    second = legs.drive(kind, node, dest, end, avoid=others)
+                    assert second is not None
+                    haul = Path(
+                        first.nodes + second.nodes[1:], first.departures + second.departures, second.arrival
+                    )
                 bookings = ((c, start, end),)
             assert haul.arrival <= int(solver.value(sl.h)), (haul.arrival, solver.value(sl.h))
-            unload_end = haul.arrival + int(p.unload_steps[kind])
+            unload_end = max([haul.arrival + int(p.unload_steps[kind]), *(e0 for _, _, e0 in bookings)])
             trip = Trip(
                 vehicle=p.vehicle_ids[v],
                 number=schedule.number[v] + 1,
