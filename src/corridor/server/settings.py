@@ -71,24 +71,19 @@ class Settings(BaseSettings):
         description="Largest body of a registration import, a published plan or the incident "
         "form of the pages (with its files), in bytes.",
     )
-    clock_ahead_hours: float = Field(
-        default=24.0,
-        gt=0,
-        description="Hours a device's clock may be ahead of the server's: an event dated later is "
-        "refused (422), so that a wrong clock never reorders what happened.",
-    )
     clock_skew_minutes: float = Field(
-        default=5.0,
+        default=10.0,
         gt=0,
-        description="Minutes a device's clock may be ahead of the server's for an event that clears "
-        "an alarm or ends a journey (arrived, returned, found, released): dated later, it could "
-        "hide an alarm raised after it, and is refused (422).",
+        description="Minutes an event may be dated ahead of the time the server received it, once "
+        "its device's clock offset is taken off: dated later, it is stored but flagged, placed at "
+        "its received time, and clears no alarm.",
     )
     clock_behind_days: float = Field(
         default=1.0,
         ge=0,
         description="Days before the operation's start (its first ceasefire window) that an "
-        "event may be dated: an event dated earlier is refused (422).",
+        "event may be dated, once its device's clock offset is taken off: dated earlier, it is "
+        "stored but flagged (an alarm it raises is placed at its received time).",
     )
     max_evidence_bytes: int = Field(
         default=50 * 1024 * 1024,
