@@ -33,7 +33,8 @@ class Draws:
     """Disruptions of ``runs`` runs; arrays are (item, run)."""
 
     runs: int
-    factor: FloatArray | None  # (activities, runs): duration multiplier; None = all 1
+    factor: FloatArray | None  # (roads driven, runs): duration multiplier; None = all 1
+    factor_row: IntArray  # (activities,): the row of ``factor`` of each road driven, else -1
     hold_start: FloatArray | None  # (checkpoints, runs); inf = no hold; None = no hold at all
     hold_end: FloatArray | None
     closure_road: IntArray | None  # (runs,): -1 = none; None = no closure at all
@@ -66,8 +67,7 @@ def draw(tt: Timetable, risk: RiskSettings, runs: int, seed: int, batch: int = 0
 
     factor = None
     if risk.travel_time_spread > 0:
-        factor = np.ones((n_a, runs))
-        factor[road_rows] = np.exp(risk.travel_time_spread * z.astype(np.float64))
+        factor = np.exp(np.float32(risk.travel_time_spread) * z).astype(np.float64)
     hold_start = hold_end = None
     if risk.checkpoint_hold_probability > 0 and n_c:
         on = hold_u < risk.checkpoint_hold_probability
@@ -96,9 +96,12 @@ def draw(tt: Timetable, risk: RiskSettings, runs: int, seed: int, batch: int = 0
         shown = rng.binomial(np.broadcast_to(people, (len(people), runs)), 1.0 - risk.no_show_probability)
     else:
         shown = np.broadcast_to(people, (len(people), runs))
+    factor_row = np.full(n_a, -1, dtype=np.int64)
+    factor_row[road_rows] = np.arange(len(road_rows))
     return Draws(
         runs=runs,
         factor=factor,
+        factor_row=factor_row,
         hold_start=hold_start,
         hold_end=hold_end,
         closure_road=closure_road,

@@ -36,6 +36,7 @@ def simulate_numpy(tt: Timetable, d: Draws, *, trace: bool = False) -> Outcome:
     kinds, actors, planned = tt.kind.tolist(), tt.actor.tolist(), tt.planned.tolist()
     duration, roads, checks = tt.duration.tolist(), tt.road.tolist(), tt.checkpoint.tolist()
     afters, breaks, delivers = tt.after.tolist(), tt.breakdown.tolist(), tt.ends_delivery.tolist()
+    rows = d.factor_row.tolist()
     for a in range(tt.n_activities):
         v = actors[a]
         start = np.maximum(ready[v], float(planned[a]))
@@ -49,7 +50,7 @@ def simulate_numpy(tt: Timetable, d: Draws, *, trace: bool = False) -> Outcome:
             if d.closure_road is not None and d.closure_start is not None and d.closure_end is not None:
                 shut = (d.closure_road == roads[a]) & (start >= d.closure_start) & (start < d.closure_end)
                 start = np.where(shut, d.closure_end, start)
-            end = start + (duration[a] if d.factor is None else duration[a] * d.factor[a])
+            end = start + (duration[a] if d.factor is None else duration[a] * d.factor[rows[a]])
             if breaks[a] >= 0 and d.breakdown is not None:
                 end = end + d.breakdown[breaks[a]]
             if delivers[a] >= 0:

@@ -37,6 +37,7 @@ class _Run:
         if d.closure_road is not None and d.closure_start is not None and d.closure_end is not None:
             self.closure = (int(d.closure_road[r]), float(d.closure_start[r]), float(d.closure_end[r]))
         self.factor: list[float] | None = None if d.factor is None else d.factor[:, r].tolist()
+        self.rows: list[int] = d.factor_row.tolist()
         self.delay: list[float] | None = None if d.breakdown is None else d.breakdown[:, r].tolist()
 
     def start_of(self, a: int, start: float) -> float:
@@ -52,7 +53,8 @@ class _Run:
     def end_of(self, a: int, start: float) -> float:
         if self.kinds[a] != ROAD:
             return start + float(self.duration[a])
-        end: float = start + (self.duration[a] if self.factor is None else self.duration[a] * self.factor[a])
+        factor = 1.0 if self.factor is None else self.factor[self.rows[a]]
+        end: float = start + (self.duration[a] if self.factor is None else self.duration[a] * factor)
         if self.breaks[a] >= 0 and self.delay is not None:
             end = end + self.delay[self.breaks[a]]
         return end

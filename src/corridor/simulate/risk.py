@@ -21,7 +21,7 @@ from corridor.simulate.cluster import InProcess, Progress, Runner
 from corridor.simulate.runs import Batch, grid, specs_for
 from corridor.simulate.timetable import FloatArray, IntArray, Timetable
 
-BATCH_RUNS = 500
+BATCH_RUNS = 1000
 PERCENTILES = (5, 25, 50, 75, 95)
 # Each disruption: its name, the field that turns it on, the largest value of that field.
 DISRUPTIONS: tuple[tuple[str, str, float], ...] = (

@@ -65,7 +65,11 @@ def outcomes(tt: Timetable, d: Draws, o: Outcome, job: int = 0, batch: int = 0) 
         np.add.at(taken, point_of_source[tt.entry_source], got)
     left = (waiting[:, None] - taken).T
     times = grid(tt)
-    curve = np.stack([np.where(arrival <= t, got, 0).sum(axis=0) for t in times], axis=1)
+    # people out by each grid time: count arrivals into the first grid time at or after them
+    slot = np.searchsorted(times, arrival, side="left")  # (entries, runs); GRID_POINTS = too late
+    flat = (np.arange(d.runs)[None, :] * (len(times) + 1) + slot).ravel()
+    counts = np.bincount(flat, weights=got.ravel(), minlength=d.runs * (len(times) + 1))
+    curve = np.cumsum(counts.reshape(d.runs, len(times) + 1)[:, :-1], axis=1)
     return Batch(job, batch, d.runs, out, np.ascontiguousarray(left), curve.astype(np.int64))
 
 

@@ -1,0 +1,195 @@
+"""Benchmark: the risk of the East Aleppo convoy plan by simulation (not part of ``make test``).
+
+    .venv/bin/python -m bench.risk [--runs 10000] [--simpy-runs 200] [--method greedy] [--markdown FILE]
+
+Rows, all in one process run so that they compare with each other on the same (shared) machine:
+
+- the numpy engine in this process: ``--runs`` runs (draws, simulation and counting), alone and with the
+  one-at-a-time sensitivities (each disruption off and doubled, 2,000 runs each);
+- the SimPy engine in this process on ``--simpy-runs`` runs (the same draws: the results are checked
+  equal), and its cost per run against numpy's;
+- a local Dask cluster of 1 and then 2 worker processes (one thread each) on the same job (runs and
+  sensitivities), timed from the first task sent to the last result (the cluster is started before);
+  the speed-up from 1 worker to 2;
+- the scheduling overhead per task: 400 tasks that do nothing, on the 2-worker cluster;
+- the whole command, ``corridor risk --runs N --workers 2``, as a user runs it (cluster start included).
+
+The load of the machine (``uptime``) is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from corridor.network.build import load_network
+from corridor.scenario.load import load_scenario
+from corridor.scenario.model import RiskSettings
+from corridor.simulate.cluster import DaskRunner, InProcess, Runner
+from corridor.simulate.draws import draw
+from corridor.simulate.engine_numpy import simulate_numpy
+from corridor.simulate.engine_simpy import simulate_simpy
+from corridor.simulate.risk import assess
+from corridor.simulate.sweep import make_plan
+from corridor.simulate.timetable import Timetable
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "east-aleppo-2016"
+RISK = """
+[risk]
+travel_time_spread = 0.15
+checkpoint_hold_probability = 0.3
+checkpoint_hold_minutes = 90
+closure_probability = 0.3
+ceasefire_end_probability = 0.2
+ceasefire_earliest = 2016-12-16T02:00:00+02:00
+no_show_probability = 0.05
+breakdown_probability = 0.02
+"""
+console = Console()
+
+
+@dataclass
+class Row:
+    what: str
+    runs: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def per_run_us(self) -> float:
+        return 1e6 * self.seconds / self.runs if self.runs else float("nan")
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def scenario_file(folder: Path) -> Path:
+    for name in ("network.geojson", "sources.csv"):
+        (folder / name).write_bytes((EXAMPLE / name).read_bytes())
+    path = folder / "scenario.toml"
+    path.write_text((EXAMPLE / "scenario.toml").read_text() + RISK)
+    return path
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - t, value
+
+
+def job_runs(risk: RiskSettings, runs: int, sensitivity: int) -> int:
+    from corridor.simulate.risk import variants
+
+    return runs + 2 * len(variants(risk)) * min(runs, sensitivity)
+
+
+def on_cluster(tt: Timetable, risk: RiskSettings, runs: int, workers: int) -> tuple[float, float]:
+    """(seconds for the job, seconds per no-op task) on a local cluster of ``workers`` processes."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        client.wait_for_workers(workers)
+        runner: Runner = DaskRunner(client)
+        assess(tt, risk, runs=200, seed=99, runner=runner, sensitivity_runs=0)  # warm the workers
+        seconds, _ = timed(lambda: assess(tt, risk, runs=runs, seed=1, runner=runner))
+        n = 400
+        t0 = time.perf_counter()
+        futures = client.map(_noop, range(n), pure=False)
+        client.gather(futures)
+        overhead = (time.perf_counter() - t0) / n
+    return seconds, overhead
+
+
+def _noop(x: int) -> int:
+    return x
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=10_000)
+    ap.add_argument("--simpy-runs", type=int, default=200)
+    ap.add_argument("--method", default="greedy", help="convoy method of the plan simulated")
+    ap.add_argument("--skip-cli", action="store_true", help="leave out the whole-command row")
+    ap.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
+    args = ap.parse_args(argv)
+    before = uptime()
+    console.print(f"load before: {before}")
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = scenario_file(Path(tmp))
+        scenario = load_scenario(path)
+        network = load_network(scenario.network, scenario.base_dir)
+        tt = make_plan(scenario, network, "convoy", args.method, 20).timetable
+        risk = scenario.risk
+        console.print(
+            f"plan: {args.method}, {tt.n_deliveries} trips, {tt.n_activities} activities, "
+            f"{tt.planned_out:,} of {tt.people:,} people out as planned"
+        )
+        runs = args.runs
+        total = job_runs(risk, runs, 2000)
+        s, _ = timed(lambda: assess(tt, risk, runs=runs, seed=1, runner=InProcess(), sensitivity_runs=0))
+        rows.append(Row("numpy, in process: the runs alone", runs, s))
+        s, _ = timed(lambda: assess(tt, risk, runs=runs, seed=1, runner=InProcess()))
+        rows.append(Row("numpy, in process: runs + sensitivities", total, s))
+        d = draw(tt, risk, args.simpy_runs, seed=5)
+        s_np, o_np = timed(lambda: simulate_numpy(tt, d))
+        s_sp, o_sp = timed(lambda: simulate_simpy(tt, d))
+        same = bool(np.array_equal(o_np.arrival, o_sp.arrival))
+        rows.append(Row("numpy engine (simulation only)", args.simpy_runs, s_np, "same draws as SimPy"))
+        rows.append(Row("SimPy engine (simulation only)", args.simpy_runs, s_sp, f"results equal: {same}"))
+        one, _ = on_cluster(tt, risk, runs, 1)
+        two, overhead = on_cluster(tt, risk, runs, 2)
+        rows.append(Row("local cluster, 1 worker: runs + sensitivities", total, one))
+        rows.append(
+            Row(
+                "local cluster, 2 workers: runs + sensitivities",
+                total,
+                two,
+                f"speed-up {one / two:.2f}x; scheduling {1e3 * overhead:.2f} ms per task",
+            )
+        )
+        if not args.skip_cli:
+            cmd = [str(Path(sys.executable).with_name("corridor")), "risk", str(path), "--runs", str(runs)]
+            cmd += ["--workers", "2", "--json", "--method", args.method]
+            s, done = timed(lambda: subprocess.run(cmd, capture_output=True, text=True, check=False))
+            note = "cluster start and planning included" if done.returncode == 0 else done.stderr[-200:]
+            rows.append(Row(f"corridor risk --runs {runs} --workers 2 (whole command)", total, s, note))
+    after = uptime()
+    table = Table(title=f"risk of the East Aleppo convoy plan ({runs:,} runs)")
+    for name in ("what", "runs", "seconds", "us per run", "note"):
+        table.add_column(name, justify="left" if name in ("what", "note") else "right")
+    for r in rows:
+        table.add_row(r.what, f"{r.runs:,}", f"{r.seconds:.2f}", f"{r.per_run_us:,.0f}", r.note)
+    console.print(table)
+    console.print(f"load after: {after}")
+    if args.markdown:
+        lines = [
+            f"load before: `{before}`; after: `{after}`",
+            "",
+            "| what | runs | seconds | us per run | note |",
+            "| --- | ---: | ---: | ---: | --- |",
+            *(f"| {r.what} | {r.runs:,} | {r.seconds:.2f} | {r.per_run_us:,.0f} | {r.note} |" for r in rows),
+        ]
+        args.markdown.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
