@@ -15,8 +15,13 @@ import pytest
 
 from corridor.network.build import load_network
 from corridor.plan.convoy import ConvoyPlan, Trip
-from corridor.problem.convoy import compile_convoy
+from corridor.problem.convoy import LiveState, compile_convoy
 from corridor.scenario.load import load_scenario
+from corridor.server.convoys import service as convoys
+from corridor.server.convoys.live import live_state
+from corridor.server.convoys.planning import step_of
+from corridor.server.convoys.scenario import load
+from corridor.server.operations.tables import Operation
 from corridor.solve.convoy import solve_convoy
 from server.conftest import PASSWORD, World
 
@@ -355,6 +360,32 @@ def test_a_second_trip_of_a_bus_is_scanned_and_reconciled(world: World) -> None:
     assert (two["status"], two["boarded"], two["arrived"]) == ("arrived", len(riders2), len(riders2) - 1)
     assert two["not_seen"] == [missing] and report["not_seen"] == [missing]
     assert two["point"] == "end" and report["overdue"] == []
+    # A re-plan from these scans takes the people arrived off their reception point's room.
+    state = _live_state(world, at)
+    assert state is not None
+    expected: dict[str, int] = {}
+    for trip, arrived in ((first, len(riders1)), (second, len(riders2) - 1)):
+        expected[trip.reception] = expected.get(trip.reception, 0) + arrived
+    assert dict(state.received) == expected
+
+
+def _live_state(world: World, when: datetime) -> LiveState | None:
+    runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    with runtime.db.reading() as session:
+        operation = session.get(Operation, world.operation_id)
+        version = convoys.current(session, world.operation_id)
+        assert operation is not None and version is not None
+        plan = convoys.whole_plan(session, version)
+        return live_state(
+            session,
+            runtime,
+            operation=operation,
+            version=version,
+            plan=plan,
+            loaded=load(runtime.settings.scenarios_dir, operation.scenario_name),
+            when=when,
+            step=step_of(plan, when),
+        )
 
 
 def test_a_trip_not_arrived_by_its_planned_arrival_plus_the_margin_is_overdue(world: World) -> None:

@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corridor.ops.status import Status
+from corridor.ops.status import Status, SubjectState
 from corridor.ops.trips import assign_trips
 from corridor.plan.convoy import ConvoyPlan
 from corridor.problem.convoy import LiveState, VehicleState
@@ -121,4 +121,22 @@ def live_state(
         vehicles=tuple(vehicles),
         left=tuple(sorted(left.items())),
         out_by_group=tuple(sorted((g, n) for g, n in out.items() if n)),
+        received=_received(plan, plan_id, boarded, states),
     )
+
+
+def _received(
+    plan: ConvoyPlan,
+    plan_id: dict[str, str],
+    boarded: dict[str, tuple[str, int]],
+    states: dict[tuple[str, str], SubjectState],
+) -> tuple[tuple[str, int], ...]:
+    """People arrived, by the reception point of the trip they boarded: taken off its room."""
+    reception = {(t.vehicle, t.number): t.reception for t in plan.trips}
+    received: Counter[str] = Counter()
+    for pid, (code, number) in boarded.items():
+        state = states.get(("person", pid))
+        where = reception.get((plan_id.get(code, ""), number))
+        if state is not None and state.status is Status.ARRIVED and where is not None:
+            received[where] += 1
+    return tuple(sorted(received.items()))

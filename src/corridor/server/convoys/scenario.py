@@ -66,6 +66,7 @@ class Basis:
                 ],
                 "left": [list(x) for x in state.left],
                 "out_by_group": [list(x) for x in state.out_by_group],
+                "received": [list(x) for x in state.received],
             },
         }
 
@@ -86,6 +87,7 @@ class Basis:
                 ),
                 left=tuple((str(s), int(n)) for s, n in raw["left"]),
                 out_by_group=tuple((str(g), int(n)) for g, n in raw["out_by_group"]),
+                received=tuple((str(d), int(n)) for d, n in raw.get("received", [])),
             )
         deadline = data.get("deadline")
         return Basis(
