@@ -245,3 +245,16 @@ def test_impossible_risk_parameters_are_named(tmp_path: Path) -> None:
     no_traceback(result)
     assert result.exit_code == 2
     assert "risk.breakdown_probability" in result.output
+
+
+def test_the_flow_plan_is_simulated_too(scenario: Path) -> None:
+    result = runner.invoke(
+        app, ["risk", str(scenario), "--flow", "--runs", "50", "--sensitivity-runs", "0", "--json"]
+    )
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["plan"] == "flow"
+    assert summary["runs"] == 50
+    assert 0 < summary["mean_out"] <= summary["planned_out"]
+    assert summary["most_damaging"] == []

@@ -37,8 +37,18 @@ def test_the_task_simulates_the_plan_it_is_given(east_aleppo_convoy: ConvoyCase)
         ({"runs": True}, "payload.runs"),
         ({"seed": "x"}, "payload.seed"),
         ({"plan": {"trips": 1}}, "payload.plan"),
+        ({"risk": {"no_show_probability": 3}}, "payload.risk.no_show_probability"),
+        ({"risk": {"no_such": 3}}, "payload.risk.no_such"),
     ],
 )
 def test_a_bad_payload_is_named(payload: dict[str, object], where: str) -> None:
     with pytest.raises(InputError, match=where.replace(".", r"\.")):
         risk({"scenario": SCENARIO, **payload}, lambda f, m: None)
+
+
+def test_the_payload_may_set_the_disruptions(east_aleppo_convoy: ConvoyCase) -> None:
+    plan, _, _ = east_aleppo_convoy
+    payload = {"scenario": SCENARIO, "plan": plan.to_dict(), "runs": 30, "risk": {"no_show_probability": 1}}
+    result = risk(payload, lambda f, m: None)
+    assert result["summary"]["mean_out"] == 0
+    assert [e["field"] for e in result["summary"]["most_damaging"]] == ["no_show_probability"]

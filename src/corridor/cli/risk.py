@@ -261,6 +261,7 @@ def risk(
                     runs=runs,
                     seed=seed,
                     runner=runner,
+                    sensitivity_runs=sensitivity_runs,
                     say=say,
                     progress=tick,
                 )

@@ -165,6 +165,7 @@ def sweep(
     runs: int,
     seed: int,
     runner: Runner,
+    sensitivity_runs: int | None = None,
     say: Callable[[str], None] = lambda _: None,
     progress: Progress = lambda done, total: None,
 ) -> list[SweepPoint]:
@@ -174,7 +175,15 @@ def sweep(
         say(f"{axis.label} = {value:g} ({k + 1} of {len(axis.values)}): planning")
         planned = make_plan(vary(scenario, axis, value), network, kind, method, time_limit)
         say(f"{axis.label} = {value:g} ({k + 1} of {len(axis.values)}): {runs:,} runs")
-        result = assess(planned.timetable, risk, runs=runs, seed=seed, runner=runner, progress=progress)
+        result = assess(
+            planned.timetable,
+            risk,
+            runs=runs,
+            seed=seed,
+            runner=runner,
+            sensitivity_runs=sensitivity_runs,
+            progress=progress,
+        )
         points.append(SweepPoint(value, planned.timetable.planned_out, result))
     return points
 

@@ -1,7 +1,8 @@
 """The risk job (kind ``risk`` of :mod:`corridor.jobs`), run on a Dask worker.
 
 Payload: ``{"scenario": PATH, "plan": convoy.json as a dict (optional: planned afresh when left out),
-"runs": 2000, "seed": 0}``. Result: ``{"summary": RiskResult.summary(), "chart": RiskResult.chart_data()}``,
+"runs": 2000, "seed": 0, "risk": {...}}``; ``risk`` (optional) replaces the scenario's ``[risk]`` table,
+with the same fields. Result: ``{"summary": RiskResult.summary(), "chart": RiskResult.chart_data()}``,
 both JSON. The runs run in the worker's process (a job is one task).
 """
 
@@ -11,11 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from corridor.core.errors import InputError
 from corridor.network.build import load_network
 from corridor.plan.convoy import ConvoyPlan
 from corridor.problem.convoy import compile_convoy
 from corridor.scenario.load import load_scenario
+from corridor.scenario.model import RiskSettings
 from corridor.simulate.cluster import InProcess
 from corridor.simulate.risk import assess
 from corridor.simulate.sweep import make_plan
@@ -37,6 +41,14 @@ def risk(payload: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     seed = _number(payload, "seed", 0, 2**63 - 1)
     report(0.0, "loading the scenario")
     scenario = load_scenario(Path(str(payload["scenario"])))
+    settings = scenario.risk
+    if payload.get("risk") is not None:
+        try:
+            settings = RiskSettings.model_validate(payload["risk"])
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise InputError(str(first["msg"]), where=f"payload.risk.{field}".rstrip(".")) from None
     network = load_network(scenario.network, scenario.base_dir)
     if payload.get("plan") is not None:
         problem, _ = compile_convoy(scenario, network)
@@ -57,7 +69,7 @@ def risk(payload: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     def progress(done: int, total: int) -> None:
         report(0.05 + 0.95 * done / max(1, total), f"{done:,} of {total:,} runs")
 
-    result = assess(tt, scenario.risk, runs=runs, seed=seed, runner=InProcess(), progress=progress)
+    result = assess(tt, settings, runs=runs, seed=seed, runner=InProcess(), progress=progress)
     return {"summary": result.summary(), "chart": result.chart_data()}
 
 
