@@ -14,11 +14,11 @@ fewest trips.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
+
+from corridor.plan import canonical
 
 if TYPE_CHECKING:
     from corridor.problem.convoy import ConvoyProblem
@@ -133,8 +133,7 @@ class ConvoyPlan:
 
     def content_hash(self) -> str:
         """SHA-256 of the plan's canonical JSON: the version operations cite."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return canonical.content_hash(self.to_dict())
 
     def summary(self) -> dict[str, Any]:
         """The figures ``corridor convoy --json`` prints."""

@@ -7,8 +7,6 @@ at a node between hops. A route of no hops is people already at a destination (a
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
@@ -17,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from corridor.plan import canonical
 from corridor.plan.route import Route
 from corridor.plan.routes import RouteTable
 from corridor.problem.model import Problem
@@ -99,8 +98,7 @@ class Plan:
 
     def content_hash(self) -> str:
         """SHA-256 of the plan's canonical JSON (timings excluded): the version operations cite."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return canonical.content_hash(self.to_dict())
 
     def summary(self) -> dict[str, Any]:
         """The figures ``corridor plan --json`` prints."""
