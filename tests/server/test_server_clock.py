@@ -170,3 +170,21 @@ def test_a_batch_with_a_clock_that_is_not_a_time_is_refused(world: World) -> Non
     assert "device_now" in answer.text
     assert status(world, rana)["events"] == 1  # "registered" alone
     assert world.client.get(world.url("/clocks"), headers=world.as_role("observer")).status_code == 403
+
+
+def test_the_staff_see_each_device_clock_and_the_flagged_events(world: World) -> None:
+    rana = person(world, "Rana")
+    ahead = Phone(world, "ahead", TEN_YEARS)
+    post(world, ahead.event("arrived", datetime.now(UTC), person_id=rana, point="end"))  # no clock: flagged
+    ahead.sync(ahead.event("boarded", datetime.now(UTC), person_id=rana, point="start"))
+    world.client.cookies.set("corridor_session", world.tokens["coordinator"])
+    english = world.client.get(f"/operations/{world.operation_id}/clocks")
+    assert english.status_code == 200, english.text
+    assert "Device clocks" in english.text and ahead.device in english.text
+    assert "+3652 d 0 h" in english.text  # the offset, from the clock it sent
+    assert "ahead of its receipt" in english.text and rana in english.text  # the flagged arrival
+    assert "Rana" not in english.text  # ids, never names
+    arabic = world.client.get(f"/operations/{world.operation_id}/clocks?lang=ar")
+    assert "ساعات الأجهزة" in arabic.text and "بعد وقت استلامه" in arabic.text
+    world.client.cookies.set("corridor_session", world.tokens["observer"])
+    assert world.client.get(f"/operations/{world.operation_id}/clocks").status_code == 403

@@ -23,6 +23,7 @@ from corridor.server.runtime import Runtime
 from corridor.server.settings import Settings
 from corridor.server.web import assets, headers
 from corridor.server.web.ca import router as ca_router
+from corridor.server.web.clocks import router as clocks_router
 from corridor.server.web.errors import html_error
 from corridor.server.web.notices import router as notices_router
 from corridor.server.web.routes import router as web_router
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notices_router,
         web_router,
         ca_router,
+        clocks_router,
     ):
         app.include_router(router)
     assets.mount(app, runtime.settings.web_assets)
