@@ -64,6 +64,15 @@ class Language:
         """Whether this language has its own text for ``key`` (not the reference's)."""
         return key in self.messages
 
+    def knows(self, key: str) -> bool:
+        """Whether ``key`` is a message here or in the reference language."""
+        return key in self.messages or (self.fallback is not None and self.fallback.knows(key))
+
+    def word(self, prefix: str, name: str) -> str:
+        """A word of the data (a group, a method) in this language when ``prefix + name`` is a
+        message, else as written."""
+        return self.text(prefix + name) if self.knows(prefix + name) else name
+
     def template(self, key: str, count: int | None = None) -> str:
         """The unfilled text of ``key``: in the plural form of ``count`` when the message has plural
         forms; the reference language's when this one lacks it; the key itself when both lack it."""

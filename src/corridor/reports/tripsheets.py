@@ -378,7 +378,7 @@ def render(plan: ConvoyPlan, sheet: Sheet, lang: Language) -> Rendered:
             "tripsheet.plan",
             scenario=plan.scenario,
             hash=plan.content_hash()[:12],
-            method=plan.method,
+            method=lang.word("method", plan.method),
             status=status,
         )
     )
