@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from corridor.server.access.tables import AccessLogEntry, ApiToken, Device, Membership, User
+from corridor.server.checkpoints.clock_tables import DeviceClock, EventClock
 from corridor.server.convoys.tables import ConvoyVersion
 from corridor.server.db import Base
 from corridor.server.incidents.tables import EvidenceFile, Incident
@@ -20,6 +21,8 @@ __all__ = [
     "ApiToken",
     "ConvoyVersion",
     "Device",
+    "DeviceClock",
+    "EventClock",
     "EvidenceFile",
     "Household",
     "Incident",
