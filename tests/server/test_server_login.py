@@ -55,6 +55,22 @@ def test_successful_log_ins_do_not_count() -> None:
     limiter.begin("amal", "10.0.0.1")
 
 
+def test_one_address_guessing_a_name_does_not_lock_its_owner_out_elsewhere() -> None:
+    limiter = LoginLimiter(name_failures=5, address_failures=20, name_total_failures=12)
+    for _ in range(5):
+        limiter.begin("amal", "10.0.0.66")  # guesses, never succeeding
+    with pytest.raises(TooManyAttemptsError) as refused:
+        limiter.begin("amal", "10.0.0.66")
+    assert refused.value.where == "user name"
+    limiter.succeeded("amal", "10.0.0.7", limiter.begin("amal", "10.0.0.7"))  # her own phone
+    # Spread over many addresses, the guesses slow the name everywhere.
+    for n in range(7):
+        limiter.begin("amal", f"10.0.1.{n}")
+    with pytest.raises(TooManyAttemptsError) as refused:
+        limiter.begin("amal", "10.0.0.7")
+    assert refused.value.where == "user name"
+
+
 def test_attempts_sent_at_once_are_limited_too() -> None:
     """An attempt counts from its start, so 16 at once do not all reach the password check."""
     limiter = LoginLimiter(name_failures=5, address_failures=100)

@@ -8,8 +8,11 @@ written, in a short write transaction that checks the user was not changed meanw
 
 An unknown name is checked against a dummy hash made with the same parameters, so that its
 answer takes as long as a wrong password's. Failed attempts (and attempts still running) are
-counted per name and per address over a sliding window; past the limit the answer is 429 with
-``Retry-After`` at once, before any hashing.
+counted over a sliding window per user name from one address, per address, and per user name
+from every address (a higher limit); past a limit the answer is 429 with ``Retry-After`` at once,
+before any hashing. So one address guessing a marshal's password locks out that address, not the
+marshal logging in from their own phone; only a guess spread over many addresses slows the name
+everywhere.
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ from corridor.server.columns import utc_now
 from corridor.server.db import Database
 from corridor.server.errors import AuthRequiredError
 
-# Failed log-ins allowed per window, per user name and per client address (an address may be a
-# whole office behind one router, so it is allowed more).
+# Failed log-ins allowed per window: per user name from one address, per client address (an
+# address may be a whole office behind one router, so it is allowed more), and per user name from
+# every address together.
 NAME_FAILURES = 5
 ADDRESS_FAILURES = 20
+NAME_TOTAL_FAILURES = 50
 WINDOW_SECONDS = 60.0
 
 
@@ -60,7 +65,8 @@ class _Window:
 
 
 class LoginLimiter:
-    """Counts log-in attempts per user name and per client address over a sliding window.
+    """Counts log-in attempts per user name from one address, per client address and per user
+    name from every address, over a sliding window.
 
     An attempt counts from when it starts (so that many sent at once are limited too); one that
     succeeds stops counting. ``clock`` is ``time.monotonic`` unless a test gives its own."""
@@ -70,33 +76,41 @@ class LoginLimiter:
         *,
         name_failures: int = NAME_FAILURES,
         address_failures: int = ADDRESS_FAILURES,
+        name_total_failures: int = NAME_TOTAL_FAILURES,
         window_seconds: float = WINDOW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.window = window_seconds
         self.clock = clock
-        self._names = _Window(name_failures, {})
+        self._pairs = _Window(name_failures, {})
         self._addresses = _Window(address_failures, {})
+        self._names = _Window(name_total_failures, {})
         self._lock = threading.Lock()
 
     def begin(self, name: str, address: str) -> float:
         """Count an attempt, or raise :class:`TooManyAttemptsError`; returns its ticket."""
         now = self.clock()
         with self._lock:
-            checks = ((self._names, name, "user name"), (self._addresses, address, "address"))
-            for window, key, where in checks:
+            for window, key, where in self._keys(name, address):
                 times = self._recent(window, key, now)
                 if len(times) >= window.limit:
                     wait = max(1, math.ceil(times[0] + self.window - now))
                     raise TooManyAttemptsError(where=where, retry_after=wait)
-            for window, key in ((self._names, name), (self._addresses, address)):
+            for window, key, _ in self._keys(name, address):
                 window.times.setdefault(key, deque()).append(now)
             return now
+
+    def _keys(self, name: str, address: str) -> tuple[tuple[_Window, str, str], ...]:
+        return (
+            (self._pairs, f"{address}\n{name}", "user name"),
+            (self._addresses, address, "address"),
+            (self._names, name, "user name"),
+        )
 
     def succeeded(self, name: str, address: str, ticket: float) -> None:
         """A successful attempt no longer counts against the name or the address."""
         with self._lock:
-            for window, key in ((self._names, name), (self._addresses, address)):
+            for window, key, _ in self._keys(name, address):
                 times = window.times.get(key)
                 if times is not None and ticket in times:
                     times.remove(ticket)
