@@ -19,6 +19,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.datastructures import FormData
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -31,12 +33,14 @@ from corridor.server.deps import RuntimeDep, permit
 from corridor.server.incidents import service
 from corridor.server.incidents.routes import store_of
 from corridor.server.incidents.schemas import IncidentIn, IncidentKind, IncidentOut
+from corridor.server.incidents.tables import EvidenceFile, Incident
 from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
 from corridor.server.runtime import Runtime
 from corridor.server.web.i18n import choose
 from corridor.server.web.map import log_incidents_read
 from corridor.server.web.nav import menu
+from corridor.server.web.register import CLIENT_ID
 from corridor.server.web.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -113,13 +117,30 @@ async def report(
     except FormProblemsError as problems:
         return _problems(request, problems, text)
     try:
+        client_id = str(form.get("client_id") or "").strip().lower() or None
+        if client_id is not None and not CLIENT_ID.fullmatch(client_id):
+            raise FormProblemsError(
+                {"description": f"client_id {client_id[:40]!r} is not a UUID: reload the page"}
+            )
+        stored = await run_in_threadpool(_stored, runtime, operation_id, client_id) if client_id else None
+        if stored is not None:  # a resend from a phone's offline queue: the first send stands
+            return _sent_before(request, stored, operation_id)
         files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
         if files:
             authorize(actor, "evidence.write", operation_id)
         operation = await run_in_threadpool(_operation, runtime, operation_id)
         body = _body(form, operation, text)
         data = [await _read(f, limit, text) for f in files]
-        done = await run_in_threadpool(_report, runtime, operation_id, body, files, data, actor.label)
+        try:
+            done = await run_in_threadpool(
+                _report, runtime, operation_id, body, files, data, actor.label, client_id
+            )
+        except IntegrityError:
+            # The same report sent twice at once: the other send stored it.
+            stored = await run_in_threadpool(_stored, runtime, operation_id, client_id) if client_id else None
+            if stored is None:
+                raise
+            return _sent_before(request, stored, operation_id)
     except FormProblemsError as problems:
         return _problems(request, problems, text)
     finally:
@@ -315,6 +336,7 @@ def _report(
     files: list[UploadFile],
     data: list[bytes],
     reporter: str,
+    client_id: str | None = None,
 ) -> IncidentOut:
     """The incident and its evidence, stored in one transaction (all or nothing)."""
     with runtime.db.writing() as session:
@@ -326,6 +348,7 @@ def _report(
             if error.where not in ("vehicles", "people"):
                 raise
             raise FormProblemsError({error.where: error.message}) from error
+        incident.client_id = client_id
         evidence = [
             service.receive_evidence(
                 session,
@@ -339,6 +362,32 @@ def _report(
             )
             for file, content in zip(files, data, strict=True)
         ]
+        return service.incident_out(runtime.sealer, incident, evidence)
+
+
+def _sent_before(request: Request, stored: IncidentOut, operation_id: str) -> HTMLResponse:
+    """The answer to a report sent again (same ``client_id``): what the first send stored (200)."""
+    return page(
+        request,
+        "incidents_done.html",
+        status_code=200,
+        incident=stored,
+        operation_id=operation_id,
+        days=None,
+        points=[],
+        oob=True,
+    )
+
+
+def _stored(runtime: Runtime, operation_id: str, client_id: str) -> IncidentOut | None:
+    """The incident (and its evidence) the report sent with ``client_id`` stored, if it was."""
+    with runtime.db.reading() as session:
+        incident = session.scalar(
+            select(Incident).where(Incident.operation_id == operation_id, Incident.client_id == client_id)
+        )
+        if incident is None:
+            return None
+        evidence = list(session.scalars(select(EvidenceFile).where(EvidenceFile.incident_id == incident.id)))
         return service.incident_out(runtime.sealer, incident, evidence)
 
 

@@ -19,6 +19,7 @@ from fastapi.datastructures import FormData
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import ConflictError
@@ -41,6 +42,8 @@ AGE_BANDS: tuple[str, ...] = get_args(AgeBand)
 VULNERABILITIES: tuple[str, ...] = get_args(Vulnerability)
 Text = Callable[..., str]
 _FIELD = re.compile(r"^p-(\d{1,4})-(name|sex|age_band|vuln|wristband)$")
+# The id a phone gives a form in its offline queue (crypto.randomUUID()).
+CLIENT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass
@@ -111,6 +114,13 @@ async def register(
     rows = [row for row in rows_of(form) if not row.is_empty()]
     point = str(form.get("gathering_point") or "").strip() or None
     text = choose(request).text
+    client_id = str(form.get("client_id") or "").strip().lower() or None
+    if client_id is not None and not CLIENT_ID.fullmatch(client_id):
+        return _errors(request, f"client_id {client_id[:40]!r} is not a UUID: reload the page", {}, 422)
+    if client_id is not None:
+        stored = await run_in_threadpool(_stored, runtime, operation_id, client_id)
+        if stored is not None:  # a resend from a phone's offline queue: the first send stands
+            return page(request, "register_result.html", status_code=200, operation_id=operation_id, **stored)
     if not rows:
         return _errors(request, text("register.nobody"), {}, 422)
     relative = str(form.get("tracing_relative") or "").strip()
@@ -128,7 +138,13 @@ async def register(
     except ValidationError as error:
         return _errors(request, text("register.check_fields"), _field_errors(error, rows, text), 422)
     try:
-        result = await run_in_threadpool(_register, runtime, operation_id, body)
+        result = await run_in_threadpool(_register, runtime, operation_id, body, client_id)
+    except IntegrityError:
+        # The same form sent twice at once: the other send stored it.
+        stored = await run_in_threadpool(_stored, runtime, operation_id, client_id) if client_id else None
+        if stored is None:
+            raise
+        return page(request, "register_result.html", status_code=200, operation_id=operation_id, **stored)
     except ConflictError as error:
         if error.where != "people.wristband":
             raise
@@ -192,12 +208,28 @@ def _band(person: PersonOut) -> dict[str, Any]:
     return {"person": person, "code": code, "qr": qr_svg(code)}
 
 
-def _register(runtime: Runtime, operation_id: str, body: HouseholdIn) -> dict[str, Any]:
+def _stored(runtime: Runtime, operation_id: str, client_id: str) -> dict[str, Any] | None:
+    """What the registration sent with ``client_id`` stored, if it was stored."""
+    with runtime.db.reading() as session:
+        household = session.scalar(
+            select(Household).where(Household.operation_id == operation_id, Household.client_id == client_id)
+        )
+        if household is None:
+            return None
+        _, people = service.household_of(session, operation_id, household.id)
+        found = [service.person_out(runtime.sealer, p) for p in people]
+        return {"household": household, "people": found, "warnings": [], "tracing": []}
+
+
+def _register(
+    runtime: Runtime, operation_id: str, body: HouseholdIn, client_id: str | None = None
+) -> dict[str, Any]:
     with runtime.db.writing() as session:
         operations.get(session, operation_id)
         done = service.register_household(
             session, sealer=runtime.sealer, operation_id=operation_id, body=body
         )
+        done.household.client_id = client_id
         people = [service.person_out(runtime.sealer, p) for p in done.people]
         names = {p.id: p.name for p in people}
         warnings = [

@@ -44,6 +44,18 @@
       }
       corridorForms.mark(form);
     });
+    // Without a network the report and its files are kept on this phone and sent later.
+    if (window.corridorOutbox) {
+      corridorOutbox.attach(form, "incident", (said) => {
+        form.reset();
+        now();
+        const note = document.createElement("p");
+        note.className = "alert warn";
+        note.id = "incident-kept";
+        note.textContent = said;
+        document.getElementById("incident-result").replaceChildren(note);
+      });
+    }
   }
 
   // The map: markers coloured by kind; tiles only when the server names a tile source.

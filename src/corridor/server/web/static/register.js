@@ -52,8 +52,27 @@
     if (e.detail.xhr.status === 201) {
       people.replaceChildren();
       addRow();
-    } else {
+    } else if (e.detail.xhr.status) {
       corridorForms.mark(form);
     }
   });
+
+  // Without a network the household is kept on this phone and sent later (outbox.js); the form
+  // is emptied for the next household all the same.
+  const result = document.getElementById("register-result");
+  if (window.corridorOutbox) {
+    corridorOutbox.attach(form, "register", (said) => {
+      people.replaceChildren();
+      addRow();
+      for (const id of ["tracing_relative"]) { const field = document.getElementById(id); if (field) field.value = ""; }
+      const note = document.createElement("p");
+      note.className = "alert warn";
+      note.id = "register-kept";
+      note.textContent = said;
+      result.replaceChildren(note);
+    });
+  }
+
+  // Ready to type: the first person's name (the gathering point is remembered from the last one).
+  people.querySelector(".name").focus();
 })();

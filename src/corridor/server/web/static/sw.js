@@ -1,11 +1,13 @@
 // corridor: keeps the scanning screen usable without a network. Served at /sw.js (scope /).
 //
-// It keeps only the scanning page and the files it loads (scan.js puts them in the cache); never
-// an API answer or the snapshot of people, which the page keeps encrypted in IndexedDB. Log-out
+// It keeps only the scanning, registration and incident report pages (forms, no one's data) and the
+// files they load (scan.js and outbox.js put them in the cache); never an API answer or the roster
+// of people, which the scanning page keeps encrypted in IndexedDB. Log-out
 // deletes this cache and unregisters this worker (wipe.js).
 "use strict";
 const CACHE = "corridor-scan-v1";
-const SCAN_PAGE = /^\/operations\/[^/]+\/scan$/;
+// The pages a field worker uses without a network: scanning, registering, reporting an incident.
+const SCAN_PAGE = /^\/operations\/[^/]+\/(scan|register|incidents\/new)$/;
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
