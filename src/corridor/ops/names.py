@@ -2,9 +2,12 @@
 
 Registrars write the same name many ways: "Mohammed", "Muhammad", "Mohamad", "محمد". The skeleton
 keeps the consonants only, maps Arabic letters and Latin digraphs to one Latin consonant each, drops
-the article ("al-", "el-", "ال") and sorts the words, so all four give ``"mhmd"``. Two people
-with the same skeleton (and age band and sex) are shown to the registrar as possible duplicates;
-they are never merged automatically.
+the article ("al-", "el-", "ال") and sorts the words, so all four give ``"mhmd"``. The skeleton
+is stored as a keyed hash (``name_index``) and serves only to find *candidates* quickly, as a
+blocking key: whether a candidate may be the same person is decided by
+:mod:`corridor.ops.matching` on the names themselves, with sex, age band and household. A
+skeleton merges names that only share consonants (Hussein and Hassan are both ``hsn``), which is
+what a blocking key should do and what a decision must not.
 """
 
 from __future__ import annotations
@@ -31,6 +34,20 @@ def name_skeleton(name: str) -> str:
     """The spelling-free key of a person's name (empty for a name with no letters)."""
     words = [_word_skeleton(word) for word in _words(name)]
     return " ".join(sorted(w for w in words if w))
+
+
+def candidate_skeletons(name: str) -> list[str]:
+    """The skeletons under which an earlier registration of the same person may be stored: the
+    name's own, and each with one word left out (the other registration lacked a father's name,
+    an "ibn" or a second family name). The name's own comes first; none for a name with no letters."""
+    words = sorted(w for w in (_word_skeleton(word) for word in _words(name)) if w)
+    found = [" ".join(words)] if words else []
+    if len(words) > 1:
+        for index in range(len(words)):
+            shorter = " ".join(words[:index] + words[index + 1 :])
+            if shorter not in found:
+                found.append(shorter)
+    return found
 
 
 def _words(name: str) -> list[str]:

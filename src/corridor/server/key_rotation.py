@@ -20,10 +20,10 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from corridor.ops.names import name_skeleton
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer, load_or_create_keys, write_keys
 from corridor.server.incidents.tables import Incident
+from corridor.server.registration import duplicates
 from corridor.server.registration.tables import Person
 
 
@@ -51,8 +51,7 @@ def rotate_key(db_url: str, key_file: Path, evidence_dir: Path | None = None) ->
                 if person.name_sealed:
                     name = sealer.open(person.name_sealed)
                     person.name_sealed = sealer.reseal(person.name_sealed)
-                    skeleton = name_skeleton(name)
-                    person.name_index = sealer.blind_index(skeleton) if skeleton else None
+                    person.name_index = duplicates.name_index(sealer, name)
                 if person.phone_sealed:
                     person.phone_sealed = sealer.reseal(person.phone_sealed)
                 people += 1

@@ -32,6 +32,7 @@ from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.errors import InputProblemsError, TooLargeError
 from corridor.server.operations import service as operations
+from corridor.server.registration import duplicates as matching
 from corridor.server.registration import service
 from corridor.server.registration.schemas import (
     VULNERABILITIES,
@@ -470,6 +471,7 @@ def store(
                     hint="nothing was imported; correct the wristbands and import again",
                 ) from None
     households = people = duplicates = 0
+    names = matching.Names(sealer)  # each earlier registration's name is opened once an import
     pending = prepared.households
     rest = 0.0
     while households < len(pending):
@@ -487,7 +489,7 @@ def store(
                     break
                 try:
                     done = service.register_household(
-                        session, sealer=sealer, operation_id=operation_id, body=body
+                        session, sealer=sealer, operation_id=operation_id, body=body, names=names
                     )
                 except ConflictError as exc:
                     raise ConflictError(

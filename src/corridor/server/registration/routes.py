@@ -72,7 +72,7 @@ def list_duplicates(
     """Groups of people whose names match (spelling and script aside) with the same age and sex."""
     with runtime.db.reading() as session:
         operations.get(session, operation_id)
-        groups = service.duplicate_groups(session, operation_id)
+        groups = service.duplicate_groups(session, runtime.sealer, operation_id)
         return [
             [
                 service.person_out(runtime.sealer, service.get_person(session, operation_id, pid))

@@ -5,23 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import ConflictError
 from corridor.ops.ledger import EventType
-from corridor.ops.names import name_skeleton
 from corridor.server.columns import utc_now
 from corridor.server.encryption import Sealer
 from corridor.server.errors import NotFoundError
 from corridor.server.ids import new_id
 from corridor.server.ledger.service import append_server_events
 from corridor.server.public.consent import Granted, grant
+from corridor.server.registration import duplicates as matching
 from corridor.server.registration.schemas import HouseholdIn, PersonOut, PossibleDuplicate
 from corridor.server.registration.tables import Household, Person
 
 # At most this many earlier registrations are named as possible duplicates of one person.
-MAX_MATCHES = 20
+MAX_MATCHES = matching.MAX_MATCHES
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,18 @@ class Registered:
 
 
 def register_household(
-    session: Session, *, sealer: Sealer, operation_id: str, body: HouseholdIn
+    session: Session,
+    *,
+    sealer: Sealer,
+    operation_id: str,
+    body: HouseholdIn,
+    names: matching.Names | None = None,
+    ids: Sequence[str] | None = None,
 ) -> Registered:
-    """Store a household and its people (names encrypted), each with a ``registered`` event."""
+    """Store a household and its people (names encrypted), each with a ``registered`` event.
+
+    ``names`` keeps the names opened for the duplicate look-up across calls (an import);
+    ``ids`` gives the people their ids (an import made idempotent by the form's submission ids)."""
     check_wristbands(session, operation_id, [p.wristband for p in body.people if p.wristband])
     now = utc_now()
     household = Household(
@@ -47,16 +56,15 @@ def register_household(
     )
     session.add(household)
     people = []
-    for item in body.people:
-        skeleton = name_skeleton(item.name)
+    for number, item in enumerate(body.people):
         people.append(
             Person(
-                id=new_id(),
+                id=ids[number] if ids is not None else new_id(),
                 operation_id=operation_id,
                 household_id=household.id,
                 name_sealed=sealer.seal(item.name),
                 phone_sealed=sealer.seal(item.phone) if item.phone else None,
-                name_index=sealer.blind_index(skeleton) if skeleton else None,
+                name_index=matching.name_index(sealer, item.name),
                 age_band=item.age_band,
                 sex=item.sex,
                 vulnerabilities=list(item.vulnerabilities),
@@ -65,7 +73,7 @@ def register_household(
                 registered_at=now,
             )
         )
-    duplicates = _duplicates_of(session, operation_id, people)
+    duplicates = _duplicates_of(session, names or matching.Names(sealer), operation_id, body, people)
     session.add_all(people)
     session.flush()
     append_server_events(
@@ -108,37 +116,19 @@ def check_wristbands(session: Session, operation_id: str, wristbands: list[str])
         )
 
 
-def _duplicates_of(session: Session, operation_id: str, people: Sequence[Person]) -> list[PossibleDuplicate]:
-    """For each of ``people`` (not stored yet), the registered people with the same name
-    skeleton, age band and sex: the first ``MAX_MATCHES`` by id. One statement for all of them."""
-    indexes = sorted({p.name_index for p in people if p.name_index is not None})
-    if not indexes:
-        return []
-    rank = (
-        func.row_number()
-        .over(partition_by=(Person.name_index, Person.age_band, Person.sex), order_by=Person.id)
-        .label("rank")
-    )
-    ranked = (
-        select(Person.id, Person.name_index, Person.age_band, Person.sex, rank)
-        .where(Person.operation_id == operation_id, Person.name_index.in_(indexes))
-        .subquery()
-    )
-    found: dict[tuple[str, str, str], list[str]] = {}
-    rows = session.execute(
-        select(ranked.c.id, ranked.c.name_index, ranked.c.age_band, ranked.c.sex).where(
-            ranked.c.rank <= MAX_MATCHES
-        )
-    )
-    for person_id, name_index, age_band, sex in rows:
-        found.setdefault((name_index, age_band, sex), []).append(person_id)
+def _duplicates_of(
+    session: Session, names: matching.Names, operation_id: str, body: HouseholdIn, people: Sequence[Person]
+) -> list[PossibleDuplicate]:
+    """For each of ``people`` (not stored yet), the registered people the matcher takes for them
+    (name, sex, age band, household): the likeliest ``MAX_MATCHES``. One statement for all."""
+    lookups = [matching.lookup_indexes(names.sealer, item.name) for item in body.people]
+    found = matching.candidates(session, names, operation_id, (i for found in lookups for i in found))
     duplicates = []
-    for person in people:
-        if person.name_index is None:
-            continue
-        matches = found.get((person.name_index, person.age_band, person.sex))
-        if matches:
-            duplicates.append(PossibleDuplicate(person_id=person.id, matches=sorted(matches)))
+    for person, item, indexes in zip(people, body.people, lookups, strict=True):
+        record = matching.Record(item.name, item.sex, item.age_band, person.household_id)
+        ids = matching.matches(record, indexes, found)
+        if ids:
+            duplicates.append(PossibleDuplicate(person_id=person.id, matches=ids))
     return duplicates
 
 
@@ -147,25 +137,9 @@ def possible_duplicates(
 ) -> list[str]:
     """Ids of registered people who may be the person about to be registered (the same rule as
     at registration), so the registrar is warned while typing; reads only."""
-    skeleton = name_skeleton(name)
-    if not skeleton:
-        return []
-    return _matches(session, operation_id, sealer.blind_index(skeleton), age_band, sex)
-
-
-def _matches(session: Session, operation_id: str, name_index: str, age_band: str, sex: str) -> list[str]:
-    matches = session.scalars(
-        select(Person.id)
-        .where(
-            Person.operation_id == operation_id,
-            Person.name_index == name_index,
-            Person.age_band == age_band,
-            Person.sex == sex,
-        )
-        .order_by(Person.id)
-        .limit(MAX_MATCHES)
-    ).all()
-    return sorted(matches)
+    indexes = matching.lookup_indexes(sealer, name)
+    found = matching.candidates(session, matching.Names(sealer), operation_id, indexes)
+    return matching.matches(matching.Record(name, sex, age_band), indexes, found)
 
 
 def household_of(session: Session, operation_id: str, household_id: str) -> tuple[Household, list[Person]]:
@@ -207,27 +181,6 @@ def page_of_people(session: Session, operation_id: str, *, after: str | None, li
     return list(session.scalars(query))
 
 
-def duplicate_groups(session: Session, operation_id: str) -> list[list[str]]:
-    """Groups of people who share a name skeleton, age band and sex."""
-    keys = (
-        select(Person.name_index, Person.age_band, Person.sex)
-        .where(Person.operation_id == operation_id, Person.name_index.is_not(None))
-        .group_by(Person.name_index, Person.age_band, Person.sex)
-        .having(func.count() > 1)
-        .subquery()
-    )
-    rows = session.execute(
-        select(keys.c.name_index, keys.c.age_band, keys.c.sex, Person.id)
-        .join(
-            Person,
-            (Person.name_index == keys.c.name_index)
-            & (Person.age_band == keys.c.age_band)
-            & (Person.sex == keys.c.sex),
-        )
-        .where(Person.operation_id == operation_id)
-        .order_by(keys.c.name_index, Person.id)
-    )
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for index, age_band, sex, person_id in rows:
-        groups.setdefault((index, age_band, sex), []).append(person_id)
-    return list(groups.values())
+def duplicate_groups(session: Session, sealer: Sealer, operation_id: str) -> list[list[str]]:
+    """Groups of people the matcher takes for one person (stored under one key)."""
+    return matching.groups(session, sealer, operation_id)

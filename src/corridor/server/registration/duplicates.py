@@ -1,0 +1,161 @@
+"""Possible duplicates: candidates found by their blocking key, decided by the matcher.
+
+Names are stored encrypted; ``people.name_index`` holds a keyed hash of the name's blocking key
+(:func:`corridor.ops.matching.block_key`: the consonants of the given and the family name). A
+look-up asks for every key the person may have been stored under (and, for people stored before
+this scheme, the older spelling-free skeleton), opens the names of those candidates only, and
+keeps those that :func:`corridor.ops.matching.score` puts at or above its threshold, given sex,
+age band and household. So a look-up reads a handful of rows, however many people are registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from corridor.ops.matching import THRESHOLD, Record, block_key, block_keys, score
+
+__all__ = ["MAX_MATCHES", "Candidate", "Names", "Record", "candidates", "groups", "matches"]
+from corridor.ops.names import name_skeleton
+from corridor.server.encryption import Sealer
+from corridor.server.registration.tables import Person
+
+# At most this many earlier registrations are named as possible duplicates of one person, and
+# at most this many candidates are read for one look-up (a block as large is a very common name).
+MAX_MATCHES = 20
+MAX_CANDIDATES = 5000
+
+
+def name_index(sealer: Sealer, name: str) -> str | None:
+    """The keyed hash stored in ``people.name_index`` for ``name`` (None for no letters)."""
+    key = block_key(name)
+    return sealer.blind_index(key) if key else None
+
+
+def lookup_indexes(sealer: Sealer, name: str) -> list[str]:
+    """Every ``name_index`` an earlier registration of the same person may have."""
+    keys = block_keys(name)
+    legacy = name_skeleton(name)
+    if legacy:
+        keys.append(legacy)
+    return list(dict.fromkeys(sealer.blind_index(k) for k in keys))
+
+
+_COLUMNS = (
+    Person.id,
+    Person.name_index,
+    Person.name_sealed,
+    Person.sex,
+    Person.age_band,
+    Person.household_id,
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    record: Record
+
+
+class Names:
+    """Names opened during one look-up or one import, so that each is decrypted once."""
+
+    def __init__(self, sealer: Sealer) -> None:
+        self.sealer = sealer
+        self._opened: dict[str, str] = {}
+
+    def open(self, person_id: str, sealed: str) -> str:
+        name = self._opened.get(person_id)
+        if name is None:
+            name = self._opened[person_id] = self.sealer.open(sealed)
+        return name
+
+
+def candidates(
+    session: Session, names: Names, operation_id: str, indexes: Iterable[str]
+) -> dict[str, list[Candidate]]:
+    """The registered people stored under each of ``indexes`` (one statement), names opened."""
+    wanted = sorted(set(indexes))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(
+            Person.id, Person.name_index, Person.name_sealed, Person.sex, Person.age_band, Person.household_id
+        )
+        .where(
+            Person.operation_id == operation_id,
+            Person.name_index.in_(wanted),
+            Person.name_sealed.is_not(None),
+        )
+        .order_by(Person.id)
+        .limit(MAX_CANDIDATES)
+    )
+    found: dict[str, list[Candidate]] = {}
+    for person_id, index, sealed, sex, age_band, household in rows:
+        if index is None or sealed is None:
+            continue
+        record = Record(names.open(person_id, sealed), sex, age_band, household)
+        found.setdefault(index, []).append(Candidate(person_id, record))
+    return found
+
+
+def matches(record: Record, indexes: Sequence[str], found: dict[str, list[Candidate]]) -> list[str]:
+    """Ids of the candidates that may be ``record``'s person, the likeliest first (then by id),
+    at most ``MAX_MATCHES``."""
+    scored: dict[str, float] = {}
+    for index in indexes:
+        for candidate in found.get(index, []):
+            if candidate.id not in scored:
+                scored[candidate.id] = score(record, candidate.record)
+    kept = sorted((-s, pid) for pid, s in scored.items() if s >= THRESHOLD)
+    return [pid for _, pid in kept[:MAX_MATCHES]]
+
+
+def groups(session: Session, sealer: Sealer, operation_id: str) -> list[list[str]]:
+    """Groups of people who may be one person: people stored under one key, joined when the
+    matcher says so (a group holds everyone linked to it by a chain of matches)."""
+    rows = session.execute(
+        select(
+            Person.id, Person.name_index, Person.name_sealed, Person.sex, Person.age_band, Person.household_id
+        )
+        .where(
+            Person.operation_id == operation_id,
+            Person.name_index.is_not(None),
+            Person.name_sealed.is_not(None),
+        )
+        .order_by(Person.name_index, Person.id)
+    )
+    blocks: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for person_id, index, sealed, sex, age_band, household in rows:
+        if index is None or sealed is None:
+            continue
+        blocks.setdefault(index, []).append((person_id, sealed, sex, age_band, household))
+    names = Names(sealer)
+    parent: dict[str, str] = {}
+
+    def root(pid: str) -> str:
+        while parent.get(pid, pid) != pid:
+            pid = parent[pid]
+        return pid
+
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        records = [
+            (pid, Record(names.open(pid, sealed), sex, band, household))
+            for pid, sealed, sex, band, household in members
+        ]
+        for i, (a, first) in enumerate(records):
+            for b, second in records[i + 1 :]:
+                if score(first, second) >= THRESHOLD:
+                    parent[root(b)] = root(a)
+    joined: dict[str, list[str]] = {}
+    for pid in parent:
+        joined.setdefault(root(pid), []).append(pid)
+    for top in list(joined):
+        if top not in joined[top]:
+            joined[top].append(top)
+    return sorted(sorted(g) for g in joined.values())
