@@ -150,19 +150,24 @@ def test_a_worker_killed_mid_run_costs_no_run(scenario: Path, dask_cluster: tupl
     risk = loaded.risk
     # SimPy batches: slow enough that every worker is busy when one is killed.
     specs = [BatchSpec(0, b, 25, 7, risk, "simpy") for b in range(10)]
+    before = set(client.scheduler_info()["workers"])
     doomed = c.worker()
     client.wait_for_workers(3, timeout=60)
-    killed: list[int] = []
+    (address,) = set(client.scheduler_info()["workers"]) - before
+    lost: list[int] = []
 
     def kill_once(done: int, total: int) -> None:
-        if not killed:
-            busy = [w for w, tasks in client.processing().items() if tasks]
-            assert len(busy) >= 2
-            os.kill(doomed.pid, signal.SIGKILL)
-            killed.append(doomed.pid)
+        if lost:
+            return
+        deadline = time.monotonic() + 20
+        while not client.processing().get(address) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lost.append(len(client.processing().get(address, ())))  # tasks it held when killed
+        os.kill(doomed.pid, signal.SIGKILL)
 
     batches = DaskRunner(client).run(tt, specs, kill_once)
-    assert killed and doomed.wait(timeout=10) == -signal.SIGKILL
+    assert doomed.wait(timeout=10) == -signal.SIGKILL
+    assert lost and lost[0] >= 1  # it died holding work, which was done again elsewhere
     deadline = time.monotonic() + 30
     while len(client.scheduler_info()["workers"]) > 2 and time.monotonic() < deadline:
         time.sleep(0.2)
