@@ -251,6 +251,17 @@ def serve(
             help="Another name (or address) the certificate made by --tls covers; repeatable.",
         ),
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Run plans as jobs on this running Dask scheduler (tcp://HOST:8786) instead of an "
+            "embedded cluster."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Worker processes of the embedded Dask cluster (default 2)."),
+    ] = None,
 ) -> None:
     """Serve the operations web service (registration, scans, reconciliation, incidents)."""
     from corridor.server.run import serve as run_server
@@ -265,6 +276,8 @@ def serve(
             cert_file=cert,
             key_file=key,
             host_names=host_name or [],
+            scheduler=scheduler,
+            workers=workers,
         )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import threading
 import uuid
@@ -77,6 +78,8 @@ def embedded_cluster(workers: int) -> LocalCluster:
 
 
 def _close_embedded() -> None:
+    # At exit: the workers' goodbyes are not news (and the log's streams may be closed already).
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     with _embedded_guard:
         for cluster in _embedded.values():
             with contextlib.suppress(Exception):
@@ -94,7 +97,7 @@ class Jobs:
         self._guard = threading.Lock()
 
     @classmethod
-    def connect(cls, scheduler: str | None = None, *, workers: int = 2, timeout: float = 10.0) -> Jobs:
+    def connect(cls, scheduler: str | None = None, *, workers: int = 2, timeout: float = 5.0) -> Jobs:
         """Join the scheduler at ``scheduler`` (``tcp://HOST:8786``), or, without one, the
         process's embedded cluster of ``workers`` worker processes.
 
@@ -146,6 +149,11 @@ class Jobs:
             ) from None
         finally:
             future.release()
+
+    def holds(self, key: str) -> bool:
+        """Whether this client submitted the job ``key`` and has not forgotten it."""
+        with self._guard:
+            return key in self._futures
 
     def state(self, key: str) -> JobState:
         """Where the job ``key`` stands (this client's jobs only)."""

@@ -5,12 +5,18 @@ for a shorter window); the plan is verified against the scenario before it is re
 
 Payload: ``{"scenario": PATH, "method": "exact" | "ccrp", "deadline": ISO-8601 or null}``.
 Result: ``{"plan": plan.json as a dict, "deadline": ISO-8601 of the problem's deadline}``.
+
+A worker keeps its last few plans (``KEEP``), by scenario file version (the latest change among
+the files of its folder), method and deadline: the same plan asked again of the same worker is
+answered at once. Nothing is kept in the web service.
 """
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from corridor.core.errors import InputError, ScenarioError, SolverError
@@ -22,6 +28,9 @@ from corridor.problem.checks import check_problem
 from corridor.scenario.load import load_scenario
 from corridor.solve import METHODS, solve
 
+# Plans a worker keeps, newest last.
+KEEP = 8
+_kept: OrderedDict[tuple[str, float, str, str | None], dict[str, Any]] = OrderedDict()
 _STEP = re.compile(r"step ([\d,]+) of ([\d,]+)")
 
 
@@ -56,6 +65,11 @@ def plan(payload: dict[str, Any], report: Report) -> dict[str, Any]:
         deadline = datetime.fromisoformat(asked) if asked else None
     except ValueError:
         raise InputError(f"{asked!r} is not a date and time", where="payload.deadline") from None
+    key = (str(Path(path).resolve()), _modified(Path(path)), method, asked)
+    if key in _kept:
+        _kept.move_to_end(key)
+        report(1.0, "planned (the same plan was made here already)")
+        return _kept[key]
     report(0.02, "reading the scenario")
     scenario = load_scenario(path)
     if deadline is not None:
@@ -94,4 +108,16 @@ def plan(payload: dict[str, Any], report: Report) -> dict[str, Any]:
             hint="this is a defect; please report it with the scenario",
         )
     report(1.0, f"planned: {made.evacuated:,} of {made.evacuees:,} people out")
-    return {"plan": made.to_dict(), "deadline": scenario.deadline.isoformat()}
+    result = {"plan": made.to_dict(), "deadline": scenario.deadline.isoformat()}
+    _kept[key] = result
+    while len(_kept) > KEEP:
+        _kept.popitem(last=False)
+    return result
+
+
+def _modified(path: Path) -> float:
+    """Latest change among the scenario file and the files beside it (its CSV, its network)."""
+    try:
+        return max((p.stat().st_mtime for p in path.parent.iterdir() if p.is_file()), default=0.0)
+    except OSError:
+        return 0.0

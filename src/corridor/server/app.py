@@ -14,6 +14,8 @@ from corridor.server.access.routes import router as access_router
 from corridor.server.checkpoints.routes import router as checkpoints_router
 from corridor.server.exports.routes import router as exports_router
 from corridor.server.incidents.routes import router as incidents_router
+from corridor.server.jobs.routes import api as jobs_router
+from corridor.server.jobs.routes import pages as jobs_pages
 from corridor.server.ledger.routes import router as ledger_router
 from corridor.server.manifests.routes import router as manifests_router
 from corridor.server.operations.routes import router as operations_router
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         manifests_router,
         incidents_router,
         exports_router,
+        jobs_router,
+        jobs_pages,
         public_router,
         notices_router,
         web_router,

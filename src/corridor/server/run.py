@@ -10,6 +10,7 @@ from pathlib import Path
 import uvicorn
 
 from corridor.core.errors import InputError
+from corridor.jobs import Jobs
 from corridor.server import seed as demo
 from corridor.server import tls
 from corridor.server.app import create_app
@@ -37,6 +38,8 @@ def serve(
     cert_file: Path | None = None,
     key_file: Path | None = None,
     host_names: Sequence[str] = (),
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> None:
     """Migrate the database, optionally seed the demo, print the demo passwords, and serve.
 
@@ -44,9 +47,14 @@ def serve(
     With ``use_tls``, HTTPS with ``cert_file`` and ``key_file``, or without them a certificate
     signed by a local CA kept in the data folder (:mod:`corridor.server.tls`) for this machine's
     names and addresses and ``host_names``. Runs one process; blocks until stopped (Ctrl-C or
-    SIGTERM).
+    SIGTERM). Plans run as jobs on the Dask scheduler at ``scheduler`` (``tcp://HOST:8786``), or
+    on an embedded cluster of ``workers`` worker processes (``CORRIDOR_SCHEDULER``,
+    ``CORRIDOR_WORKERS``); a scheduler that cannot be reached stops it before it serves.
     """
     settings = Settings() if db_url is None else Settings(database_url=db_url)
+    cluster = {k: v for k, v in (("scheduler", scheduler), ("workers", workers)) if v is not None}
+    settings = settings.model_copy(update=cluster)
+    Jobs.connect(settings.scheduler, workers=settings.workers).close()  # reachable, or stop here
     served = tls_files(
         settings, use_tls=use_tls, cert_file=cert_file, key_file=key_file, host_names=host_names
     )
@@ -58,6 +66,8 @@ def serve(
     if served is not None:
         _print_tls(served, port)
     app = create_app(settings)
+    jobs = app.state.runtime.jobs.connect()
+    print(f"corridor: plans run as jobs on the Dask cluster at {jobs.address}", flush=True)
     # Everything made so far lives as long as the process: keep it out of the cyclic garbage
     # collector's full passes, which otherwise stall every request for tens of milliseconds.
     gc.freeze()

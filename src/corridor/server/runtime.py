@@ -10,6 +10,7 @@ from corridor.server.auth import Actor, Passwords
 from corridor.server.checkpoints.service import EventRequest, record_group
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
+from corridor.server.jobs.service import JobService
 from corridor.server.ledger.anchor import Checkpointer
 from corridor.server.ledger.counts import LedgerCounts
 from corridor.server.ledger.writer import LedgerWriter
@@ -55,6 +56,7 @@ class Runtime:
     logins: LoginLimiter = field(init=False)
     counts: LedgerCounts = field(init=False)
     checkpointer: Checkpointer = field(init=False)
+    jobs: JobService = field(init=False)
 
     def __post_init__(self) -> None:
         self.writer = LedgerWriter(self.db, record_group)
@@ -66,6 +68,7 @@ class Runtime:
             self.db, self.settings.signing_key_path, minutes=self.settings.checkpoint_minutes
         )
         self.checkpointer.start()
+        self.jobs = JobService(self.db, self.settings)
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
@@ -77,6 +80,7 @@ class Runtime:
         )
 
     def stop(self) -> None:
+        self.jobs.stop()
         self.checkpointer.stop()
         self.writer.stop()
         self.db.dispose()

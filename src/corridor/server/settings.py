@@ -125,6 +125,15 @@ class Settings(BaseSettings):
         "moved); 0 signs on demand only.",
     )
 
+    scheduler: str | None = Field(
+        default=None,
+        description="Dask scheduler that runs plans and re-plans (tcp://HOST:8786); none by "
+        "default: the service starts an embedded cluster of `workers` worker processes.",
+    )
+    workers: int = Field(
+        default=2, ge=1, le=64, description="Worker processes of the embedded Dask cluster (one thread each)."
+    )
+
     @property
     def signing_key_path(self) -> Path:
         """Where the ledger's signing key is kept."""

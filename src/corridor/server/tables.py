@@ -7,6 +7,7 @@ from corridor.server.checkpoints.clock_tables import DeviceClock, EventClock
 from corridor.server.convoys.tables import ConvoyVersion
 from corridor.server.db import Base
 from corridor.server.incidents.tables import EvidenceFile, Incident
+from corridor.server.jobs.tables import Job
 from corridor.server.ledger.chain_tables import LedgerCheckpoint, LedgerCutOver
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
 from corridor.server.manifests.tables import ManifestEntry, Trip, Vehicle
@@ -26,6 +27,7 @@ __all__ = [
     "EvidenceFile",
     "Household",
     "Incident",
+    "Job",
     "LedgerCheckpoint",
     "LedgerCutOver",
     "LedgerHead",

@@ -1,5 +1,7 @@
-"""Convoy plans the server makes itself: the operation's scenario planned as it is, and re-plans
-after a closure from the live state.
+"""Convoy plans the server asks for: the operation's scenario planned as it is, and re-plans
+after a closure from the live state. The planning runs on the Dask cluster
+(:mod:`corridor.jobs.convoy`, called by name: the service never imports the planner); the
+service waits for the answer.
 
 A re-plan uses :func:`corridor.solve.convoy.replan.replan`: trips done by the re-plan's time stay
 as they were (the operation's trips up to ``offsets``); trips under way are kept while they still
@@ -16,24 +18,24 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from corridor.core.errors import InputError
 from corridor.plan.convoy import ConvoyPlan, Trip
 from corridor.problem.convoy import ConvoyProblem, LiveState, VehicleState
 from corridor.server.convoys.scenario import Basis, Loaded, changed, problem
-from corridor.solve.convoy import CONVOY_METHODS, solve_convoy
-from corridor.solve.convoy.replan import replan as solver_replan
+from corridor.server.jobs.service import JobService
+
+# The planning tasks, run on the cluster by name.
+SOLVE = "corridor.jobs.convoy:solve_problem"
+REPLAN = "corridor.jobs.convoy:replan"
 
 
-def plan_scenario(loaded: Loaded, method: str = "greedy") -> tuple[ConvoyPlan, ConvoyProblem]:
-    """The scenario planned by ``method`` (verified by the caller on publication)."""
-    if method not in CONVOY_METHODS:
-        raise InputError(
-            f"unknown convoy method {method!r}",
-            where="method",
-            hint=f"use one of {', '.join(CONVOY_METHODS)}",
-        )
+def plan_scenario(
+    jobs: JobService, loaded: Loaded, method: str = "greedy"
+) -> tuple[ConvoyPlan, ConvoyProblem]:
+    """The scenario planned by ``method`` on the cluster (verified by the caller on publication);
+    an unknown method is refused there (InputError naming ``method``)."""
     compiled = problem(loaded, Basis())
-    return solve_convoy(compiled, method=method, time_limit=20.0), compiled
+    plan: ConvoyPlan = jobs.call(SOLVE, compiled, method)
+    return plan, compiled
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def step_of(plan: ConvoyPlan, when: datetime) -> int:
 
 
 def replan(
+    jobs: JobService,
     loaded: Loaded,
     old: ConvoyPlan,
     *,
@@ -66,10 +69,11 @@ def replan(
 ) -> Replan:
     """Plan again from ``when`` with ``closures`` added (and an earlier ``deadline``)."""
     step = step_of(old, when)
-    return _from_solver(loaded, old, step, closures, deadline, live)
+    return _from_solver(jobs, loaded, old, step, closures, deadline, live)
 
 
 def _from_solver(
+    jobs: JobService,
     loaded: Loaded,
     old: ConvoyPlan,
     step: int,
@@ -78,7 +82,7 @@ def _from_solver(
     live: LiveState | None,
 ) -> Replan:
     scenario = changed(loaded.scenario, Basis(closures=tuple(dict(c) for c in closures), deadline=deadline))
-    result = solver_replan(old, scenario, loaded.network, step, live=live)
+    result = jobs.call(REPLAN, old, scenario, loaded.network, step, live)
     base = problem(loaded, Basis())
     compiled = result.problem
     flow, base_flow = compiled.flow, base.flow
@@ -104,7 +108,9 @@ def _from_solver(
     done = tuple(result.done)
     offsets = {vid: max((t.number for t in done if t.vehicle == vid), default=0) for vid in old.vehicles}
     left = tuple(
-        (x.source, x.group, x.people - x.before, x.reason) for x in result.left_behind if x.people > x.before
+        (source, group, people - before, reason)
+        for source, group, people, before, reason in result.left
+        if people > before
     )
     return Replan(result.plan, basis, {v: n for v, n in offsets.items() if n}, done, step, old, left)
 

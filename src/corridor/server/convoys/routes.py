@@ -60,7 +60,7 @@ def publish_convoy(
         scenario_name = operation.scenario_name
     loaded = load(runtime.settings.scenarios_dir, scenario_name)
     if body.plan is None:
-        plan, _ = planning.plan_scenario(loaded, body.method)
+        plan, _ = planning.plan_scenario(runtime.jobs, loaded, body.method)
     else:
         plan = service.parse(body.plan)
     compiled = verify(plan, loaded, Basis())

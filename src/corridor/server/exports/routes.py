@@ -26,7 +26,6 @@ from corridor.server.exports import service
 from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
 from corridor.server.web import plan_cache
-from corridor.solve.pipeline import check_file
 
 router = APIRouter(prefix="/api/operations/{operation_id}/exports", tags=["exports"])
 CSV = "text/csv; charset=utf-8"
@@ -179,10 +178,10 @@ def _map_places(runtime: RuntimeDep, operation: Operation) -> dict[str, tuple[fl
     if path is None:
         return {}
     try:
-        problem = check_file(path).problem
+        _, _, problem = plan_cache.compiled(path)
     except CorridorError:
         return {}
-    if problem is None or problem.network.crs.upper() not in _LONLAT:
+    if problem.network.crs.upper() not in _LONLAT:
         return {}
     placed = layers.place_route_points(
         operations.route_of(operation).points,

@@ -143,7 +143,7 @@ def plan_and_publish(
     with runtime.db.reading() as session:
         name = operations.get(session, operation_id).scenario_name
     loaded = load(runtime.settings.scenarios_dir, name)
-    plan, _ = planning.plan_scenario(loaded)
+    plan, _ = planning.plan_scenario(runtime.jobs, loaded)
     compiled = verify(plan, loaded, Basis())
     with runtime.db.writing() as session:
         convoys.publish(
@@ -368,7 +368,9 @@ def replan_run(
             when=when,
             step=planning.step_of(plan, when),
         )
-    result = planning.replan(loaded, plan, when=when, closures=closures, deadline=new_deadline, live=facts)
+    result = planning.replan(
+        runtime.jobs, loaded, plan, when=when, closures=closures, deadline=new_deadline, live=facts
+    )
     key = (operation_id, result.plan.content_hash())
     with _drafts_guard:
         _drafts[key] = (result, following.version.version)

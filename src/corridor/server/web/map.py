@@ -3,8 +3,9 @@
 Everything drawn comes from the scenario's own data (``corridor.reports.layers``), so the map
 works with no tile server; ``settings.tile_url`` adds tiles underneath when one is configured.
 The page is small and loads the layers from ``map.geojson``, which may take seconds the first
-time (the plan is solved once per scenario file and kept, see :mod:`plan_cache`); when the
-operation follows a published plan version, its routes are drawn as published, not solved.
+time (the plan is made by a job on the cluster and kept as a plan version, see
+:mod:`plan_cache`); when the operation follows a published plan version, its routes are drawn as
+published, not planned again.
 
 Route points are placed, in this order, at the network node the published plan maps them to, at
 the node whose id is theirs, at the scenario's source, reception point or checkpoint whose id is
@@ -32,6 +33,8 @@ from corridor.server.access import service as access
 from corridor.server.auth import Actor, allowed
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.incidents import service as incidents
+from corridor.server.jobs.service import JobView
+from corridor.server.jobs.words import words
 from corridor.server.ledger.service import row_to_event
 from corridor.server.ledger.tables import LedgerRow
 from corridor.server.operations import service as operations
@@ -44,6 +47,8 @@ from corridor.server.web.nav import menu
 from corridor.server.web.render import page
 
 router = APIRouter(include_in_schema=False)
+# Seconds the map's data waits for the plan a job is making.
+WAIT_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Found:
     notice: str | None
     published: bool
     version: int | None = None  # the published version shown, when it is one
+    job: JobView | None = None  # the job making the plan, while there is no plan to show
 
 
 @router.get("/operations/{operation_id}/map")
@@ -103,7 +109,8 @@ def map_data(
         )
     if marks is not None:
         log_incidents_read(runtime, actor, operation_id, request.url.path)
-    found = scenario_and_plan(request, runtime, operation)
+    # The map's script waits for this answer: wait for a plan being made (it takes seconds).
+    found = scenario_and_plan(request, runtime, operation, wait=WAIT_SECONDS, by=actor.label)
     problem = found.planning.problem if found.planning else None
     placed = layers.place_route_points(
         route.points,
@@ -136,11 +143,13 @@ def missing_notice(request: Request, runtime: Runtime, operation: Operation) -> 
     )
 
 
-def scenario_and_plan(request: Request, runtime: Runtime, operation: Operation) -> Found:
+def scenario_and_plan(
+    request: Request, runtime: Runtime, operation: Operation, *, wait: float = 0.0, by: str = "service"
+) -> Found:
     """The operation's scenario and its plan: the published version the operation follows, as
-    it was published (not solved again), when there is one; else the scenario solved by the
-    published plan's method, ``published`` when the result is the very plan the operation cites
-    (same content hash)."""
+    it was published, when there is one; else the plan a job made of the scenario by the
+    published plan's method (the job is started if none was asked; ``wait``: seconds to wait for
+    it), ``published`` when it is the very plan the operation cites (same content hash)."""
     path: Path | None = plan_cache.find_scenario(runtime.settings.scenarios_dir, operation.scenario_name)
     if path is None:
         return Found(None, missing_notice(request, runtime, operation), False)
@@ -151,11 +160,28 @@ def scenario_and_plan(request: Request, runtime: Runtime, operation: Operation) 
         if current is not None:
             kept = plan_cache.stored(path, stored_plan(runtime, current))
             return Found(kept, None, True, current.version)
-        planning = plan_cache.planning(path, method=method)
+        computed = plan_cache.operation_plan(
+            runtime,
+            operation.id,
+            path,
+            method=method if method in ("exact", "ccrp") else "exact",
+            wait=wait,
+            by=by,
+        )
     except CorridorError as error:
         return Found(None, choose(request).text("map.bad_scenario", error=error.render()), False)
+    job, planning = computed.job, computed.planning
+    if planning is None:
+        said = words(request)
+        if job is not None and job.state == "failed":
+            notice = said["job.failed"].format(error=job.error or "")
+        elif job is not None and job.state == "cancelled":
+            notice = said["job.cancelled"]
+        else:
+            notice = said["job.notice"].format(percent=round(100 * job.progress) if job else 0)
+        return Found(None, notice, False, job=job)
     published = operation.plan_hash is not None and planning.plan.content_hash() == operation.plan_hash
-    return Found(planning, None, published)
+    return Found(planning, None, published, job=job)
 
 
 def stored_plan(runtime: Runtime, version: PlanVersion) -> plan_cache.Stored:

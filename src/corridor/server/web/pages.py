@@ -231,18 +231,19 @@ def _alerts(result: Reconciliation, text: Text) -> list[dict[str, str]]:
 
 
 def _plan_if_ready(runtime: Runtime, operation: Operation) -> Plan | None:
-    """The operation's published plan; else the plan of its scenario if already solved (the
-    first visit starts solving it in the background; the curve appears at a later refresh)."""
+    """The operation's published plan; else the plan a job made of its scenario, if made (the
+    first visit starts the job on the cluster; the curve appears at a later refresh)."""
     path = plan_cache.find_scenario(runtime.settings.scenarios_dir, operation.scenario_name)
     if path is None:
         return None
     with runtime.db.reading() as session:
         version = versions.current(versions.listed(session, operation.id), operation)
-    if version is not None:
-        with contextlib.suppress(CorridorError):  # a stale plan: the plan page says why
+    with contextlib.suppress(CorridorError):  # a stale plan or a bad scenario: the plan page says why
+        if version is not None:
             return plan_cache.stored(path, stored_plan(runtime, version)).plan
-    found = plan_cache.ready(path)
-    return found.plan if found is not None else None
+        found = plan_cache.operation_plan(runtime, operation.id, path).planning
+        return found.plan if found is not None else None
+    return None
 
 
 def _curve(

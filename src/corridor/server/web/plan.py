@@ -1,13 +1,14 @@
 """The plan: departures per gathering point and vehicle, and what changed between versions.
 
 The plan shown is the published version the operation follows, read as it was published (no
-solving), when there is one; otherwise the one solved from the operation's scenario (see
-:mod:`plan_cache`), labelled as published when its content hash is the one the operation cites,
-and as a computed, unpublished plan otherwise. "What changed" compares two published versions
+planning), when there is one; otherwise the one a job made of the operation's scenario on the
+cluster (see :mod:`plan_cache`; while the job runs, the page shows its progress and reloads when
+it is done), labelled as published when its content hash is the one the operation cites, and as
+a computed, unpublished plan otherwise. "What changed" compares two published versions
 (the last two unless the reader picks others) when the operation has two or more; with one or
 none, it compares the plan with a re-plan for a shorter window: the reader enters an earlier
-deadline and the planner solves the scenario again with it (roles that may change the operation
-only: a re-plan costs seconds of CPU).
+deadline and a job plans the scenario again with it (roles that may change the operation only:
+a re-plan costs seconds of CPU on the cluster).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from corridor.reports import departures
 from corridor.server.auth import Actor, allowed
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.errors import NotFoundError
+from corridor.server.jobs.service import BY_JOB
+from corridor.server.jobs.words import words
 from corridor.server.operations import service as operations
 from corridor.server.operations import versions
 from corridor.server.operations.tables import PlanVersion
@@ -53,17 +56,19 @@ def plan_page(
     a: Annotated[int | None, Query(ge=1, description="The older version to compare.")] = None,
     b: Annotated[int | None, Query(ge=1, description="The newer version to compare.")] = None,
 ) -> HTMLResponse:
-    """A sync route: a first solve (seconds) runs in the thread pool."""
+    """The plan shown, or the job making it (the page follows it and reloads when it is done)."""
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
-        kept = versions.listed(session, operation_id)
-    found = scenario_and_plan(request, runtime, operation)
+        every = versions.listed(session, operation_id)
+    # Versions published by people; a plan a job made is kept as a version too, not published.
+    kept = [v for v in every if not v.published_by.startswith(BY_JOB)]
+    found = scenario_and_plan(request, runtime, operation, by=actor.label)
     context: dict[str, Any] = {
         "operation": operation,
         "nav": menu(actor, operation_id),
         "notice": found.notice,
         "published": found.published,
-        "current": next((v for v in kept if v.version == found.version), None),
+        "current": next((v for v in every if v.version == found.version), None),
         "versions": kept,
         "chosen": None,
         "view": None,
@@ -72,6 +77,9 @@ def plan_page(
         "asked": deadline or "",
         # A re-plan costs seconds of CPU: only those who may change the operation ask for one.
         "may_replan": allowed(actor, "operation.update", operation_id),
+        "job": found.job if found.planning is None else None,
+        "replan_job": None,
+        "w": words(request),
     }
     status = 200
     text = choose(request).text
@@ -92,11 +100,22 @@ def plan_page(
         elif deadline:
             try:
                 shorter = _deadline(deadline, planning.plan, planning.scenario.deadline)
-                other = plan_cache.planning(planning.path, method=planning.plan.method, deadline=shorter)
-                context["changes"] = changes(planning, other, (text("plan.now"), text("plan.shorter")))
+                method = planning.plan.method if planning.plan.method in ("exact", "ccrp") else "exact"
+                other = plan_cache.operation_plan(
+                    runtime, operation_id, planning.path, method=method, deadline=shorter, by=actor.label
+                )
+                if other.planning is not None:
+                    labels = (text("plan.now"), text("plan.shorter"))
+                    context["changes"] = changes(planning, other.planning, labels)
+                else:
+                    context["replan_job"] = other.job
             except CorridorError as error:
                 context["error"] = error.message if not error.hint else f"{error.message} ({error.hint})"
                 status = 400
+    shown = context["job"] or context["replan_job"]
+    context["percent"] = round(100 * shown.progress) if shown is not None else 0
+    context["operation_id"] = operation_id
+    context["may_change"] = context["may_replan"]
     return page(request, "plan.html", actor=actor, status_code=status, **context)
 
 

@@ -1,44 +1,38 @@
-"""The scenario an operation names, and its plan, for the map and plan pages.
+"""The scenario an operation names, and its plan, for the map, plan and dashboard pages.
 
 An operation names its scenario (``scenario_name``); the file is the scenario TOML under
-``settings.scenarios_dir`` (searched recursively) whose ``name`` is that. Loading, compiling and
-solving take seconds, so the result is kept in memory per scenario file, its folder's
-modification time, the method and the deadline; a changed file is read again. Callers run in
-FastAPI's thread pool (sync routes), never on the event loop; a lock per key makes concurrent
-requests wait for one solve instead of each starting their own.
-
-A plan the server keeps (a published version) is not solved again: :func:`stored` compiles the
-scenario for the plan's own deadline, reads the plan once and verifies it against the scenario.
+``settings.scenarios_dir`` (searched recursively) whose ``name`` is that. Nothing is planned in
+the web process and nothing is kept in memory between requests: a plan is a job on the Dask
+cluster (:mod:`corridor.server.jobs`), whose plan is kept as a version of the operation's plans;
+a page shows that plan, or the job's progress while it runs. Compiling the scenario to check a
+kept plan against it takes a fraction of a second and is done per request.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import tomllib
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from corridor.core.errors import ScenarioError, SolverError
+from corridor.core.errors import ScenarioError
 from corridor.core.findings import Severity
+from corridor.network.build import load_network
 from corridor.network.model import Network
 from corridor.plan.model import Plan
 from corridor.problem.build import compile_problem
 from corridor.problem.model import Problem
+from corridor.scenario.load import load_scenario
 from corridor.scenario.model import Scenario
-from corridor.solve import METHODS, solve
-from corridor.solve.pipeline import Checked, check_file
-
-# Plans kept in memory: the operations' own plans and a few re-plans with other deadlines.
-KEEP = 8
+from corridor.server.jobs.service import JobView
+from corridor.server.operations import versions
+from corridor.server.runtime import Runtime
 
 
 @dataclass(frozen=True)
 class Planning:
-    """A scenario file read, compiled and solved (or given a plan the server keeps)."""
+    """A scenario file read and compiled, with a plan that verifies against it."""
 
     path: Path
     scenario: Scenario
@@ -49,19 +43,19 @@ class Planning:
 
 @dataclass(frozen=True)
 class Stored:
-    """A plan the server keeps: its content hash, and how to read it (from the database, only
-    when it is not in memory already)."""
+    """A plan the server keeps: its content hash, and how to read it from the database."""
 
     plan_hash: str
     load: Callable[[], Plan]
 
 
-_names: dict[tuple[Path, float], str | None] = {}
-_plans: OrderedDict[tuple[str, float, str, str], Planning] = OrderedDict()
-_locks: dict[tuple[str, float, str, str], threading.Lock] = {}
-_guard = threading.Lock()
-_kept: OrderedDict[tuple[str, float, str], Planning] = OrderedDict()
-_kept_guard = threading.Lock()
+@dataclass(frozen=True)
+class Computed:
+    """The operation's plan made by a job: the plan once the job is done (``planning``), and the
+    job (None when none was asked)."""
+
+    planning: Planning | None
+    job: JobView | None
 
 
 def find_scenario(folder: Path, name: str) -> Path | None:
@@ -76,17 +70,11 @@ def find_scenario(folder: Path, name: str) -> Path | None:
 
 def _scenario_name(path: Path) -> str | None:
     try:
-        key = (path, path.stat().st_mtime)
-    except OSError:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
-    if key not in _names:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            data = {}
-        name = data.get("name")
-        _names[key] = name if isinstance(name, str) else None
-    return _names[key]
+    name = data.get("name")
+    return name if isinstance(name, str) else None
 
 
 def _modified(path: Path) -> float:
@@ -94,86 +82,14 @@ def _modified(path: Path) -> float:
     return max((p.stat().st_mtime for p in path.parent.iterdir() if p.is_file()), default=0.0)
 
 
-def planning(path: Path, *, method: str = "exact", deadline: datetime | None = None) -> Planning:
-    """The scenario at ``path`` solved by ``method`` (with another ``deadline`` if given), the
-    plan verified against it. Only the operation's own plan gets the quickest time for everyone
-    (it does not depend on the deadline, and each re-plan would pay for it again).
-
-    Raises :class:`ScenarioError` when the scenario has errors (``corridor check`` lists them).
-    """
-    method = method if method in METHODS else "exact"
-    key = (str(path), _modified(path), method, deadline.isoformat() if deadline else "")
-    with _guard:
-        lock = _locks.setdefault(key, threading.Lock())
-    with lock:
-        found = _plans.get(key)
-        if found is None:
-            found = _solve(path, method, deadline)
-            with _guard:
-                _plans[key] = found
-                while len(_plans) > KEEP:
-                    old, _ = _plans.popitem(last=False)
-                    _locks.pop(old, None)
-        return found
-
-
-def ready(path: Path, *, method: str = "exact") -> Planning | None:
-    """The operation's plan if it is already solved; else None, and it starts solving in the
-    background (for pages that must answer at once, such as the dashboard)."""
-    key = (str(path), _modified(path), method, "")
-    with _guard:
-        found = _plans.get(key)
-        busy = key in _locks and _locks[key].locked()
-    if found is None and not busy:
-        threading.Thread(target=_warm, args=(path, method), daemon=True).start()
-    return found
-
-
-def _warm(path: Path, method: str) -> None:
-    # A scenario with errors: the plan and map pages show the reason when asked.
-    with contextlib.suppress(ScenarioError, SolverError):
-        planning(path, method=method)
-
-
-def stored(path: Path, kept: Stored) -> Planning:
-    """The scenario at ``path`` with a plan the server keeps, without solving: compiled for the
-    plan's own deadline (a plan made for an earlier deadline has a shorter horizon) and the plan
-    verified against it. Raises :class:`ScenarioError` when the plan does not fit the scenario
-    file as it is now (it changed after the plan was published)."""
-    key = (str(path), _modified(path), kept.plan_hash)
-    with _kept_guard:
-        found = _kept.get(key)
-    if found is not None:
-        return found
-    plan = kept.load()
-    end = plan.start + timedelta(minutes=plan.horizon * plan.dt)
-    checked = check_file(path)
-    scenario, problem = _problem(path, checked, end)
-    violations = [] if plan.scenario == scenario.name else [f"it is for scenario {plan.scenario!r}"]
-    violations += plan.verify(problem)
-    if violations:
-        raise ScenarioError(
-            f"the published plan {kept.plan_hash[:12]}… does not fit the scenario file as it is now: "
-            + "; ".join(violations[:5]),
-            where=str(path),
-            hint="publish a plan made from the scenario file as it is now",
-        )
-    planning = Planning(path, scenario, checked.network, problem, plan)
-    with _kept_guard:
-        _kept[key] = planning
-        while len(_kept) > KEEP:
-            _kept.popitem(last=False)
-    return planning
-
-
-def _problem(path: Path, checked: Checked, deadline: datetime | None) -> tuple[Scenario, Problem]:
-    """The problem of the scenario file (with another ``deadline`` if given); raises
-    :class:`ScenarioError` when the scenario has errors."""
-    scenario, problem, findings = checked.scenario, checked.problem, checked.findings
+def compiled(path: Path, deadline: datetime | None = None) -> tuple[Scenario, Network, Problem]:
+    """The scenario file read and compiled (with another ``deadline`` if given); raises
+    :class:`ScenarioError` when it has errors."""
+    scenario = load_scenario(path)
     if deadline is not None and deadline != scenario.deadline:
-        # Only the deadline changes: compile again on the network already read.
         scenario = scenario.model_copy(update={"deadline": deadline})
-        problem, findings = compile_problem(scenario, checked.network)
+    network = load_network(scenario.network, scenario.base_dir)
+    problem, findings = compile_problem(scenario, network)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if problem is None or errors:
         raise ScenarioError(
@@ -181,18 +97,79 @@ def _problem(path: Path, checked: Checked, deadline: datetime | None) -> tuple[S
             where=str(path),
             hint="run 'corridor check' on it to see every finding",
         )
-    return scenario, problem
+    return scenario, network, problem
 
 
-def _solve(path: Path, method: str, deadline: datetime | None) -> Planning:
-    checked = check_file(path)
-    scenario, problem = _problem(path, checked, deadline)
-    plan = solve(problem, method=method, quickest=deadline is None)
-    violations = plan.verify(problem)
+def stored(path: Path, kept: Stored) -> Planning:
+    """The scenario at ``path`` with a plan the server keeps, without planning: compiled for the
+    plan's own deadline (a plan made for an earlier deadline has a shorter horizon) and the plan
+    verified against it. Raises :class:`ScenarioError` when the plan does not fit the scenario
+    file as it is now (it changed after the plan was made)."""
+    plan = kept.load()
+    end = plan.start + timedelta(minutes=plan.horizon * plan.dt)
+    scenario, network, problem = compiled(path, end)
+    violations = [] if plan.scenario == scenario.name else [f"it is for scenario {plan.scenario!r}"]
+    violations += plan.verify(problem)
     if violations:
-        raise SolverError(
-            f"the {method} plan failed verification: {'; '.join(violations[:5])}",
+        raise ScenarioError(
+            f"the plan {kept.plan_hash[:12]}… does not fit the scenario file as it is now: "
+            + "; ".join(violations[:5]),
             where=str(path),
-            hint="this is a defect; please report it with the scenario",
+            hint="publish a plan made from the scenario file as it is now",
         )
-    return Planning(path, scenario, checked.network, problem, plan)
+    return Planning(path, scenario, network, problem, plan)
+
+
+def version_plan(runtime: Runtime, operation_id: str, number: int, plan_hash: str) -> Stored:
+    """A kept plan version, read from the database when needed."""
+
+    def load() -> Plan:
+        with runtime.db.reading() as session:
+            return versions.plan_of(versions.get(session, operation_id, number))
+
+    return Stored(plan_hash, load)
+
+
+def plan_params(path: Path, method: str, deadline: datetime | None) -> dict[str, object]:
+    """What a plan job is looked up by: the scenario file and its version, method, deadline."""
+    return {
+        "scenario": str(path),
+        "file_version": f"{_modified(path):.6f}",
+        "method": method,
+        "deadline": deadline.isoformat() if deadline else None,
+    }
+
+
+def operation_plan(
+    runtime: Runtime,
+    operation_id: str,
+    path: Path,
+    *,
+    method: str = "exact",
+    deadline: datetime | None = None,
+    start: bool = True,
+    wait: float = 0.0,
+    by: str = "service",
+) -> Computed:
+    """The operation's plan of the scenario at ``path`` made by a job (for another ``deadline``
+    if given): the kept plan once the job is done; else the job as it stands, started now when
+    none was asked yet and ``start`` (a job that failed or was cancelled is not started again
+    here: the reader asks for it). ``wait``: seconds to wait for a running job to end. Raises
+    :class:`ScenarioError` when a kept plan no longer fits the scenario file."""
+    params = plan_params(path, method, deadline)
+    job = runtime.jobs.latest(operation_id, "plan", params)
+    if job is None and start:
+        payload = {
+            "scenario": str(path),
+            "method": method,
+            "deadline": deadline.isoformat() if deadline else None,
+        }
+        job = runtime.jobs.start(
+            kind="plan", operation_id=operation_id, params=params, payload=payload, by=by
+        )
+    if job is not None and wait > 0:
+        job = runtime.jobs.wait(job.id, wait)
+    if job is None or job.state != "done" or not job.result:
+        return Computed(None, job)
+    number, plan_hash = int(job.result["plan_version"]), str(job.result["plan_hash"])
+    return Computed(stored(path, version_plan(runtime, operation_id, number, plan_hash)), job)
