@@ -39,8 +39,10 @@ from corridor.server.operations import service as operations
 from corridor.server.operations.plans import PlanIn
 from corridor.server.operations.schemas import OperationIn, PointIn, WindowIn
 from corridor.server.operations.tables import Operation
+from corridor.server.public.consent import grant
 from corridor.server.registration import service as registration
 from corridor.server.registration.schemas import HouseholdIn, PersonIn
+from corridor.server.registration.tables import Person
 from corridor.server.runtime import Runtime
 
 CHECKOUT = Path(__file__).resolve().parents[3]
@@ -54,6 +56,8 @@ DEMO_NAME = "East Aleppo 2016 (demo)"
 log = logging.getLogger(__name__)
 FIRST = ["محمد", "فاطمة", "Ahmad", "Huda", "عمر", "Layla", "يوسف", "Rana", "Khaled", "مريم"]
 FAMILY = ["الحلبي", "Haddad", "الشامي", "Khatib", "المصري", "Najjar"]
+# The demo's family tracing code (docs/operations.md, "Civilians"): the first demo person's status.
+DEMO_TRACING_CODE = "DEMO-0000-0001"
 
 
 def _example() -> tuple[str, datetime, datetime, list[str]]:
@@ -86,6 +90,7 @@ def seed_example(
             _publish_demo_plan(session, operation, plan_file)
             served = _publish_demo_convoy(session, runtime, operation, convoy_file)
             _register(session, runtime, operation, households, points, served)
+            _demo_consent(session, runtime, operation)
             manifests.assign_unassigned(session, operation_id=operation.id)
         for role in Role:
             username = f"demo-{role}"
@@ -161,6 +166,23 @@ def _register(
         )
 
 
+def _demo_consent(session: Session, runtime: Runtime, operation: Operation) -> None:
+    """The first demo person allows a relative to learn their status with ``DEMO_TRACING_CODE``."""
+    session.flush()
+    first = session.scalar(
+        select(Person.id).where(Person.operation_id == operation.id).order_by(Person.registered_at, Person.id)
+    )
+    if first is not None:
+        grant(
+            session,
+            sealer=runtime.sealer,
+            operation_id=operation.id,
+            person_id=first,
+            relative="Demo relative",
+            code=DEMO_TRACING_CODE,
+        )
+
+
 def demo_vehicle(plan_vehicle: str) -> str:
     """The demo's code for a vehicle of the example's fleet: bus-07 -> BUS-07, ambulance-03 -> AMB-3."""
     kind, _, number = plan_vehicle.rpartition("-")
@@ -181,7 +203,7 @@ def _publish_demo_convoy(
         if convoy_file is not None and convoy_file.is_file():
             plan = convoys.parse(json.loads(convoy_file.read_text(encoding="utf-8")))
         else:
-            plan, _ = planning.plan_scenario(runtime.jobs, loaded)
+            plan, _ = planning.plan_scenario(loaded)
         compiled = verify(plan, loaded, Basis())
         version = convoys.publish(
             session,

@@ -23,9 +23,18 @@ class Granted:
     code: str
 
 
-def grant(session: Session, *, sealer: Sealer, operation_id: str, person_id: str, relative: str) -> Granted:
-    """Store the consent of ``person_id`` that ``relative`` learn their status; the new code."""
-    code = new_code()
+def grant(
+    session: Session,
+    *,
+    sealer: Sealer,
+    operation_id: str,
+    person_id: str,
+    relative: str,
+    code: str | None = None,
+) -> Granted:
+    """Store the consent of ``person_id`` that ``relative`` learn their status; the code (a new
+    one unless ``code`` is given, as the demo's is)."""
+    code = code or new_code()
     session.add(
         TracingConsent(
             id=new_id(),
