@@ -8,12 +8,14 @@ The dashboard shows the incidents panel and a clearance curve drawn as lines."""
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from corridor.reports.curves import Series, clearance_svg
 from corridor.server.web.i18n import languages
 from web.a11y import problems
 from web.conftest import LiveServer, log_in, screenshot
@@ -77,7 +79,7 @@ def test_admin_pages_make_their_changes_by_keyboard(
 ) -> None:
     t = languages()[lang].text
     tag = secrets.token_hex(3)
-    name = f"Admin {lang} {tag}"
+    name = f"ops-{lang}-{tag}"  # a code: pages of every operation list it among their data
     log_in(page, live_server, "coordinator", lang=lang)
     assert page.evaluate("document.documentElement.dir") == ("rtl" if lang == "ar" else "ltr")
 
@@ -230,11 +232,28 @@ def test_a_marshal_is_refused_in_plain_words_and_the_dashboard_shows_incidents(
 ) -> None:
     t = languages()[lang].text
     operation = f"{live_server.url}/operations/{live_server.operation_id}"
-    reported = api.post(
-        f"/api/operations/{live_server.operation_id}/incidents",
-        json={"kind": "obstruction", "occurred_at": "2026-12-07T06:10:00Z", "description": "road blocked"},
+    # Incidents in an operation of this test's own, so that the demo operation's pages stay as
+    # other tests expect them.
+    made = api.post(
+        "/api/operations",
+        json={
+            "name": f"incidents-{lang}-{secrets.token_hex(3)}",
+            "scenario_name": "no-scenario",
+            "route": [
+                {"id": "start", "name": "Gate", "kind": "departure", "expected_minutes": 0},
+                {"id": "end", "name": "Camp", "kind": "arrival", "expected_minutes": 30},
+            ],
+            "windows": [{"start": "2026-12-07T06:00:00Z", "end": "2026-12-07T18:00:00Z"}],
+        },
     )
-    assert reported.status_code == 201, reported.text
+    assert made.status_code == 201, made.text
+    own = made.json()["id"]
+    for kind, minute in (("obstruction", 10), ("obstruction", 20), ("shelling", 30)):
+        reported = api.post(
+            f"/api/operations/{own}/incidents",
+            json={"kind": kind, "occurred_at": f"2026-12-07T06:{minute}:00Z", "description": "seen"},
+        )
+        assert reported.status_code == 201, reported.text
 
     log_in(page, live_server, "checkpoint_marshal", lang=lang)
     # Follow a link to the administration from the list of operations (as a shared link would).
@@ -252,21 +271,42 @@ def test_a_marshal_is_refused_in_plain_words_and_the_dashboard_shows_incidents(
 
     page.context.clear_cookies()
     log_in(page, live_server, "coordinator", lang=lang)
-    page.goto(operation)
+    page.goto(f"{live_server.url}/operations/{own}")
     panel = page.locator("#incidents-panel")
     # The panel loads after the page (the first visit of a dashboard may be busy planning).
     expect(panel.locator('li[data-kind="obstruction"]')).to_contain_text(
         t("incidents.kind_obstruction"), timeout=30_000
     )
+    expect(panel.locator('li[data-kind="obstruction"] b')).to_have_text("2")
+    expect(panel.locator('li[data-kind="shelling"] b')).to_have_text("1")
+    expect(panel.locator("ol.incident-latest li").first).to_contain_text(t("incidents.kind_shelling"))
     total = sum(int(n) for n in panel.locator("li[data-kind] b").all_inner_texts())
     expect(panel.get_by_role("link", name=t("dashboard.incidents_all", n=total))).to_have_attribute(
-        "href", f"/operations/{live_server.operation_id}/incidents"
+        "href", f"/operations/{own}/incidents"
     )
     # The clearance curve: lines, never filled areas.
     fills = page.evaluate(
         "() => [...document.querySelectorAll('svg.curve polyline')].map(e => getComputedStyle(e).fill)"
     )
     assert fills and set(fills) == {"none"}, fills
+    # With a planned line too (the demo's plan may still be solving): the page's stylesheet over
+    # the curve as the service draws it.
+    start = datetime(2026, 12, 7, 6, tzinfo=UTC)
+    planned = [(start + timedelta(hours=h), h * 10) for h in range(1, 11)]
+    svg = clearance_svg(
+        [Series("arrived", planned[:3], "reality"), Series("planned", planned, "plan")],
+        start=start,
+        end=start + timedelta(hours=12),
+        total=100,
+        title="curve",
+    )
+    fills = page.evaluate(
+        """svg => { const box = document.createElement('div'); box.innerHTML = svg;
+        document.querySelector('main').append(box);
+        return [...box.querySelectorAll('polyline')].map(e => getComputedStyle(e).fill); }""",
+        svg,
+    )
+    assert fills == ["none", "none"], fills
     icon = page.evaluate("() => document.querySelector('link[rel=icon]').href")
     assert icon.endswith("/favicon.ico")
     assert problems(page) == []
