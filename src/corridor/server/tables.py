@@ -10,6 +10,7 @@ from corridor.server.incidents.tables import EvidenceFile, Incident
 from corridor.server.jobs.tables import Job
 from corridor.server.ledger.chain_tables import LedgerCheckpoint, LedgerCutOver
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
+from corridor.server.manifests.roster_tables import RosterChange
 from corridor.server.manifests.tables import ManifestEntry, Trip, Vehicle
 from corridor.server.operations.tables import Operation, PlanVersion
 from corridor.server.public.tables import Notice, NoticeDelivery, TracingConsent, TracingQuery
@@ -39,6 +40,7 @@ __all__ = [
     "Operation",
     "Person",
     "PlanVersion",
+    "RosterChange",
     "TracingConsent",
     "TracingQuery",
     "Trip",
