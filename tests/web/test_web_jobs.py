@@ -100,12 +100,3 @@ def test_a_job_can_be_cancelled(page: Page, live_server: LiveServer, operation: 
     assert page.locator("#changes").count() == 0
     expect(page.locator("#job-again")).to_be_visible()
     screenshot(page, "plan-job-cancelled-en")
-
-
-def test_an_observer_follows_a_job_but_may_not_cancel_it(page: Page, live_server: LiveServer) -> None:
-    """The demo operation's own plan, for an observer: the job (or the plan) without a cancel button."""
-    log_in(page, live_server, "observer")
-    page.goto(f"{live_server.url}/operations/{live_server.operation_id}/plan")
-    if page.locator("#job").count():
-        assert page.locator("#job-cancel").count() == 0
-    page.wait_for_selector("#plan-label", timeout=PLAN)
