@@ -25,6 +25,7 @@ from corridor.simulate import cluster
 from corridor.simulate.cluster import DaskRunner, InProcess
 from corridor.simulate.runs import BatchSpec
 from corridor.simulate.sweep import make_plan
+from corridor.simulate.timetable import Timetable
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "east-aleppo-2016"
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -59,6 +60,16 @@ def _scenario(folder: Path, extra: str = RISK) -> Path:
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _scenario(tmp_path_factory.mktemp("risk"))
+
+
+@pytest.fixture(scope="module")
+def planned(scenario: Path) -> tuple[Timetable, Path]:
+    """The scenario's greedy convoy plan: its timetable, and its convoy.json beside the scenario."""
+    loaded = load_scenario(scenario)
+    made = make_plan(loaded, load_network(loaded.network, loaded.base_dir), "convoy", None, 5)
+    path = scenario.with_name("convoy.json")
+    path.write_text(json.dumps(made.plan.to_dict()))
+    return made.timetable, path
 
 
 def _free_port() -> int:
@@ -116,10 +127,11 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clu
 
 
 def test_a_risk_run_on_the_cluster_is_the_run_in_process(
-    scenario: Path, dask_cluster: tuple[Cluster, Any], tmp_path: Path
+    scenario: Path, planned: tuple[Timetable, Path], dask_cluster: tuple[Cluster, Any], tmp_path: Path
 ) -> None:
     c, _ = dask_cluster
-    args = ["risk", str(scenario), "--runs", "300", "--seed", "3", "--sensitivity-runs", "100", "--json"]
+    args = ["risk", str(scenario), "--plan", str(planned[1]), "--runs", "300", "--seed", "3"]
+    args += ["--sensitivity-runs", "100", "--json"]
     there = runner.invoke(app, [*args, "--scheduler", c.address, "--out", str(tmp_path / "there")])
     no_traceback(there)
     assert there.exit_code == 0, there.output
@@ -143,13 +155,14 @@ def test_a_risk_run_on_the_cluster_is_the_run_in_process(
     assert (tmp_path / "there" / "fan.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_a_worker_killed_mid_run_costs_no_run(scenario: Path, dask_cluster: tuple[Cluster, Any]) -> None:
+def test_a_worker_killed_mid_run_costs_no_run(
+    scenario: Path, planned: tuple[Timetable, Path], dask_cluster: tuple[Cluster, Any]
+) -> None:
     c, client = dask_cluster
-    loaded = load_scenario(scenario)
-    tt = make_plan(loaded, load_network(loaded.network, loaded.base_dir), "convoy", None, 5).timetable
-    risk = loaded.risk
-    # SimPy batches: slow enough that every worker is busy when one is killed.
-    specs = [BatchSpec(0, b, 25, 7, risk, "simpy") for b in range(10)]
+    tt = planned[0]
+    risk = load_scenario(scenario).risk
+    # SimPy batches: slow enough that the worker is killed while it holds one.
+    specs = [BatchSpec(0, b, 12, 7, risk, "simpy") for b in range(8)]
     before = set(client.scheduler_info()["workers"])
     doomed = c.worker()
     client.wait_for_workers(3, timeout=60)
@@ -172,7 +185,7 @@ def test_a_worker_killed_mid_run_costs_no_run(scenario: Path, dask_cluster: tupl
     while len(client.scheduler_info()["workers"]) > 2 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert len(client.scheduler_info()["workers"]) == 2
-    assert sum(b.runs for b in batches) == 250
+    assert sum(b.runs for b in batches) == 96
     alone = InProcess().run(tt, specs[:3], lambda done, total: None)
     assert [b.out.tolist() for b in batches[:3]] == [b.out.tolist() for b in alone]
 
