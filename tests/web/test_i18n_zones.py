@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from corridor.server.settings import Settings
 from corridor.server.web.zones import FSI, PDI, Clock, fixed, named, zone_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -59,3 +61,10 @@ def test_the_zone_is_the_setting_else_the_scenarios_offset_else_utc() -> None:
 def test_an_unknown_zone_is_refused_with_what_to_set() -> None:
     with pytest.raises(ValueError, match=r"CORRIDOR_TIMEZONE='Mars/Olympus'.*IANA name"):
         named("Mars/Olympus")
+
+
+def test_the_timezone_setting_must_be_a_known_zone(tmp_path: Path) -> None:
+    assert Settings(timezone="Asia/Damascus", data_dir=tmp_path).timezone == "Asia/Damascus"
+    assert Settings(data_dir=tmp_path).timezone is None
+    with pytest.raises(ValidationError, match=r"'Mars/Olympus' is not a known time zone.*IANA name"):
+        Settings(timezone="Mars/Olympus", data_dir=tmp_path)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("corridor-data")
@@ -104,6 +105,11 @@ class Settings(BaseSettings):
         description="Folder searched (recursively) for the scenario file an operation names, "
         "for its map and plan pages.",
     )
+    timezone: str | None = Field(
+        default=None,
+        description="IANA time zone the pages show times in, with its name (e.g. Asia/Damascus); "
+        "none: the UTC offset of the operation's scenario (its start), else UTC.",
+    )
     tile_url: str | None = Field(
         default=None,
         description="Map tiles URL template ({z}/{x}/{y}); none by default: maps draw the "
@@ -133,6 +139,20 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=2, ge=1, le=64, description="Worker processes of the embedded Dask cluster (one thread each)."
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        """A zone the system's time zone database knows (else the service does not start)."""
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as error:
+                raise ValueError(
+                    f"{value!r} is not a known time zone: give an IANA name such as 'Asia/Damascus', "
+                    "or leave CORRIDOR_TIMEZONE unset for the scenario's UTC offset"
+                ) from error
+        return value or None
 
     @property
     def signing_key_path(self) -> Path:
