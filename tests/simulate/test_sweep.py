@@ -8,7 +8,7 @@ import pytest
 
 from convoy_cases import example
 from corridor.core.errors import InputError
-from corridor.simulate.sweep import parse_axis, vary
+from corridor.simulate.axes import parse_axis, vary
 
 
 def test_each_axis_changes_what_it_names() -> None:

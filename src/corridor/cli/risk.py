@@ -21,8 +21,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from corridor.core.errors import CorridorError, InputError
+from corridor.simulate.axes import Axis, SweepPoint
 from corridor.simulate.risk import RiskResult
-from corridor.simulate.sweep import Axis, PlanKind, SweepPoint
+from corridor.simulate.sweep import PlanKind
 
 out = Console()
 err = Console(stderr=True)

@@ -17,8 +17,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from corridor.simulate.axes import Axis, SweepPoint
 from corridor.simulate.risk import PERCENTILES, RiskResult
-from corridor.simulate.sweep import Axis, SweepPoint
 
 BAND = "#2c7fb8"
 
