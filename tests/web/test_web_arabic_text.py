@@ -211,6 +211,9 @@ def test_every_page_in_arabic_has_no_english_but_data(
         status, texts = _read(page, f"{live_server.url}{path}")
         assert status < 500, (path, status)
         seen += status == 200
+        if path == f"/operations/{world['operation_id']}":
+            # times in the operation's zone, named: the demo scenario's offset (its start is +02:00)
+            assert any("UTC+02:00" in text for text in texts), "the dashboard's time names no zone"
         words = english_words(texts, world["data"])
         if words:
             faults[f"{path} ({status})"] = words
