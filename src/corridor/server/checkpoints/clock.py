@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from corridor.ops import clock
@@ -51,6 +51,18 @@ class Sync:
     server_now: datetime
 
 
+@dataclass
+class _Kept:
+    """A device's clock row as read (or about to be written)."""
+
+    offset_seconds: float | None
+    samples: list[float]
+    flagged: int
+    stored: bool  # a row exists (UPDATE) or not yet (INSERT)
+    changed: bool = False
+    synced_at: datetime | None = None
+
+
 def note(
     session: Session,
     *,
@@ -60,38 +72,31 @@ def note(
     syncs: Sequence[Sync],
 ) -> None:
     """Update the devices' offsets from their clock readings; mark the stored events whose time
-    is corrected by an offset or flagged."""
+    is corrected by an offset or flagged. A few statements per group of requests, in the
+    driver's own terms (this runs on the scans' hot path): one look-up of the devices' clocks,
+    and only when something changed, their update and the marks' insert."""
     devices = {body.device_id for sync in syncs for body in sync.bodies}
     if not devices:
         return
-    kept = {
-        row.device_id: row
-        for row in session.scalars(
-            select(DeviceClock).where(
-                DeviceClock.operation_id == operation_id, DeviceClock.device_id.in_(sorted(devices))
-            )
-        )
-    }
+    connection = session.connection()
+    kept = _devices(connection, operation_id, sorted(devices))
 
-    def device(device_id: str) -> DeviceClock:
+    def device(device_id: str) -> _Kept:
         row = kept.get(device_id)
         if row is None:
-            row = DeviceClock(operation_id=operation_id, device_id=device_id, samples="[]", flagged=0)
-            session.add(row)
-            kept[device_id] = row
+            row = kept[device_id] = _Kept(None, [], 0, stored=False)
         return row
 
     now = utc_now()
-    marks: list[dict[str, Any]] = []
+    marks: list[tuple[Any, ...]] = []
     for sync in syncs:
         if sync.device_now is not None:
             reading = (sync.device_now - sync.server_now).total_seconds()
             for device_id in sorted({body.device_id for body in sync.bodies}):
                 row = device(device_id)
-                samples = [*json.loads(row.samples or "[]"), reading][-clock.SAMPLES :]
-                row.samples = json.dumps(samples)
-                row.offset_seconds = clock.offset_estimate(samples)
-                row.synced_at = sync.server_now
+                row.samples = [*row.samples, reading][-clock.SAMPLES :]
+                row.offset_seconds = clock.offset_estimate(row.samples)
+                row.synced_at, row.changed = sync.server_now, True
         for body, result in zip(sync.bodies, sync.results, strict=True):
             if result.outcome is not ledger.Outcome.STORED or result.position is None:
                 continue
@@ -100,19 +105,57 @@ def note(
             flag = clock.flag_of(body.device_time, offset, now, ahead=ahead, earliest=earliest)
             if flag is not None:
                 counted = device(body.device_id)
-                counted.flagged = (counted.flagged or 0) + 1
+                counted.flagged, counted.changed = counted.flagged + 1, True
             if offset is not None or flag is not None:
-                marks.append(
-                    {
-                        "position": result.position,
-                        "operation_id": operation_id,
-                        "offset_seconds": offset,
-                        "flag": flag,
-                    }
-                )
-    session.flush()
+                marks.append((result.position, operation_id, offset, flag))
+    _write(connection, operation_id, {d: row for d, row in kept.items() if row.changed})
     if marks:
-        session.execute(insert(EventClock), marks)
+        mark = raw.markers(connection, 4)
+        connection.exec_driver_sql(
+            f"INSERT INTO {EventClock.__tablename__} (position, operation_id, offset_seconds, flag) "
+            f"VALUES ({mark})",
+            marks,
+        )
+
+
+def _devices(connection: Connection, operation_id: str, device_ids: list[str]) -> dict[str, _Kept]:
+    among, params = raw.one_of(connection, "device_id", device_ids)
+    statement = (
+        f"SELECT device_id, offset_seconds, samples, flagged FROM {DeviceClock.__tablename__} "
+        f"WHERE operation_id = {raw.marker(connection)} AND {among}"
+    )
+    return {
+        device_id: _Kept(offset, json.loads(samples or "[]"), flagged or 0, stored=True)
+        for device_id, offset, samples, flagged in connection.exec_driver_sql(
+            statement, (operation_id, *params)
+        )
+    }
+
+
+def _write(connection: Connection, operation_id: str, changed: Mapping[str, _Kept]) -> None:
+    mark = raw.marker(connection)
+    sqlite = not raw.is_postgresql(connection)
+    table = DeviceClock.__tablename__
+    for device_id, row in changed.items():
+        synced = row.synced_at
+        synced_value: Any = synced
+        if synced is not None and sqlite:  # as SQLAlchemy's UTCDateTime stores it on SQLite
+            synced_value = synced.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        values = (row.offset_seconds, json.dumps(row.samples), row.flagged)
+        if row.stored:
+            sync_part = f", synced_at = {mark}" if synced is not None else ""
+            statement = (
+                f"UPDATE {table} SET offset_seconds = {mark}, samples = {mark}, flagged = {mark}"
+                f"{sync_part} WHERE operation_id = {mark} AND device_id = {mark}"
+            )
+            extra = (synced_value,) if synced is not None else ()
+            connection.exec_driver_sql(statement, (*values, *extra, operation_id, device_id))
+        else:
+            statement = (
+                f"INSERT INTO {table} (operation_id, device_id, offset_seconds, samples, flagged, "
+                f"synced_at) VALUES ({raw.markers(connection, 6)})"
+            )
+            connection.exec_driver_sql(statement, (operation_id, device_id, *values, synced_value))
 
 
 def marks_of(
