@@ -96,8 +96,19 @@ def test_the_camera_reads_a_wristband_with_the_library(
         page.fill("#scan-code", long_code)
         page.press("#scan-code", "Enter")
         expect(page.locator("#scan-answer")).to_have_attribute("data-outcome", "flagged")
+        expect(page.locator("#scan-answer .answer-detail")).to_contain_text("Unknown here")
         expect(page.locator("#scan-answer .answer-where")).to_have_text("al-Amiriyah crossing (departure)")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        # In Arabic: the answer names the point and what was recorded there too.
+        second = party.family[1]
+        page.goto(f"{live_server.url}/operations/{live_server.operation_id}/scan?lang=ar")
+        expect(page.locator("#scan")).to_have_attribute("data-fetched", "yes")
+        page.fill("#scan-code", second.wristband)
+        page.press("#scan-code", "Enter")
+        answer_is(page, "expected", second.name)
+        expect(page.locator("#scan-answer .answer-where")).to_contain_text("صعد إلى المركبة · ")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        screenshot(page, "scan-answer-ar")
     finally:
         context.close()
 

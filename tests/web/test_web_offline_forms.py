@@ -145,5 +145,13 @@ def test_an_incident_with_a_photo_reported_offline_is_stored_once_in_arabic(
         [evidence] = mine[0]["evidence"]
         assert evidence["sha256"] == hashlib.sha256(photo).hexdigest()
         assert evidence["filename"] == "shots.png"
+
+        # Log-out leaves nothing of the queue (nor its key) in the browser.
+        assert "corridor-outbox" in page.evaluate(
+            "async () => (await indexedDB.databases()).map(d => d.name)"
+        )
+        page.locator("form[data-logout] button").click()
+        expect(page.locator("#wipe-status")).to_have_attribute("data-wiped", "yes")
+        assert page.evaluate("async () => (await indexedDB.databases()).map(d => d.name)") == []
     finally:
         context.close()
