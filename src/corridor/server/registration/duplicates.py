@@ -16,9 +16,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corridor.ops.matching import THRESHOLD, Record, block_key, block_keys, score
+from corridor.ops.matching import THRESHOLD, Record, block_key, block_keys, score, words_of
 
-__all__ = ["MAX_MATCHES", "Candidate", "Names", "Record", "candidates", "groups", "matches"]
+__all__ = [
+    "MAX_MATCHES",
+    "Candidate",
+    "Names",
+    "Record",
+    "candidates",
+    "groups",
+    "household_matches",
+    "matches",
+]
 from corridor.ops.names import name_skeleton
 from corridor.server.encryption import Sealer
 from corridor.server.registration.tables import Person
@@ -27,6 +36,8 @@ from corridor.server.registration.tables import Person
 # at most this many candidates are read for one look-up (a block as large is a very common name).
 MAX_MATCHES = 20
 MAX_CANDIDATES = 5000
+# A match that no other member of the household bears out is shown at this score or more.
+STRONG = 0.95
 
 
 def name_index(sealer: Sealer, name: str) -> str | None:
@@ -81,18 +92,24 @@ def candidates(
     wanted = sorted(set(indexes))
     if not wanted:
         return {}
-    rows = session.execute(
-        select(
-            Person.id, Person.name_index, Person.name_sealed, Person.sex, Person.age_band, Person.household_id
-        )
-        .where(
-            Person.operation_id == operation_id,
-            Person.name_index.in_(wanted),
-            Person.name_sealed.is_not(None),
-        )
-        .order_by(Person.id)
-        .limit(MAX_CANDIDATES)
-    )
+    with session.no_autoflush:  # the household being registered is no candidate of itself
+        rows = session.execute(
+            select(
+                Person.id,
+                Person.name_index,
+                Person.name_sealed,
+                Person.sex,
+                Person.age_band,
+                Person.household_id,
+            )
+            .where(
+                Person.operation_id == operation_id,
+                Person.name_index.in_(wanted),
+                Person.name_sealed.is_not(None),
+            )
+            .order_by(Person.id)
+            .limit(MAX_CANDIDATES)
+        ).all()
     found: dict[str, list[Candidate]] = {}
     for person_id, index, sealed, sex, age_band, household in rows:
         if index is None or sealed is None:
@@ -104,14 +121,54 @@ def candidates(
 
 def matches(record: Record, indexes: Sequence[str], found: dict[str, list[Candidate]]) -> list[str]:
     """Ids of the candidates that may be ``record``'s person, the likeliest first (then by id),
-    at most ``MAX_MATCHES``."""
-    scored: dict[str, float] = {}
+    at most ``MAX_MATCHES``: the rule for one person on their own (a registrar typing a name)."""
+    scored = _scored(record, indexes, found)
+    kept = sorted((-s, c.id) for s, c in scored.values())
+    return [pid for _, pid in kept[:MAX_MATCHES]]
+
+
+def _scored(
+    record: Record, indexes: Sequence[str], found: dict[str, list[Candidate]]
+) -> dict[str, tuple[float, Candidate]]:
+    scored: dict[str, tuple[float, Candidate]] = {}
     for index in indexes:
         for candidate in found.get(index, []):
             if candidate.id not in scored:
-                scored[candidate.id] = score(record, candidate.record)
-    kept = sorted((-s, pid) for pid, s in scored.items() if s >= THRESHOLD)
-    return [pid for _, pid in kept[:MAX_MATCHES]]
+                scored[candidate.id] = (score(record, candidate.record), candidate)
+    return {pid: sc for pid, sc in scored.items() if sc[0] >= THRESHOLD}
+
+
+def household_matches(
+    records: Sequence[Record], lookups: Sequence[Sequence[str]], found: dict[str, list[Candidate]]
+) -> list[list[str]]:
+    """For each member of a household being registered, the earlier registrations shown as
+    possible duplicates (the likeliest first, at most ``MAX_MATCHES``).
+
+    A match is shown when the household bears it out: another member matches someone of the
+    same earlier household (a household registered twice), or the names have as many words and
+    the same age band and score ``STRONG`` or more (for a household of one, the matcher's
+    threshold: no other member can bear it out). A lone near match (a father's name left out,
+    the next age band) in a family that otherwise matches no one is a namesake far more often
+    than a duplicate."""
+    scored = [_scored(r, keys, found) for r, keys in zip(records, lookups, strict=True)]
+    households: dict[str | None, int] = {}
+    for matched in scored:
+        for earlier in {c.record.household for _, c in matched.values()}:
+            households[earlier] = households.get(earlier, 0) + 1
+    shown = []
+    for record, matched in zip(records, scored, strict=True):
+        needed = THRESHOLD if len(records) == 1 else STRONG
+        kept = sorted(
+            (-value, c.id)
+            for value, c in matched.values()
+            if households[c.record.household] >= 2 or (_same_shape(record, c.record) and value >= needed)
+        )
+        shown.append([pid for _, pid in kept[:MAX_MATCHES]])
+    return shown
+
+
+def _same_shape(a: Record, b: Record) -> bool:
+    return a.age_band == b.age_band and len(words_of(a.name)) == len(words_of(b.name))
 
 
 def groups(session: Session, sealer: Sealer, operation_id: str) -> list[list[str]]:

@@ -120,16 +120,19 @@ def _duplicates_of(
     session: Session, names: matching.Names, operation_id: str, body: HouseholdIn, people: Sequence[Person]
 ) -> list[PossibleDuplicate]:
     """For each of ``people`` (not stored yet), the registered people the matcher takes for them
-    (name, sex, age band, household): the likeliest ``MAX_MATCHES``. One statement for all."""
+    (name, sex, age band, household; see :func:`matching.household_matches`). One statement."""
     lookups = [matching.lookup_indexes(names.sealer, item.name) for item in body.people]
     found = matching.candidates(session, names, operation_id, (i for found in lookups for i in found))
-    duplicates = []
-    for person, item, indexes in zip(people, body.people, lookups, strict=True):
-        record = matching.Record(item.name, item.sex, item.age_band, person.household_id)
-        ids = matching.matches(record, indexes, found)
-        if ids:
-            duplicates.append(PossibleDuplicate(person_id=person.id, matches=ids))
-    return duplicates
+    records = [
+        matching.Record(item.name, item.sex, item.age_band, person.household_id)
+        for person, item in zip(people, body.people, strict=True)
+    ]
+    shown = matching.household_matches(records, lookups, found)
+    return [
+        PossibleDuplicate(person_id=person.id, matches=ids)
+        for person, ids in zip(people, shown, strict=True)
+        if ids
+    ]
 
 
 def possible_duplicates(
