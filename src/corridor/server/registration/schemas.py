@@ -142,3 +142,7 @@ class ImportReport(BaseModel):
     rejected: list[ImportRejection]
     possible_duplicates: int
     ignored_columns: list[str]
+    already_imported: int = Field(
+        default=0,
+        description="People whose form submission (instanceID) was imported before: not stored again.",
+    )
