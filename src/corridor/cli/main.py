@@ -20,6 +20,7 @@ from rich.table import Table
 
 from corridor.cli.convoy import convoy
 from corridor.cli.risk import risk
+from corridor.cli.xlsform import xlsform
 from corridor.core.errors import CorridorError, InputError
 from corridor.core.findings import Finding, Severity
 from corridor.plan.model import Plan
@@ -210,6 +211,7 @@ def plan(
 
 app.command("convoy")(convoy)
 app.command("risk")(risk)
+app.command("xlsform")(xlsform)
 
 
 @app.command()
