@@ -5,6 +5,7 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -113,6 +114,10 @@ def test_a_phone_holds_only_the_manifests_that_pass_its_point(world: World) -> N
     device = world.client.get(world.url("/roster"), params={"point": "cp1"}, headers=world.device)
     assert device.status_code == 200, device.text
     assert [row[5] for row in device.json()["people"]] == [None, None]
+    # A plan whose roads name none of the route's points (no published plan places them on the
+    # network) tells nothing: every phone holds everyone.
+    _plan_again(world, lambda body: {"trips": [t | {"haul": {"nodes": ["n1", "n2"]}} for t in body["trips"]]})
+    assert len(_roster(world, "cp1")["people"]) == 4
 
 
 def test_a_delta_after_a_change_carries_only_the_change(world: World) -> None:
@@ -176,9 +181,13 @@ def test_a_whole_roster_again_when_the_cursor_is_too_old_or_not_ours(world: Worl
     assert refused.status_code == 403
 
 
-def _plan_again(world: World) -> None:
+def _plan_again(world: World, change: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+    """The current convoy plan changed (its count of trips, or its body by ``change``)."""
     db = Database(world.settings.database_url)
     with db.writing() as session:
         version = session.scalars(select(ConvoyVersion)).one()
-        version.trips = 3
+        version.trips += 1
+        if change is not None:  # another plan: another content hash
+            version.body = change(version.body)
+            version.plan_hash = "1" * 64
     db.dispose()

@@ -9,7 +9,8 @@ change of trips or plans gets the whole roster again (``full``).
 Which manifests pass a point: a trip laid out from the current convoy plan passes the points
 whose network nodes its loaded drive (``haul``) goes through, boarding included; a trip the plan
 does not describe (vehicles and manifests made by hand) passes every point. A route point stands
-at the node the published plan names for it, else at the node of its own id.
+at the node the published plan names for it, else at the node of its own id; a point whose node
+no trip of the plan goes through is passed by every trip (nothing says where it stands).
 
 Rows are as seen from the phone's point: ``[id, wristband, vehicle, status, progress, name]``,
 where ``status`` is ``arrived``, ``returned``, ``missing`` or ``detained`` when the person is so,
@@ -287,6 +288,11 @@ def passing(session: Session, operation: Operation, route: Route, point: str) ->
         paths = _paths(version.body, version.vehicles, version.offsets)
         _PATHS.clear()  # one plan kept: the current one of the operation asked last
         _PATHS[key] = paths
+
+    if not any(node in path for path in paths.values()):
+        # No trip of the plan names this point's node (no published plan says where the point
+        # stands on the network): nothing tells which trips pass it, so all do.
+        return lambda _vehicle, _trip: True
 
     def passes(vehicle: str, trip: int) -> bool:
         path = paths.get((vehicle, trip))
