@@ -149,7 +149,7 @@ def test_operations_are_created_their_windows_changed_and_closed(world: World) -
     assert len([a for a, _ in actions if a == "operation.windows_changed"]) == 1  # refusals log no change
 
 
-def test_a_published_plan_version_is_chosen_again(world: World) -> None:
+def test_a_published_plan_version_is_chosen_again_and_a_marshal_is_refused(world: World) -> None:
     for people in (30, 40):
         answer = world.client.post(
             world.url("/plan"), json={"plan": _plan(people), "nodes": {}}, headers=world.as_role("planner")
@@ -175,6 +175,7 @@ def test_a_published_plan_version_is_chosen_again(world: World) -> None:
     ]
     assert logged[0]["path"] == f"/operations/{world.operation_id}/admin/plans/1/publish"
     assert len(logged) == 3  # two through the API, one here
+    _marshal_refused(world)
 
 
 def test_users_are_created_given_roles_reset_disabled_and_enabled(world: World) -> None:
@@ -329,7 +330,8 @@ def test_vehicles_are_added_changed_and_removed_unless_they_carry_people(world: 
     assert ("vehicle.removed", f"{base}/BUS-9/remove") not in planner
 
 
-def test_a_marshal_gets_the_403_page_on_every_admin_page(world: World) -> None:
+def _marshal_refused(world: World) -> None:
+    """A marshal gets the 403 page on every admin page, and changes nothing."""
     headers = _log_in(world, "checkpoint_marshal-user")
     op = world.operation_id
     for path in (

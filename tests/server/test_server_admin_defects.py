@@ -20,7 +20,9 @@ def _log_in(world: World, username: str) -> None:
     assert answer.status_code == 303, answer.text
 
 
-def test_the_403_page_says_what_in_plain_words_and_leads_back(world: World) -> None:
+def test_the_403_page_says_what_in_plain_words_and_leads_back_and_the_favicon_is_served(
+    world: World,
+) -> None:
     _log_in(world, "observer-user")
     came_from = f"http://testserver/operations/{world.operation_id}"
     for lang, plain in (("en", "read the incidents"), ("ar", "تقرأ الحوادث")):
@@ -48,8 +50,7 @@ def test_the_403_page_says_what_in_plain_words_and_leads_back(world: World) -> N
     api = world.client.get(world.url("/incidents"), headers=world.as_role("observer"))
     assert api.status_code == 403 and "incidents.read" in api.json()["error"]["message"]
 
-
-def test_the_favicon_is_an_svg_linked_from_every_page(world: World) -> None:
+    # The favicon: an SVG, linked from every page.
     icon = world.client.get("/favicon.ico")
     assert icon.status_code == 200
     assert icon.headers["content-type"].startswith("image/svg+xml")
