@@ -258,7 +258,7 @@ def _trip_rows(trip: Trip, problem: ConvoyProblem | None, places: _Places, first
             trip.haul.arrival,
             None,
             "tripsheet.arrive_reception",
-            (("reception", reception), ("people", trip.people)),
+            (("reception", reception), ("n", trip.people)),
         )
     )
     rows.append(Row(trip.unload_end, None, "tripsheet.unload", (("reception", reception),)))
@@ -371,7 +371,14 @@ def render(plan: ConvoyPlan, sheet: Sheet, lang: Language) -> Rendered:
     kind = lang.word("kind", sheet.kind)
     facts: list[str] = []
     if sheet.seats is not None and sheet.stretchers is not None:
-        facts.append(lang.text("tripsheet.capacity", seats=sheet.seats, stretchers=sheet.stretchers))
+        seats = lang.text("count.seats", n=sheet.seats)
+        facts.append(
+            lang.text(
+                "tripsheet.capacity",
+                seats=seats,
+                stretchers=lang.text("count.stretchers", n=sheet.stretchers),
+            )
+        )
     status = lang.text(f"tripsheet.status_{plan.status}")
     facts.append(
         lang.text(
@@ -387,10 +394,16 @@ def render(plan: ConvoyPlan, sheet: Sheet, lang: Language) -> Rendered:
     )
     facts.append(lang.text("tripsheet.deadline", time=clock(plan, plan.horizon)))
     people = sum(t.people for t in sheet.trips)
-    facts.append(lang.text("tripsheet.totals", trips=len(sheet.trips), people=people))
+    facts.append(
+        lang.text(
+            "tripsheet.totals",
+            trips=lang.text("count.trips", n=len(sheet.trips)),
+            people=lang.text("count.people", n=people),
+        )
+    )
     trips = tuple(
         RenderedTrip(
-            lang.text("tripsheet.trip", number=t.number, people=t.people, reception=t.reception),
+            lang.text("tripsheet.trip", number=t.number, n=t.people, reception=t.reception),
             tuple(_line(plan, row, lang) for row in t.rows),
         )
         for t in sheet.trips
