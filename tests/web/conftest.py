@@ -81,6 +81,18 @@ def start_server(
             operation_id = session.scalars(select(Operation.id).where(Operation.name == DEMO_NAME)).one()
     finally:
         runtime.db.dispose()
+    yield from serve(settings, passwords, operation_id, tls=tls, host_name=host_name)
+
+
+def serve(
+    settings: Settings,
+    passwords: dict[str, str],
+    operation_id: str,
+    *,
+    tls: tuple[Path, Path] | None = None,
+    host_name: str = "127.0.0.1",
+) -> Iterator[LiveServer]:
+    """The web app of ``settings`` (a seeded database) on a free loopback port."""
     port = _free_port()
     config = uvicorn.Config(
         create_app(settings),

@@ -5,8 +5,11 @@ marshal, scans a valid code and gets a real answer. The session cookie is Secure
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import ssl
 from collections.abc import Iterator
+from contextlib import closing
 from urllib.parse import urlsplit
 
 import httpx
@@ -14,18 +17,36 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from corridor.server import tls
-from web.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, log_in, screenshot, start_server
+from web.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, log_in, screenshot, serve
 from web.test_web_scan import answer_is, make_party, open_scan, scan, waiting
 
 HOST = "field-laptop.lan"
 
 
 @pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def tls_server(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A copy of the demo service (its database and keys, so no second seeding) over HTTPS."""
     folder = tmp_path_factory.mktemp("web-tls")
-    made = tls.ensure_local_tls(folder / "data", [HOST])
-    yield from start_server(
-        f"sqlite:///{folder / 'corridor.db'}", folder, tls=(made.cert_file, made.key_file), host_name=HOST
+    copy = folder / "corridor.db"
+    original = live_server.settings.database_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(original)) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    key_file = live_server.settings.key_file
+    shutil.copytree(key_file.parent, folder / "keys")
+    settings = live_server.settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{copy}",
+            "data_dir": folder / "data",
+            "key_file": folder / "keys" / key_file.name,
+        }
+    )
+    made = tls.ensure_local_tls(settings.data_dir, [HOST])
+    yield from serve(
+        settings,
+        live_server.passwords,
+        live_server.operation_id,
+        tls=(made.cert_file, made.key_file),
+        host_name=HOST,
     )
 
 
@@ -99,3 +120,16 @@ def test_a_marshal_scans_over_https_from_a_lan_host_name(
     ca_file = tls.ca_file_of(tls_server.settings.data_dir)
     expect(ca_page.locator("#ca-fingerprint")).to_have_text(tls.fingerprint(tls.load_certificate(ca_file)))
     screenshot(ca_page, "ca-for-phones")
+    ca_page.goto(f"{tls_server.url}/ca?lang=ar")
+    expect(ca_page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(ca_page.locator("#ca h1")).to_have_text("الوثوق بهذه الخدمة على الهاتف")
+    screenshot(ca_page, "ca-for-phones-ar")
+    # The phone sent its clock with the scan: the device clocks page shows it in time.
+    page.goto(f"{tls_server.url}/operations/{tls_server.operation_id}/clocks?lang=en")
+    row = page.locator("#clock-devices tr[data-device^='user:demo-checkpoint_marshal/']")
+    expect(row.locator(".clock-offset")).to_have_text("in time")
+    expect(row.locator(".clock-flagged")).to_have_text("0")
+    page.goto(f"{tls_server.url}/operations/{tls_server.operation_id}/clocks?lang=ar")
+    expect(page.locator("#clocks h1")).to_contain_text("ساعات الأجهزة")
+    expect(row.locator(".clock-offset")).to_have_text("مضبوطة")
+    screenshot(page, "device-clocks-ar")
