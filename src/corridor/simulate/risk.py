@@ -33,6 +33,20 @@ DISRUPTIONS: tuple[tuple[str, str, float], ...] = (
     ("breakdowns", "breakdown_probability", 1.0),
 )
 
+# Disruptions for a scenario that sets none, to show what a plan's risk looks like (the web risk page
+# offers them, and says so): every kind on, at moderate values.
+ILLUSTRATIVE = RiskSettings(
+    travel_time_spread=0.15,
+    checkpoint_hold_probability=0.3,
+    checkpoint_hold_minutes=90,
+    closure_probability=0.3,
+    closure_minutes=60,
+    ceasefire_end_probability=0.2,
+    no_show_probability=0.05,
+    breakdown_probability=0.02,
+    breakdown_minutes=45,
+)
+
 
 @dataclass(frozen=True)
 class Effect:
@@ -222,4 +236,13 @@ def assess(
     )
 
 
-__all__ = ["BATCH_RUNS", "DISRUPTIONS", "PERCENTILES", "Effect", "RiskResult", "assess", "variants"]
+__all__ = [
+    "BATCH_RUNS",
+    "DISRUPTIONS",
+    "ILLUSTRATIVE",
+    "PERCENTILES",
+    "Effect",
+    "RiskResult",
+    "assess",
+    "variants",
+]

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from corridor.server.web import (
     admin,
     admin_devices,
+    admin_members,
     admin_operations,
     admin_users,
     admin_vehicles,
@@ -19,6 +20,7 @@ from corridor.server.web import (
     plan,
     register,
     reports,
+    risk,
     scan,
 )
 from corridor.server.web import map as map_page
@@ -34,11 +36,13 @@ for module in (
     map_page,
     plan,
     convoy,
+    risk,
     reports,
     favicon,
     admin,
     admin_operations,
     admin_users,
+    admin_members,
     admin_devices,
     admin_vehicles,
 ):
