@@ -24,6 +24,7 @@ ENTRIES: list[Entry] = [
     Entry("nav.map", "map", "counts.read"),
     Entry("nav.plan", "plan", "operation.read"),
     Entry("nav.convoy", "convoy", "operation.read"),
+    Entry("nav.risk", "risk", "operation.read"),
     Entry("nav.sitrep", "sitrep", "counts.read"),
     Entry("nav.notices", "notices", "operation.read"),
     Entry("nav.admin", "admin", "operation.update"),
