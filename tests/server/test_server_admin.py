@@ -235,6 +235,32 @@ def test_users_are_created_given_roles_reset_disabled_and_enabled(world: World) 
     entry = next(e for e in _logged(world) if e["path"] == "/admin/users/rima/role/rima/observer")
     assert entry["operation_id"] == op
 
+    # A coordinator of this operation alone manages its members, not the users of every operation.
+    made = world.client.post(
+        "/api/users", json={"username": "omar", "password": PASSWORD}, headers=world.coordinator
+    )
+    assert made.status_code == 201, made.text
+    granted = world.client.post(
+        world.url("/members"), json={"username": "omar", "role": "coordinator"}, headers=world.coordinator
+    )
+    assert granted.status_code == 204, granted.text
+    headers = _log_in(world, "omar")
+    assert world.client.get("/admin/users", headers={"Accept": "text/html"}).status_code == 403
+    members = f"/operations/{op}/admin/members"
+    page = world.client.get(members, headers={"Accept": "text/html"})
+    assert page.status_code == 200 and 'data-member="observer-user"' in page.text
+    unknown = world.client.post(members, data={"username": "nobody", "role": "monitor"}, headers=headers)
+    assert unknown.status_code == 422 and "no user 'nobody'" in unescape(unknown.text)
+    given = world.client.post(members, data={"username": "observer-user", "role": "monitor"}, headers=headers)
+    assert given.status_code == 200 and "observer-user now has the role Monitor" in given.text
+    assert world.client.get(world.url("/incidents"), headers=world.as_role("observer")).status_code == 200
+    taken = world.client.post(f"{members}/observer-user/monitor/revoke", headers=headers)
+    assert taken.status_code == 200 and "no longer has the role Monitor" in taken.text
+    assert world.client.get(world.url(), headers=world.as_role("observer")).status_code == 403
+    omar = [(e["action"], e["path"]) for e in _logged(world) if e["actor"] == "user:omar"]
+    assert ("member.granted", f"{members}/observer-user/monitor") in omar
+    assert ("member.revoked", f"{members}/observer-user/monitor/revoke") in omar
+
 
 def test_a_scanner_is_enrolled_by_qr_code_and_once_revoked_its_scans_are_refused(world: World) -> None:
     headers = _log_in(world)

@@ -202,6 +202,19 @@ def test_admin_pages_make_their_changes_by_keyboard(
     assert problems(page) == []
     screenshot(page, f"admin-users-{lang}")
 
+    # Members: a role in this operation given and taken.
+    page.goto(f"{base}/members")
+    _type(page, "#member-username", "demo-monitor")
+    page.select_option("#member-role", "monitor")
+    _press(page, page.get_by_role("button", name=t("admin.set_member")))
+    _done(page, t("admin.done.member_set", name="demo-monitor", role=t("role.monitor")))
+    expect(page.locator('tr[data-member="demo-monitor"] .member-role')).to_have_text(t("role.monitor"))
+    assert problems(page) == []
+    screenshot(page, f"admin-members-{lang}")
+    _press(page, page.get_by_role("button", name=t("admin.take_role", name="demo-monitor")))
+    _done(page, t("admin.done.member_revoked", name="demo-monitor", role=t("role.monitor")))
+    expect(page.locator('tr[data-member="demo-monitor"]')).to_have_count(0)
+
     # Every change is on the administration's list of changes.
     page.goto(f"{live_server.url}/admin")
     log = page.locator("table.admin-log")
@@ -219,6 +232,8 @@ def test_admin_pages_make_their_changes_by_keyboard(
         ("member_granted", f"/admin/users/{user}/registrar"),
         ("user_password_reset", f"/admin/users/{user}/password"),
         ("user_disabled", f"/admin/users/{user}/disable"),
+        ("member_granted", f"/operations/{operation_id}/admin/members/demo-monitor/monitor"),
+        ("member_revoked", f"/operations/{operation_id}/admin/members/demo-monitor/monitor/revoke"),
     ):
         rows = log.locator("tr", has=page.locator(f'code:text-is("{path}")'))
         expect(rows.filter(has_text=t(f"admin.action.{action}"))).to_have_count(1)

@@ -55,6 +55,7 @@ CHANGES = frozenset(
 # permission needed).
 OPERATION_PAGES = (
     ("admin.operation", "", "operation.update"),
+    ("admin.members", "/members", "members.write"),
     ("admin.devices", "/devices", "devices.write"),
     ("admin.vehicles", "/vehicles", "vehicles.write"),
 )
