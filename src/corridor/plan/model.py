@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from corridor.core.errors import InputError
 from corridor.plan import canonical
 from corridor.plan.route import Route
 from corridor.plan.routes import RouteTable
@@ -95,6 +96,22 @@ class Plan:
         data["format"] = PLAN_FORMAT
         data.pop("stats")
         return data
+
+    @classmethod
+    def from_dict(cls, data: Any, *, where: str = "plan") -> Plan:
+        """A plan read back from its file's dict (``to_dict``, format ``PLAN_FORMAT``), checked
+        field by field by the one schema of the plan file (:mod:`corridor.plan.schema`); raises
+        :class:`~corridor.core.errors.InputError` naming the first bad field."""
+        from pydantic import ValidationError
+
+        from corridor.plan.schema import PlanIn
+
+        try:
+            return PlanIn.model_validate(data).to_plan()
+        except ValidationError as error:
+            first = error.errors()[0]
+            place = ".".join([where, *(str(part) for part in first["loc"])])
+            raise InputError(f"not a plan file: {first['msg']}", where=place) from None
 
     def content_hash(self) -> str:
         """SHA-256 of the plan's canonical JSON (timings excluded): the version operations cite."""

@@ -28,13 +28,13 @@ from sqlalchemy.orm import Session
 
 from corridor.core.errors import CorridorError, InputError
 from corridor.jobs import Jobs, JobState
+from corridor.plan.model import Plan
 from corridor.server.columns import utc_now
 from corridor.server.db import Database
 from corridor.server.errors import NotFoundError
 from corridor.server.ids import new_id
 from corridor.server.jobs.tables import Job
 from corridor.server.operations import versions
-from corridor.server.operations.plans import PlanIn
 from corridor.server.operations.tables import Operation
 from corridor.server.settings import Settings
 
@@ -94,7 +94,7 @@ class JobView:
 def store_plan(session: Session, job: Job, result: Any) -> dict[str, Any]:
     """A plan job's plan, kept as a version of the operation's plans (the version holding the same
     plan already, if there is one)."""
-    plan = PlanIn.model_validate(result["plan"]).to_plan()
+    plan = Plan.from_dict(result["plan"])
     operation = session.get(Operation, job.operation_id)
     if operation is None:
         raise NotFoundError(f"operation {job.operation_id} is gone", where="operation_id")

@@ -17,7 +17,6 @@ from corridor.core.errors import ConflictError
 from corridor.plan.model import Plan
 from corridor.server.columns import utc_now
 from corridor.server.errors import NotFoundError
-from corridor.server.operations.plans import PlanIn
 from corridor.server.operations.tables import Operation, PlanVersion
 
 
@@ -45,7 +44,7 @@ def current(versions: list[PlanVersion], operation: Operation) -> PlanVersion | 
 
 def plan_of(version: PlanVersion) -> Plan:
     """The version's plan, read back from its stored ``plan.json``."""
-    return PlanIn.model_validate(version.body).to_plan()
+    return Plan.from_dict(version.body)
 
 
 def record(
