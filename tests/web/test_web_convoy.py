@@ -134,7 +134,7 @@ def _replan(page: Page, server: LiveServer, operation_id: str, start: str) -> No
     page.fill("#start", start)
     page.set_default_timeout(120_000)
     page.locator("#replan-run").click()
-    expect(page.locator("#diff")).to_be_visible()
+    expect(page.locator("#diff")).to_be_visible(timeout=120_000)  # planned on the cluster
     page.set_default_timeout(15_000)
 
 
