@@ -75,6 +75,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", OP + "/exports/incidents.hxl.csv"): {C, MO},
     ("GET", OP + "/exports/counts.hxl.csv"): EVERY_ROLE,
     ("GET", OP + "/exports/operation.geojson"): EVERY_ROLE,
+    ("GET", OP + "/exports/registration-form.xlsx"): {C, R},
 }
 
 

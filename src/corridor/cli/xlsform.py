@@ -19,7 +19,7 @@ from rich.markup import escape
 from corridor.reports.xlsform import Codes, to_xform, xlsform_bytes
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def registration_codes() -> Codes:

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, get_args
 from urllib.parse import quote
 
 from anyascii import anyascii
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from corridor.core.errors import CorridorError
 from corridor.reports import layers
 from corridor.reports.hxl import hxl_lines
+from corridor.reports.xlsform import Codes, xlsform_bytes
 from corridor.server.auth import NAME_ROLES, Actor
 from corridor.server.checkpoints import service as checkpoints
 from corridor.server.columns import utc_now
@@ -25,6 +26,7 @@ from corridor.server.deps import RuntimeDep, permit
 from corridor.server.exports import service
 from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
+from corridor.server.registration.schemas import AGE_BANDS, VULNERABILITIES, Sex
 from corridor.server.web import plan_cache
 
 router = APIRouter(prefix="/api/operations/{operation_id}/exports", tags=["exports"])
@@ -141,6 +143,26 @@ def export_counts_hxl(
         )
     rows = list(service.counts_rows(result))
     return _stream(operation, "counts.hxl.csv", hxl_lines(service.COUNTS_HEADER, rows))
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/registration-form.xlsx", response_class=Response)
+def registration_form(
+    operation_id: str, runtime: RuntimeDep, _actor: Annotated[Actor, permit("imports.write")]
+) -> Response:
+    """The registration form as an XLSForm for ODK Collect and KoBoCollect, titled with the
+    operation's name: upload it to KoBoToolbox or ODK Central, and import their exports with
+    ``POST .../imports/registrations`` (a submission imported twice is stored once)."""
+    operation = _exists(runtime, operation_id)
+    codes = Codes(sexes=get_args(Sex), age_bands=AGE_BANDS, vulnerabilities=VULNERABILITIES)
+    data = xlsform_bytes(codes, title=operation.name, version=utc_now().strftime("%Y%m%d%H%M"))
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": disposition(operation, "registration-form.xlsx")},
+    )
 
 
 @router.get("/operation.geojson", response_class=JSONResponse)

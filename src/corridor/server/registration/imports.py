@@ -20,17 +20,20 @@ import importlib
 import io
 import math
 import time
+import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from corridor.core.errors import ConflictError, CorridorError, InputError
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.errors import InputProblemsError, TooLargeError
+from corridor.server.ids import new_id
 from corridor.server.operations import service as operations
 from corridor.server.registration import duplicates as matching
 from corridor.server.registration import service
@@ -41,6 +44,7 @@ from corridor.server.registration.schemas import (
     ImportReport,
     PersonIn,
 )
+from corridor.server.registration.tables import Person
 
 _ALIASES = {
     "household": {
@@ -60,6 +64,8 @@ _ALIASES = {
     "gathering_point": {"gathering_point", "assembly_point", "pickup_point", "gathering"},
     "wristband": {"wristband", "qr_code", "qr", "barcode", "wristband_id"},
     "phone": {"phone", "phone_number", "mobile"},
+    # ODK's submission id (meta/instanceID, ODK Central's KEY, KoBo's _uuid): one person each.
+    "instance": {"instanceid", "instance_id", "_uuid", "uuid", "key"},
 }
 _REQUIRED = ("name", "sex")
 _SEX = {
@@ -357,11 +363,15 @@ def _rejections(number: int, error: Exception) -> Iterator[ImportRejection]:
 @dataclass
 class Prepared:
     """A file read and checked, ready to store: its households in file order, each with the
-    numbers of its rows, and the rows rejected."""
+    numbers of its rows, and the rows rejected; for a form's export, each person's submission
+    id (``instances``, by household, None where a row has none) and how many rows repeated a
+    submission id seen earlier in the file (``repeated``, left out)."""
 
     households: list[tuple[str, list[int], HouseholdIn]]
     rejected: list[ImportRejection]
     ignored_columns: list[str]
+    instances: list[list[str | None]] = field(default_factory=list)
+    repeated: int = 0
 
     @property
     def people(self) -> int:
@@ -380,7 +390,17 @@ def prepare(filename: str, data: bytes, *, accept_valid_rows: bool, max_rows: in
     gathering: dict[str, str | None] = {}
     rejected: list[ImportRejection] = []
     bad_households: set[str] = set()
+    instance_of: dict[int, str] = {}
+    seen_instances: set[str] = set()
+    repeated = 0
     for number, row in enumerate(rows, start=2):
+        instance = _instance(row.get(table.columns.get("instance", ""), "") or "")
+        if instance is not None:
+            if instance in seen_instances:
+                repeated += 1  # the same submission twice in one export: stored once
+                continue
+            seen_instances.add(instance)
+            instance_of[number] = instance
         key = (row.get(table.columns.get("household", ""), "") or "").strip() or f"row-{number}"
         gathering.setdefault(key, (row.get(table.columns.get("gathering_point", "")) or "").strip() or None)
         numbers.setdefault(key, []).append(number)
@@ -427,7 +447,72 @@ def prepare(filename: str, data: bytes, *, accept_valid_rows: bool, max_rows: in
             if number not in failed
         )
     _check_file_wristbands(bodies)
-    return Prepared(bodies, sorted(rejected, key=lambda r: r.row), table.ignored)
+    instances = [[instance_of.get(n) for n in rows_of] for _, rows_of, _ in bodies]
+    return Prepared(bodies, sorted(rejected, key=lambda r: r.row), table.ignored, instances, repeated)
+
+
+def _instance(text: str) -> str | None:
+    """A submission id as ODK writes it (``uuid:...``) or KoBo (without ``uuid:``), one form."""
+    text = text.strip()
+    if text.lower().startswith("uuid:"):
+        text = text[5:]
+    return text.lower() or None
+
+
+# Person ids made from (operation, submission id): importing an export again finds them stored.
+_SUBMISSIONS = uuid.UUID("6f1d7a52-3c2b-4d0e-9a55-0c2f4f7b9e11")
+
+
+def person_id_of(operation_id: str, instance: str) -> str:
+    """The id of the person a form submission registers in an operation."""
+    return uuid.uuid5(_SUBMISSIONS, f"{operation_id}/{instance}").hex
+
+
+def _not_stored_yet(
+    db: Database, operation_id: str, prepared: Prepared
+) -> tuple[Prepared, list[list[str]], int]:
+    """``prepared`` without the people whose submission is stored already (a second import of
+    an export), the ids to give the others, and how many were left out."""
+    ids = [
+        [person_id_of(operation_id, i) if i is not None else new_id() for i in instances]
+        for instances in (prepared.instances or [[None] * len(b.people) for _, _, b in prepared.households])
+    ]
+    wanted = [
+        pid
+        for household, instances in zip(ids, prepared.instances, strict=False)
+        for pid, i in zip(household, instances, strict=True)
+        if i is not None
+    ]
+    stored: set[str] = set()
+    with db.reading() as session:
+        for start in range(0, len(wanted), 1000):
+            stored.update(
+                session.scalars(
+                    select(Person.id).where(
+                        Person.operation_id == operation_id, Person.id.in_(wanted[start : start + 1000])
+                    )
+                )
+            )
+    if not stored:
+        return prepared, ids, 0
+    kept: list[tuple[str, list[int], HouseholdIn]] = []
+    kept_ids: list[list[str]] = []
+    left = 0
+    for (key, rows, body), household in zip(prepared.households, ids, strict=True):
+        members = [
+            (n, p, pid) for n, p, pid in zip(rows, body.people, household, strict=True) if pid not in stored
+        ]
+        left += len(body.people) - len(members)
+        if members:
+            kept.append(
+                (
+                    key,
+                    [n for n, _, _ in members],
+                    body.model_copy(update={"people": [p for _, p, _ in members]}),
+                )
+            )
+            kept_ids.append([pid for _, _, pid in members])
+    return Prepared(kept, prepared.rejected, prepared.ignored_columns, [], prepared.repeated), kept_ids, left
 
 
 def _check_file_wristbands(bodies: list[tuple[str, list[int], HouseholdIn]]) -> None:
@@ -458,6 +543,7 @@ def store(
     Wristbands already given in the operation are looked for first, and nothing is stored if one
     is; one given by another request while the import runs stops it with 409 naming how many
     households were stored before (they stay, as registrations do: each has its ledger event)."""
+    prepared, person_ids, already = _not_stored_yet(db, operation_id, prepared)
     wristbands = [p.wristband for _, _, body in prepared.households for p in body.people if p.wristband]
     with db.reading() as session:
         operations.get(session, operation_id)
@@ -489,7 +575,12 @@ def store(
                     break
                 try:
                     done = service.register_household(
-                        session, sealer=sealer, operation_id=operation_id, body=body, names=names
+                        session,
+                        sealer=sealer,
+                        operation_id=operation_id,
+                        body=body,
+                        names=names,
+                        ids=person_ids[households],
                     )
                 except ConflictError as exc:
                     raise ConflictError(
@@ -510,4 +601,5 @@ def store(
         rejected=prepared.rejected,
         possible_duplicates=duplicates,
         ignored_columns=prepared.ignored_columns,
+        already_imported=already + prepared.repeated,
     )
