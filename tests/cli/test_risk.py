@@ -239,6 +239,7 @@ def test_a_sweep_writes_a_point_per_value(scenario: Path, tmp_path: Path) -> Non
         (["--sweep", "deadline=0,4"], "must be positive"),
         (["--sweep", "checkpoint:nowhere=6"], "no [[checkpoints]] entry 'nowhere'"),
         (["--runs", "0"], "--runs"),
+        (["--runs", "300000"], "--runs"),
     ],
 )
 def test_bad_options_are_named(scenario: Path, args: list[str], message: str) -> None:

@@ -184,7 +184,12 @@ def risk(
         Path, typer.Argument(help="Scenario TOML file with a [risk] table (see docs/scenario.md).")
     ],
     runs: Annotated[
-        int, typer.Option(help="Simulated runs (per sweep value).", min=1, max=10_000_000)
+        int,
+        typer.Option(
+            help="Simulated runs (per sweep value; at most 200,000: every run's curve is kept).",
+            min=1,
+            max=200_000,
+        ),
     ] = 1000,
     seed: Annotated[
         int, typer.Option(help="Seed of the first run; the same seed gives the same runs.", min=0)
