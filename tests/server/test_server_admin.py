@@ -185,6 +185,11 @@ def test_users_are_created_given_roles_reset_disabled_and_enabled(world: World) 
     assert short.status_code == 422
     assert re.search(r'role="alert"[^>]*>Password: String should have at least 10 characters', short.text)
     assert 'value="rima"' in short.text
+    arabic = world.client.post(
+        "/admin/users?lang=ar", data={"username": "rima", "password": "short"}, headers=headers
+    )
+    assert arabic.status_code == 422 and "لم يتغيّر شيء:" in arabic.text
+    world.client.get("/login?lang=en")  # back to English for the rest
     made = world.client.post(
         "/admin/users",
         data={"username": "rima", "password": "a long first password", "operation": op, "role": "registrar"},
