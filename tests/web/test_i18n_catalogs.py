@@ -136,3 +136,24 @@ def test_a_broken_po_file_is_named_with_what_to_do(
         load_languages(folder)
     assert main([str(folder)]) == 2
     assert "corridor.po" in capsys.readouterr().err
+
+
+def test_folding_the_json_files_changes_no_text_the_pages_show(tmp_path: Path) -> None:
+    """The converter is lossless on the real catalogs: after `make messages` folds whatever the
+    JSON files still hold into the PO files, every language says every key as before."""
+    folder = tmp_path / "locales"
+    shutil.copytree(LOCALES, folder)
+    before = {code: dict(lang.messages) for code, lang in load_languages(folder).items()}
+    fold(folder)
+    after = {code: dict(lang.messages) for code, lang in load_languages(folder).items()}
+    assert after == before
+    assert fold(folder) == {code: [] for code in before}  # and a second fold has nothing to do
+
+
+def test_a_translation_in_the_json_file_fills_an_empty_po_entry(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)  # "a.bye" is untranslated in Arabic
+    (folder / "ar.json").write_text(json.dumps({"a.bye": "وداعًا"}), encoding="utf-8")
+    assert load_languages(folder)["ar"].text("a.bye") == "وداعًا"
+    assert fold(folder)["ar"] == ["a.bye"]
+    (folder / "ar.json").unlink()
+    assert load_languages(folder)["ar"].text("a.bye") == "وداعًا"  # now from the PO file

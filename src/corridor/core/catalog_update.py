@@ -75,7 +75,7 @@ def fold(folder: Path) -> dict[str, list[str]]:
     added: dict[str, list[str]] = {code: [] for code in codes}
     for code in codes:
         catalog = catalogs[code]
-        keys = {_key(m) for m in catalog if m.id}
+        keys = {_key(m) for m in catalog if m.id and _said(m)}  # an empty entry counts as missing
         for key, text in json_changes(folder, code, keys).items():
             found = catalog.get(key)
             if found is None:
@@ -111,6 +111,14 @@ def fold(folder: Path) -> dict[str, list[str]]:
             text = json.dumps(pending, ensure_ascii=False, indent=0, sort_keys=True)
             snapshot.write_text(text + "\n", encoding="utf-8")
     return added
+
+
+def _said(message: Message) -> bool:
+    if message.fuzzy:
+        return False
+    if isinstance(message.string, tuple):
+        return all(message.string)
+    return bool(message.string)
 
 
 def _key(message: Message) -> str:
