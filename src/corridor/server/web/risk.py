@@ -80,6 +80,12 @@ WORDS: dict[str, dict[str, str]] = {
         "people_lost": "people out lost on average",
         "fan": "People out against time (median run, middle half and 90 % of runs)",
         "tornado": "Mean people out with each disruption off (green) and doubled (red)",
+        "field.travel_time_spread": "travel times",
+        "field.checkpoint_hold_probability": "checkpoint holds",
+        "field.closure_probability": "road closures",
+        "field.ceasefire_end_probability": "the ceasefire ends early",
+        "field.no_show_probability": "no-shows",
+        "field.breakdown_probability": "breakdowns",
     },
     "ar": {
         "title": "المخاطر",
@@ -123,6 +129,12 @@ WORDS: dict[str, dict[str, str]] = {
         "people_lost": "متوسط من لا يخرجون بسببه",
         "fan": "من يخرجون بمرور الوقت (المحاكاة الوسيطة، والنصف الأوسط، و90٪ من المحاكاة)",
         "tornado": "متوسط من يخرجون دون كل اضطراب (أخضر) ومع مضاعفته (أحمر)",
+        "field.travel_time_spread": "أزمنة السفر",
+        "field.checkpoint_hold_probability": "الاحتجاز عند الحواجز",
+        "field.closure_probability": "إغلاق الطرق",
+        "field.ceasefire_end_probability": "انتهاء وقف إطلاق النار مبكرًا",
+        "field.no_show_probability": "التغيّب",
+        "field.breakdown_probability": "الأعطال",
     },
 }
 
