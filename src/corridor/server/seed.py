@@ -18,7 +18,7 @@ import json
 import logging
 import random
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,11 @@ def seed_example(
 
 def _make_operation(session: Session) -> tuple[Operation, list[str]]:
     name, start, deadline, points = _example()
+    # The demo runs now: its ceasefire window opens at the seeding (as long as the example's), so
+    # that the time left shows and today's scans fall inside it; the example's plans keep their
+    # own times (the dashboard draws the plan from the window's start).
+    opens = datetime.now(UTC).replace(second=0, microsecond=0)
+    start, deadline = opens, opens + (deadline - start)
     body = OperationIn(
         name=DEMO_NAME,
         scenario_name=name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -263,8 +263,10 @@ def _curve(
     series = [Series(text("dashboard.arrived"), cumulative(arrivals), "reality", until=min(now, end))]
     if planned is not None:
         steps = planned.arrivals().cumsum()
+        # The plan drawn from the window's start (a plan made for another day, as the demo's is).
+        shift = windows[0].start - planned.time_of(0) if windows else timedelta(0)
         points = [
-            (planned.time_of(step), int(n))
+            (planned.time_of(step) + shift, int(n))
             for step, n in enumerate(steps)
             if step == 0 or n != steps[step - 1]
         ]
