@@ -49,6 +49,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", OP + "/people"): {C, R, M, MO},
     ("GET", OP + "/people/duplicates"): {C, R, M, MO},
     ("GET", OP + "/people/{person_id}"): {C, R, M, MO},
+    ("DELETE", OP + "/people/{person_id}/tracing"): {C, R},
     ("POST", OP + "/imports/registrations"): {C, R},
     ("POST", OP + "/events"): {C, M, DEVICE},
     ("POST", OP + "/events/batch"): {C, M, DEVICE},

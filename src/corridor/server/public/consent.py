@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from corridor.server.columns import utc_now
@@ -46,3 +47,16 @@ def grant(
         )
     )
     return Granted(person_id, relative, code)
+
+
+def withdraw(session: Session, *, operation_id: str, person_id: str) -> None:
+    """The person's consents end: their codes answer as a wrong code does."""
+    session.execute(
+        update(TracingConsent)
+        .where(
+            TracingConsent.operation_id == operation_id,
+            TracingConsent.person_id == person_id,
+            TracingConsent.withdrawn_at.is_(None),
+        )
+        .values(withdrawn_at=utc_now())
+    )

@@ -8,6 +8,9 @@ routes read no credentials, so a coordinator sees what everyone sees.
 
 from __future__ import annotations
 
+import threading
+import time
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -19,17 +22,21 @@ from corridor.reports.notices import notice_lines, notice_title
 from corridor.reports.posters_pdf import SIZES, Size, poster_pdf
 from corridor.reports.sitrep_pdf import FontMissingError
 from corridor.server.access.login import address_of
-from corridor.server.deps import RuntimeDep
+from corridor.server.auth import Actor
+from corridor.server.deps import RuntimeDep, permit
 from corridor.server.errors import NotFoundError
-from corridor.server.public import service, tracing
+from corridor.server.public import consent, service, tracing
 from corridor.server.public.codes import digest, normal
 from corridor.server.public.limits import TracingLimits
 from corridor.server.public.tables import Notice as NoticeRow
+from corridor.server.registration import service as registration
 from corridor.server.runtime import Runtime
 from corridor.server.web.render import environment
 from corridor.server.web.session import check_origin
 
-router = APIRouter(prefix="/public/{slug}", include_in_schema=False)
+router = APIRouter()  # the app includes this one: the public pages and the consents' API route
+pages = APIRouter(prefix="/public/{slug}", include_in_schema=False)
+api = APIRouter(prefix="/api/operations/{operation_id}", tags=["registration"])
 Lang = Annotated[str | None, Query(pattern="^(ar|en)$")]
 
 
@@ -48,13 +55,12 @@ def public_url(request: Request, slug: str) -> str:
     return str(request.base_url).rstrip("/") + f"/public/{slug}"
 
 
+_HEADERS = {"Cache-Control": "no-store", "Vary": "Accept-Language"}
+
+
 def _html(template: str, w: Words, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     html = environment().get_template(template).render(w=w, other="en" if w.rtl else "ar", **context)
-    return HTMLResponse(
-        html,
-        status_code=status_code,
-        headers={"Cache-Control": "no-store", "Content-Language": w.code, "Vary": "Accept-Language"},
-    )
+    return HTMLResponse(html, status_code=status_code, headers=_HEADERS | {"Content-Language": w.code})
 
 
 def notice_view(row: NoticeRow, w: Words, url: str) -> dict[str, Any]:
@@ -68,9 +74,36 @@ def notice_view(row: NoticeRow, w: Words, url: str) -> dict[str, Any]:
     }
 
 
-def _status(runtime: Runtime, slug: str, w: Words, url: str) -> dict[str, Any]:
+# Rendered public pages, kept a few seconds: a crowd refreshing the page costs one rendering per
+# operation, language and address; a new plan or convoy version or a change of state shows at once.
+PAGE_SECONDS = 15.0
+_pages: dict[tuple[Any, ...], tuple[float, str]] = {}
+_pages_guard = threading.Lock()
+
+
+def _status_html(runtime: Runtime, slug: str, w: Words, url: str) -> str:
     with runtime.db.reading() as session:
         operation = service.by_slug(session, slug)
+        key = (id(runtime), operation.id, operation.state, service.basis_of(session, operation), w.code, url)
+    now = time.monotonic()
+    with _pages_guard:
+        kept = _pages.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    context = _status(runtime, operation.id, w, url)
+    html = (
+        environment().get_template("public_status.html").render(w=w, other="en" if w.rtl else "ar", **context)
+    )
+    with _pages_guard:
+        if len(_pages) > 256:
+            _pages.clear()
+        _pages[key] = (now + PAGE_SECONDS, html)
+    return html
+
+
+def _status(runtime: Runtime, operation_id: str, w: Words, url: str) -> dict[str, Any]:
+    with runtime.db.reading() as session:
+        operation = service.by_slug(session, operation_id)
     service.sync(runtime, operation.id)
     with runtime.db.reading() as session:
         rows = service.current_notices(session, operation.id)
@@ -90,12 +123,12 @@ def _status(runtime: Runtime, slug: str, w: Words, url: str) -> dict[str, Any]:
         }
 
 
-@router.get("")
+@pages.get("")
 async def status_page(request: Request, slug: str, runtime: RuntimeDep, lang: Lang = None) -> HTMLResponse:
     """Each gathering point's state and the notices in force (at most 30 KB)."""
     w = language(request, lang)
-    context = await run_in_threadpool(_status, runtime, slug, w, public_url(request, slug))
-    return _html("public_status.html", w, **context)
+    html = await run_in_threadpool(_status_html, runtime, slug, w, public_url(request, slug))
+    return HTMLResponse(html, headers=_HEADERS | {"Content-Language": w.code})
 
 
 def _poster(runtime: Runtime, slug: str, notice_id: str) -> tuple[NoticeRow, str]:
@@ -108,18 +141,32 @@ def _poster(runtime: Runtime, slug: str, notice_id: str) -> tuple[NoticeRow, str
         return row, service.slug_of(operation)
 
 
+@lru_cache(maxsize=64)
+def _poster_bytes(title: str, lines: tuple[str, ...], url: str, lang: str, size: Size, void: bool) -> bytes:
+    """A poster, made once per content (a second or so of work each: kept for the next reader)."""
+    w = words(lang)
+    return poster_pdf(
+        title,
+        lines,
+        url=url,
+        scan=w.text("poster.scan"),
+        rtl=w.rtl,
+        size=size,
+        void=w.text("notice.void") if void else None,
+    )
+
+
 def poster_response(row: NoticeRow, w: Words, size: Size, url: str) -> Response:
     """A notice's poster PDF (503 with the reason when the font is missing)."""
     notice = service.notice_of(row)
     try:
-        data = poster_pdf(
+        data = _poster_bytes(
             notice_title(notice, w),
-            notice_lines(notice, w, version=row.version, issued=row.issued_at, url=url),
-            url=url,
-            scan=w.text("poster.scan"),
-            rtl=w.rtl,
-            size=size,
-            void=w.text("notice.void") if row.void_at is not None else None,
+            tuple(notice_lines(notice, w, version=row.version, issued=row.issued_at, url=url)),
+            url,
+            w.code,
+            size,
+            row.void_at is not None,
         )
     except FontMissingError as error:
         return Response(f"{error.message}. {error.hint}", status_code=503, media_type="text/plain")
@@ -131,7 +178,7 @@ def poster_response(row: NoticeRow, w: Words, size: Size, url: str) -> Response:
     )
 
 
-@router.get("/notices/{notice_id}/poster.pdf", response_model=None)
+@pages.get("/notices/{notice_id}/poster.pdf", response_model=None)
 async def poster(
     request: Request,
     slug: str,
@@ -146,7 +193,7 @@ async def poster(
     return poster_response(row, w, size, public_url(request, canonical))
 
 
-@router.get("/trace")
+@pages.get("/trace")
 def trace_form(request: Request, slug: str, runtime: RuntimeDep, lang: Lang = None) -> HTMLResponse:
     w = language(request, lang)
     with runtime.db.reading() as session:
@@ -179,7 +226,7 @@ def _ask(runtime: Runtime, slug: str, code: str, address: str, path: str, wait: 
         return answer
 
 
-@router.post("/trace")
+@pages.post("/trace")
 async def trace(
     request: Request,
     slug: str,
@@ -206,3 +253,22 @@ async def trace(
     else:
         text = w.text(f"trace.{answer.outcome}")
     return _html("public_trace.html", w, slug=slug, answer=answer.outcome, answer_text=text)
+
+
+@api.delete("/people/{person_id}/tracing", status_code=204)
+def withdraw_tracing(
+    operation_id: str,
+    person_id: str,
+    runtime: RuntimeDep,
+    _actor: Annotated[Actor, permit("households.write")],
+) -> Response:
+    """Withdraw the person's consents to family tracing: their codes answer nothing from now on
+    (the same answer as a wrong code)."""
+    with runtime.db.writing() as session:
+        registration.get_person(session, operation_id, person_id)
+        consent.withdraw(session, operation_id=operation_id, person_id=person_id)
+    return Response(status_code=204)
+
+
+router.include_router(pages)
+router.include_router(api)
