@@ -219,6 +219,9 @@ def test_every_page_in_arabic_has_no_english_but_data(
         if path == f"/operations/{world['operation_id']}":
             # times in the operation's zone, named: the demo scenario's offset (its start is +02:00)
             assert any("UTC+02:00" in text for text in texts), "the dashboard's time names no zone"
+        if path.endswith("/scan") and status == 200:
+            # the scan screen's script writes times in the operation's zone too, named
+            expect(page.locator("#scan-snapshot")).to_contain_text("UTC+02:00")
         words = english_words(texts, world["data"])
         if words:
             faults[f"{path} ({status})"] = words

@@ -122,6 +122,11 @@ class Clock:
     def local(self, moment: datetime) -> datetime:
         return _aware(moment).astimezone(self.zone.tz)
 
+    def offset_minutes(self, moment: datetime | None = None) -> int:
+        """Minutes east of UTC of the zone at ``moment`` (now by default), for a page's script."""
+        at = (moment or datetime.now(UTC)).astimezone(self.zone.tz)
+        return int((at.utcoffset() or timedelta(0)).total_seconds() // 60)
+
     def zone_name(self, moment: datetime | None = None) -> str:
         return _isolated(self.zone.name(self.locale, moment), self.rtl)
 

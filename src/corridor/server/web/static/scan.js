@@ -24,6 +24,21 @@
   const CACHE = "corridor-scan-v1";
   const BATCH = 100;
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+  // Times in the operation's zone, with its name (as the server's pages), not the phone's own zone.
+  const ZONE = root.dataset.zone || "UTC";
+  const ZONE_NAME = root.dataset.zoneName || "UTC";
+  const ZONE_OFFSET = Number(root.dataset.zoneOffset || 0);
+  const two = (n) => String(n).padStart(2, "0");
+  function clock(at) {
+    let text;
+    if (ZONE.includes("/")) {
+      text = new Intl.DateTimeFormat("en-GB", { timeZone: ZONE, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at);
+    } else {
+      const shifted = new Date(at.getTime() + ZONE_OFFSET * 60000);
+      text = `${two(shifted.getUTCHours())}:${two(shifted.getUTCMinutes())}`;
+    }
+    return `${text} ${ZONE_NAME}`;
+  }
 
   // ---- IndexedDB -------------------------------------------------------------------------
   let db, key, deviceId;
@@ -103,7 +118,7 @@
     }
     const at = new Date(data.made_at);
     $("scan-snapshot").textContent = fill(T.snapshot, {
-      time: at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+      time: clock(at),
       n: data.people.length,
     });
     root.dataset.snapshot = data.made_at;
@@ -241,7 +256,7 @@
   function addRecent(verdict) {
     const item = document.createElement("li");
     item.className = "o-" + verdict.outcome;
-    const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const time = clock(new Date());
     item.textContent = [time, verdict.head, verdict.who].filter(Boolean).join(" · ");
     const list = $("scan-recent");
     list.prepend(item);
