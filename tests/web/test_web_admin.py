@@ -304,6 +304,10 @@ def test_a_marshal_is_refused_in_plain_words_and_the_dashboard_shows_incidents(
         "() => [...document.querySelectorAll('svg.curve polyline')].map(e => getComputedStyle(e).fill)"
     )
     assert fills and set(fills) == {"none"}, fills
+    icon = page.evaluate("() => document.querySelector('link[rel=icon]').href")
+    assert icon.endswith("/favicon.ico")
+    assert problems(page) == []
+    screenshot(page, f"dashboard-incidents-{lang}")
     # With a planned line too (the demo's plan may still be solving): the page's stylesheet over
     # the curve as the service draws it.
     start = datetime(2026, 12, 7, 6, tzinfo=UTC)
@@ -322,7 +326,3 @@ def test_a_marshal_is_refused_in_plain_words_and_the_dashboard_shows_incidents(
         svg,
     )
     assert fills == ["none", "none"], fills
-    icon = page.evaluate("() => document.querySelector('link[rel=icon]').href")
-    assert icon.endswith("/favicon.ico")
-    assert problems(page) == []
-    screenshot(page, f"dashboard-incidents-{lang}")
