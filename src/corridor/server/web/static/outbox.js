@@ -9,6 +9,7 @@
 "use strict";
 window.corridorOutbox = (function () {
   const CACHE = "corridor-scan-v1"; // the service worker's cache (sw.js)
+  const FORM_PAGE = /^\/operations\/[^/]+\/(register|incidents\/new)$/; // pages sw.js serves offline
   const done = (r) => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
   let opened = null;
@@ -120,7 +121,9 @@ window.corridorOutbox = (function () {
       await navigator.serviceWorker.register("/sw.js", { scope: "/" });
       const cache = await caches.open(CACHE);
       const files = [...document.querySelectorAll("link[rel=stylesheet], script[src]")].map((e) => e.getAttribute("href") || e.getAttribute("src"));
-      await Promise.all([location.pathname, ...files].map((url) => cache.add(url).catch(() => {})));
+      // Only the form pages (no one's data): the incidents page with its timeline is never kept.
+      const page = FORM_PAGE.test(location.pathname) ? [location.pathname] : [];
+      await Promise.all([...page, ...files].map((url) => cache.add(url).catch(() => {})));
       await navigator.serviceWorker.ready;
       document.body.dataset.kept = "yes";
     } catch (e) { /* the queue still works while this page stays open */ }
