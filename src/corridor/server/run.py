@@ -64,7 +64,7 @@ def serve(
     scheme = "https" if served else "http"
     print(f"corridor: open {scheme}://{host}:{port}/ in a browser (API documentation at /docs)", flush=True)
     if served is not None:
-        _print_tls(served, port)
+        _print_tls(served, host, port)
     app = create_app(settings)
     jobs = app.state.runtime.jobs.connect()
     print(f"corridor: plans run as jobs on the Dask cluster at {jobs.address}", flush=True)
@@ -119,9 +119,11 @@ def tls_files(
     return tls.ensure_local_tls(settings.data_dir, host_names)
 
 
-def _print_tls(served: tls.TlsFiles, port: int) -> None:
+def _print_tls(served: tls.TlsFiles, host: str, port: int) -> None:
     places = [*served.names, *(f"[{a}]" if ":" in a else a for a in served.addresses)]
     lines = ["HTTPS for: " + ", ".join(places)]
+    if host in ("127.0.0.1", "localhost", "::1"):
+        lines.append(f"Listening on {host} only: for phones on the LAN, serve with --host 0.0.0.0")
     if served.ca_file is not None:
         first = next((a for a in served.addresses if not a.startswith(("127.", "::1"))), "localhost")
         lines += [
