@@ -41,7 +41,8 @@ from corridor.server.web.i18n import choose
 from corridor.server.web.map import log_incidents_read
 from corridor.server.web.nav import menu
 from corridor.server.web.register import CLIENT_ID
-from corridor.server.web.render import page
+from corridor.server.web.render import clock, page
+from corridor.server.web.zones import Clock
 
 router = APIRouter(include_in_schema=False)
 KINDS: tuple[str, ...] = get_args(IncidentKind)
@@ -84,7 +85,7 @@ def incidents_page(
     """The timeline and map of the operation's incidents, and the form to report one."""
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
-        days, points = _timeline(session, runtime, operation_id)
+        days, points = _timeline(session, runtime, operation_id, clock(request, operation))
     return _page(request, runtime, actor, operation, days=days, points=points)
 
 
@@ -149,13 +150,14 @@ async def report(
     points: list[dict[str, Any]] = []
     if allowed(actor, "incidents.read", operation_id):
         # The timeline shows every incident's description: a read of personal data, logged.
-        days, points = await run_in_threadpool(_read_timeline, runtime, actor, operation_id)
+        days, points = await run_in_threadpool(_read_timeline, request, runtime, actor, operation_id)
     return page(
         request,
         "incidents_done.html",
         status_code=201,
         incident=done,
         operation_id=operation_id,
+        operation=await run_in_threadpool(_operation, runtime, operation_id),  # its zone for times
         days=days,
         points=points,
         oob=True,
@@ -397,22 +399,25 @@ def _operation(runtime: Runtime, operation_id: str) -> Operation:
 
 
 def _read_timeline(
-    runtime: Runtime, actor: Actor, operation_id: str
+    request: Request, runtime: Runtime, actor: Actor, operation_id: str
 ) -> tuple[list[Day], list[dict[str, Any]]]:
     with runtime.db.reading() as session:
-        found = _timeline(session, runtime, operation_id)
+        found = _timeline(
+            session, runtime, operation_id, clock(request, operations.get(session, operation_id))
+        )
     log_incidents_read(runtime, actor, operation_id, f"/operations/{operation_id}/incidents")
     return found
 
 
 def _timeline(
-    session: Session, runtime: Runtime, operation_id: str
+    session: Session, runtime: Runtime, operation_id: str, said: Clock
 ) -> tuple[list[Day], list[dict[str, Any]]]:
-    """Incidents newest first, grouped by day and hour (UTC); and the map's points."""
+    """Incidents newest first, grouped by day and hour in the operation's zone (``said``: the page
+    names the zone); and the map's points, their time with the zone's name."""
     found = service.incidents_out(session, runtime.sealer, operation_id)[::-1]
     days: list[Day] = []
     for incident in found:
-        at = incident.occurred_at.astimezone(UTC)
+        at = said.local(incident.occurred_at)
         day, hour = at.strftime("%Y-%m-%d"), at.strftime("%H:00")
         if not days or days[-1].label != day:
             days.append(Day(day))
@@ -425,7 +430,7 @@ def _timeline(
             "lon": i.lon,
             "kind": i.kind,
             "id": i.id,
-            "when": i.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            "when": said.stamp(i.occurred_at),
             "place": i.place_name or "",
         }
         for i in found

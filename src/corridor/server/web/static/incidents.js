@@ -93,7 +93,7 @@
     for (const p of points) {
       const marker = L.circleMarker([p.lat, p.lon], { radius: 8, color: "#000", weight: 1, fillColor: colour(p.kind), fillOpacity: 0.9 });
       const label = document.querySelector(`[data-incident="${p.id}"] .badge`);
-      marker.bindTooltip(plain(`${label ? label.textContent : p.kind} · ${p.when} UTC ${p.place}`));
+      marker.bindTooltip(plain(`${label ? label.textContent : p.kind} · ${p.when} ${p.place}`));
       marker.on("click", () => {
         const item = document.querySelector(`li[data-incident="${p.id}"]`);
         if (item) item.scrollIntoView({ block: "center" });
