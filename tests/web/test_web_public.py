@@ -59,6 +59,7 @@ def test_family_tracing_from_registration_to_the_public_form(
     code_box = page.locator(".tracing-code .code")
     expect(code_box).to_have_text(re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$"))
     code = code_box.inner_text()
+    expect(page.locator("#tracing_relative")).to_have_value("")  # the next household consents anew
     page.context.clear_cookies()  # the relative's phone: no session of anyone's
     public = context.new_page()
     public.goto(f"{live_server.url}/public/{SLUG}/trace?lang=ar")
