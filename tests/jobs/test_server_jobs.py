@@ -76,6 +76,16 @@ def test_a_plan_job_becomes_a_plan_version_not_published(world: World) -> None:
     assert operation["plan_hash"] is None  # kept, not published
     listed = world.client.get(world.url("/jobs"), headers=world.as_role("observer")).json()
     assert [(j["id"], j["state"]) for j in listed] == [(job["id"], "done")]
+    # Published by a planner: the kept version becomes the published one (no second version).
+    published = world.client.post(
+        world.url("/plan"),
+        json={"plan": version["plan"], "nodes": {"cp1": "ramouseh-checkpoint", "end": "rashideen"}},
+        headers=world.as_role("planner"),
+    )
+    assert published.status_code == 200, published.text
+    assert published.json()["plan_hash"] == version["plan_hash"]
+    kept = world.client.get(world.url("/plans"), headers=world.coordinator).json()
+    assert [(v["version"], v["published_by"]) for v in kept] == [(number, "user:planner-user")]
     # Cancelling a job that has ended changes nothing.
     cancelled = world.client.post(world.url(f"/jobs/{job['id']}/cancel"), headers=world.coordinator)
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "done"

@@ -43,7 +43,11 @@ BY_JOB = "job:"
 # Seconds the service waits for a call it makes on the cluster (a convoy plan or re-plan).
 CALL_SECONDS = 600.0
 
-Store = Callable[[Session, Job, Any], dict[str, Any]]
+# A kind's result kept in two steps: ``prepare(result)`` outside the write transaction (reading
+# and checking a large plan takes seconds, and the transaction would hold back every scan), then
+# ``keep(session, job, prepared)`` inside it, short.
+Prepare = Callable[[Any], Any]
+Keep = Callable[[Session, Job, Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -91,17 +95,39 @@ class JobView:
         return replace(view, state=live.state, progress=live.progress, message=live.message)
 
 
-def store_plan(session: Session, job: Job, result: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PreparedPlan:
+    """A plan job's plan, read and checked, with its hash and file body."""
+
+    plan: Plan
+    plan_hash: str
+    body: dict[str, Any]
+
+
+def prepare_plan(result: Any) -> PreparedPlan:
+    """A plan job's result read back by the plan file's one reader (outside any transaction)."""
+    plan = Plan.from_dict(result["plan"])
+    return PreparedPlan(plan, plan.content_hash(), plan.to_dict())
+
+
+def keep_plan(session: Session, job: Job, prepared: PreparedPlan) -> dict[str, Any]:
     """A plan job's plan, kept as a version of the operation's plans (the version holding the same
     plan already, if there is one)."""
-    plan = Plan.from_dict(result["plan"])
     operation = session.get(Operation, job.operation_id)
     if operation is None:
         raise NotFoundError(f"operation {job.operation_id} is gone", where="operation_id")
-    plan_hash = plan.content_hash()
+    plan, plan_hash = prepared.plan, prepared.plan_hash
     kept = next((v for v in versions.listed(session, operation.id) if v.plan_hash == plan_hash), None)
     if kept is None:
-        kept = versions.record(session, operation, plan=plan, nodes={}, by=f"{BY_JOB}{job.id}")
+        kept = versions.record(
+            session,
+            operation,
+            plan=plan,
+            nodes={},
+            by=f"{BY_JOB}{job.id}",
+            body=prepared.body,
+            plan_hash=plan_hash,
+        )
     return {"plan_version": kept.version, "plan_hash": plan_hash, "evacuated": plan.evacuated}
 
 
@@ -111,7 +137,7 @@ class JobService:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
-        self.stores: dict[str, Store] = {"plan": store_plan}
+        self.keepers: dict[str, tuple[Prepare, Keep]] = {"plan": (prepare_plan, keep_plan)}
         self._jobs: Jobs | None = None
         self._guard = threading.Lock()
         self._settler: ThreadPoolExecutor | None = None
@@ -268,21 +294,31 @@ class JobService:
         live = jobs.state(key)
         if not live.final:
             return
+        with self.db.reading() as session:
+            found = session.get(Job, job_id)
+            kind = found.kind if found is not None else ""
+        keeper = self.keepers.get(kind)
+        prepared: Any = live.result
+        failure: str | None = None
+        if live.state == "done" and keeper is not None:
+            try:
+                prepared = keeper[0](live.result)
+            except (CorridorError, KeyError, TypeError, ValueError) as error:
+                failure = f"its result could not be kept: {error}"
         with self.db.writing() as session:
             job = session.get(Job, job_id)
             if job is None or job.state in ("done", "failed", "cancelled"):
                 pass
-            elif live.state == "done":
-                store = self.stores.get(job.kind)
+            elif live.state == "done" and failure is None:
                 try:
-                    job.result = store(session, job, live.result) if store else {"value": live.result}
+                    job.result = keeper[1](session, job, prepared) if keeper else {"value": prepared}
                     job.state, job.progress, job.message = "done", 1.0, live.message or "done"
                 except (CorridorError, KeyError, TypeError, ValueError) as error:
                     job.state, job.error = "failed", f"its result could not be kept: {error}"
                 job.finished_at = utc_now()
             else:
-                job.state, job.error = live.state, live.error
-                job.message = live.message or live.state
+                job.state, job.error = ("failed", failure) if failure else (live.state, live.error)
+                job.message = (live.message or job.state)[:300]
                 job.finished_at = utc_now()
         jobs.forget(key)
 

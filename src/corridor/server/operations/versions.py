@@ -48,14 +48,22 @@ def plan_of(version: PlanVersion) -> Plan:
 
 
 def record(
-    session: Session, operation: Operation, *, plan: Plan, nodes: dict[str, str], by: str
+    session: Session,
+    operation: Operation,
+    *,
+    plan: Plan,
+    nodes: dict[str, str],
+    by: str,
+    body: dict[str, Any] | None = None,
+    plan_hash: str | None = None,
 ) -> PlanVersion:
     """The version holding ``plan``: the one kept already (a repeated publish), else a new one.
 
     The same plan with another node mapping is refused: a version's mapping says where its
-    expected times were measured, and changing it would rewrite what was published.
+    expected times were measured, and changing it would rewrite what was published. A version a
+    plan job kept (``published_by`` ``job:<id>``, never published) takes the publisher's mapping.
     """
-    plan_hash = plan.content_hash()
+    plan_hash = plan_hash or plan.content_hash()  # given when worked out before the transaction
     # Lock the operation row so that two publishes at once do not take the same number
     # (SQLite has one writer at a time anyway).
     session.execute(select(Operation.id).where(Operation.id == operation.id).with_for_update())
@@ -64,6 +72,10 @@ def record(
             PlanVersion.operation_id == operation.id, PlanVersion.plan_hash == plan_hash
         )
     )
+    if kept is not None and kept.published_by.startswith("job:"):
+        # A plan a job made and kept, now published by someone: it takes their mapping and name.
+        kept.nodes, kept.published_by, kept.published_at = dict(nodes), by, utc_now()
+        return kept
     if kept is not None:
         if kept.nodes != nodes:
             raise ConflictError(
@@ -79,7 +91,7 @@ def record(
         operation_id=operation.id,
         version=(latest or 0) + 1,
         plan_hash=plan_hash,
-        body=plan.to_dict(),
+        body=body if body is not None else plan.to_dict(),
         nodes=dict(nodes),
         published_at=utc_now(),
         published_by=by,
