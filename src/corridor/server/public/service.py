@@ -108,7 +108,7 @@ def _made(runtime: Runtime, operation: Operation, basis: Basis) -> list[Notice] 
     vehicles: dict[str, str] = {}
     offsets: dict[str, int] = {}
     with runtime.db.reading() as session:
-        if basis.plan_version is not None:
+        if basis.plan_version is not None and basis.convoy_version is None:  # a convoy plan is preferred
             try:
                 plan = versions.plan_of(versions.get(session, operation.id, basis.plan_version))
             except (CorridorError, ValueError):
