@@ -13,7 +13,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -131,9 +130,6 @@ def sync(runtime: Runtime, operation_id: str) -> None:
             (n.plan_version, n.convoy_version) == (basis.plan_version, basis.convoy_version) for n in kept
         ):
             return
-        had_any = session.scalar(select(NoticeRow.id).where(NoticeRow.operation_id == operation_id).limit(1))
-    if had_any is not None and not kept and basis == Basis(None, None):
-        return
     made = _made(runtime, operation, basis)
     if made is None:
         return
@@ -236,7 +232,3 @@ def _nodes_of_sources(runtime: Runtime, operation: Operation) -> dict[str, str]:
     except CorridorError:
         return {}
     return {s.id: s.node or s.id for s in loaded.scenario.sources}
-
-
-def issued_at(row: NoticeRow) -> datetime:
-    return row.issued_at
