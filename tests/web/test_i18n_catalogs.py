@@ -157,3 +157,14 @@ def test_a_translation_in_the_json_file_fills_an_empty_po_entry(tmp_path: Path) 
     assert fold(folder)["ar"] == ["a.bye"]
     (folder / "ar.json").unlink()
     assert load_languages(folder)["ar"].text("a.bye") == "وداعًا"  # now from the PO file
+
+
+def test_a_script_gets_every_plural_form_by_cldr_category() -> None:
+    arabic = languages()["ar"].forms("scan.snapshot")
+    assert isinstance(arabic, dict) and list(arabic) == ["zero", "one", "two", "few", "many", "other"]
+    assert "شخص واحد" in arabic["one"] and "{n} أشخاص" in arabic["few"]
+    assert languages()["en"].forms("scan.snapshot") == {
+        "one": "List of people from {time}: {n} person.",
+        "other": "List of people from {time}: {n} people.",
+    }
+    assert languages()["ar"].forms("nav.dashboard") == languages()["ar"].text("nav.dashboard")

@@ -33,6 +33,7 @@ from babel.messages.pofile import PoFileError, read_po
 DOMAIN = "corridor"
 REFERENCE = "en"
 COUNT = "n"  # the value a message with plural forms takes its count from
+PLURAL_TAGS = ("zero", "one", "two", "few", "many", "other")  # CLDR's order, gettext's plural indexes
 
 
 def po_path(folder: Path, code: str) -> Path:
@@ -50,6 +51,7 @@ class Language:
     messages: Mapping[str, str]  # key -> text; for a message with plural forms, its last ("other") form
     plural_keys: frozenset[str] = frozenset()
     fallback: Language | None = None
+    plural_forms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # key -> forms, gettext order
     translations: gettext.NullTranslations = field(default_factory=gettext.NullTranslations)
 
     @property
@@ -72,6 +74,18 @@ class Language:
         """A word of the data (a group, a method) in this language when ``prefix + name`` is a
         message, else as written."""
         return self.text(prefix + name) if self.knows(prefix + name) else name
+
+    def forms(self, key: str) -> dict[str, str] | str:
+        """A message's plural forms by CLDR category (``zero``, ``one``, ``two``, ``few``, ``many``,
+        ``other``) for a script to choose with ``Intl.PluralRules``; a message without plural forms
+        is its text."""
+        found = self.plural_forms.get(key)
+        if found is None:
+            if key not in self.messages and self.fallback is not None:
+                return self.fallback.forms(key)
+            return self.template(key)
+        tags = [tag for tag in PLURAL_TAGS if tag in self.locale.plural_form.tags or tag == "other"]
+        return dict(zip(tags, found, strict=False))
 
     def template(self, key: str, count: int | None = None) -> str:
         """The unfilled text of ``key``: in the plural form of ``count`` when the message has plural
@@ -154,6 +168,7 @@ def load_language(folder: Path, code: str, fallback: Language | None = None) -> 
     """Language ``code`` of ``folder`` (its PO file, and keys still pending in ``<code>.json``)."""
     messages: dict[str, str] = {}
     plural_keys: set[str] = set()
+    plural_forms: dict[str, tuple[str, ...]] = {}
     translations: gettext.NullTranslations = gettext.NullTranslations()
     path = po_path(folder, code)
     if path.is_file():
@@ -165,6 +180,7 @@ def load_language(folder: Path, code: str, fallback: Language | None = None) -> 
                 forms = [s for s in message.string if s] if isinstance(message.string, tuple) else []
                 if forms and len(forms) == catalog.num_plurals:
                     plural_keys.add(message.id[0])
+                    plural_forms[message.id[0]] = tuple(forms)
                     messages[message.id[0]] = forms[-1]
             elif isinstance(message.string, str) and message.string:
                 messages[str(message.id)] = message.string
@@ -172,12 +188,22 @@ def load_language(folder: Path, code: str, fallback: Language | None = None) -> 
     for key, text in json_changes(folder, code, set(messages) | plural_keys).items():
         messages[key] = text
         plural_keys.discard(key)
+        plural_forms.pop(key, None)
     if fallback is not None:
         translations.add_fallback(fallback.translations)
     locale = Locale.parse(code)
     name = locale.get_display_name(locale) or code
     direction = "rtl" if locale.character_order == "right-to-left" else "ltr"
-    return Language(code, name, direction, messages, frozenset(plural_keys), fallback, translations)
+    return Language(
+        code,
+        name,
+        direction,
+        messages,
+        frozenset(plural_keys),
+        fallback,
+        plural_forms=plural_forms,
+        translations=translations,
+    )
 
 
 def language_codes(folder: Path) -> list[str]:

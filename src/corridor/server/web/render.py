@@ -117,6 +117,7 @@ def page(
             lang=language,
             t=language.text,
             word=language.word,
+            forms=language.forms,
             actor=actor,
             csrf=request.cookies.get(CSRF_COOKIE, ""),
             clock=clock(request, context.get("operation")),

@@ -24,6 +24,9 @@
   const CACHE = "corridor-scan-v1";
   const BATCH = 100;
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+  // A message with a count comes as its plural forms by CLDR category; the page's language picks one.
+  const PLURAL = new Intl.PluralRules(document.documentElement.lang || "en");
+  const count = (forms, n) => (typeof forms === "string" ? forms : forms[PLURAL.select(n)] || forms.other);
   // Times in the operation's zone, with its name (as the server's pages), not the phone's own zone.
   const ZONE = root.dataset.zone || "UTC";
   const ZONE_NAME = root.dataset.zoneName || "UTC";
@@ -117,7 +120,7 @@
       vehicles.set(code.toLowerCase(), { kind: "vehicle", id: code, vehicle: code, status, progress });
     }
     const at = new Date(data.made_at);
-    $("scan-snapshot").textContent = fill(T.snapshot, {
+    $("scan-snapshot").textContent = fill(count(T.snapshot, data.people.length), {
       time: clock(at),
       n: data.people.length,
     });
@@ -602,7 +605,7 @@
   const logout = document.querySelector("form[data-logout]");
   if (logout) {
     logout.addEventListener("submit", (ev) => {
-      if (queued && !confirm(fill(T.logout_unsent, { n: queued }))) ev.preventDefault();
+      if (queued && !confirm(fill(count(T.logout_unsent, queued), { n: queued }))) ev.preventDefault();
     });
   }
   start().catch((e) => problem(String(e)));
