@@ -1,0 +1,194 @@
+"""Scans while a plan job runs on the cluster: does planning in a job slow the scanners?
+
+Not part of ``make test``. The service runs in its own process (``corridor serve`` on SQLite, as
+in ``bench/load_scanners.py``), with its embedded Dask cluster of ``--workers`` worker processes.
+Scanners send events at a steady pace (``--scanners`` connections, one event every
+``--interval`` seconds each), and the latency of every scan is kept. Two runs of the same load:
+
+* ``quiet``: the scans alone, ``--seconds`` long;
+* ``plan job``: the same scans while a plan job runs: the operation's scenario is a TNTP network
+  (``--network``, Berlin-Center by default: 12,981 nodes; sources at 10% of the nodes, seeded, as in
+  ``bench/instances.py``) planned over ``--minutes`` one-minute steps, asked through
+  ``POST /api/operations/{id}/plan/jobs``. The run lasts ``--seconds`` and at least until the job
+  has ended (at most 10 minutes more).
+
+It prints, per run, the p50, p90, p99 and largest scan latency, and the job's state and duration.
+
+    .venv/bin/python -m bench.jobs_beside_scans
+    .venv/bin/python -m bench.jobs_beside_scans --network SiouxFalls --minutes 120
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.instances import TNTP, tntp_instance, tntp_root
+from bench.load_beside import Run, drain, scans, setup
+from bench.load_scanners import HOST, Device, Server, free_port, make_settings, percentile
+
+MAX_MORE = 600.0
+
+
+def write_scenario(folder: Path, network: str, minutes: int) -> Path:
+    """A scenario file named ``bench`` on the TNTP network, with the instance's sources and
+    reception points (``bench/instances.py``)."""
+    spec = TNTP[network]
+    instance = tntp_instance(network, minutes)
+    problem = instance.problem
+    ids = problem.network.node_ids
+    rows = "".join(
+        f"s{i},{ids[int(node)]},{int(people)}\n"
+        for i, (node, people) in enumerate(zip(problem.source_node, problem.source_people, strict=True))
+    )
+    (folder / "sources.csv").write_text("id,node,people\n" + rows, encoding="utf-8")
+    exits = "".join(
+        f'[[destinations]]\nid = "d{i}"\nnode = "{ids[int(n)]}"\n\n' for i, n in enumerate(problem.dest_node)
+    )
+    root = tntp_root() / spec.folder
+    nodes = f'nodes = "{root / spec.nodes}"\n' if spec.nodes else ""
+    hours, rest = divmod(minutes, 60)
+    path = folder / "scenario.toml"
+    path.write_text(
+        'name = "bench"\nstart = 2026-01-01T00:00:00Z\n'
+        f"deadline = 2026-01-0{1 + hours // 24}T{hours % 24:02d}:{rest:02d}:00Z\n"
+        'time_step = "1 min"\nsources_csv = "sources.csv"\n\n'
+        f'[network]\nformat = "tntp"\npath = "{root / spec.net}"\n{nodes}crs = "planar"\n'
+        f'time_unit = "{spec.time_unit}"\nlength_unit = "{spec.length_unit}"\n\n{exits}',
+        encoding="utf-8",
+    )
+    return path
+
+
+async def with_job(
+    server: Server,
+    operation_id: str,
+    token: str,
+    devices: list[Device],
+    people: list[str],
+    args: argparse.Namespace,
+    run: Run,
+) -> dict[str, object]:
+    """The scans while a plan job runs; the job as it ended, and how long it took."""
+    done = asyncio.Event()
+    outcome: dict[str, object] = {}
+
+    async def job() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=f"http://{HOST}:{server.port}", timeout=60) as client:
+            started = time.perf_counter()
+            answer = await client.post(f"/api/operations/{operation_id}/plan/jobs", json={}, headers=headers)
+            body = answer.json()
+            job_id = body.get("id")
+            while job_id and body.get("state") not in ("done", "failed", "cancelled"):
+                if time.perf_counter() - started > args.seconds + MAX_MORE:
+                    break
+                await asyncio.sleep(1.0)
+                body = (
+                    await client.get(f"/api/operations/{operation_id}/jobs/{job_id}", headers=headers)
+                ).json()
+            outcome.update(body, seconds=time.perf_counter() - started)
+        done.set()
+
+    await asyncio.gather(
+        scans(server.port, operation_id, devices, people, args.seconds, args.interval, run, done), job()
+    )
+    return outcome
+
+
+def start(server: Server, seconds: float = 300) -> None:
+    """``Server.start`` with more time: ``corridor serve`` starts its cluster's worker processes
+    before it listens."""
+    env = {
+        **os.environ,
+        "CORRIDOR_DATA_DIR": str(server.settings.data_dir),
+        "CORRIDOR_KEY_FILE": str(server.settings.key_file),
+        "CORRIDOR_SQLITE_SYNCHRONOUS": server.settings.sqlite_synchronous,
+    }
+    code = (
+        "from corridor.server.run import serve; "
+        f"serve(host={HOST!r}, port={server.port}, db_url={server.settings.database_url!r}, "
+        "seed_example=False)"
+    )
+    server.process = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, server.port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server did not start within {seconds:.0f} s")
+
+
+def show(runs: list[Run]) -> None:
+    base = percentile(runs[0].latencies, 0.99)
+    columns = ("scans", "p50 ms", "p90 ms", "p99 ms", "max ms", "p99/quiet")
+    print(f"\n{'run':10} " + " ".join(f"{c:>9}" for c in columns) + "  errors")
+    for run in runs:
+        p = [percentile(run.latencies, q) * 1000 for q in (0.5, 0.9, 0.99)]
+        most = max(run.latencies, default=float("nan")) * 1000
+        errors = ", ".join(f"{k} x{v}" for k, v in sorted(run.scan_errors.items())) or "-"
+        figures = [f"{len(run.latencies):>9}", *(f"{v:>9.1f}" for v in (*p, most))]
+        print(
+            f"{run.name:10} "
+            + " ".join(figures)
+            + f" {percentile(run.latencies, 0.99) / base:>9.2f}  {errors}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--network", default="Berlin-Center", choices=sorted(TNTP))
+    parser.add_argument("--minutes", type=int, default=240, help="the plan's window, in 1-minute steps")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scanners", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=0.2, help="seconds between a scanner's events")
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=30, help="length of each run (at least)")
+    args = parser.parse_args(argv)
+
+    folder = Path(tempfile.mkdtemp(prefix="corridor-jobs-bench-"))
+    scenarios = folder / "scenarios"
+    scenarios.mkdir()
+    made = time.perf_counter()
+    write_scenario(scenarios, args.network, args.minutes)
+    took = time.perf_counter() - made
+    print(f"scenario: {args.network}, {args.minutes} one-minute steps ({took:.1f} s to write)")
+    os.environ["CORRIDOR_SCENARIOS_DIR"] = str(scenarios)
+    os.environ["CORRIDOR_WORKERS"] = str(args.workers)
+    settings, _ = make_settings("sqlite", folder, "NORMAL")
+    operation_id, devices, people, token, _ = setup(settings, args.scanners, args.people)
+    server = Server(settings, free_port())
+    start(server)
+    drain(server, folder / "server.log")
+    try:
+        quiet = Run("quiet")
+        asyncio.run(scans(server.port, operation_id, devices, people, args.seconds, args.interval, quiet))
+        loaded = Run("plan job")
+        job = asyncio.run(with_job(server, operation_id, token, devices, people, args, loaded))
+        show([quiet, loaded])
+        print(
+            f"\nplan job: {job.get('state')} in {job.get('seconds', 0):.1f} s"
+            f" ({job.get('message') or job.get('error') or ''}); result {job.get('result')}"
+        )
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
