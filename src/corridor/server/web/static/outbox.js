@@ -152,6 +152,7 @@ window.corridorOutbox = (function () {
         item.textContent = fill(words.refused, { message: r.refused });
         return item;
       }));
+      list.hidden = list.children.length === 0;
     }
     let busy = Promise.resolve();
     const flush = () => { busy = busy.then(() => send(kind, op)).catch(() => {}).then(show); return busy; };
