@@ -1,12 +1,13 @@
 // corridor: the checkpoint scanning screen.
 //
-// Each scan is judged here, in the browser, from a snapshot of the operation (who is on which
-// vehicle, their wristband and status) fetched whenever the server can be reached, so scanning
-// goes on without a network. Each scan that records something becomes a ledger event in a queue
+// Each scan is judged here, in the browser, from the roster of the route point chosen (the people
+// whose manifest passes it: vehicle, wristband and what bears on a scan there), loaded whole once
+// and then kept current by the changes since its cursor whenever the server can be reached, so
+// scanning goes on without a network. Each scan that records something becomes a ledger event in a queue
 // kept in IndexedDB ("corridor-scan"), sent in batches to the API when online; the server accepts
 // a repeat of an event harmlessly, so sending twice never counts twice.
 //
-// What is kept in this browser, and how: the snapshot (names, wristbands, ids), the queued events
+// What is kept in this browser, and how: the roster (names, wristbands, ids), the queued events
 // and the list of scans that need attention are encrypted at rest with AES-GCM under a key made
 // here by WebCrypto as *non-extractable* (no script can read its bytes, it can only be used) and
 // kept in the same database. Log-out deletes the database, the key with it, the cached page and
