@@ -188,3 +188,80 @@ def test_the_staff_see_each_device_clock_and_the_flagged_events(world: World) ->
     assert "ساعات الأجهزة" in arabic.text and "بعد وقت استلامه" in arabic.text
     world.client.cookies.set("corridor_session", world.tokens["observer"])
     assert world.client.get(f"/operations/{world.operation_id}/clocks").status_code == 403
+
+
+def alarms_of(world: World) -> set[tuple[str, str]]:
+    return {(a["subject_id"], a["status"]) for a in reconciliation(world)["alarms"]}
+
+
+def test_a_poisoned_stale_or_jumping_clock_offset_hides_no_alarm(world: World) -> None:
+    """Hand-made sequences where a device's clock offset is wrong for its event: poisoned by a
+    burst of clock readings five hours ahead, kept from before its clock was set right (events
+    without a clock: the single POST), and one that jumps between batches. Each time a person who
+    arrived an hour ago (a good phone) is reported missing now: the alarm stands."""
+    now = datetime.now(UTC)
+    good = Phone(world, "good", timedelta(0))
+    rana, huda, layla, mona = (person(world, n) for n in ("Rana", "Huda", "Layla", "Mona"))
+    for subject in (rana, huda, layla, mona):
+        good.sync(good.event("arrived", now - timedelta(hours=1), person_id=subject, point="end"))
+
+    # A burst of clock readings five hours ahead from a phone whose events are dated right.
+    poisoned = Phone(world, "poisoned", timedelta(0))
+    for _ in range(3):
+        poisoned.skew = timedelta(hours=5)
+        body: dict[str, Any] = {"events": [], "device_now": iso(datetime.now(UTC) + poisoned.skew)}
+        poisoned.skew = timedelta(0)
+        body["events"] = [poisoned.event("checkpoint", now - timedelta(hours=2), person_id=mona, point="cp1")]
+        answer = world.client.post(
+            world.url("/events/batch"), json=body, headers=world.as_role("checkpoint_marshal")
+        )
+        assert answer.status_code == 200, answer.text
+    assert clocks(world)[poisoned.device]["offset_seconds"] > 4 * 3600
+    poisoned.sync(poisoned.event("missing", now, person_id=rana, point="cp1"), clock=False)
+
+    # A phone five hours ahead sends its clock, then is set right and posts without a clock.
+    stale = Phone(world, "stale", timedelta(hours=5))
+    stale.sync(stale.event("checkpoint", now - timedelta(hours=2), person_id=mona, point="cp1"))
+    stale.skew = timedelta(0)
+    post(world, stale.event("missing", now, person_id=huda, point="cp1"))
+
+    # A phone five hours ahead, set right between two batches that both send the clock: its
+    # offset follows the clock at once (no median of old and new readings).
+    jumping = Phone(world, "jumping", timedelta(hours=5))
+    jumping.sync(jumping.event("checkpoint", now - timedelta(hours=2), person_id=mona, point="cp1"))
+    jumping.skew = timedelta(0)
+    jumping.sync(jumping.event("missing", now, person_id=layla, point="cp1"))
+    assert abs(clocks(world)[jumping.device]["offset_seconds"]) < 60
+
+    assert alarms_of(world) == {(rana, "missing"), (huda, "missing"), (layla, "missing")}
+    for subject in (rana, huda, layla):
+        assert status(world, subject)["status"] == "missing"
+
+    # The other way: a phone whose stale offset says nine minutes behind (now set right) sends a
+    # finding made 25 minutes ago; the report of missing 20 minutes ago stands.
+    behind = Phone(world, "behind", -timedelta(minutes=9))
+    behind.sync(behind.event("checkpoint", now - timedelta(hours=2), person_id=mona, point="cp1"))
+    behind.skew = timedelta(0)
+    good.sync(good.event("missing", now - timedelta(minutes=20), person_id=mona, point="cp1"))
+    post(world, behind.event("found", now - timedelta(minutes=25), person_id=mona, point="end"))
+    assert (mona, "missing") in alarms_of(world)
+    # A finding from a good phone after the report clears it.
+    good.sync(good.event("found", datetime.now(UTC), person_id=mona, point="end"))
+    assert (mona, "missing") not in alarms_of(world)
+
+
+def test_events_dated_before_the_operation_are_flagged_and_an_alarm_so_dated_stands(world: World) -> None:
+    """The reject side of 'behind': a phone ten years behind that never sent its clock. Its
+    arrival is flagged and placed ten years ago (it clears nothing); its report of missing is
+    flagged and placed at its receipt, after a good phone's arrival an hour ago: an alarm."""
+    now = datetime.now(UTC)
+    rana, huda = person(world, "Rana"), person(world, "Huda")
+    good = Phone(world, "good", timedelta(0))
+    old = Phone(world, "old", -TEN_YEARS)
+    good.sync(good.event("missing", now - timedelta(hours=1), person_id=rana, point="cp1"))
+    post(world, old.event("arrived", now, person_id=rana, point="end"))
+    good.sync(good.event("arrived", now - timedelta(hours=1), person_id=huda, point="end"))
+    post(world, old.event("missing", now, person_id=huda, point="cp1"))
+    assert alarms_of(world) == {(rana, "missing"), (huda, "missing")}
+    assert clocks(world)[old.device]["flagged"] == 2
+    assert clocks(world)[good.device]["flagged"] == 0

@@ -13,7 +13,11 @@ placed where it can never hide an alarm:
 * a flagged ``ahead`` event is placed at its received time, and cannot clear an alarm (when it
   really happened is unknown: perhaps before the alarm);
 * a flagged alarm (``missing``, ``detained``) is placed at its received time, never earlier, so
-  that no clearing event can be ordered after it by mistake.
+  that no clearing event can be ordered after it by mistake;
+* an offset only ever moves an event the way that cannot hide an alarm: an alarm never earlier
+  than its device's own time, a clearing event never later. A device's offset may be stale (its
+  clock was set right since it last sent it) or poisoned (a burst of wrong clock readings); at
+  worst an alarm then stands that a good clock would have cleared, never the other way round.
 """
 
 from __future__ import annotations
@@ -59,7 +63,12 @@ def flag_of(
 
 def trusted_time(event: ScanEvent) -> datetime:
     """When the event is taken to have happened (see the module's rules)."""
-    when = corrected(event.device_time, event.clock_offset)
+    own = event.device_time
+    when = corrected(own, event.clock_offset)
+    if event.type in ALARMS:
+        when = max(when, own)
+    elif event.type in CLEARING:
+        when = min(when, own)
     received = event.received_at
     if received is None:
         return when
@@ -77,6 +86,13 @@ def offset_estimate(samples: Sequence[float]) -> float | None:
     """A device's clock offset, in seconds, from its latest readings (their median)."""
     recent = list(samples)[-SAMPLES:]
     return statistics.median(recent) if recent else None
+
+
+def jumped(offset_seconds: float | None, reading: float, tolerance: timedelta) -> bool:
+    """True when a clock reading is further from the device's offset than ``tolerance``: the
+    device's clock was set (by its user or its network) since, and its older readings no longer
+    tell its offset (a median of old and new would be neither)."""
+    return offset_seconds is not None and abs(reading - offset_seconds) > tolerance.total_seconds()
 
 
 def kept_offset(offset_seconds: float | None) -> float | None:

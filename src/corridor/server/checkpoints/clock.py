@@ -94,6 +94,8 @@ def note(
             reading = (sync.device_now - sync.server_now).total_seconds()
             for device_id in sorted({body.device_id for body in sync.bodies}):
                 row = device(device_id)
+                if clock.jumped(row.offset_seconds, reading, ahead):
+                    row.samples = []  # the clock was set since: its older readings are past
                 row.samples = [*row.samples, reading][-clock.SAMPLES :]
                 row.offset_seconds = clock.offset_estimate(row.samples)
                 row.synced_at, row.changed = sync.server_now, True
