@@ -54,10 +54,11 @@ def serve(
     settings = Settings() if db_url is None else Settings(database_url=db_url)
     cluster = {k: v for k, v in (("scheduler", scheduler), ("workers", workers)) if v is not None}
     settings = settings.model_copy(update=cluster)
-    Jobs.connect(settings.scheduler, workers=settings.workers).close()  # reachable, or stop here
+    # The TLS files first: a bad --cert or --key is refused at once, before a cluster starts.
     served = tls_files(
         settings, use_tls=use_tls, cert_file=cert_file, key_file=key_file, host_names=host_names
     )
+    Jobs.connect(settings.scheduler, workers=settings.workers).close()  # reachable, or stop here
     upgrade(settings.database_url)
     if seed_example:
         _print_demo(settings)
