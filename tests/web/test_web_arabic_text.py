@@ -249,7 +249,7 @@ def test_the_check_finds_english_and_spares_data() -> None:
     ]
 
 
-def test_age_bands_and_other_options_are_chosen_by_typing_in_arabic(
+def test_age_bands_and_other_options_are_chosen_by_typing_in_arabic_and_english(
     page: Page, live_server: LiveServer
 ) -> None:
     log_in(page, live_server, "registrar", lang="ar")
@@ -273,6 +273,17 @@ def test_age_bands_and_other_options_are_chosen_by_typing_in_arabic(
     sex = page.locator("#p-0-sex")
     sex.focus()
     _type_keys(page, "أنث")
+    expect(sex).to_have_value("female")
+    # And in English.
+    page.goto(f"{live_server.url}/operations/{live_server.operation_id}/register?lang=en")
+    age.focus()
+    page.keyboard.type("unk")
+    expect(age).to_have_value("unknown")
+    page.wait_for_timeout(1100)
+    page.keyboard.type("5")
+    expect(age).to_have_value("5-11")
+    sex.focus()
+    page.keyboard.type("fem")
     expect(sex).to_have_value("female")
 
 
