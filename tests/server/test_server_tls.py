@@ -89,6 +89,54 @@ def test_the_local_ca_is_kept_and_the_server_certificate_follows_the_names(tmp_p
     assert len(made.fingerprint.split(":")) == 32
 
 
+def test_the_server_certificate_is_renewed_and_the_kept_keys_stay_private(tmp_path: Path) -> None:
+    """A server certificate near its end, or not signed by the CA kept, is made again (the CA
+    kept); keys widened by a copy are made private again; a CA with a half missing is refused,
+    never replaced behind the phones' back."""
+    names = ["field-laptop.lan"]
+    made = tls.ensure_local_tls(tmp_path, names)
+    folder = tmp_path / "tls"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    ca_bytes = (folder / "ca.crt").read_bytes()
+    ca_key = tls.load_private_key(folder / "ca.key")
+    server = tls.load_certificate(made.cert_file)
+    server_key = tls.load_private_key(made.key_file)
+    now = dt.datetime.now(dt.UTC)
+    for signer, days_left in ((ca_key, 10), (ec.generate_private_key(ec.SECP256R1()), 300)):
+        assert isinstance(signer, ec.EllipticCurvePrivateKey)
+        ending = (
+            x509.CertificateBuilder()
+            .subject_name(server.subject)
+            .issuer_name(server.issuer)
+            .public_key(server_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=days_left))
+            .add_extension(
+                server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value, False
+            )
+            .sign(signer, hashes.SHA256())
+        )
+        made.cert_file.write_bytes(ending.public_bytes(serialization.Encoding.PEM))
+        renewed = tls.load_certificate(tls.ensure_local_tls(tmp_path, names).cert_file)
+        assert renewed.not_valid_after_utc - now > dt.timedelta(days=390), days_left
+        renewed.verify_directly_issued_by(tls.load_certificate(folder / "ca.crt"))
+    assert (folder / "ca.crt").read_bytes() == ca_bytes
+    for key in ("ca.key", "server.key"):
+        (folder / key).chmod(0o644)
+    tls.ensure_local_tls(tmp_path, names)
+    for key in ("ca.key", "server.key"):
+        assert stat.S_IMODE((folder / key).stat().st_mode) == 0o600, key
+    for half in ("ca.key", "ca.crt"):
+        kept = (folder / half).read_bytes()
+        (folder / half).unlink()
+        with pytest.raises(InputError) as caught:
+            tls.ensure_local_tls(tmp_path, names)
+        assert caught.value.where == str(folder / half) and "incomplete" in caught.value.message
+        (folder / half).write_bytes(kept)
+    assert (folder / "ca.crt").read_bytes() == ca_bytes
+
+
 def test_a_host_name_that_is_not_one_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         tls.ensure_local_tls(tmp_path, ["field laptop!"])

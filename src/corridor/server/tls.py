@@ -123,7 +123,7 @@ def ensure_local_tls(data_dir: Path, extra_names: Iterable[str] = ()) -> TlsFile
             names.append(_host_name(name))
     names, addresses = _unique(names), _unique(addresses)
     folder = folder_of(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     ca_key, ca_cert = _ensure_ca(folder)
     cert_file, key_file = folder / "server.crt", folder / "server.key"
     if not _server_current(cert_file, key_file, ca_cert, names, addresses):
@@ -131,7 +131,16 @@ def ensure_local_tls(data_dir: Path, extra_names: Iterable[str] = ()) -> TlsFile
         cert = _server_certificate(key, ca_key, ca_cert, names, addresses)
         _write_key(key_file, key)
         cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    for kept in (folder / "ca.key", key_file):
+        _owner_only(kept)
     return TlsFiles(cert_file, key_file, folder / "ca.crt", tuple(names), tuple(addresses))
+
+
+def _owner_only(path: Path) -> None:
+    """Make a kept private key readable by its owner alone again (a copy or a restore from a
+    backup may have widened it)."""
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 def _host_name(name: str) -> str:
@@ -166,6 +175,14 @@ def _ensure_ca(folder: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certifica
             "the local CA's key does not belong to its certificate",
             where=str(key_file),
             hint=f"move {folder} away to make a new CA (phones must then install it again)",
+        )
+    if key_file.exists() or cert_file.exists():
+        present, absent = (key_file, cert_file) if key_file.exists() else (cert_file, key_file)
+        raise InputError(
+            f"the local CA is incomplete: {absent.name} is missing beside {present.name}",
+            where=str(absent),
+            hint=f"put {absent.name} back (phones trust this CA), or move {folder} away to make "
+            "a new CA (phones must then install it again)",
         )
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
