@@ -7,6 +7,7 @@ Progress goes to a Dask ``Variable`` named after the job's key (``KEY:progress``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -19,6 +20,11 @@ from corridor.jobs.registry import Cancelled, resolve
 
 # Publish progress (and look for a cancel) at most this often, in seconds.
 EVERY = 0.25
+# How much lower a worker's CPU priority is than the processes beside it (os.nice): on a small
+# machine the embedded cluster's workers share the cores with the web service and its ledger
+# writer, which must keep answering scanners while a plan runs.
+NICE = 10
+_niced = False
 
 
 def progress_name(key: str) -> str:
@@ -51,6 +57,7 @@ class Reporter:
 
 def run(task: str, payload: dict[str, Any], key: str) -> Any:
     """Run the task named ``task`` on ``payload`` (on a worker), publishing its progress."""
+    _yield_cpu()
     report = Reporter(key)
     report(0.0, f"started on {socket.gethostname()} (worker {get_worker().address}, pid {os.getpid()})")
     return resolve(task)(payload, report)
@@ -58,4 +65,14 @@ def run(task: str, payload: dict[str, Any], key: str) -> Any:
 
 def call(task: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Run the function named ``task`` with Python arguments (pickled by Dask), no progress."""
+    _yield_cpu()
     return resolve(task)(*args, **kwargs)
+
+
+def _yield_cpu() -> None:
+    """Lower this worker process's CPU priority, once."""
+    global _niced
+    if not _niced:
+        with contextlib.suppress(OSError):
+            os.nice(NICE)
+        _niced = True
