@@ -25,8 +25,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import permutations, product
 
@@ -224,7 +225,7 @@ def _latin_skeleton(word: str) -> str:
 _SAME_VOWEL = {"A": "aAe", "I": "iIey", "U": "uUw", "E": "aAeiIy"}
 
 
-@cache
+@lru_cache(maxsize=16384)
 def _script_distance(arabic: str, latin: str) -> float:
     """Edits from an Arabic word's letters (consonants, long vowels A I U) to a Latin word's
     (:func:`_latin_skeleton`): a short Latin vowel that Arabic does not write is free, a long
@@ -277,7 +278,7 @@ def _lexicon() -> dict[str, tuple[str, ...]]:
     return found
 
 
-@cache
+@lru_cache(maxsize=16384)
 def word_of(text: str) -> Word:
     if not _is_arabic(text):
         return Word(text, latin_keys(text), skeleton=_latin_skeleton(text))
@@ -287,6 +288,7 @@ def word_of(text: str) -> Word:
     return Word(text, (), arabic=_arabic_skeleton(text))
 
 
+@lru_cache(maxsize=4096)
 def words_of(name: str) -> tuple[Word, ...]:
     return tuple(word_of(w) for w in split_name(name))
 
@@ -347,13 +349,18 @@ def _in_order(short: tuple[Word, ...], long: tuple[Word, ...]) -> float:
     )
 
 
+def names_alike(a: str, b: str) -> float:
+    """:func:`name_similarity` of two names as written."""
+    return name_similarity(words_of(a), words_of(b))
+
+
 def _bands_apart(a: str, b: str) -> int | None:
     if a not in AGE_BANDS or b not in AGE_BANDS:
         return None
     return abs(AGE_BANDS.index(a) - AGE_BANDS.index(b))
 
 
-def score(a: Record, b: Record) -> float:
+def score(a: Record, b: Record, alike: Callable[[str, str], float] = names_alike) -> float:
     """0..1: how likely ``a`` and ``b`` are one person (0 when sex or age rule it out)."""
     if a.sex in ("female", "male") and b.sex in ("female", "male") and a.sex != b.sex:
         return 0.0
@@ -361,7 +368,7 @@ def score(a: Record, b: Record) -> float:
     if apart is not None and apart > 1:
         return 0.0
     words_a, words_b = words_of(a.name), words_of(b.name)
-    similarity = name_similarity(words_a, words_b)
+    similarity = alike(a.name, b.name)
     if apart == 1:
         similarity -= ADJACENT_BAND_PENALTY
     if a.household is not None and a.household == b.household:

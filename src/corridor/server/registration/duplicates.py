@@ -10,13 +10,13 @@ age band and household. So a look-up reads a handful of rows, however many peopl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from corridor.ops.matching import THRESHOLD, Record, block_key, block_keys, score, words_of
+from corridor.ops.matching import THRESHOLD, Record, block_key, block_keys, names_alike, score, words_of
 
 __all__ = [
     "MAX_MATCHES",
@@ -33,9 +33,10 @@ from corridor.server.encryption import Sealer
 from corridor.server.registration.tables import Person
 
 # At most this many earlier registrations are named as possible duplicates of one person, and
-# at most this many candidates are read for one look-up (a block as large is a very common name).
+# at most this many candidates are read under one key (a block as large is a very common name,
+# whose people are mostly namesakes of each other: the first by id stand for them).
 MAX_MATCHES = 20
-MAX_CANDIDATES = 5000
+MAX_PER_KEY = 500
 # A match that no other member of the household bears out is shown at this score or more.
 STRONG = 0.95
 
@@ -77,6 +78,14 @@ class Names:
     def __init__(self, sealer: Sealer) -> None:
         self.sealer = sealer
         self._opened: dict[str, str] = {}
+        self._alike: dict[tuple[str, str], float] = {}
+
+    def alike(self, a: str, b: str) -> float:
+        """How alike two names are, each pair worked out once (common names meet again and again)."""
+        found = self._alike.get((a, b))
+        if found is None:
+            found = self._alike[(a, b)] = names_alike(a, b)
+        return found
 
     def open(self, person_id: str, sealed: str) -> str:
         name = self._opened.get(person_id)
@@ -92,23 +101,36 @@ def candidates(
     wanted = sorted(set(indexes))
     if not wanted:
         return {}
+    rank = func.row_number().over(partition_by=Person.name_index, order_by=Person.id).label("rank")
+    ranked = (
+        select(
+            Person.id,
+            Person.name_index,
+            Person.name_sealed,
+            Person.sex,
+            Person.age_band,
+            Person.household_id,
+            rank,
+        )
+        .where(
+            Person.operation_id == operation_id,
+            Person.name_index.in_(wanted),
+            Person.name_sealed.is_not(None),
+        )
+        .subquery()
+    )
     with session.no_autoflush:  # the household being registered is no candidate of itself
         rows = session.execute(
             select(
-                Person.id,
-                Person.name_index,
-                Person.name_sealed,
-                Person.sex,
-                Person.age_band,
-                Person.household_id,
+                ranked.c.id,
+                ranked.c.name_index,
+                ranked.c.name_sealed,
+                ranked.c.sex,
+                ranked.c.age_band,
+                ranked.c.household_id,
             )
-            .where(
-                Person.operation_id == operation_id,
-                Person.name_index.in_(wanted),
-                Person.name_sealed.is_not(None),
-            )
-            .order_by(Person.id)
-            .limit(MAX_CANDIDATES)
+            .where(ranked.c.rank <= MAX_PER_KEY)
+            .order_by(ranked.c.id)
         ).all()
     found: dict[str, list[Candidate]] = {}
     for person_id, index, sealed, sex, age_band, household in rows:
@@ -119,27 +141,38 @@ def candidates(
     return found
 
 
-def matches(record: Record, indexes: Sequence[str], found: dict[str, list[Candidate]]) -> list[str]:
+def matches(
+    record: Record,
+    indexes: Sequence[str],
+    found: dict[str, list[Candidate]],
+    alike: Callable[[str, str], float] = names_alike,
+) -> list[str]:
     """Ids of the candidates that may be ``record``'s person, the likeliest first (then by id),
     at most ``MAX_MATCHES``: the rule for one person on their own (a registrar typing a name)."""
-    scored = _scored(record, indexes, found)
+    scored = _scored(record, indexes, found, alike)
     kept = sorted((-s, c.id) for s, c in scored.values())
     return [pid for _, pid in kept[:MAX_MATCHES]]
 
 
 def _scored(
-    record: Record, indexes: Sequence[str], found: dict[str, list[Candidate]]
+    record: Record,
+    indexes: Sequence[str],
+    found: dict[str, list[Candidate]],
+    alike: Callable[[str, str], float],
 ) -> dict[str, tuple[float, Candidate]]:
     scored: dict[str, tuple[float, Candidate]] = {}
     for index in indexes:
         for candidate in found.get(index, []):
             if candidate.id not in scored:
-                scored[candidate.id] = (score(record, candidate.record), candidate)
+                scored[candidate.id] = (score(record, candidate.record, alike), candidate)
     return {pid: sc for pid, sc in scored.items() if sc[0] >= THRESHOLD}
 
 
 def household_matches(
-    records: Sequence[Record], lookups: Sequence[Sequence[str]], found: dict[str, list[Candidate]]
+    records: Sequence[Record],
+    lookups: Sequence[Sequence[str]],
+    found: dict[str, list[Candidate]],
+    alike: Callable[[str, str], float] = names_alike,
 ) -> list[list[str]]:
     """For each member of a household being registered, the earlier registrations shown as
     possible duplicates (the likeliest first, at most ``MAX_MATCHES``).
@@ -150,7 +183,7 @@ def household_matches(
     threshold: no other member can bear it out). A lone near match (a father's name left out,
     the next age band) in a family that otherwise matches no one is a namesake far more often
     than a duplicate."""
-    scored = [_scored(r, keys, found) for r, keys in zip(records, lookups, strict=True)]
+    scored = [_scored(r, keys, found, alike) for r, keys in zip(records, lookups, strict=True)]
     households: dict[str | None, int] = {}
     for matched in scored:
         for earlier in {c.record.household for _, c in matched.values()}:
@@ -207,7 +240,7 @@ def groups(session: Session, sealer: Sealer, operation_id: str) -> list[list[str
         ]
         for i, (a, first) in enumerate(records):
             for b, second in records[i + 1 :]:
-                if score(first, second) >= THRESHOLD:
+                if score(first, second, names.alike) >= THRESHOLD:
                     parent[root(b)] = root(a)
     joined: dict[str, list[str]] = {}
     for pid in parent:

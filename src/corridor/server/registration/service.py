@@ -127,7 +127,7 @@ def _duplicates_of(
         matching.Record(item.name, item.sex, item.age_band, person.household_id)
         for person, item in zip(people, body.people, strict=True)
     ]
-    shown = matching.household_matches(records, lookups, found)
+    shown = matching.household_matches(records, lookups, found, names.alike)
     return [
         PossibleDuplicate(person_id=person.id, matches=ids)
         for person, ids in zip(people, shown, strict=True)
