@@ -265,3 +265,20 @@ def test_events_dated_before_the_operation_are_flagged_and_an_alarm_so_dated_sta
     assert alarms_of(world) == {(rana, "missing"), (huda, "missing")}
     assert clocks(world)[old.device]["flagged"] == 2
     assert clocks(world)[good.device]["flagged"] == 0
+
+
+def test_a_single_event_may_carry_the_device_clock(world: World) -> None:
+    """POST .../events takes device_now as a batch does: the offset of a phone two hours behind
+    is known from its first event; a clock that is not a time is refused, nothing stored."""
+    huda = person(world, "Huda")
+    behind = Phone(world, "behind", -TWO_HOURS)
+    event = behind.event("boarded", datetime.now(UTC), person_id=huda, point="start")
+    post(world, {**event, "device_now": iso(datetime.now(UTC) - TWO_HOURS)})
+    assert abs(clocks(world)[behind.device]["offset_seconds"] + TWO_HOURS.total_seconds()) < 60
+    boarded_at = datetime.fromisoformat(status(world, huda)["last_seen_at"])
+    assert abs(boarded_at - datetime.now(UTC)) < timedelta(minutes=1)  # not two hours ago
+    bad = {**behind.event("boarded", datetime.now(UTC), person_id=huda), "device_now": "soon"}
+    for headers in (world.as_role("checkpoint_marshal"), world.device):
+        answer = world.client.post(world.url("/events"), json=bad, headers=headers)
+        assert answer.status_code == 422 and "device_now" in answer.text, answer.text
+    assert status(world, huda)["events"] == 2  # "registered" and the first boarding

@@ -127,7 +127,7 @@ def test_a_batch_answers_each_event(world: World) -> None:
 def test_openapi_still_describes_both_endpoints(world: World) -> None:
     paths = world.client.get("/openapi.json").json()["paths"]
     one = paths["/api/operations/{operation_id}/events"]["post"]
-    assert one["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/EventIn")
+    assert one["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/SingleEventIn")
     assert {"200", "201", "422"} <= set(one["responses"])
     batch = paths["/api/operations/{operation_id}/events/batch"]["post"]
     assert batch["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/BatchIn")

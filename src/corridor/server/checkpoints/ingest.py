@@ -34,7 +34,14 @@ from starlette.types import Receive, Scope, Send
 from corridor.server.auth import Actor
 from corridor.server.checkpoints import service
 from corridor.server.checkpoints.clock import ClockRules
-from corridor.server.checkpoints.schemas import BatchIn, EventIn, EventProblem, EventResult, StrictBatchIn
+from corridor.server.checkpoints.schemas import (
+    BatchIn,
+    EventIn,
+    EventProblem,
+    EventResult,
+    SingleEventIn,
+    StrictBatchIn,
+)
 from corridor.server.columns import utc_now
 from corridor.server.deps import authorized, bearer_token
 from corridor.server.errors import TooLargeError
@@ -62,8 +69,10 @@ class Stored:
 
 async def store_event(runtime: Runtime, operation_id: str, actor: Actor, body: EventIn) -> Stored:
     """Store one event: 201 stored, 200 a harmless repeat; a conflict or invalid event is raised
-    (409, 422). Returns once the event is committed."""
-    [item] = await record(runtime, operation_id, actor, [body])
+    (409, 422). Returns once the event is committed. The device's clock, when sent with it
+    (:class:`SingleEventIn`), updates its offset as a batch's does."""
+    device_now = getattr(body, "device_now", None)
+    [item] = await record(runtime, operation_id, actor, [body], device_now=device_now)
     if item.error is not None:
         raise item.error
     status = 200 if item.outcome is ledger.Outcome.REPEAT else 201
@@ -237,7 +246,7 @@ async def _read_body(receive: Receive) -> bytes | None:
 class EventRoute(ScanRoute):
     """``POST .../events``: one event per request."""
 
-    model = EventIn
+    model = SingleEventIn
 
     async def store(self, runtime: Runtime, operation_id: str, actor: Actor, body: Any) -> Stored:
         return await store_event(runtime, operation_id, actor, body)

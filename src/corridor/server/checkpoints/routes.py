@@ -19,11 +19,11 @@ from corridor.server.checkpoints.schemas import (
     CeasefireOut,
     CountsOut,
     DeviceClockOut,
-    EventIn,
     EventResult,
     GapOut,
     OverdueOut,
     ReconciliationOut,
+    SingleEventIn,
     SubjectStatusOut,
 )
 from corridor.server.columns import utc_now
@@ -43,7 +43,7 @@ AtQuery = Annotated[
 
 async def post_event(
     operation_id: str,
-    body: EventIn,
+    body: SingleEventIn,
     response: Response,
     runtime: RuntimeDep,
     actor: Annotated[Actor, permit("events.write")],

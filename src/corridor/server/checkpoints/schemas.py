@@ -69,6 +69,16 @@ class EventIn(BaseModel):
     payload: dict[PayloadKey, PayloadValue] = Field(default_factory=dict, max_length=20)
 
 
+class SingleEventIn(EventIn):
+    """One event sent on its own (``POST .../events``), with the device's clock as it sends it."""
+
+    device_now: Moment | None = Field(
+        default=None,
+        description="The device's clock as it sends the event, with its UTC offset: the service "
+        "estimates the device's clock offset from it and corrects its events' times by it.",
+    )
+
+
 @dataclass(frozen=True)
 class EventProblem:
     """An event of a batch that failed its schema: answered on its own, the others stored."""
