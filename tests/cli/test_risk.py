@@ -53,7 +53,8 @@ def _scenario(folder: Path, extra: str = RISK) -> Path:
     for name in ("network.geojson", "sources.csv"):
         (folder / name).write_bytes((EXAMPLE / name).read_bytes())
     path = folder / "scenario.toml"
-    path.write_text((EXAMPLE / "scenario.toml").read_text() + extra)
+    # the example's own [risk] table (its last) gives way to the test's
+    path.write_text((EXAMPLE / "scenario.toml").read_text().split("\n[risk]")[0] + extra)
     return path
 
 

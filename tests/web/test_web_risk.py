@@ -18,9 +18,9 @@ def test_the_risk_of_the_followed_convoy_plan(page: Page, live_server: LiveServe
     log_in(page, live_server, "coordinator")
     page.goto(f"{live_server.url}/operations/{operation}/risk")
     expect(page.locator("#risk-plan")).to_contain_text("Convoy plan version")
-    # The example sets no [risk] table: the page says so and offers the illustrative set.
-    expect(page.locator("#risk-disruptions")).to_contain_text("sets no disruption")
-    expect(page.locator("#risk-illustrative")).to_be_checked()
+    # The example sets its disruptions ([risk] table): the page says so and simulates under them.
+    expect(page.locator("#risk-disruptions")).to_contain_text("sets its disruptions")
+    expect(page.locator("#risk-scenario")).to_be_checked()
     assert problems(page) == []
     page.select_option("#risk-runs", "500")
     with page.expect_response(lambda r: r.request.method == "POST", timeout=SIMULATION) as started:
@@ -31,7 +31,7 @@ def test_the_risk_of_the_followed_convoy_plan(page: Page, live_server: LiveServe
     expect(page.locator("#risk-job-state")).to_have_text("done")
     expect(page.locator("#risk-result h2")).to_contain_text("500 runs")
     assert page.locator("#risk-points tbody tr").count() >= 1
-    assert page.locator("#risk-damage tbody tr").count() == 6  # every illustrative disruption ranked
+    assert page.locator("#risk-damage tbody tr").count() == 6  # each of the scenario's six disruptions ranked
     for chart in ("#risk-fan", "#risk-tornado"):
         expect(page.locator(chart)).to_be_visible()
         image = f"document.querySelector('{chart}')"
