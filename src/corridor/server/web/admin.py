@@ -51,6 +51,27 @@ CHANGES = frozenset(
     }
 )
 
+# Form fields with a label of their own (``admin.field.*``), named before what is wrong with them.
+LABELLED = frozenset(
+    {
+        "code",
+        "device_id",
+        "kind",
+        "label",
+        "name",
+        "password",
+        "point",
+        "route",
+        "scenario_name",
+        "seats",
+        "state",
+        "stretchers",
+        "username",
+        "wave",
+        "windows",
+    }
+)
+
 # The pages of one operation's administration: (message key, path under /operations/{id}/admin,
 # permission needed).
 OPERATION_PAGES = (
@@ -79,7 +100,8 @@ def record(
 def problems(error: ValidationError | CorridorError, text: Text) -> str:
     """What is wrong, for the reader: each invalid field by its label where it has one."""
     if isinstance(error, CorridorError):
-        return error.message + (f" — {error.hint}" if error.hint else "")
+        told = error.message + (f" — {error.hint}" if error.hint else "")
+        return f"{text('admin.field.' + error.where)}: {told}" if error.where in LABELLED else told
     parts = []
     for item in error.errors():
         field = ".".join(str(p) for p in item["loc"] if not isinstance(p, int)) or "form"

@@ -3,6 +3,7 @@ move it on (activate, suspend, close) and choose which published plan version it
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from corridor.core.errors import CorridorError, InputError
 from corridor.server.auth import Actor
 from corridor.server.deps import RuntimeDep, permit
+from corridor.server.errors import NotFoundError
 from corridor.server.operations import service as operations
 from corridor.server.operations import versions
 from corridor.server.operations.schemas import OperationIn, OperationPatch, PointIn, WindowIn
@@ -68,7 +70,16 @@ def parse_windows(starts: list[str], ends: list[str]) -> list[WindowIn]:
                 where=f"window {number}",
                 hint="give a start and an end (UTC), the end after the start",
             ) from error
-    return sorted(windows, key=lambda w: w.start)
+    ordered = sorted(windows, key=lambda w: w.start)
+    for before, after in pairwise(ordered):
+        if after.start < before.end:
+            raise InputError(
+                f"the windows {before.start:%Y-%m-%d %H:%M} to {before.end:%Y-%m-%d %H:%M} and "
+                f"{after.start:%Y-%m-%d %H:%M} to {after.end:%Y-%m-%d %H:%M} (UTC) overlap",
+                where="windows",
+                hint="let each window end before the next starts, or join them into one",
+            )
+    return ordered
 
 
 def _utc(value: str) -> str:
@@ -269,8 +280,9 @@ def publish_version(
             )
             record(session, actor, operation_id, "plan.published", request)
     except CorridorError as error:
+        code = 404 if isinstance(error, NotFoundError) else 409
         return _operation_page(
-            request, runtime, actor, operation_id, full=False, status_code=409, error=problems(error, text)
+            request, runtime, actor, operation_id, full=False, status_code=code, error=problems(error, text)
         )
     return _operation_page(
         request, runtime, actor, operation_id, full=False, done=text("admin.done.published", version=version)

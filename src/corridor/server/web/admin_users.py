@@ -5,20 +5,23 @@ and shown once; the user's sessions end)."""
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from typing import Annotated, Any
 
+from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from corridor.core.errors import CorridorError, InputError
+from corridor.core.errors import ConflictError, CorridorError, InputError
 from corridor.server.access import service as access
 from corridor.server.access.schemas import UserIn
 from corridor.server.access.tables import ApiToken, Membership, User
 from corridor.server.auth import Actor, Role, authorize
 from corridor.server.deps import RuntimeDep, permit
+from corridor.server.errors import NotFoundError
 from corridor.server.operations import service as operations
 from corridor.server.runtime import Runtime
 from corridor.server.web.admin import problems, record, show
@@ -77,10 +80,76 @@ def _role(value: str) -> Role | None:
     return Role(value)
 
 
+def _reads_as(name: str) -> str:
+    """The name as it reads: compatibility forms made plain (full-width letters) and case folded."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def _check_new_name(session: Session, username: str) -> None:
+    """Refuse a user name that could pass for another: one mixing scripts with look-alike letters
+    (a Cyrillic "а" in "admin"), or one that reads as an existing user's name once case and
+    letter forms are set aside ("Coordinator", "ｃoordinator")."""
+    if confusables.is_dangerous(username):
+        raise InputError(
+            f"user name {username!r} mixes scripts with letters that look alike",
+            where="username",
+            hint="write the name in one script (Latin or Arabic, for instance)",
+        )
+    reads = _reads_as(username)
+    for existing in session.scalars(select(User.username)):
+        if _reads_as(existing) == reads:
+            raise ConflictError(
+                f"user name {username!r} reads as the existing user {existing!r}",
+                where="username",
+                hint="choose a name that differs in more than case or letter forms",
+            )
+
+
+def _global_coordinators(session: Session, but: str) -> int:
+    """Enabled users other than ``but`` who are coordinators of every operation."""
+    return len(
+        set(
+            session.scalars(
+                select(User.id)
+                .join(Membership, Membership.user_id == User.id)
+                .where(
+                    Membership.operation_id.is_(None),
+                    Membership.role == str(Role.COORDINATOR),
+                    User.disabled.is_(False),
+                    User.id != but,
+                )
+            )
+        )
+    )
+
+
+def _is_global_coordinator(session: Session, user: User) -> bool:
+    found = session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == user.id,
+            Membership.operation_id.is_(None),
+            Membership.role == str(Role.COORDINATOR),
+        )
+    )
+    return found is not None
+
+
+def _keep_a_coordinator(session: Session, user: User) -> None:
+    """Refuse to leave nobody who can administer (no enabled coordinator of every operation)."""
+    if _is_global_coordinator(session, user) and _global_coordinators(session, but=user.id) == 0:
+        raise ConflictError(
+            f"{user.username} is the last enabled coordinator of every operation",
+            where="username",
+            hint="give another user the coordinator role in every operation first",
+        )
+
+
 def _set_role(session: Session, user: User, operation_id: str | None, role: Role | None) -> None:
     """Make ``role`` the user's only role in the scope (no role at all for None)."""
     if operation_id is not None:
         operations.get(session, operation_id)
+    elif role is not Role.COORDINATOR:
+        _keep_a_coordinator(session, user)
     scope = (
         Membership.operation_id.is_(None) if operation_id is None else Membership.operation_id == operation_id
     )
@@ -114,6 +183,7 @@ def create_user(
         chosen = _role(role)
         password_hash = runtime.passwords.hash(body.password)  # before the write transaction
         with runtime.db.writing() as session:
+            _check_new_name(session, body.username)
             user = access.add_user(session, username=body.username, password_hash=password_hash)
             record(session, actor, None, "user.created", request, user.username)
             if chosen is not None:
@@ -122,8 +192,9 @@ def create_user(
                     session, actor, _scope(operation), "member.granted", request, f"{user.username}/{chosen}"
                 )
     except (ValidationError, CorridorError) as error:
+        code = 409 if isinstance(error, ConflictError) else 422
         return _page(
-            request, runtime, actor, full=False, status_code=422, error=problems(error, text), typed=username
+            request, runtime, actor, full=False, status_code=code, error=problems(error, text), typed=username
         )
     return _page(
         request, runtime, actor, full=False, done=text("admin.done.user_created", name=body.username)
@@ -154,7 +225,8 @@ def change_role(
             else:
                 record(session, actor, scope, "member.granted", request, f"{username}/{chosen}")
     except (ValidationError, CorridorError) as error:
-        return _page(request, runtime, actor, full=False, status_code=422, error=problems(error, text))
+        code = 409 if isinstance(error, ConflictError) else 404 if isinstance(error, NotFoundError) else 422
+        return _page(request, runtime, actor, full=False, status_code=code, error=problems(error, text))
     where = text("admin.every_operation") if scope is None else operation
     what = text("admin.no_role") if chosen is None else text("role." + str(chosen))
     return _page(
@@ -188,6 +260,8 @@ def _disabled(
     try:
         with runtime.db.writing() as session:
             user = access.user_by_name(session, username)
+            if disabled:
+                _keep_a_coordinator(session, user)
             access.set_disabled(session, user=user, disabled=disabled, by_user_id=actor.user_id)
             record(session, actor, None, "user.disabled" if disabled else "user.enabled", request)
     except CorridorError as error:

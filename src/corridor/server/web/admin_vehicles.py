@@ -15,9 +15,10 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from corridor.core.errors import ConflictError, CorridorError
+from corridor.core.errors import ConflictError, CorridorError, InputError
 from corridor.server.auth import Actor
 from corridor.server.deps import RuntimeDep, permit
+from corridor.server.errors import NotFoundError
 from corridor.server.manifests import service as manifests
 from corridor.server.manifests.schemas import VehicleIn
 from corridor.server.manifests.tables import ManifestEntry, Trip
@@ -74,7 +75,7 @@ def _failed(
     request: Request, runtime: Runtime, actor: Actor, operation_id: str, error: Exception, **context: Any
 ) -> HTMLResponse:
     assert isinstance(error, ValidationError | CorridorError)
-    code = 409 if isinstance(error, ConflictError) else 422
+    code = 409 if isinstance(error, ConflictError) else 404 if isinstance(error, NotFoundError) else 422
     text = choose(request).text
     return _page(
         request,
@@ -121,6 +122,7 @@ def add_vehicle(
                 "wave": wave or 0,
             }
         )
+        _some_places(body)
         with runtime.db.writing() as session:
             operations.get(session, operation_id)
             manifests.add_vehicle(session, operation_id=operation_id, body=body)
@@ -155,6 +157,7 @@ def change_vehicle(
         body = VehicleIn.model_validate(
             {"code": code, "kind": kind, "seats": seats, "stretchers": stretchers or 0, "wave": wave or 0}
         )
+        _some_places(body)
         with runtime.db.writing() as session:
             vehicle = manifests.get_vehicle(session, operation_id, code)
             _check_room(session, operation_id, code, body)
@@ -214,6 +217,16 @@ def remove_vehicle(
     return _page(
         request, runtime, actor, operation_id, full=False, done=text("admin.done.vehicle_removed", name=code)
     )
+
+
+def _some_places(body: VehicleIn) -> None:
+    """Refuse a vehicle with no place at all: it could carry nobody."""
+    if body.seats + body.stretchers == 0:
+        raise InputError(
+            f"vehicle {body.code} has no seat and no stretcher place",
+            where="seats",
+            hint="give the seats (and stretcher places) it has",
+        )
 
 
 def _check_room(session: Session, operation_id: str, code: str, body: VehicleIn) -> None:
