@@ -105,38 +105,19 @@ def _check_new_name(session: Session, username: str) -> None:
             )
 
 
-def _global_coordinators(session: Session, but: str) -> int:
-    """Enabled users other than ``but`` who are coordinators of every operation."""
-    return len(
-        set(
-            session.scalars(
-                select(User.id)
-                .join(Membership, Membership.user_id == User.id)
-                .where(
-                    Membership.operation_id.is_(None),
-                    Membership.role == str(Role.COORDINATOR),
-                    User.disabled.is_(False),
-                    User.id != but,
-                )
-            )
-        )
-    )
-
-
-def _is_global_coordinator(session: Session, user: User) -> bool:
-    found = session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == user.id,
-            Membership.operation_id.is_(None),
-            Membership.role == str(Role.COORDINATOR),
-        )
-    )
-    return found is not None
-
-
 def _keep_a_coordinator(session: Session, user: User) -> None:
-    """Refuse to leave nobody who can administer (no enabled coordinator of every operation)."""
-    if _is_global_coordinator(session, user) and _global_coordinators(session, but=user.id) == 0:
+    """Refuse to leave nobody who can administer (no enabled coordinator of every operation).
+
+    The rows read are locked (on PostgreSQL; SQLite writes one at a time) so that two
+    coordinators stepping each other down at once cannot both pass."""
+    held = session.execute(
+        select(User.id, User.disabled)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.operation_id.is_(None), Membership.role == str(Role.COORDINATOR))
+        .with_for_update()
+    ).all()
+    others = {row.id for row in held if row.id != user.id and not row.disabled}
+    if any(row.id == user.id for row in held) and not others:
         raise ConflictError(
             f"{user.username} is the last enabled coordinator of every operation",
             where="username",
