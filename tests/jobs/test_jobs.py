@@ -13,7 +13,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from server.conftest import CHEAP, World, make_world
 SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "east-aleppo-2016" / "scenario.toml"
 # A short window plans in a second or two; the scenario's own (to 07:00) takes several.
 SHORT = "2016-12-15T19:30:00+02:00"
+LONG = "2016-12-16T06:50:00+02:00"
 
 
 def until(check: Callable[[], JobState], done: Callable[[JobState], bool], seconds: float = 180) -> JobState:
@@ -46,10 +47,10 @@ def until(check: Callable[[], JobState], done: Callable[[JobState], bool], secon
         time.sleep(0.1)
 
 
-def plan_payload(deadline: str | None, minute: int = 0) -> dict[str, Any]:
-    """A plan of the example; ``minute`` moves the deadline so that no worker has it kept."""
-    when = None if deadline is None else deadline.replace(":30:00", f":{30 - minute:02d}:00")
-    return {"scenario": str(SCENARIO), "method": "exact", "deadline": when}
+def plan_payload(deadline: str, minute: int = 0) -> dict[str, Any]:
+    """A plan of the example to ``deadline`` less ``minute`` minutes (so that no worker has it kept)."""
+    when = datetime.fromisoformat(deadline) - timedelta(minutes=minute)
+    return {"scenario": str(SCENARIO), "method": "exact", "deadline": when.isoformat()}
 
 
 def assert_verifies(result: dict[str, Any]) -> None:
@@ -86,7 +87,7 @@ def test_a_plan_job_on_a_tcp_cluster_shows_progress(tcp_jobs: Jobs) -> None:
 
 
 def test_a_cancelled_job_stops_and_frees_its_worker(tcp_jobs: Jobs) -> None:
-    key = tcp_jobs.submit("plan", plan_payload(None))
+    key = tcp_jobs.submit("plan", plan_payload(LONG))
     until(lambda: tcp_jobs.state(key), lambda s: s.state == "running" or s.final)
     tcp_jobs.cancel(key)
     assert tcp_jobs.state(key).state == "cancelled"
@@ -102,13 +103,15 @@ def test_a_cancelled_job_stops_and_frees_its_worker(tcp_jobs: Jobs) -> None:
 def test_a_worker_killed_mid_job_gives_it_to_another(tcp_jobs: Jobs, tcp_cluster: TcpCluster) -> None:
     workers = tcp_jobs.workers()
     assert len(workers) == 2
-    key = tcp_jobs.submit("plan", plan_payload(None, minute=4))
+    key = tcp_jobs.submit("plan", plan_payload(LONG, minute=4))
 
     def running_on() -> str | None:
         held = tcp_jobs.client.processing()
         return next((address for address, keys in held.items() if key in keys), None)
 
-    until(lambda: tcp_jobs.state(key), lambda s: s.state == "running" or s.final)
+    until(
+        lambda: tcp_jobs.state(key), lambda s: (s.state == "running" and running_on() is not None) or s.final
+    )
     address = running_on()
     assert address is not None and tcp_jobs.state(key).state == "running"
     pid = workers[address]
