@@ -208,7 +208,7 @@ def _publish_demo_convoy(
         if convoy_file is not None and convoy_file.is_file():
             plan = convoys.parse(json.loads(convoy_file.read_text(encoding="utf-8")))
         else:
-            plan, _ = planning.plan_scenario(loaded)
+            plan, _ = planning.plan_scenario(runtime.jobs, loaded)
         compiled = verify(plan, loaded, Basis())
         version = convoys.publish(
             session,
