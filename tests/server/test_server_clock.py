@@ -282,3 +282,26 @@ def test_a_single_event_may_carry_the_device_clock(world: World) -> None:
         answer = world.client.post(world.url("/events"), json=bad, headers=headers)
         assert answer.status_code == 422 and "device_now" in answer.text, answer.text
     assert status(world, huda)["events"] == 2  # "registered" and the first boarding
+
+
+def test_a_batch_answer_says_which_events_were_flagged(world: World) -> None:
+    """Each result of a batch says flagged "clock" for an event stored but dated past belief,
+    and nothing for the others (stored right, repeated, or rejected)."""
+    rana = person(world, "Rana")
+    phone = Phone(world, "p", timedelta(0))
+    future = {
+        **phone.event("arrived", datetime.now(UTC), person_id=rana),
+        "device_time": "2099-01-01T00:00:00Z",
+    }
+    right = phone.event("boarded", datetime.now(UTC), person_id=rana, point="start")
+    broken = {**phone.event("boarded", datetime.now(UTC), person_id=rana), "device_time": "soon"}
+    for events, expected in (
+        ([future, right], ["clock", None]),
+        ([future, right, broken], [None, None, None]),
+    ):
+        answer = world.client.post(
+            world.url("/events/batch"), json={"events": events}, headers=world.as_role("checkpoint_marshal")
+        )
+        assert answer.status_code == 200, answer.text
+        assert [r["flagged"] for r in answer.json()["results"]] == expected, answer.json()
+    assert clocks(world)[phone.device]["flagged"] == 1

@@ -70,14 +70,15 @@ def note(
     earliest: datetime | None,
     ahead: timedelta,
     syncs: Sequence[Sync],
-) -> None:
+) -> dict[int, str]:
     """Update the devices' offsets from their clock readings; mark the stored events whose time
-    is corrected by an offset or flagged. A few statements per group of requests, in the
-    driver's own terms (this runs on the scans' hot path): one look-up of the devices' clocks,
-    and only when something changed, their update and the marks' insert."""
+    is corrected by an offset or flagged; return the flags of the events flagged, by position.
+    A few statements per group of requests, in the driver's own terms (this runs on the scans'
+    hot path): one look-up of the devices' clocks, and only when something changed, their update
+    and the marks' insert."""
     devices = {body.device_id for sync in syncs for body in sync.bodies}
     if not devices:
-        return
+        return {}
     connection = session.connection()
     kept = _devices(connection, operation_id, sorted(devices))
 
@@ -89,6 +90,7 @@ def note(
 
     now = utc_now()
     marks: list[tuple[Any, ...]] = []
+    flags: dict[int, str] = {}
     for sync in syncs:
         if sync.device_now is not None:
             reading = (sync.device_now - sync.server_now).total_seconds()
@@ -106,6 +108,7 @@ def note(
             offset = clock.kept_offset(known.offset_seconds if known else None)
             flag = clock.flag_of(body.device_time, offset, now, ahead=ahead, earliest=earliest)
             if flag is not None:
+                flags[result.position] = flag
                 counted = device(body.device_id)
                 counted.flagged, counted.changed = counted.flagged + 1, True
             if offset is not None or flag is not None:
@@ -118,6 +121,7 @@ def note(
             f"VALUES ({mark})",
             marks,
         )
+    return flags
 
 
 def _devices(connection: Connection, operation_id: str, device_ids: list[str]) -> dict[str, _Kept]:

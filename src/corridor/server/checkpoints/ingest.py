@@ -101,7 +101,11 @@ async def store_batch(runtime: Runtime, operation_id: str, actor: Actor, body: B
     device_now = getattr(body, "device_now", None)
     items = await record(runtime, operation_id, actor, valid, device_now=device_now) if valid else []
     for index, item in zip(places, items, strict=True):
-        results[index] = {**_plain_result(item), "index": index}
+        results[index] = {
+            **_plain_result(item),
+            "flagged": _FLAGGED if item.clock_flag else None,
+            "index": index,
+        }
     done = [r for r in results if r is not None]
     outcomes = [r["outcome"] for r in done]
     out = {  # BatchOut's fields (post_batch makes the model from them)
@@ -114,6 +118,8 @@ async def store_batch(runtime: Runtime, operation_id: str, actor: Actor, body: B
     return Stored(200, out)
 
 
+# What a batch's result says of an event stored but dated past belief (its device's clock).
+_FLAGGED = "clock"
 _SCHEMA_HINT = "correct this event and send it again; the batch's other events were handled"
 
 
@@ -127,6 +133,7 @@ def _rejected(
         "message": message,
         "where": where,
         "hint": hint,
+        "flagged": None,
         "index": index,
     }
 

@@ -154,6 +154,12 @@ class EventResult(BaseModel):
 
 
 class BatchEventResult(EventResult):
+    flagged: str | None = Field(
+        default=None,
+        description='"clock" for an event stored but dated past belief by its device\'s clock '
+        "(ahead of its receipt, or before the operation): it is placed at its received time and "
+        "clears no alarm; see GET .../clocks.",
+    )
     index: int = Field(description="The event's place in its batch (0 first).")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -208,14 +208,24 @@ def record_group(session: Session, requests: Sequence[EventRequest]) -> list[Ans
         rules = next((requests[i].rules for i in indexes if requests[i].rules is not None), None)
         if rules is not None:
             windows = operations.windows_of(operation)
-            clock.note(
+            flags = clock.note(
                 session,
                 operation_id=operation_id,
                 earliest=rules.earliest(min((w.start for w in windows), default=None)),
                 ahead=rules.ahead,
                 syncs=syncs,
             )
+            if flags:
+                for i in indexes:
+                    answer = answers[i]
+                    assert isinstance(answer, list)
+                    answers[i] = [_flagged(result, flags) for result in answer]
     return answers
+
+
+def _flagged(result: ledger.AppendResult, flags: Mapping[int, str]) -> ledger.AppendResult:
+    flag = flags.get(result.position) if result.position is not None else None
+    return replace(result, clock_flag=flag) if flag is not None else result
 
 
 def record(

@@ -50,6 +50,8 @@ class AppendResult:
     outcome: Outcome
     position: int | None = None
     error: CorridorError | None = None
+    # "ahead" or "behind" for a stored event dated past belief (corridor.ops.clock).
+    clock_flag: str | None = None
 
 
 def row_to_event(row: LedgerRow) -> ScanEvent:
