@@ -236,6 +236,16 @@ def test_the_ca_is_offered_without_log_in(https_world: World) -> None:
     assert download.status_code == 200
     assert download.headers["content-type"] == "application/x-x509-ca-cert"
     assert download.content == ca_file.read_bytes()
+    assert b"PRIVATE KEY" not in download.content and download.content.count(b"BEGIN") == 1
+    for secret in (
+        "/ca.key",
+        "/server.key",
+        "/tls/ca.key",
+        "/static/../tls/ca.key",
+        "/static/%2e%2e/tls/ca.key",
+    ):
+        answer = client.get(secret)
+        assert answer.status_code == 404 and b"PRIVATE KEY" not in answer.content, secret
     page = client.get("/ca")
     fingerprint = tls.fingerprint(tls.load_certificate(ca_file))
     assert page.status_code == 200 and fingerprint in page.text
