@@ -24,9 +24,11 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import create_engine, select
 
 from corridor.reports.tripsheets import node_names
 from corridor.scenario.load import load_scenario
+from corridor.server.access.tables import Device, User
 from corridor.server.seed import PUBLISHER
 from corridor.server.web.routes import router
 from web.conftest import SCREENSHOTS, LiveServer, log_in
@@ -146,10 +148,18 @@ def world(live_server: LiveServer) -> dict[str, Any]:
         )
         assert household.status_code == 201, household.text
         data: set[str] = {"Arabic Check", "demo", "Demo", PUBLISHER}
-        for path in (op, f"{op}/vehicles", f"{op}/people"):
+        # (other tests of the session may have made operations of their own: their names are data)
+        for path in ("/api/operations", op, f"{op}/vehicles", f"{op}/people"):
             answer = client.get(path)
             if answer.status_code == 200:
                 data |= set(_strings(answer.json(), DATA_KEYS))
+        # what other tests of the session typed: users, scanner devices and their labels
+        engine = create_engine(live_server.settings.database_url)
+        with engine.connect() as db:
+            data |= set(db.scalars(select(User.username)))
+            for row in db.execute(select(Device.device_id, Device.label, Device.point)):
+                data |= {str(v) for v in row if v}
+        engine.dispose()
         # the places of the scenario's network, by id and by name
         names = node_names(load_scenario(EXAMPLE))
         data |= set(names) | set(names.values())
