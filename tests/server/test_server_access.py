@@ -53,6 +53,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", OP + "/imports/registrations"): {C, R},
     ("POST", OP + "/events"): {C, M, DEVICE},
     ("POST", OP + "/events/batch"): {C, M, DEVICE},
+    ("GET", OP + "/roster"): {C, M, DEVICE},  # a scanning phone's people at its point
+    ("GET", OP + "/clocks"): {C, P, M, MO},
     ("GET", OP + "/counts"): EVERY_ROLE,
     ("GET", OP + "/reconciliation"): {C, P, M, MO},
     ("GET", OP + "/status/{kind}/{subject_id}"): {C, P, M, MO},
