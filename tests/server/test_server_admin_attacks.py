@@ -246,7 +246,8 @@ def test_nobody_locks_everyone_out_and_bad_input_names_its_field_and_stores_noth
             data={"name": name, "scenario_name": "s", "route": ROUTE_TEXT},
             headers=headers,
         )
-        assert answer.status_code == 422, (len(name), answer.text[:300])
+        assert answer.status_code == 422 and "Name:" in answer.text, (len(name), answer.text[:300])
+        assert 'id="op-route"' in answer.text  # the form is there again, with what was typed
 
     # Vehicles with negative, no or absurd places.
     vehicles = f"/operations/{a}/admin/vehicles"

@@ -124,8 +124,9 @@ def create_operation(
     request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Actor, permit("operations.create")],
-    name: Annotated[str, Form(max_length=200)] = "",
-    scenario_name: Annotated[str, Form(max_length=200)] = "",
+    # Longer than the operation's limits, so that the page itself says which is too long.
+    name: Annotated[str, Form(max_length=2_000)] = "",
+    scenario_name: Annotated[str, Form(max_length=2_000)] = "",
     route: FieldText = "",
     start: Annotated[str, Form(max_length=40)] = "",
     end: Annotated[str, Form(max_length=40)] = "",
