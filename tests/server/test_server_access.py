@@ -45,6 +45,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", OP + "/plan"): {C, P},
     ("GET", OP + "/plans"): EVERY_ROLE,
     ("GET", OP + "/plans/{version}"): EVERY_ROLE,
+    ("POST", OP + "/plan/jobs"): {C, P},  # a plan job costs CPU on the cluster
+    ("GET", OP + "/jobs"): EVERY_ROLE,
+    ("GET", OP + "/jobs/{job_id}"): EVERY_ROLE,
+    ("POST", OP + "/jobs/{job_id}/cancel"): {C, P},
     ("POST", OP + "/households"): {C, R},
     ("GET", OP + "/people"): {C, R, M, MO},
     ("GET", OP + "/people/duplicates"): {C, R, M, MO},
@@ -134,6 +138,7 @@ def test_role_by_endpoint_matrix(world: World) -> None:
         "role": "observer",
         "device_id": "x",
         "version": "1",
+        "job_id": "x",
     }
     wrong = []
     for (method, template), allowed in MATRIX.items():
