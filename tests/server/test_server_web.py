@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from corridor.reports import notice_words
 from corridor.server.web.i18n import languages
 from server.conftest import PASSWORD, World
 
@@ -28,7 +29,9 @@ def test_every_language_has_every_message_and_a_direction() -> None:
 
 
 def test_every_message_used_in_templates_and_code_exists_in_english() -> None:
-    english = set(languages()["en"].messages)
+    # the catalogs, and the words of notices and public pages (kept beside the notices)
+    english = set(languages()["en"].messages) | set(notice_words.ENGLISH)
+    assert set(notice_words.ARABIC) == set(notice_words.ENGLISH)
     used: set[str] = set()
     for path in [*WEB.rglob("*.html"), *WEB.rglob("*.py")]:
         used |= set(re.findall(r"""\bt(?:ext)?\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text()))
