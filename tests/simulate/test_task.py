@@ -18,12 +18,12 @@ def test_the_task_simulates_the_plan_it_is_given(east_aleppo_convoy: ConvoyCase)
     plan, _, _ = east_aleppo_convoy
     reports: list[tuple[float, str]] = []
     result = risk(
-        {"scenario": SCENARIO, "plan": plan.to_dict(), "runs": 40, "seed": 2},
+        {"scenario": SCENARIO, "plan": plan.to_dict(), "runs": 40, "seed": 2, "risk": {}},
         lambda f, m: reports.append((f, m)),
     )
     assert json.loads(json.dumps(result)) == result
     assert result["summary"]["runs"] == 40
-    assert result["summary"]["mean_out"] == plan.evacuated  # the example sets no disruption
+    assert result["summary"]["mean_out"] == plan.evacuated  # the payload sets no disruption
     assert len(result["chart"]["bands"]["50"]) == len(result["chart"]["hours"])
     fractions = [f for f, _ in reports]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
