@@ -18,7 +18,9 @@ import json
 import logging
 import random
 import secrets
+import unicodedata
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +56,32 @@ DEMO_NODES = {"amiriyah": "amiriyah-crossing", "ramouseh": "ramouseh-checkpoint"
 PUBLISHER = "corridor serve --seed-example"
 DEMO_NAME = "East Aleppo 2016 (demo)"
 log = logging.getLogger(__name__)
-FIRST = ["محمد", "فاطمة", "Ahmad", "Huda", "عمر", "Layla", "يوسف", "Rana", "Khaled", "مريم"]
-FAMILY = ["الحلبي", "Haddad", "الشامي", "Khatib", "المصري", "Najjar"]
+# The demo's people are named from the name list the duplicate matcher ships (ops/data): a given
+# name, the father's given name and a family name, written in Arabic or in Latin letters per
+# household, so that the duplicate warnings they raise mean something.
+NAME_LIST = Path(__file__).resolve().parents[1] / "ops" / "data" / "arabic_names.json"
+
+
+@cache
+def _name_list() -> tuple[dict[str, list[tuple[str, str]]], list[tuple[str, str]]]:
+    """Given names by sex (each as Arabic and Latin letters) and family names."""
+    names = json.loads(NAME_LIST.read_text(encoding="utf-8"))["names"]
+
+    def latin(text: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+    given: dict[str, list[tuple[str, str]]] = {"female": [], "male": []}
+    family: list[tuple[str, str]] = []
+    for n in names:
+        pair = (n["arabic"], latin(n["romanized"]))
+        if n["kind"] == "family":
+            family.append(pair)
+        for sex in ("female", "male"):
+            if n["kind"] == "given" and n["sex"] in (sex, "unknown"):
+                given[sex].append(pair)
+    return given, family
+
+
 # The demo's family tracing code (docs/operations.md, "Civilians"): the first demo person's status.
 DEMO_TRACING_CODE = "DEMO-0000-0001"
 
@@ -252,11 +278,21 @@ def _publish_demo_plan(session: Session, operation: Operation, plan_file: Path |
 def _household(
     rng: random.Random, number: int, points: list[str], stretcher_points: set[str] | None = None
 ) -> HouseholdIn:
-    family = rng.choice(FAMILY)
+    given, families = _name_list()
+    family = rng.choice(families)
+    script = rng.choice([0, 0, 1])  # two households in three write their names in Arabic
+    father = rng.choice(given["male"])
     point = rng.choice(points)
     people = []
-    for _ in range(rng.randint(1, 6)):
-        band = rng.choice(["0-4", "5-11", "12-17", "18-59", "18-59", "60+"])
+    for i in range(rng.randint(1, 6)):
+        if i == 0:  # the head of the household, then their children
+            band, sex = rng.choice(["18-59", "18-59", "60+"]), rng.choice(["female", "male"])
+            parts = (rng.choice(given[sex]), rng.choice(given["male"]), family)
+        else:
+            band, sex = rng.choice(["0-4", "5-11", "12-17", "18-59"]), rng.choice(["female", "male"])
+            parts = (rng.choice(given[sex]), father, family)  # the children of ``father``
+        if i == 0 and sex == "male":
+            father = parts[0]
         needs: list[str] = []
         if rng.random() < 0.05 and (stretcher_points is None or point in stretcher_points):
             needs = ["wounded", "stretcher"]
@@ -265,9 +301,9 @@ def _household(
         people.append(
             PersonIn.model_validate(
                 {
-                    "name": f"{rng.choice(FIRST)} {family}",
+                    "name": " ".join(part[script] for part in parts),
                     "age_band": band,
-                    "sex": rng.choice(["female", "male"]),
+                    "sex": sex,
                     "vulnerabilities": needs,
                 }
             )
