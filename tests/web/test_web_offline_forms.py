@@ -159,3 +159,37 @@ def test_an_incident_with_a_photo_reported_offline_is_stored_once_in_arabic(
         assert page.evaluate("async () => (await indexedDB.databases()).map(d => d.name)") == []
     finally:
         context.close()
+
+
+def test_a_household_with_a_tracing_consent_waits_for_the_network(
+    browser: Browser, live_server: LiveServer, api: httpx.Client
+) -> None:
+    """The tracing code is given by the server: offline, a household naming a relative is not kept
+    (the relative would never get the code); with the relative's name emptied it is."""
+    context = _phone(browser)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "registrar")
+        page.goto(f"{live_server.url}/operations/{live_server.operation_id}/register")
+        _ready(page, "#register-form")
+        name = "Traced " + secrets.token_hex(3)
+        context.set_offline(True)
+        page.fill("#p-0-name", name)
+        page.select_option("#p-0-sex", "male")
+        page.select_option("#p-0-age_band", "18-59")
+        page.fill("#tracing_relative", "Huda, his sister")
+        page.click("#register-submit")
+        expect(page.locator("#register-tracing-offline")).to_contain_text("tracing code is given only online")
+        expect(page.locator("#tracing_relative")).to_be_focused()
+        expect(page.locator("#outbox")).to_be_hidden()
+        expect(page.locator("#p-0-name")).to_have_value(name)  # nothing typed is lost
+
+        page.fill("#tracing_relative", "")
+        page.click("#register-submit")
+        _waiting(page, 1)
+        context.set_offline(False)
+        _waiting(page, 0)
+        [stored] = _people_named(api, live_server, name)
+        assert stored["name"] == name
+    finally:
+        context.close()

@@ -132,7 +132,8 @@ window.corridorOutbox = (function () {
   // Queue ``form`` (posted by htmx to its hx-post address) when there is no network; show how many
   // wait; send them when online. ``cleared(words)`` empties the form for the next one and says
   // it was kept.
-  function attach(form, kind, cleared) {
+  // ``refuse`` (optional): called before a form is kept; true when it must not be (it says why).
+  function attach(form, kind, cleared, refuse) {
     const op = form.dataset.operation;
     const url = form.getAttribute("hx-post");
     const status = document.getElementById("outbox");
@@ -157,6 +158,7 @@ window.corridorOutbox = (function () {
     let busy = Promise.resolve();
     const flush = () => { busy = busy.then(() => send(kind, op)).catch(() => {}).then(show); return busy; };
     async function keepIt() {
+      if (refuse && refuse(words)) return;
       await keep(form, url, kind, op);
       cleared(words.saved);
       fresh();

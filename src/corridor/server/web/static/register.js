@@ -70,6 +70,19 @@
       note.id = "register-kept";
       note.textContent = said;
       result.replaceChildren(note);
+    }, (words) => {
+      // A family tracing code is given by the server: without a network the relative would never
+      // get it. The household waits here until the relative's name is emptied or the phone is online.
+      const relative = document.getElementById("tracing_relative");
+      if (!relative || !relative.value.trim()) return false;
+      const note = document.createElement("p");
+      note.className = "alert error";
+      note.id = "register-tracing-offline";
+      note.setAttribute("role", "alert");
+      note.textContent = words.tracing;
+      result.replaceChildren(note);
+      relative.focus();
+      return true;
     });
   }
 
