@@ -103,6 +103,11 @@ def _from_solver(
             if int(base_flow.source_people[s]) != int(flow.source_people[s])
         ),
         out_by_group=tuple(compiled.out_already_by_group),
+        received=tuple(
+            (did, int(base_flow.dest_cap[d]) - int(flow.dest_cap[d]))
+            for d, did in enumerate(flow.dest_ids)
+            if int(base_flow.dest_cap[d]) != int(flow.dest_cap[d])
+        ),
     )
     basis = Basis(closures=tuple(dict(c) for c in closures), deadline=deadline, state=state)
     done = tuple(result.done)
