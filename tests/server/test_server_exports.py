@@ -6,9 +6,11 @@ import csv
 import io
 
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select
 
 from corridor.server.app import create_app
 from corridor.server.ledger_check import verify_ledger
+from corridor.server.public.tables import TracingConsent
 from corridor.server.settings import Settings
 from server.conftest import World, make_world
 
@@ -57,7 +59,16 @@ def test_the_retention_purge_erases_names_and_keeps_the_ledger(settings: Setting
     purging = settings.model_copy(update={"retention_days": 0})
     with TestClient(create_app(purging), raise_server_exceptions=False) as client:
         world = make_world(client, purging)
-        register_many(world, 8)
+        register_many(world, 7)
+        traced = client.post(
+            world.url("/households"),
+            json={
+                "people": [{"name": "Amal", "age_band": "18-59", "sex": "female"}],
+                "tracing": [{"person": 0, "relative": "Huda, her sister"}],
+            },
+            headers=world.coordinator,
+        )
+        assert traced.status_code == 201, traced.text
         early = client.post(world.url("/purge"), headers=world.coordinator)
         assert early.status_code == 409 and early.json()["error"]["hint"] == "close the operation first"
         client.patch(world.url(), json={"state": "closed"}, headers=world.coordinator)
@@ -65,5 +76,12 @@ def test_the_retention_purge_erases_names_and_keeps_the_ledger(settings: Setting
         assert done.json() == {"people_purged": 8}
         people = client.get(world.url("/people"), headers=world.coordinator).json()["people"]
         assert {p["name"] for p in people} == {None} and {p["age_band"] for p in people} != {None}
+    # The relative named for family tracing is erased too, and the consent ends.
+    engine = create_engine(purging.database_url)
+    with engine.connect() as connection:
+        query = select(TracingConsent.relative_sealed, TracingConsent.withdrawn_at)
+        consents = connection.execute(query).all()
+    engine.dispose()
+    assert [(relative, ended is not None) for relative, ended in consents] == [("", True)]
     check = verify_ledger(purging.database_url)
     assert check.ok and check.entries == 9  # 8 registrations + the purge itself

@@ -1,9 +1,9 @@
 """The retention purge: personal data of closed operations is removed once its time is up.
 
-Names, phone numbers, wristbands and name indexes of people, and incident descriptions, are
-erased. What stays: ids, age bands, sex, vulnerabilities, the ledger (which holds only ids, so the
-hash chain still verifies) and evidence files (kept as evidence). The purge itself is recorded in
-the ledger.
+Names, phone numbers, wristbands and name indexes of people, incident descriptions, and the
+relatives named for family tracing (whose codes then answer nothing) are erased. What stays: ids,
+age bands, sex, vulnerabilities, the ledger (which holds only ids, so the hash chain still
+verifies) and evidence files (kept as evidence). The purge itself is recorded in the ledger.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import ConflictError
@@ -19,6 +19,7 @@ from corridor.ops.ledger import EventType
 from corridor.server.incidents.tables import Incident
 from corridor.server.ledger.service import append_server_event
 from corridor.server.operations.tables import Operation
+from corridor.server.public.tables import TracingConsent
 from corridor.server.registration.tables import Person
 
 
@@ -47,6 +48,11 @@ def purge_operation(session: Session, *, operation: Operation, now: datetime, re
     people = cast(CursorResult[Any], result).rowcount
     session.execute(
         update(Incident).where(Incident.operation_id == operation.id).values(description_sealed="")
+    )
+    session.execute(
+        update(TracingConsent)
+        .where(TracingConsent.operation_id == operation.id)
+        .values(relative_sealed="", withdrawn_at=func.coalesce(TracingConsent.withdrawn_at, now))
     )
     operation.purged_at = now
     append_server_event(
