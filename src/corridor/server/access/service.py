@@ -7,12 +7,14 @@ operation; a scanner's token is revoked. Routes record each change in the access
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
+from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from corridor.core.errors import ConflictError, CorridorError
+from corridor.core.errors import ConflictError, CorridorError, InputError
 from corridor.server.access.names import check_device_name
 from corridor.server.access.tables import AccessLogEntry, ApiToken, Device, Membership, User
 from corridor.server.auth import Actor, Passwords, Role, new_token, token_digest
@@ -28,9 +30,11 @@ def create_user(session: Session, *, username: str, password: str, passwords: Pa
 
 
 def add_user(session: Session, *, username: str, password_hash: str) -> User:
-    """A new user with a password hashed already."""
+    """A new user with a password hashed already (a name that could pass for another is refused:
+    see :func:`check_new_name`)."""
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ConflictError(f"user {username!r} exists already", where="username", hint="choose another name")
+    check_new_name(session, username)
     user = User(
         id=new_id(),
         username=username,
@@ -41,6 +45,52 @@ def add_user(session: Session, *, username: str, password_hash: str) -> User:
     session.add(user)
     session.flush()
     return user
+
+
+def _reads_as(name: str) -> str:
+    """The name as it reads: compatibility forms made plain (full-width letters) and case folded."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def check_new_name(session: Session, username: str) -> None:
+    """Refuse a user name that could pass for another: one mixing scripts with look-alike letters
+    (a Cyrillic "а" in "admin": 422), or one that reads as an existing user's name once case and
+    letter forms are set aside ("Coordinator", "ｃoordinator": 409)."""
+    if confusables.is_dangerous(username):
+        raise InputError(
+            f"user name {username!r} mixes scripts with letters that look alike",
+            where="username",
+            hint="write the name in one script (Latin or Arabic, for instance)",
+        )
+    reads = _reads_as(username)
+    for existing in session.scalars(select(User.username)):
+        if _reads_as(existing) == reads:
+            raise ConflictError(
+                f"user name {username!r} reads as the existing user {existing!r}",
+                where="username",
+                hint="choose a name that differs in more than case or letter forms",
+            )
+
+
+def keep_a_coordinator(session: Session, user: User) -> None:
+    """Refuse to leave nobody who can administer (no enabled coordinator of every operation):
+    called before ``user`` loses the coordinator role in every operation or is disabled.
+
+    The rows read are locked (on PostgreSQL; SQLite writes one at a time) so that two
+    coordinators stepping each other down at once cannot both pass."""
+    held = session.execute(
+        select(User.id, User.disabled)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.operation_id.is_(None), Membership.role == str(Role.COORDINATOR))
+        .with_for_update()
+    ).all()
+    others = {row.id for row in held if row.id != user.id and not row.disabled}
+    if any(row.id == user.id for row in held) and not others:
+        raise ConflictError(
+            f"{user.username} is the last enabled coordinator of every operation",
+            where="username",
+            hint="give another user the coordinator role in every operation first",
+        )
 
 
 def grant(session: Session, *, user_id: str, role: Role, operation_id: str | None) -> None:
@@ -64,7 +114,10 @@ class WrongPasswordError(CorridorError):
 
 
 def set_disabled(session: Session, *, user: User, disabled: bool, by_user_id: str | None) -> None:
-    """Disable a user (their tokens are deleted, and they cannot log in) or enable them again."""
+    """Disable a user (their tokens are deleted, and they cannot log in) or enable them again.
+    The last enabled coordinator of every operation is not disabled, nor is the caller."""
+    if disabled:
+        keep_a_coordinator(session, user)
     if disabled and user.id == by_user_id:
         raise ConflictError(
             "you cannot disable yourself",

@@ -23,6 +23,7 @@ from corridor.server.operations.schemas import (
     PointIn,
     PublishedPlanOut,
     SegmentOut,
+    WindowIn,
 )
 from corridor.server.operations.tables import Operation, PlanVersion
 
@@ -50,6 +51,7 @@ def create(session: Session, body: OperationIn) -> Operation:
             f"an operation named {body.name!r} exists already", where="name", hint="choose another name"
         )
     _check_route(body.route)
+    check_windows(body.windows)
     _check_links(session, body.linked_operations)
     operation = Operation(
         id=new_id(),
@@ -90,6 +92,7 @@ def update(session: Session, operation: Operation, patch: OperationPatch) -> Ope
         _check_route(patch.route)
         operation.route = [p.model_dump(mode="json") for p in patch.route]
     if patch.windows is not None:
+        check_windows(patch.windows)
         operation.windows = [w.model_dump(mode="json") for w in patch.windows]
     if patch.linked_operations is not None:
         _check_links(session, patch.linked_operations)
@@ -225,6 +228,19 @@ def _check_route(points: list[PointIn]) -> None:
             where="route",
             hint="list the departure first, then the checkpoints in order, then the arrival",
         )
+
+
+def check_windows(windows: list[WindowIn]) -> None:
+    """Refuse ceasefire windows that overlap (422 naming ``windows``); touching ones are fine."""
+    ordered = sorted(windows, key=lambda w: w.start)
+    for before, after in itertools.pairwise(ordered):
+        if after.start < before.end:
+            raise InputError(
+                f"the windows {before.start:%Y-%m-%d %H:%M} to {before.end:%Y-%m-%d %H:%M} and "
+                f"{after.start:%Y-%m-%d %H:%M} to {after.end:%Y-%m-%d %H:%M} (UTC) overlap",
+                where="windows",
+                hint="let each window end before the next starts, or join them into one",
+            )
 
 
 def _check_links(session: Session, ids: list[str]) -> None:

@@ -5,10 +5,8 @@ and shown once; the user's sessions end)."""
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from typing import Annotated, Any
 
-from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
@@ -80,57 +78,12 @@ def _role(value: str) -> Role | None:
     return Role(value)
 
 
-def _reads_as(name: str) -> str:
-    """The name as it reads: compatibility forms made plain (full-width letters) and case folded."""
-    return unicodedata.normalize("NFKC", name).casefold()
-
-
-def _check_new_name(session: Session, username: str) -> None:
-    """Refuse a user name that could pass for another: one mixing scripts with look-alike letters
-    (a Cyrillic "а" in "admin"), or one that reads as an existing user's name once case and
-    letter forms are set aside ("Coordinator", "ｃoordinator")."""
-    if confusables.is_dangerous(username):
-        raise InputError(
-            f"user name {username!r} mixes scripts with letters that look alike",
-            where="username",
-            hint="write the name in one script (Latin or Arabic, for instance)",
-        )
-    reads = _reads_as(username)
-    for existing in session.scalars(select(User.username)):
-        if _reads_as(existing) == reads:
-            raise ConflictError(
-                f"user name {username!r} reads as the existing user {existing!r}",
-                where="username",
-                hint="choose a name that differs in more than case or letter forms",
-            )
-
-
-def _keep_a_coordinator(session: Session, user: User) -> None:
-    """Refuse to leave nobody who can administer (no enabled coordinator of every operation).
-
-    The rows read are locked (on PostgreSQL; SQLite writes one at a time) so that two
-    coordinators stepping each other down at once cannot both pass."""
-    held = session.execute(
-        select(User.id, User.disabled)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.operation_id.is_(None), Membership.role == str(Role.COORDINATOR))
-        .with_for_update()
-    ).all()
-    others = {row.id for row in held if row.id != user.id and not row.disabled}
-    if any(row.id == user.id for row in held) and not others:
-        raise ConflictError(
-            f"{user.username} is the last enabled coordinator of every operation",
-            where="username",
-            hint="give another user the coordinator role in every operation first",
-        )
-
-
 def _set_role(session: Session, user: User, operation_id: str | None, role: Role | None) -> None:
     """Make ``role`` the user's only role in the scope (no role at all for None)."""
     if operation_id is not None:
         operations.get(session, operation_id)
     elif role is not Role.COORDINATOR:
-        _keep_a_coordinator(session, user)
+        access.keep_a_coordinator(session, user)
     scope = (
         Membership.operation_id.is_(None) if operation_id is None else Membership.operation_id == operation_id
     )
@@ -164,7 +117,6 @@ def create_user(
         chosen = _role(role)
         password_hash = runtime.passwords.hash(body.password)  # before the write transaction
         with runtime.db.writing() as session:
-            _check_new_name(session, body.username)
             user = access.add_user(session, username=body.username, password_hash=password_hash)
             record(session, actor, None, "user.created", request, user.username)
             if chosen is not None:
@@ -241,8 +193,6 @@ def _disabled(
     try:
         with runtime.db.writing() as session:
             user = access.user_by_name(session, username)
-            if disabled:
-                _keep_a_coordinator(session, user)
             access.set_disabled(session, user=user, disabled=disabled, by_user_id=actor.user_id)
             record(session, actor, None, "user.disabled" if disabled else "user.enabled", request)
     except CorridorError as error:
