@@ -147,7 +147,13 @@ def world(live_server: LiveServer) -> dict[str, Any]:
             },
         )
         assert household.status_code == 201, household.text
-        data: set[str] = {"Arabic Check", "demo", "Demo", PUBLISHER}
+        # one registered without a gathering point: the dashboard names that row in Arabic too
+        nowhere = client.post(
+            f"{op}/households",
+            json={"people": [{"name": "Arabic Nowhere", "age_band": "18-59", "sex": "male"}]},
+        )
+        assert nowhere.status_code == 201, nowhere.text
+        data: set[str] = {"Arabic Check", "Arabic Nowhere", "demo", "Demo", PUBLISHER}
         # (other tests of the session may have made operations of their own: their names are data)
         for path in ("/api/operations", op, f"{op}/vehicles", f"{op}/people"):
             answer = client.get(path)

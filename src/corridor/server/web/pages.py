@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import delete
 
 from corridor.core.errors import CorridorError
-from corridor.ops.reconciliation import Reconciliation
+from corridor.ops.reconciliation import NO_GROUP, Reconciliation
 from corridor.ops.status import Status, fold
 from corridor.plan.model import Plan
 from corridor.reports.curves import Series, clearance_svg, cumulative
@@ -169,6 +169,7 @@ def _live(request: Request, runtime: Runtime, actor: Actor, operation_id: str) -
         "alerts": _alerts(result, text) + _trip_alerts(trips, text) if full else [],
         "overdue_vehicles": result.overdue_vehicles if full else None,
         "by_point": result.by_gathering_point if full else {},
+        "no_point": NO_GROUP,  # people registered without a gathering point
         "curve": _curve(operation, result, arrivals, _plan_if_ready(runtime, operation), now, text),
     }
 
