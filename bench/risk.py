@@ -82,7 +82,8 @@ def scenario_file(folder: Path) -> Path:
     for name in ("network.geojson", "sources.csv"):
         (folder / name).write_bytes((EXAMPLE / name).read_bytes())
     path = folder / "scenario.toml"
-    path.write_text((EXAMPLE / "scenario.toml").read_text() + RISK)
+    # the bench's own disruptions in place of the example's [risk] table (its last)
+    path.write_text((EXAMPLE / "scenario.toml").read_text().split("\n[risk]")[0] + RISK)
     return path
 
 
