@@ -24,6 +24,7 @@ from corridor.server.auth import Actor, allowed
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.operations import service as operations
 from corridor.server.web.i18n import choose
+from corridor.server.web.nav import menu
 from corridor.server.web.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -140,6 +141,32 @@ def show(
             **context,
         )
     return page(request, body, actor=actor, status_code=status_code, title=title, **context)
+
+
+def show_operation(
+    request: Request,
+    body: str,
+    *,
+    actor: Actor,
+    operation: Any,
+    title_key: str,
+    full: bool,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """An admin page of one operation: its menu and the links to its other admin pages."""
+    return show(
+        request,
+        body,
+        actor=actor,
+        full=full,
+        status_code=status_code,
+        title=choose(request).text(title_key),
+        operation=operation,
+        nav=menu(actor, operation.id),
+        links=operation_links(actor, operation.id),
+        **context,
+    )
 
 
 def state_choices(state: str) -> Iterable[str]:

@@ -26,9 +26,8 @@ from corridor.server.auth import Actor
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.operations import service as operations
 from corridor.server.runtime import Runtime
-from corridor.server.web.admin import operation_links, problems, record, show
+from corridor.server.web.admin import problems, record, show_operation
 from corridor.server.web.i18n import choose
-from corridor.server.web.nav import menu
 
 router = APIRouter(include_in_schema=False)
 ENROLMENT_FORMAT = "corridor-scanner/1"
@@ -74,16 +73,14 @@ def _page(
             )
         )
     context.setdefault("typed", {"device_id": "", "label": "", "point": ""})
-    return show(
+    return show_operation(
         request,
         "admin_devices.html",
         actor=actor,
+        operation=operation,
+        title_key="admin.devices",
         full=full,
         status_code=status_code,
-        title=choose(request).text("admin.devices"),
-        operation=operation,
-        nav=menu(actor, operation_id),
-        links=operation_links(actor, operation_id),
         devices=devices,
         points=operation.route,
         **context,

@@ -20,9 +20,8 @@ from corridor.server.auth import Actor, Role
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.operations import service as operations
 from corridor.server.runtime import Runtime
-from corridor.server.web.admin import operation_links, problems, record, show
+from corridor.server.web.admin import problems, record, show_operation
 from corridor.server.web.i18n import choose
-from corridor.server.web.nav import menu
 
 router = APIRouter(include_in_schema=False)
 ROLES = [str(r) for r in Role]
@@ -47,16 +46,14 @@ def _page(
             .order_by(User.username, Membership.role)
         ).all()
     context.setdefault("typed", {"username": "", "role": ""})
-    return show(
+    return show_operation(
         request,
         "admin_members.html",
         actor=actor,
+        operation=operation,
+        title_key="admin.members",
         full=full,
         status_code=status_code,
-        title=choose(request).text("admin.members"),
-        operation=operation,
-        nav=menu(actor, operation_id),
-        links=operation_links(actor, operation_id),
         members=[(r.username, r.role) for r in rows if r.operation_id is not None],
         everywhere=[(r.username, r.role) for r in rows if r.operation_id is None],
         role_names=ROLES,

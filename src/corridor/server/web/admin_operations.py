@@ -17,9 +17,8 @@ from corridor.server.operations import service as operations
 from corridor.server.operations import versions
 from corridor.server.operations.schemas import OperationIn, OperationPatch, PointIn, WindowIn
 from corridor.server.runtime import Runtime
-from corridor.server.web.admin import operation_links, problems, record, show, state_choices
+from corridor.server.web.admin import operation_links, problems, record, show, show_operation, state_choices
 from corridor.server.web.i18n import choose
-from corridor.server.web.nav import menu
 
 router = APIRouter(include_in_schema=False)
 KINDS = ("departure", "checkpoint", "arrival")
@@ -164,16 +163,14 @@ def _operation_page(
         operation = operations.get(session, operation_id)
         listed = versions.listed(session, operation_id)
         current = versions.current(listed, operation)
-    return show(
+    return show_operation(
         request,
         "admin_operation.html",
         actor=actor,
+        operation=operation,
+        title_key="admin.operation",
         full=full,
         status_code=status_code,
-        title=choose(request).text("admin.operation"),
-        operation=operation,
-        nav=menu(actor, operation_id),
-        links=operation_links(actor, operation_id),
         windows=operations.windows_of(operation),
         next_states=state_choices(operation.state),
         versions=listed,

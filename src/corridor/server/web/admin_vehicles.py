@@ -24,9 +24,8 @@ from corridor.server.manifests.schemas import VehicleIn
 from corridor.server.manifests.tables import ManifestEntry, Trip
 from corridor.server.operations import service as operations
 from corridor.server.runtime import Runtime
-from corridor.server.web.admin import operation_links, problems, record, show
+from corridor.server.web.admin import problems, record, show_operation
 from corridor.server.web.i18n import choose
-from corridor.server.web.nav import menu
 
 router = APIRouter(include_in_schema=False)
 KINDS = ("bus", "ambulance", "truck", "car")
@@ -54,16 +53,14 @@ def _page(
             ).all()
         )
     context.setdefault("typed", {"code": "", "kind": "bus", "seats": "", "stretchers": "0", "wave": "0"})
-    return show(
+    return show_operation(
         request,
         "admin_vehicles.html",
         actor=actor,
+        operation=operation,
+        title_key="admin.vehicles",
         full=full,
         status_code=status_code,
-        title=choose(request).text("admin.vehicles"),
-        operation=operation,
-        nav=menu(actor, operation_id),
-        links=operation_links(actor, operation_id),
         vehicles=vehicles,
         carried=carried,
         kinds=KINDS,
