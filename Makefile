@@ -72,9 +72,8 @@ kernels-checked: $(STAMP)
 	  --build-temp build/checked-tmp
 
 # Message catalogs (gettext PO files, src/corridor/{server/web,reports}/locales/<lang>/LC_MESSAGES):
-# finds the keys the code and templates use (pybabel extract, babel.cfg), folds keys still in the
-# older JSON files into the PO files, adds every English key missing from another language (empty,
-# for a translator) and names keys used but defined nowhere.
+# finds the keys the code and templates use (pybabel extract, babel.cfg), adds every English key
+# missing from another language (empty, for a translator) and names keys used but defined nowhere.
 WEB_LOCALES := src/corridor/server/web/locales
 REPORT_LOCALES := src/corridor/reports/locales
 messages: $(STAMP)

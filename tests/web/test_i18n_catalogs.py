@@ -1,9 +1,8 @@
-"""The languages' gettext catalogs: CLDR plural forms, English for what a language lacks, the older
-JSON files folded in by `make messages`, and a broken PO file named with what to do."""
+"""The languages' gettext catalogs: CLDR plural forms, English for what a language lacks, every word
+the code and the templates use said in Arabic, and a broken PO file named with what to do."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from corridor.core.catalog_update import fold, main, unknown_keys
 from corridor.core.catalogs import load_languages, po_path
-from corridor.reports import tripsheets
+from corridor.reports import notice_words, tripsheets
 from corridor.server.web.i18n import LOCALES, languages
 
 ARABIC = re.compile("[\u0600-\u06ff]")
@@ -85,27 +84,9 @@ def test_a_language_says_in_english_what_it_lacks(tmp_path: Path) -> None:
     assert found["ar"].text("a.nowhere") == "a.nowhere"
 
 
-def test_older_json_keys_are_served_then_folded_into_the_po_files(tmp_path: Path) -> None:
-    folder = _folder(tmp_path)
-    (folder / "en.json").write_text(json.dumps({"a.hello": "Hello", "a.new": "New {x}"}), encoding="utf-8")
-    (folder / "ar.json").write_text(json.dumps({"a.new": "جديد {x}"}), encoding="utf-8")
-    assert load_languages(folder)["ar"].text("a.new", x="1") == "جديد 1"
-    assert fold(folder) == {"ar": ["a.new"], "en": ["a.new"]}
-    assert 'msgid "a.new"' in po_path(folder, "ar").read_text(encoding="utf-8")
-    assert fold(folder) == {"ar": [], "en": []}  # nothing more to do
-    # An edit of the PO file is kept; an edit of the JSON file after the fold is served, then folded.
-    po = po_path(folder, "ar")
-    po.write_text(po.read_text(encoding="utf-8").replace("جديد {x}", "حديث {x}"), encoding="utf-8")
-    assert load_languages(folder)["ar"].text("a.new", x="1") == "حديث 1"
-    (folder / "ar.json").write_text(json.dumps({"a.new": "أحدث {x}"}), encoding="utf-8")
-    assert load_languages(folder)["ar"].text("a.new", x="1") == "أحدث 1"
-    assert fold(folder)["ar"] == ["a.new"]
-    assert 'msgstr "أحدث {x}"' in po.read_text(encoding="utf-8")
-
-
 def test_a_new_language_is_made_whole_from_english(tmp_path: Path) -> None:
     folder = tmp_path / "locales"
-    shutil.copytree(LOCALES, folder, ignore=shutil.ignore_patterns("*.json", "json-converted"))
+    shutil.copytree(LOCALES, folder)
     fr = po_path(folder, "fr")
     fr.parent.mkdir(parents=True)
     fr.write_text('msgid ""\nmsgstr ""\n"Language: fr\\n"\n', encoding="utf-8")
@@ -138,27 +119,6 @@ def test_a_broken_po_file_is_named_with_what_to_do(
     assert "corridor.po" in capsys.readouterr().err
 
 
-def test_folding_the_json_files_changes_no_text_the_pages_show(tmp_path: Path) -> None:
-    """The converter is lossless on the real catalogs: after `make messages` folds whatever the
-    JSON files still hold into the PO files, every language says every key as before."""
-    folder = tmp_path / "locales"
-    shutil.copytree(LOCALES, folder)
-    before = {code: dict(lang.messages) for code, lang in load_languages(folder).items()}
-    fold(folder)
-    after = {code: dict(lang.messages) for code, lang in load_languages(folder).items()}
-    assert after == before
-    assert fold(folder) == {code: [] for code in before}  # and a second fold has nothing to do
-
-
-def test_a_translation_in_the_json_file_fills_an_empty_po_entry(tmp_path: Path) -> None:
-    folder = _folder(tmp_path)  # "a.bye" is untranslated in Arabic
-    (folder / "ar.json").write_text(json.dumps({"a.bye": "وداعًا"}), encoding="utf-8")
-    assert load_languages(folder)["ar"].text("a.bye") == "وداعًا"
-    assert fold(folder)["ar"] == ["a.bye"]
-    (folder / "ar.json").unlink()
-    assert load_languages(folder)["ar"].text("a.bye") == "وداعًا"  # now from the PO file
-
-
 def test_a_script_gets_every_plural_form_by_cldr_category() -> None:
     arabic = languages()["ar"].forms("scan.snapshot")
     assert isinstance(arabic, dict) and list(arabic) == ["zero", "one", "two", "few", "many", "other"]
@@ -168,3 +128,36 @@ def test_a_script_gets_every_plural_form_by_cldr_category() -> None:
         "other": "List of people from {time}: {n} people.",
     }
     assert languages()["ar"].forms("nav.dashboard") == languages()["ar"].text("nav.dashboard")
+
+
+SOURCES = Path(__file__).resolve().parents[2] / "src" / "corridor"
+# A message used in code or a template: t("key"), text("key"), plural("key", n) or forms("key") (the
+# words a page hands its script), with a key such as "nav.dashboard".
+USED = re.compile(r"""\b(?:t|text|plural|forms)\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
+
+
+def _used_keys() -> set[str]:
+    used: set[str] = set()
+    for folder in (SOURCES / "server", SOURCES / "reports"):
+        for path in [*folder.rglob("*.html"), *folder.rglob("*.py")]:
+            used |= set(USED.findall(path.read_text(encoding="utf-8")))
+    return used
+
+
+def test_every_message_used_in_code_and_templates_is_said_in_arabic() -> None:
+    """Every key the pages, the reports and their scripts use has its own Arabic text (not the
+    English said for a missing one); a key ending in "_" or "." is the prefix of keys made at run
+    time (e.g. "status." ~ value), of which at least one must be said in Arabic."""
+    said = {*languages()["ar"].messages, *tripsheets.languages()["ar"].messages}
+    said |= set(notice_words.words("ar").messages)
+    used = _used_keys()
+    assert len(used) > 300, "few messages found: the pattern is wrong"
+    prefixes = {key for key in used if key.endswith(("_", "."))}
+    assert sorted(used - prefixes - said) == []
+    assert sorted(p for p in prefixes if not any(key.startswith(p) for key in said)) == []
+
+
+def test_the_po_files_are_the_only_files_of_words() -> None:
+    for folder in (LOCALES, tripsheets.LOCALES):
+        files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+        assert files == {f"{code}/LC_MESSAGES/corridor.po" for code in ("ar", "en")}, folder

@@ -1,8 +1,5 @@
 """Keeping the PO files of a folder of languages whole (``make messages``).
 
-- Keys still in an older ``<code>.json`` file that the PO file lacks, or whose JSON text changed since
-  the last fold, are written to the PO file (the JSON text); the JSON texts folded are kept in
-  ``json-converted/<code>.json`` so that a later edit of the PO file is not undone by the JSON file.
 - Every key of the reference language (English) is added to each other language where it is missing,
   untranslated (an empty ``msgstr``, said in English until a translator fills it), with the English
   text as a comment for the translator; a message with plural forms gets the language's number of
@@ -16,7 +13,6 @@ PO files are rewritten only when something was added. Exit 2 on a file that cann
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,17 +20,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import write_po
 
-from corridor.core.catalogs import (
-    CONVERTED,
-    DOMAIN,
-    REFERENCE,
-    converted_json,
-    json_changes,
-    language_codes,
-    pending_json,
-    po_path,
-    read_catalog,
-)
+from corridor.core.catalogs import DOMAIN, REFERENCE, language_codes, po_path, read_catalog
 
 _DYNAMIC_SUFFIXES = ("_", ".")  # a key ending so is the prefix of keys made at run time
 
@@ -73,20 +59,6 @@ def fold(folder: Path) -> dict[str, list[str]]:
     codes = language_codes(folder)
     catalogs = {code: _catalog(folder, code) for code in codes}
     added: dict[str, list[str]] = {code: [] for code in codes}
-    for code in codes:
-        catalog = catalogs[code]
-        keys = {_key(m) for m in catalog if m.id and _said(m)}  # an empty entry counts as missing
-        for key, text in json_changes(folder, code, keys).items():
-            found = catalog.get(key)
-            if found is None:
-                catalog.add(key, text)
-            elif isinstance(found.id, tuple):
-                catalog.delete(key)
-                catalog.add(key, text)  # a JSON edit of a message with plural forms: its forms are redone
-            else:
-                found.string = text
-                found.flags.discard("fuzzy")
-            added[code].append(key)
     reference = catalogs.get(REFERENCE)
     if reference is not None:
         for code in codes:
@@ -104,21 +76,7 @@ def fold(folder: Path) -> dict[str, list[str]]:
     for code, changed in added.items():
         if changed:
             _write(folder, code, catalogs[code])
-        pending = pending_json(folder, code)
-        if pending and pending != converted_json(folder, code):
-            snapshot = folder / CONVERTED / f"{code}.json"
-            snapshot.parent.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(pending, ensure_ascii=False, indent=0, sort_keys=True)
-            snapshot.write_text(text + "\n", encoding="utf-8")
     return added
-
-
-def _said(message: Message) -> bool:
-    if message.fuzzy:
-        return False
-    if isinstance(message.string, tuple):
-        return all(message.string)
-    return bool(message.string)
 
 
 def _key(message: Message) -> str:
@@ -126,8 +84,7 @@ def _key(message: Message) -> str:
 
 
 def _known(folder: Path) -> set[str]:
-    known = {_key(m) for m in _catalog(folder, REFERENCE) if m.id}
-    return known | set(pending_json(folder, REFERENCE))
+    return {_key(m) for m in _catalog(folder, REFERENCE) if m.id}
 
 
 def unknown_keys(folder: Path, used: Path, others: Sequence[Path] = ()) -> list[str]:

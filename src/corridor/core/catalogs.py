@@ -10,17 +10,14 @@ The language's own name and its direction come from CLDR (Babel).
 English (``en``) is the reference: a key missing from another language, or left untranslated there
 (an empty or fuzzy ``msgstr``), is said in English; a key missing from English too is shown as is.
 
-A folder may still hold older ``<code>.json`` files (a key -> text object, with an optional
-``_meta``) while they are being retired: a key the PO file lacks, or whose JSON text changed since it
-was converted (the converted texts are kept in ``json-converted/<code>.json``), is served from the
-JSON file until ``corridor.core.catalog_update`` (``make messages``) folds it into the PO file.
+The PO files are the one source of words: the words a page's script needs are put into the page
+by its template (from these catalogs), and no other file of messages is read.
 """
 
 from __future__ import annotations
 
 import gettext
 import io
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,44 +125,8 @@ def _translations(catalog: Catalog) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(buffer)
 
 
-CONVERTED = "json-converted"
-
-
-def pending_json(folder: Path, code: str) -> dict[str, str]:
-    """Keys of an older ``<code>.json`` file in ``folder`` (none when there is none)."""
-    return _json_messages(folder / f"{code}.json")
-
-
-def converted_json(folder: Path, code: str) -> dict[str, str]:
-    """The JSON texts of ``code`` as they were when last folded into the PO file."""
-    return _json_messages(folder / CONVERTED / f"{code}.json")
-
-
-def json_changes(folder: Path, code: str, po_keys: set[str]) -> dict[str, str]:
-    """The keys of ``<code>.json`` to serve from it: those the PO file lacks, and those whose JSON
-    text changed since they were folded into the PO file."""
-    converted = converted_json(folder, code)
-    return {
-        key: text
-        for key, text in pending_json(folder, code).items()
-        if key not in po_keys or (key in converted and converted[key] != text)
-    }
-
-
-def _json_messages(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: {error}; fix the JSON or run `make messages`") from error
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected an object of key -> text")
-    return {k: v for k, v in data.items() if k != "_meta" and isinstance(v, str)}
-
-
 def load_language(folder: Path, code: str, fallback: Language | None = None) -> Language:
-    """Language ``code`` of ``folder`` (its PO file, and keys still pending in ``<code>.json``)."""
+    """Language ``code`` of ``folder``, from its PO file."""
     messages: dict[str, str] = {}
     plural_keys: set[str] = set()
     plural_forms: dict[str, tuple[str, ...]] = {}
@@ -185,10 +146,6 @@ def load_language(folder: Path, code: str, fallback: Language | None = None) -> 
             elif isinstance(message.string, str) and message.string:
                 messages[str(message.id)] = message.string
         translations = _translations(catalog)
-    for key, text in json_changes(folder, code, set(messages) | plural_keys).items():
-        messages[key] = text
-        plural_keys.discard(key)
-        plural_forms.pop(key, None)
     if fallback is not None:
         translations.add_fallback(fallback.translations)
     locale = Locale.parse(code)
@@ -207,10 +164,8 @@ def load_language(folder: Path, code: str, fallback: Language | None = None) -> 
 
 
 def language_codes(folder: Path) -> list[str]:
-    """The codes of the languages in ``folder`` (a PO file or an older JSON file each), sorted."""
-    codes = {p.parent.parent.name for p in folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
-    codes |= {p.stem for p in folder.glob("*.json")}
-    return sorted(codes)
+    """The codes of the languages in ``folder`` (a PO file each), sorted."""
+    return sorted({p.parent.parent.name for p in folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po")})
 
 
 def load_languages(folder: Path) -> dict[str, Language]:

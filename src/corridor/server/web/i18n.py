@@ -5,8 +5,8 @@ adding its PO file (``make messages`` makes one whole from English).
 Each message is a key (``nav.dashboard``) with ``{name}`` placeholders; a message with plural forms
 takes its count from ``n`` (``t("register.done", n=3)``), in the language's CLDR plural form. English
 is the reference: a key missing or untranslated in another language is said in English (a test
-checks that none is missing). A key still only in an older ``locales/<code>.json`` file is served
-from it until ``make messages`` folds it into the PO file.
+checks that none is missing). The PO files are the one source: a page's script gets the words it
+needs inside the page (its template writes them, with every plural form, from these catalogs).
 """
 
 from __future__ import annotations
