@@ -20,7 +20,6 @@ from corridor.server.auth import Actor, allowed
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.errors import NotFoundError
 from corridor.server.jobs.service import JobView
-from corridor.server.jobs.words import words
 from corridor.server.operations import service as operations
 from corridor.server.runtime import Runtime
 from corridor.server.web import plan_cache
@@ -135,7 +134,6 @@ def job_fragment(request: Request, actor: Actor, operation_id: str, view: JobVie
         actor=actor,
         job=view,
         operation_id=operation_id,
-        w=words(request),
         percent=round(100 * view.progress),
         may_change=allowed(actor, "operation.update", operation_id),
     )

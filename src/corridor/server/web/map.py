@@ -34,7 +34,6 @@ from corridor.server.auth import Actor, allowed
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.incidents import service as incidents
 from corridor.server.jobs.service import JobView
-from corridor.server.jobs.words import words
 from corridor.server.ledger.service import row_to_event
 from corridor.server.ledger.tables import LedgerRow
 from corridor.server.operations import service as operations
@@ -172,13 +171,13 @@ def scenario_and_plan(
         return Found(None, choose(request).text("map.bad_scenario", error=error.render()), False)
     job, planning = computed.job, computed.planning
     if planning is None:
-        said = words(request)
+        said = choose(request).text
         if job is not None and job.state == "failed":
-            notice = said["job.failed"].format(error=job.error or "")
+            notice = said("job.failed", error=job.error or "")
         elif job is not None and job.state == "cancelled":
-            notice = said["job.cancelled"]
+            notice = said("job.cancelled")
         else:
-            notice = said["job.notice"].format(percent=round(100 * job.progress) if job else 0)
+            notice = said("job.notice", percent=round(100 * job.progress) if job else 0)
         return Found(None, notice, False, job=job)
     published = operation.plan_hash is not None and planning.plan.content_hash() == operation.plan_hash
     return Found(planning, None, published, job=job)

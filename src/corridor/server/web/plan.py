@@ -30,7 +30,6 @@ from corridor.server.auth import Actor, allowed
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.errors import NotFoundError
 from corridor.server.jobs.service import BY_JOB
-from corridor.server.jobs.words import words
 from corridor.server.operations import service as operations
 from corridor.server.operations import versions
 from corridor.server.operations.tables import PlanVersion
@@ -79,7 +78,6 @@ def plan_page(
         "may_replan": allowed(actor, "operation.update", operation_id),
         "job": found.job if found.planning is None else None,
         "replan_job": None,
-        "w": words(request),
     }
     status = 200
     text = choose(request).text
