@@ -23,6 +23,7 @@ from sqlalchemy import select
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer, load_or_create_keys, write_keys
 from corridor.server.incidents.tables import Incident
+from corridor.server.ledger.snapshot_tables import CountsSnapshot
 from corridor.server.registration import duplicates
 from corridor.server.registration.tables import Person
 
@@ -60,6 +61,8 @@ def rotate_key(db_url: str, key_file: Path, evidence_dir: Path | None = None) ->
                 if incident.description_sealed:
                     incident.description_sealed = sealer.reseal(incident.description_sealed)
                 incidents += 1
+            for snapshot in session.scalars(select(CountsSnapshot)):
+                snapshot.body = sealer.reseal_bytes(snapshot.body)
     finally:
         db.dispose()
     files = 0

@@ -63,7 +63,8 @@ class Runtime:
         self.devices = DeviceCache(seconds=30.0)
         self.logins = LoginLimiter()
         self.operations = OperationStates(self.db, seconds=2.0)
-        self.counts = LedgerCounts()
+        self.counts = LedgerCounts(self.db, self.sealer)
+        self.counts.start()
         self.checkpointer = Checkpointer(
             self.db, self.settings.signing_key_path, minutes=self.settings.checkpoint_minutes
         )
@@ -82,5 +83,6 @@ class Runtime:
     def stop(self) -> None:
         self.jobs.stop()
         self.checkpointer.stop()
+        self.counts.stop()
         self.writer.stop()
         self.db.dispose()

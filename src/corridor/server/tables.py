@@ -9,6 +9,7 @@ from corridor.server.db import Base
 from corridor.server.incidents.tables import EvidenceFile, Incident
 from corridor.server.jobs.tables import Job
 from corridor.server.ledger.chain_tables import LedgerCheckpoint, LedgerCutOver
+from corridor.server.ledger.snapshot_tables import CountsSnapshot
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
 from corridor.server.manifests.roster_tables import RosterChange
 from corridor.server.manifests.tables import ManifestEntry, Trip, Vehicle
@@ -22,6 +23,7 @@ __all__ = [
     "AccessLogEntry",
     "ApiToken",
     "ConvoyVersion",
+    "CountsSnapshot",
     "Device",
     "DeviceClock",
     "EventClock",

@@ -13,13 +13,22 @@ The answer is the full fold's, exactly (a property test compares the two on rand
 sequences). The cache checks, with one look-up, that the entry it stopped at still carries the
 hash it saw, and starts again if not (a restored or replaced database); it is dropped when the
 operation's route changes. Reading takes the cache's lock, never the ledger's write lock.
+
+Given the database and the key file's sealer, the kept folds are also saved
+(:mod:`corridor.server.ledger.snapshots`) by a thread of their own, never by a scan's request:
+after every ``every`` new entries, or ``minutes`` after the last save when any entry came since
+(the thread also brings the folds it keeps up to the head that often), and when the service
+stops. After a restart the first request loads the operation's snapshot, checks that the ledger
+still has its hash at its position, and reads only the entries stored since.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
+import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,12 +50,16 @@ from corridor.ops.reconciliation import (
 from corridor.ops.route import Route
 from corridor.ops.status import STILL_INSIDE, Status, SubjectState, apply, fold, folded, order_key
 from corridor.server.checkpoints import clock
-from corridor.server.ledger import raw
+from corridor.server.db import Database
+from corridor.server.encryption import Sealer
+from corridor.server.ledger import raw, snapshots
 from corridor.server.ledger.tables import LedgerHead, LedgerRow
 from corridor.server.manifests.tables import Vehicle
 from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
 from corridor.server.registration.tables import Household, Person
+
+log = logging.getLogger("corridor.server.ledger")
 
 Subject = tuple[str, str]
 OrderKey = tuple[datetime, int, str, int, str]
@@ -137,6 +150,38 @@ class OperationFold:
     registered: list[str] = field(default_factory=list)  # people registered since last looked up
     changed: set[Subject] = field(default_factory=set)  # states changed since the last tally
     tally: _Tally = field(default_factory=lambda: _Tally())
+    whole: bool = False  # every registered person looked up (after the first extension)
+    since: int = 0  # the position it was made from: 0, or that of the snapshot it was loaded from
+    saved: int = 0  # the position of the last snapshot saved (or loaded)
+    saved_at: float = field(default_factory=time.monotonic)
+
+    def saved_copy(self) -> snapshots.Saved:
+        """What a snapshot holds, copied (the states are frozen; the devices are copied)."""
+        return snapshots.Saved(
+            self.position,
+            self.at_hash,
+            dict(self.states),
+            dict(self.last),
+            {d: (v.top, list(v.gaps), sorted(v.points)) for d, v in self.devices.items()},
+        )
+
+    @classmethod
+    def restore(cls, route: Route, saved: snapshots.Saved) -> OperationFold:
+        """The fold a snapshot holds; its counts are made at its first extension, once the
+        registered people are looked up."""
+        return cls(
+            route,
+            position=saved.position,
+            at_hash=saved.at_hash,
+            states=dict(saved.states),
+            last=dict(saved.last),
+            devices={
+                d: _Device(top, list(gaps), set(points)) for d, (top, gaps, points) in saved.devices.items()
+            },
+            changed=set(saved.states),
+            since=saved.position,
+            saved=saved.position,
+        )
 
     def add(self, events: Iterable[ScanEvent]) -> set[Subject]:
         """Apply new events in the order given; the subjects that must be folded again."""
@@ -201,12 +246,28 @@ class OperationFold:
 
 
 class LedgerCounts:
-    """The folds of the operations asked about, each extended with only the new entries."""
+    """The folds of the operations asked about, each extended with only the new entries; saved
+    as snapshots and loaded from them when ``db`` and ``sealer`` are given."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        db: Database | None = None,
+        sealer: Sealer | None = None,
+        *,
+        every: int = 10_000,
+        minutes: float = 5.0,
+    ) -> None:
         self._folds: dict[str, OperationFold] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._db = db
+        self._sealer = sealer
+        self.every = every
+        self.minutes = minutes
+        self._pending: dict[str, tuple[Route, snapshots.Saved]] = {}
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
 
     def _lock(self, operation_id: str) -> threading.Lock:
         with self._guard:
@@ -219,13 +280,18 @@ class LedgerCounts:
             connection = session.connection()
             if current is not None and (current.route != route or not _still_there(connection, current)):
                 current = None
-            if current is None:
-                current = OperationFold(route)
             head = session.get(LedgerHead, 1)
             top = head.count if head is not None else 0
-            if top > current.position:
+            if current is None:
+                current = self._restored(session, operation_id, route, top) or OperationFold(route)
+            if top > current.position or not current.whole:
                 _extend(session, current, operation_id, top)
             self._folds[operation_id] = current
+            if self._db is not None and current.position > current.saved:
+                moved = current.position - current.saved
+                waited = time.monotonic() - current.saved_at
+                if moved >= self.every or waited >= self.minutes * 60:
+                    self._offer(operation_id, current)
             return current
 
     def reading(self, operation_id: str) -> threading.Lock:
@@ -238,6 +304,105 @@ class LedgerCounts:
                 self._folds.clear()
             else:
                 self._folds.pop(operation_id, None)
+
+    # Snapshots ---------------------------------------------------------------------------
+
+    def _restored(self, session: Session, operation_id: str, route: Route, top: int) -> OperationFold | None:
+        if self._sealer is None or self._db is None:
+            return None
+        saved = snapshots.read(session, self._sealer, operation_id, route, top)
+        if saved is None:
+            return None
+        restored = OperationFold.restore(route, saved)
+        if not _still_there(session.connection(), restored):
+            log.warning(
+                "the ledger no longer has the hash of operation %s's counts snapshot at entry %d "
+                "(rewritten, or another database): folding from the start",
+                operation_id,
+                saved.position,
+            )
+            return None
+        return restored
+
+    def _offer(self, operation_id: str, current: OperationFold) -> None:
+        """Hand a copy of ``current`` (its lock held) to the thread that saves snapshots."""
+        self._hand_over(operation_id, current)
+        with self._wake:
+            self._wake.notify()
+        self.start()
+
+    def _hand_over(self, operation_id: str, current: OperationFold) -> None:
+        current.saved = current.position
+        current.saved_at = time.monotonic()
+        with self._wake:
+            self._pending[operation_id] = (current.route, current.saved_copy())
+
+    def start(self) -> None:
+        """Start the thread that saves snapshots (once; only with a database and a sealer)."""
+        if self._db is None or self._sealer is None:
+            return
+        with self._wake:
+            if self._thread is not None or self._stopping:
+                return
+            self._thread = threading.Thread(target=self._run, name="counts-snapshots", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                if not self._pending and not self._stopping:
+                    self._wake.wait(timeout=self.minutes * 60)
+                ticked = not self._pending and not self._stopping  # the timer, not an offer
+                stopping = self._stopping
+            if ticked:
+                self._bring_up()  # offers whatever moved since
+            self.save_pending()
+            if stopping:
+                return
+
+    def _bring_up(self) -> None:
+        """Extend every kept fold to the head (so that their snapshots follow the ledger)."""
+        assert self._db is not None
+        for operation_id, kept in list(self._folds.items()):
+            try:
+                with self._db.reading() as session:
+                    self.fold(session, operation_id, kept.route)
+            except Exception:  # a dropped operation or a database away: the next tick tries again
+                log.exception("the counts of operation %s could not be brought up to date", operation_id)
+
+    def save_pending(self) -> None:
+        """Write the snapshots handed over and not yet written (each in a short transaction)."""
+        assert self._db is not None and self._sealer is not None
+        while True:
+            with self._wake:
+                if not self._pending:
+                    return
+                operation_id, (route, saved) = self._pending.popitem()
+            try:
+                with self._db.writing() as session:
+                    snapshots.write(session, self._sealer, operation_id, route, saved)
+            except Exception:
+                log.exception("the counts snapshot of operation %s could not be saved", operation_id)
+
+    def save_now(self) -> None:
+        """Save every kept fold that moved since its last snapshot, in this thread."""
+        if self._db is None or self._sealer is None:
+            return
+        for operation_id, kept in list(self._folds.items()):
+            with self._lock(operation_id):
+                if kept.position > kept.saved:
+                    self._hand_over(operation_id, kept)
+        self.save_pending()
+
+    def stop(self) -> None:
+        """Save what moved since the last snapshots and stop the thread."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=60)
+        self.save_now()
 
 
 def _still_there(connection: Connection, cached: OperationFold) -> bool:
@@ -259,8 +424,9 @@ def _extend(session: Session, cached: OperationFold, operation_id: str, top: int
     )
     for subject in again:
         cached.refold(subject, _about(connection, operation_id, subject, top))
-    if cached.position == 0:
+    if not cached.whole:
         found = _people(session, operation_id, None)
+        cached.whole = True
     else:
         found = _people(session, operation_id, cached.registered) if cached.registered else []
     cached.people.update((p.person_id, p) for p in found)

@@ -1,0 +1,186 @@
+"""The kept fold of an operation's events, saved in the database and read back after a restart.
+
+A snapshot holds what :class:`corridor.server.ledger.counts.OperationFold` keeps of the events up
+to one ledger entry: each subject's state and the order key of the last event applied to it, and
+each device's highest sequence number, gaps and points. It is stored with that entry's position
+and hash and the route's fingerprint; it is used only while the ledger still carries that hash
+at that position and the operation's route is the same (a rewritten chain, a restored backup or
+a changed route make it worthless, and the fold is made from nothing). The people registered
+are not in it: they are read from their table, as for a fold made from nothing.
+
+The body is JSON, compressed, then sealed with the key file (:mod:`corridor.server.encryption`),
+as every personal field at rest is: it tells each person's status. A snapshot that the key file
+cannot open (a rotated key) is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from corridor.core.errors import InputError
+from corridor.ops.route import Route
+from corridor.ops.status import Status, SubjectState
+from corridor.server.columns import utc_now
+from corridor.server.encryption import Sealer
+from corridor.server.ledger.snapshot_tables import CountsSnapshot
+
+log = logging.getLogger("corridor.server.ledger")
+
+FORMAT = 1
+Subject = tuple[str, str]
+OrderKey = tuple[datetime, int, str, int, str]
+DeviceKept = tuple[int, list[tuple[int, int]], list[str]]  # top, gaps, points
+
+# The fields of SubjectState, in the order a snapshot lists them (a test checks that none is missed).
+STATE_FIELDS = (
+    "kind",
+    "subject_id",
+    "progress",
+    "progress_point",
+    "progress_at",
+    "finished",
+    "alarm",
+    "alarm_at",
+    "alarm_point",
+    "last_seen_at",
+    "last_seen_point",
+    "vehicle_id",
+    "events",
+)
+_TIMES = frozenset({"progress_at", "alarm_at", "last_seen_at"})
+_STATUSES = frozenset({"finished", "alarm"})
+
+
+@dataclass
+class Saved:
+    """A fold's content at ledger entry ``position`` (hash ``at_hash``), copied out of it."""
+
+    position: int
+    at_hash: str | None
+    states: dict[Subject, SubjectState] = field(default_factory=dict)
+    last: dict[Subject, OrderKey] = field(default_factory=dict)
+    devices: dict[str, DeviceKept] = field(default_factory=dict)
+
+
+def route_hash(route: Route) -> str:
+    return hashlib.sha256(repr(route).encode("utf-8")).hexdigest()
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def encode(saved: Saved) -> bytes:
+    """``saved`` as compressed JSON (not yet sealed)."""
+    states = []
+    for subject, state in saved.states.items():
+        row: list[Any] = []
+        for name in STATE_FIELDS:
+            value = getattr(state, name)
+            row.append(
+                _time(value) if name in _TIMES else str(value) if name in _STATUSES and value else value
+            )
+        key = saved.last.get(subject)
+        row.append(None if key is None else [key[0].isoformat(), *key[1:]])
+        states.append(row)
+    body = {
+        "format": FORMAT,
+        "position": saved.position,
+        "at_hash": saved.at_hash,
+        "states": states,
+        "devices": [
+            [d, top, [list(g) for g in gaps], points] for d, (top, gaps, points) in saved.devices.items()
+        ],
+    }
+    return zlib.compress(json.dumps(body, separators=(",", ":")).encode("utf-8"), 6)
+
+
+def decode(data: bytes) -> Saved:
+    """What :func:`encode` gave; ValueError if it is not a snapshot of this format."""
+    body = json.loads(zlib.decompress(data))
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        raise ValueError("not a counts snapshot of this format")
+    saved = Saved(int(body["position"]), body["at_hash"])
+    width = len(STATE_FIELDS)
+    for row in body["states"]:
+        values: dict[str, Any] = {}
+        for name, value in zip(STATE_FIELDS, row[:width], strict=True):
+            if name in _TIMES:
+                value = _parse(value)
+            elif name in _STATUSES and value is not None:
+                value = Status(value)
+            values[name] = value
+        state = SubjectState(**values)
+        subject = (state.kind, state.subject_id)
+        saved.states[subject] = state
+        key = row[width]
+        if key is not None:
+            saved.last[subject] = (datetime.fromisoformat(key[0]), int(key[1]), key[2], int(key[3]), key[4])
+    for device_id, top, gaps, points in body["devices"]:
+        saved.devices[device_id] = (int(top), [(int(a), int(b)) for a, b in gaps], list(points))
+    return saved
+
+
+def write(session: Session, sealer: Sealer, operation_id: str, route: Route, saved: Saved) -> None:
+    """Store ``saved`` as the operation's snapshot (replacing the one before)."""
+    if saved.at_hash is None:
+        return
+    body = sealer.seal_bytes(encode(saved))
+    row = session.get(CountsSnapshot, operation_id)
+    if row is None:
+        row = CountsSnapshot(operation_id=operation_id)
+        session.add(row)
+    row.position = saved.position
+    row.at_hash = saved.at_hash
+    row.route_hash = route_hash(route)
+    row.written_at = utc_now()
+    row.body = body
+
+
+def read(session: Session, sealer: Sealer, operation_id: str, route: Route, top: int) -> Saved | None:
+    """The operation's snapshot if it fits ``route`` and a ledger of ``top`` entries (the caller
+    still checks the hash at its position); None otherwise, saying why in the log."""
+    row = session.get(CountsSnapshot, operation_id)
+    if row is None:
+        return None
+    if row.route_hash != route_hash(route):
+        log.info(
+            "the counts snapshot of operation %s is for another route: folding from the start", operation_id
+        )
+        return None
+    if row.position > top:
+        log.warning(
+            "the counts snapshot of operation %s is at entry %d, past the ledger's %d entries "
+            "(a restored backup?): folding from the start",
+            operation_id,
+            row.position,
+            top,
+        )
+        return None
+    try:
+        saved = decode(sealer.open_bytes(row.body))
+    except (InputError, ValueError, KeyError, TypeError, zlib.error) as exc:
+        log.warning(
+            "the counts snapshot of operation %s cannot be read (%s): folding from the start",
+            operation_id,
+            exc,
+        )
+        return None
+    if saved.position != row.position or saved.at_hash != row.at_hash:
+        log.warning(
+            "the counts snapshot of operation %s does not match its row: folding from the start", operation_id
+        )
+        return None
+    return saved
