@@ -26,8 +26,8 @@ from corridor.jobs import KINDS, JobError, Jobs, JobState, register
 from corridor.server.app import create_app
 from corridor.server.db import upgrade
 from corridor.server.operations.plans import PlanIn
+from corridor.server.problems import compile_file
 from corridor.server.settings import Settings
-from corridor.server.web.plan_cache import compiled
 from jobs.conftest import TcpCluster
 from server.conftest import CHEAP, World, make_world
 
@@ -55,7 +55,7 @@ def plan_payload(deadline: str, minute: int = 0) -> dict[str, Any]:
 
 def assert_verifies(result: dict[str, Any]) -> None:
     plan = PlanIn.model_validate(result["plan"]).to_plan()
-    _, _, problem = compiled(SCENARIO, datetime.fromisoformat(result["deadline"]))
+    problem = compile_file(SCENARIO, datetime.fromisoformat(result["deadline"])).problem
     assert plan.verify(problem) == []
     assert 0 < plan.evacuated <= plan.evacuees == 9000
 

@@ -15,6 +15,7 @@ from corridor.server.ledger.anchor import Checkpointer
 from corridor.server.ledger.counts import LedgerCounts
 from corridor.server.ledger.writer import LedgerWriter
 from corridor.server.operations.states import OperationStates
+from corridor.server.problems import Problems
 from corridor.server.settings import Settings
 
 
@@ -57,6 +58,7 @@ class Runtime:
     counts: LedgerCounts = field(init=False)
     checkpointer: Checkpointer = field(init=False)
     jobs: JobService = field(init=False)
+    problems: Problems = field(init=False)
 
     def __post_init__(self) -> None:
         self.writer = LedgerWriter(self.db, record_group)
@@ -70,6 +72,7 @@ class Runtime:
         )
         self.checkpointer.start()
         self.jobs = JobService(self.db, self.settings)
+        self.problems = Problems()
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:

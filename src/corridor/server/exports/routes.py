@@ -200,7 +200,7 @@ def _map_places(runtime: RuntimeDep, operation: Operation) -> dict[str, tuple[fl
     if path is None:
         return {}
     try:
-        _, _, problem = plan_cache.compiled(path)
+        _, _, problem = plan_cache.compiled(runtime, path)
     except CorridorError:
         return {}
     if problem.network.crs.upper() not in _LONLAT:

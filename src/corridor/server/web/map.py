@@ -157,7 +157,7 @@ def scenario_and_plan(
     method = (operation.published_plan or {}).get("method") or "exact"
     try:
         if current is not None:
-            kept = plan_cache.stored(path, stored_plan(runtime, current))
+            kept = plan_cache.stored(runtime, path, stored_plan(runtime, current))
             return Found(kept, None, True, current.version)
         computed = plan_cache.operation_plan(
             runtime,

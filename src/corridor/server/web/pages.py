@@ -241,7 +241,7 @@ def _plan_if_ready(runtime: Runtime, operation: Operation) -> Plan | None:
         version = versions.current(versions.listed(session, operation.id), operation)
     with contextlib.suppress(CorridorError):  # a stale plan or a bad scenario: the plan page says why
         if version is not None:
-            return plan_cache.stored(path, stored_plan(runtime, version)).plan
+            return plan_cache.stored(runtime, path, stored_plan(runtime, version)).plan
         found = plan_cache.operation_plan(runtime, operation.id, path).planning
         return found.plan if found is not None else None
     return None

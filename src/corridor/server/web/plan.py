@@ -133,7 +133,7 @@ def versions_compared(
             where="a" if chosen[0] in missing else "b",
             hint=f"choose versions 1 to {kept[-1].version}",
         )
-    a, b = (plan_cache.stored(path, stored_plan(runtime, by_number[n])) for n in chosen)
+    a, b = (plan_cache.stored(runtime, path, stored_plan(runtime, by_number[n])) for n in chosen)
     labels = (text("plan.version_label", version=chosen[0]), text("plan.version_label", version=chosen[1]))
     return changes(a, b, labels)
 

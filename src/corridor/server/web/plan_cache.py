@@ -4,8 +4,8 @@ An operation names its scenario (``scenario_name``); the file is the scenario TO
 ``settings.scenarios_dir`` (searched recursively) whose ``name`` is that. Nothing is planned in
 the web process and nothing is kept in memory between requests: a plan is a job on the Dask
 cluster (:mod:`corridor.server.jobs`), whose plan is kept as a version of the operation's plans;
-a page shows that plan, or the job's progress while it runs. Compiling the scenario to check a
-kept plan against it takes a fraction of a second and is done per request.
+a page shows that plan, or the job's progress while it runs. The scenario a kept plan is checked
+against is compiled once per file version and kept by the service (``runtime.problems``).
 """
 
 from __future__ import annotations
@@ -17,16 +17,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from corridor.core.errors import ScenarioError
-from corridor.core.findings import Severity
-from corridor.network.build import load_network
 from corridor.network.model import Network
 from corridor.plan.model import Plan
-from corridor.problem.build import compile_problem
 from corridor.problem.model import Problem
-from corridor.scenario.load import load_scenario
 from corridor.scenario.model import Scenario
 from corridor.server.jobs.service import JobView
 from corridor.server.operations import versions
+from corridor.server.problems import file_version
 from corridor.server.runtime import Runtime
 
 
@@ -79,35 +76,27 @@ def _scenario_name(path: Path) -> str | None:
 
 def _modified(path: Path) -> float:
     """Latest change among the scenario file and the files beside it (its CSV, its network)."""
-    return max((p.stat().st_mtime for p in path.parent.iterdir() if p.is_file()), default=0.0)
+    return file_version(path)
 
 
-def compiled(path: Path, deadline: datetime | None = None) -> tuple[Scenario, Network, Problem]:
-    """The scenario file read and compiled (with another ``deadline`` if given); raises
-    :class:`ScenarioError` when it has errors."""
-    scenario = load_scenario(path)
-    if deadline is not None and deadline != scenario.deadline:
-        scenario = scenario.model_copy(update={"deadline": deadline})
-    network = load_network(scenario.network, scenario.base_dir)
-    problem, findings = compile_problem(scenario, network)
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    if problem is None or errors:
-        raise ScenarioError(
-            "; ".join(f.render() for f in errors) or "the scenario does not compile",
-            where=str(path),
-            hint="run 'corridor check' on it to see every finding",
-        )
-    return scenario, network, problem
+def compiled(
+    runtime: Runtime, path: Path, deadline: datetime | None = None
+) -> tuple[Scenario, Network, Problem]:
+    """The scenario file read and compiled (with another ``deadline`` if given), kept by the
+    service (:class:`corridor.server.problems.Problems`); raises :class:`ScenarioError` when it
+    has errors."""
+    found = runtime.problems.get(path, deadline)
+    return found.scenario, found.network, found.problem
 
 
-def stored(path: Path, kept: Stored) -> Planning:
+def stored(runtime: Runtime, path: Path, kept: Stored) -> Planning:
     """The scenario at ``path`` with a plan the server keeps, without planning: compiled for the
     plan's own deadline (a plan made for an earlier deadline has a shorter horizon) and the plan
     verified against it. Raises :class:`ScenarioError` when the plan does not fit the scenario
     file as it is now (it changed after the plan was made)."""
     plan = kept.load()
     end = plan.start + timedelta(minutes=plan.horizon * plan.dt)
-    scenario, network, problem = compiled(path, end)
+    scenario, network, problem = compiled(runtime, path, end)
     violations = [] if plan.scenario == scenario.name else [f"it is for scenario {plan.scenario!r}"]
     violations += plan.verify(problem)
     if violations:
@@ -172,4 +161,4 @@ def operation_plan(
     if job is None or job.state != "done" or not job.result:
         return Computed(None, job)
     number, plan_hash = int(job.result["plan_version"]), str(job.result["plan_hash"])
-    return Computed(stored(path, version_plan(runtime, operation_id, number, plan_hash)), job)
+    return Computed(stored(runtime, path, version_plan(runtime, operation_id, number, plan_hash)), job)
