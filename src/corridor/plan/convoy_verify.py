@@ -2,10 +2,12 @@
 
 Every trip: a known vehicle, gathering node, reception point and sources at that node; drives that
 follow roads of the network, each road taking the vehicle's full travel time, never used while closed
-(nor a closed node left or entered); an approach from where the vehicle was, no earlier than it was
-free; boarding and unloading no shorter than the vehicle's times; seats and stretcher places never
-exceeded; an inspection at every checkpoint the haul passes, no shorter than the checkpoint allows and
-not while it is closed, and at each checkpoint one vehicle at a time; arrival by the deadline. Totals:
+(nor a closed node left or entered; where parallel roads join two nodes, a drive is timed against the
+fastest of them open when it is driven: faster is refused, slower is waiting); an approach from where
+the vehicle was, no earlier than it was free; boarding and unloading no shorter than the vehicle's
+times; seats and stretcher places never exceeded; an inspection at every checkpoint the haul passes,
+no shorter than the checkpoint allows and not while it is closed, and at each checkpoint one vehicle
+at a time; arrival by the deadline. Totals:
 no source gives more people than it has, no reception point takes more than its capacity, people on
 board at the start are delivered, and the plan's figures agree with its trips.
 """
@@ -85,6 +87,8 @@ class _Checker:
                 self.add(f"{where}: leaves {drive.nodes[k]} at step {dep}, before it is there ({at})")
             if dep < 0 or dep > problem.horizon:
                 self.add(f"{where}: leaves {drive.nodes[k]} at step {dep}, outside the window")
+            # parallel roads: the drive may take any of them that is open when driven; the fastest
+            # open one gives the earliest it can be at the next node (a slower one is waiting)
             open_arcs = [a for a in candidates if not _closed_arc(problem, a, dep, dep + int(steps[a]))]
             if not open_arcs:
                 self.add(
@@ -93,8 +97,13 @@ class _Checker:
             arc = min(open_arcs or candidates, key=lambda a: int(steps[a]))
             at = dep + int(steps[arc])
             reach.append(at)
-        if drive.departures and at != drive.arrival:
-            self.add(f"{where}: arrival {drive.arrival} but the roads give {at}")
+        if drive.departures and drive.arrival < at:
+            self.add(
+                f"{where}: arrival {drive.arrival} but the roads give {at}"
+                f" (faster than the fastest open road from {drive.nodes[-2]} to {drive.nodes[-1]})"
+            )
+        elif drive.departures:
+            reach[-1] = drive.arrival  # a later arrival waits on the way (or drove a slower road)
         return reach
 
     def trip(self, trip: Trip, free_at: int, free_node: int) -> tuple[int, int] | None:
