@@ -76,6 +76,22 @@ def test_few_max_flows_beside_an_unlimited_connector() -> None:
     assert flows <= 3
 
 
+def test_the_scout_finds_the_bottleneck_so_one_max_flow_settles_it() -> None:
+    # People behind the bottleneck bind the quickest time: a max flow at a short horizon names
+    # them, their own bound is the answer, and only the max flow at that answer remains.
+    p = _grid(8, 0)
+    bound = lower_bound(p)
+    assert bound is not None
+    expected = _scan(p, start=bound)
+    assert expected > bound
+    tried: list[str] = []
+    assert quickest_steps(p, progress=tried.append) == expected
+    assert [t for t in tried if t.startswith("quickest time: trying")] == [
+        f"quickest time: trying {expected} steps"
+    ]
+    assert any(t.startswith("quickest time: scouting") for t in tried)
+
+
 @st.composite
 def _problems(draw: st.DrawFn) -> Problem:
     n = draw(st.integers(3, 7))
