@@ -270,7 +270,8 @@ def notice_lines(
         lines.append(words.text("notice.first", order=_order(notice, words, kinds)))
     if notice.rides:
         lines.append(words.text("notice.vehicles", vehicles=_rides(notice, words)))
-    things = words.text("notice.bring_stretcher" if notice.stretcher else "notice.bring_general")
+    # one call per key, so that `make messages` finds each
+    things = words.text("notice.bring_stretcher") if notice.stretcher else words.text("notice.bring_general")
     lines.append(words.text("notice.bring", things=things))
     lines.append(
         words.text("notice.version", key=notice.key, version=version, issued=f"{issued:%Y-%m-%d %H:%M}")
