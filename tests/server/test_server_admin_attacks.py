@@ -11,6 +11,7 @@ writes its change to the access log.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -287,11 +288,10 @@ def test_nobody_locks_everyone_out_and_bad_input_names_its_field_and_stores_noth
     assert handed.status_code == 200  # another enabled coordinator of every operation remains
 
 
-def test_every_admin_post_refuses_a_forged_csrf_token_and_logs_each_change(world: World) -> None:
+def _admin_posts(world: World) -> dict[str, tuple[str, dict[str, Any], str]]:
+    """Each admin POST route (as declared): the path to try, the form, and the change it logs,
+    in an order in which each is accepted."""
     a = world.operation_id
-    world.vehicle("BUS-1")
-    _plans(world, a)
-    headers = _log_in(world)
     window = {
         "start": ["2026-12-07T06:00", "2026-12-08T06:00"],
         "end": ["2026-12-07T18:00", "2026-12-08T18:00"],
@@ -352,6 +352,14 @@ def test_every_admin_post_refuses_a_forged_csrf_token_and_logs_each_change(world
         ),
         f"{op}/state": (f"/operations/{a}/admin/state", {"state": "active"}, "operation.state_changed"),
     }
+    return changes
+
+
+def test_every_admin_post_refuses_a_forged_csrf_token_and_logs_each_change(world: World) -> None:
+    world.vehicle("BUS-1")
+    _plans(world, world.operation_id)
+    headers = _log_in(world)
+    changes = _admin_posts(world)
     routes = {path for path, methods in _routes(world) if "POST" in methods and "/admin" in path}
     assert routes == set(changes), routes ^ set(changes)
 
@@ -371,3 +379,55 @@ def test_every_admin_post_refuses_a_forged_csrf_token_and_logs_each_change(world
         assert answer.status_code in (200, 201), (path, answer.status_code, answer.text[:300])
         assert _last_change(world)[:2] == (action, "user:coordinator"), path
     assert len(CHANGES - {"password.changed"}) == len({action for _, _, action in changes.values()})
+
+
+def test_every_admin_form_works_without_javascript_with_the_token_in_a_hidden_field(world: World) -> None:
+    """A browser posts a form itself (no script yet, or none at all): the token travels in the
+    form's ``csrf_token`` field, compared with the session's; without it, or with another, the
+    change is refused in plain words and nothing is stored. The answer is a whole page."""
+    world.vehicle("BUS-1")
+    _plans(world, world.operation_id)
+    _log_in(world)
+    token = world.client.cookies["corridor_csrf"]
+    plain = {"Accept": "text/html"}  # no HX-Request, no X-CSRF-Token: what a browser sends
+    # Every form on the admin pages carries the token.
+    a = world.operation_id
+    for path in ("/admin/operations", "/admin/users", f"/operations/{a}/admin"):
+        for tail in ("", "/members", "/devices", "/vehicles") if path.endswith("/admin") else ("",):
+            shown = world.client.get(path + tail, headers=plain)
+            assert shown.status_code == 200, (path + tail, shown.text[:300])
+            forms = re.findall(r'<form [^>]*method="post".*?</form>', shown.text, re.S)
+            assert forms, path + tail
+            for form in forms:
+                assert f'name="csrf_token" value="{token}"' in form, (path + tail, form[:300])
+
+    changes = _admin_posts(world)
+    before = _stored(world)
+    for path, data, _ in changes.values():
+        for sent in (data, {**data, "csrf_token": "forged"}, {**data, "csrf_token": token[:-1]}):
+            answer = world.client.post(path, data=sent, headers=plain)
+            assert answer.status_code == 403, (path, answer.status_code, answer.text[:300])
+            assert "did not come from a page of this site" in answer.text, path
+            assert "<html" in answer.text  # the error page, not a fragment
+    assert _stored(world) == before
+
+    for path, data, action in changes.values():
+        answer = world.client.post(path, data={**data, "csrf_token": token}, headers=plain)
+        assert answer.status_code in (200, 201), (path, answer.status_code, answer.text[:300])
+        assert "<html" in answer.text and 'id="admin-result"' in answer.text, path  # a whole page
+        assert _last_change(world)[:2] == (action, "user:coordinator"), path
+    # A file posted with a form (multipart) carries it the same way.
+    upload = world.client.post(
+        f"/operations/{a}/notices/sms-status",
+        data={"csrf_token": "forged"},
+        files={"file": ("status.csv", b"phone,status\n", "text/csv")},
+        headers=plain,
+    )
+    assert upload.status_code == 403
+    upload = world.client.post(
+        f"/operations/{a}/notices/sms-status",
+        data={"csrf_token": token},
+        files={"file": ("status.csv", b"phone,status\n", "text/csv")},
+        headers=plain,
+    )
+    assert upload.status_code == 200, upload.text[:300]

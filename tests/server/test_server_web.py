@@ -89,7 +89,7 @@ def test_log_out_revokes_the_token(world: World) -> None:
     _log_in(client, "coordinator")
     token = client.cookies["corridor_session"]
     csrf = client.cookies["corridor_csrf"]
-    assert client.post("/logout", data={"csrf": csrf}).status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 200
     again = client.get(world.url("/vehicles"), headers={"Authorization": f"Bearer {token}"})
     assert again.status_code == 401
 

@@ -124,7 +124,7 @@ def test_every_page_that_changes_something_refuses_a_session_without_its_csrf_to
             wrong = world.client.request(
                 method,
                 _fill(path, values),
-                data={**_form_that_would_change_things(), "csrf": "forged"},
+                data={**_form_that_would_change_things(), "csrf_token": "forged"},
                 headers={**HTMX, "X-CSRF-Token": "forged"},
             )
             assert wrong.status_code == 403, (method, path)
@@ -207,7 +207,7 @@ def test_the_session_cookie_is_http_only_and_strict_and_log_out_ends_it(world: W
     [session] = [c for c in cookies if c.startswith("corridor_session=")]
     assert "HttpOnly" in session and "SameSite=strict" in session.replace("Strict", "strict")
     token, csrf = client.cookies["corridor_session"], client.cookies["corridor_csrf"]
-    assert client.post("/logout", data={"csrf": csrf}).status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 200
     after = client.get(world.url("/vehicles"), headers={"Authorization": f"Bearer {token}"})
     assert after.status_code == 401
 

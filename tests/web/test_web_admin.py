@@ -66,6 +66,18 @@ def _press(page: Page, button: Any) -> None:
     page.keyboard.press("Enter")
 
 
+def _submit(page: Page, button: Any) -> None:
+    """Press a form's button with the keyboard and wait until htmx has swapped the answer in and
+    settled it (its new forms are then live): the wait is set up before the press, so that an
+    answer quicker than the test is not missed."""
+    page.evaluate(
+        """() => { window.__settled = new Promise((done) =>
+        document.body.addEventListener("htmx:afterSettle", () => done(true), { once: true })); }"""
+    )
+    _press(page, button)
+    assert page.evaluate("() => window.__settled") is True
+
+
 def _done(page: Page, text: str) -> None:
     """The form's answer is shown and has the focus (a screen reader reads it)."""
     result = page.locator("#admin-result")
@@ -91,7 +103,7 @@ def test_admin_pages_make_their_changes_by_keyboard(
     _type(page, "#op-route", ROUTE)
     page.fill("#op-start", "2026-12-07T06:00")
     page.fill("#op-end", "2026-12-07T18:00")
-    _press(page, page.get_by_role("button", name=t("admin.create_operation")))
+    _submit(page, page.get_by_role("button", name=t("admin.create_operation")))
     _done(page, t("admin.done.operation_created", name=name))
     assert problems(page) == []
     if lang == "en":
@@ -108,12 +120,12 @@ def test_admin_pages_make_their_changes_by_keyboard(
     page.goto(base)
     page.fill("#w2-start", "2026-12-08T06:00")
     page.fill("#w2-end", "2026-12-08T12:00")
-    _press(page, page.get_by_role("button", name=t("admin.save_windows")))
+    _submit(page, page.get_by_role("button", name=t("admin.save_windows")))
     _done(page, t("admin.done.windows", n=2))
-    _press(page, page.get_by_role("button", name=t("admin.to_state.active")))
+    _submit(page, page.get_by_role("button", name=t("admin.to_state.active")))
     _done(page, t("admin.done.state", state=t("state.active")))
     expect(page.locator("#op-state")).to_have_text(t("state.active"))
-    _press(page, page.get_by_role("button", name=t("admin.publish_version", version=1)))
+    _submit(page, page.get_by_role("button", name=t("admin.publish_version", version=1)))
     _done(page, t("admin.done.published", version=1))
     expect(page.locator('tr[data-version="1"]')).to_have_class("current")
     assert problems(page) == []
@@ -127,7 +139,7 @@ def test_admin_pages_make_their_changes_by_keyboard(
     page.focus("#device-label")
     page.keyboard.type("Gate phone")
     page.select_option("#device-point", "cp1")
-    _press(page, page.get_by_role("button", name=t("admin.enrol")))
+    _submit(page, page.get_by_role("button", name=t("admin.enrol")))
     _done(page, t("admin.done.device", name=f"gate-{tag}"))
     expect(page.locator(".qr-box svg.qr")).to_be_visible()
     token = page.input_value("#enrolment-token")
@@ -146,7 +158,7 @@ def test_admin_pages_make_their_changes_by_keyboard(
         headers=scanner,
     )
     assert first.status_code != 401, first.text  # the token is taken (the unknown person is another matter)
-    _press(page, page.get_by_role("button", name=t("admin.revoke", name=f"gate-{tag}")))
+    _submit(page, page.get_by_role("button", name=t("admin.revoke", name=f"gate-{tag}")))
     _done(page, t("admin.done.revoked", name=f"gate-{tag}"))
     expect(page.locator(f'tr[data-device="gate-{tag}"] .device-state')).not_to_have_text(t("admin.active"))
     refused = httpx.post(
@@ -160,19 +172,19 @@ def test_admin_pages_make_their_changes_by_keyboard(
     page.goto(f"{base}/vehicles")
     _type(page, "#vehicle-code", f"BUS-{tag}")
     _type(page, "#vehicle-seats", "40")
-    _press(page, page.get_by_role("button", name=t("admin.add_vehicle")))
+    _submit(page, page.get_by_role("button", name=t("admin.add_vehicle")))
     _done(page, t("admin.done.vehicle_added", name=f"BUS-{tag}"))
     card = page.locator(f'li[data-vehicle="BUS-{tag}"]')
     _press(page, card.locator("summary"))
     _type(page, "#v-1-seats", "12")
-    _press(page, card.get_by_role("button", name=t("admin.save_vehicle")))
+    _submit(page, card.get_by_role("button", name=t("admin.save_vehicle")))
     _done(page, t("admin.done.vehicle_changed", name=f"BUS-{tag}"))
     expect(page.locator(f'li[data-vehicle="BUS-{tag}"] .vehicle-summary')).to_contain_text("12")
     assert problems(page) == []
     screenshot(page, f"admin-vehicles-{lang}")
     card = page.locator(f'li[data-vehicle="BUS-{tag}"]')
     _press(page, card.locator("summary"))
-    _press(page, card.get_by_role("button", name=t("admin.remove_vehicle", name=f"BUS-{tag}")))
+    _submit(page, card.get_by_role("button", name=t("admin.remove_vehicle", name=f"BUS-{tag}")))
     _done(page, t("admin.done.vehicle_removed", name=f"BUS-{tag}"))
     expect(page.locator(f'li[data-vehicle="BUS-{tag}"]')).to_have_count(0)
 
@@ -184,19 +196,19 @@ def test_admin_pages_make_their_changes_by_keyboard(
     page.keyboard.type("a long first password")
     page.select_option("#new-user-op", operation_id)
     page.select_option("#new-user-role", "registrar")
-    _press(page, page.get_by_role("button", name=t("admin.create_user")))
+    _submit(page, page.get_by_role("button", name=t("admin.create_user")))
     _done(page, t("admin.done.user_created", name=user))
     card = page.locator(f'li[data-user="{user}"]')
     expect(card.locator(".role")).to_have_text(f"{t('role.registrar')} · {name}")
     _press(page, card.locator("summary"))
-    _press(page, card.get_by_role("button", name=t("admin.reset_password")))
+    _submit(page, card.get_by_role("button", name=t("admin.reset_password")))
     _done(page, t("admin.done.password", name=user))
     new_password = page.input_value("#new-password")
     login = httpx.post(f"{live_server.url}/api/auth/token", data={"username": user, "password": new_password})
     assert login.status_code == 200
     card = page.locator(f'li[data-user="{user}"]')
     _press(page, card.locator("summary"))
-    _press(page, card.get_by_role("button", name=t("admin.disable")))
+    _submit(page, card.get_by_role("button", name=t("admin.disable")))
     _done(page, t("admin.done.disabled", name=user))
     expect(page.locator(f'li[data-user="{user}"] h3')).to_contain_text(t("admin.disabled"))
     assert problems(page) == []
@@ -206,12 +218,12 @@ def test_admin_pages_make_their_changes_by_keyboard(
     page.goto(f"{base}/members")
     _type(page, "#member-username", "demo-monitor")
     page.select_option("#member-role", "monitor")
-    _press(page, page.get_by_role("button", name=t("admin.set_member")))
+    _submit(page, page.get_by_role("button", name=t("admin.set_member")))
     _done(page, t("admin.done.member_set", name="demo-monitor", role=t("role.monitor")))
     expect(page.locator('tr[data-member="demo-monitor"] .member-role')).to_have_text(t("role.monitor"))
     assert problems(page) == []
     screenshot(page, f"admin-members-{lang}")
-    _press(page, page.get_by_role("button", name=t("admin.take_role", name="demo-monitor")))
+    _submit(page, page.get_by_role("button", name=t("admin.take_role", name="demo-monitor")))
     _done(page, t("admin.done.member_revoked", name="demo-monitor", role=t("role.monitor")))
     expect(page.locator('tr[data-member="demo-monitor"]')).to_have_count(0)
 

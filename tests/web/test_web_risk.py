@@ -63,7 +63,7 @@ def test_an_observer_cannot_start_a_simulation(page: Page, live_server: LiveServ
     token = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
     answer = page.request.post(
         f"{live_server.url}/operations/{operation}/risk",
-        form={"runs": "500", "csrf": token},
+        form={"runs": "500", "csrf_token": token},
         headers={"X-CSRF-Token": token},
     )
     assert answer.status == 403

@@ -13,7 +13,7 @@ from corridor.server.auth import PERMISSIONS, Actor, authorize
 from corridor.server.errors import AccessDeniedError, AuthRequiredError
 from corridor.server.operations.states import OperationState, refuse_if_closed
 from corridor.server.runtime import Runtime
-from corridor.server.web.session import check_csrf, session_token
+from corridor.server.web.session import check_csrf, form_token, session_token
 
 # Actions that add to an operation: refused (409) once it is closed (their pages may still be read;
 # scanners may still be revoked).
@@ -55,7 +55,8 @@ def permit(action: str) -> Any:
     async def dependency(request: Request, runtime: RuntimeDep, credentials: Credentials) -> Actor:
         token = credentials.credentials if credentials is not None else session_token(request)
         if credentials is None and token is not None:
-            check_csrf(request)  # authenticated by the browser's cookie: a change needs the page's token
+            # Authenticated by the browser's cookie: a change needs the page's token.
+            check_csrf(request, await form_token(request))
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return await authorized(
             runtime,

@@ -5,7 +5,9 @@ transaction that makes it.
 
 Each page is a wrapper (``admin_page.html``) around its body (``_admin_*.html``): a form posts
 with htmx (which sends the page's CSRF token) and gets the body back, with what was done or what
-is wrong, swapped into ``#main``. Without a role the page answers 403 in plain words.
+is wrong, swapped into ``#main``. Without JavaScript (or before htmx has taken the form over) the
+browser posts the form itself, its token in the hidden ``csrf_token`` field, and gets the whole
+page back with the same words. Without a role the page answers 403 in plain words.
 """
 
 from __future__ import annotations

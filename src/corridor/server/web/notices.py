@@ -311,11 +311,11 @@ async def sms_status(
     runtime: RuntimeDep,
     actor: Annotated[Actor, permit("operation.update")],
     file: UploadFile,
-    csrf: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     """Read back an SMS gateway's delivery report (CSV: phone or urn, status); its failures
     are recorded against the notices of those numbers. A bad file: 422 naming the line."""
-    del csrf  # checked with the session cookie by permit (a bearer token needs none)
+    del csrf_token  # checked with the session cookie by permit (a bearer token needs none)
     data = await file.read(MAX_STATUS_BYTES + 1)
     w = _words(request)
     try:

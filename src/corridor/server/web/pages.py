@@ -93,11 +93,11 @@ def log_in(
 
 @router.post("/logout")
 def log_out(
-    request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=200)] = ""
+    request: Request, runtime: RuntimeDep, csrf_token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     """End the session here and on the server (the token stops working); the page that follows
     wipes what the browser kept (offline queue, cached manifests)."""
-    check_csrf(request, csrf)
+    check_csrf(request, csrf_token)
     token = session_token(request)
     if token is not None:
         with runtime.db.writing() as session:

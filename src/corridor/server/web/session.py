@@ -1,8 +1,10 @@
 """The browser's session: the API token in an HttpOnly cookie, and a CSRF token beside it.
 
 A browser sends the session cookie with every request, so a request that changes something and is
-authenticated by the cookie must also carry the CSRF token (header ``X-CSRF-Token`` or form field
-``csrf``) that only pages of this site can read. Requests with a bearer token need none.
+authenticated by the cookie must also carry the CSRF token that only pages of this site can read:
+in the header ``X-CSRF-Token`` (htmx and the scripts send it) or in the hidden form field
+``csrf_token`` every staff form carries, so that a form posted by the browser itself (no script
+yet, or none at all) is taken too. Requests with a bearer token need none.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from corridor.server.errors import AccessDeniedError
 SESSION_COOKIE = "corridor_session"
 CSRF_COOKIE = "corridor_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -33,12 +37,27 @@ def check_csrf(request: Request, form_value: str | None = None) -> None:
         return
     expected = request.cookies.get(CSRF_COOKIE, "")
     given = request.headers.get(CSRF_HEADER) or form_value or ""
-    if not expected or not hmac.compare_digest(expected, given):
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
         raise AccessDeniedError(
-            "this change did not come from a page of this site",
+            "this change did not come from a page of this site: it carries no valid CSRF token "
+            f"(header {CSRF_HEADER} or form field {CSRF_FIELD})",
             where=CSRF_HEADER,
-            hint="reload the page and try again",
+            hint="reload the page and send the form again",
         )
+
+
+async def form_token(request: Request) -> str | None:
+    """The ``csrf_token`` field of a posted form (None for another body or none).
+
+    The form is read once and kept by the request, so the route's own form fields read it again
+    at no cost; a body that is not a form is left alone."""
+    if request.method in SAFE_METHODS or CSRF_HEADER in request.headers:
+        return None
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in FORM_TYPES:
+        return None
+    value = (await request.form()).get(CSRF_FIELD)
+    return value if isinstance(value, str) else None
 
 
 def check_origin(request: Request) -> None:
