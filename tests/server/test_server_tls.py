@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 import stat
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -275,3 +276,37 @@ def test_over_plain_http_on_the_lan_scanning_points_to_https(lan_http_world: Wor
     assert 'href="https://192.168.1.20/"' in elsewhere.text and "evil.example" not in elsewhere.text
     assert "HTTPS" in client.get("/needs-https?lang=ar").text
     assert client.get("/ca.crt").status_code == 404  # no CA made: served over plain HTTP
+
+
+def test_a_certificate_given_is_never_shown_with_a_ca_left_by_an_earlier_run(
+    tmp_path: Path, lan_settings: Settings
+) -> None:
+    """``serve --tls`` once (a local CA stays in the data folder), then ``serve --cert --key``:
+    the phones are not offered that CA, which signs nothing served now. Served over plain HTTP
+    afterwards, it is not offered either."""
+    old = tls.ensure_local_tls(lan_settings.data_dir, ["field-laptop.lan"])
+    assert old.ca_file is not None and old.ca_file.exists()
+    stale = old.fingerprint
+    cert_file, key_file = _self_signed(tmp_path, "ops.example.org")
+    served = tls_files(lan_settings, use_tls=True, cert_file=cert_file, key_file=key_file, host_names=[])
+    assert tls.trust_of(served) == tls.Trust(given=cert_file)
+    own = tls.fingerprint(tls.load_certificate(cert_file))
+    app = create_app(lan_settings, trust=tls.trust_of(served))
+    with TestClient(app, base_url="https://ops.example.org") as client:
+        download = client.get("/ca.crt")
+        assert download.status_code == 404 and b"CERTIFICATE" not in download.content
+        assert "operator's own certificate" in download.json()["error"]["message"]
+        for lang, words in (("en", "operator's own certificate"), ("ar", "شهادة مشغّلها الخاصة")):
+            shown = client.get(f"/ca?lang={lang}")
+            text = unescape(shown.text)
+            assert shown.status_code == 200 and 'id="ca-given"' in text and words in text
+            assert own in text and "ops.example.org" in text
+            assert stale not in text and "/ca.crt" not in text
+    with TestClient(create_app(lan_settings, trust=tls.trust_of(None))) as client:
+        assert client.get("/ca.crt").status_code == 404
+        shown = client.get("/ca")
+        assert 'id="ca-none"' in shown.text and stale not in shown.text
+    # Served with the local CA again: offered as before.
+    with TestClient(create_app(lan_settings, trust=tls.trust_of(old))) as client:
+        assert client.get("/ca.crt").content == old.ca_file.read_bytes()
+        assert stale in client.get("/ca").text

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from corridor.server import errors, limits
+from corridor.server import errors, limits, tls
 from corridor.server.access.routes import router as access_router
 from corridor.server.checkpoints.routes import router as checkpoints_router
 from corridor.server.exports.routes import router as exports_router
@@ -37,9 +37,11 @@ Every error has one JSON shape: `{"error": {"status", "code", "message", "where"
 "details"}}`. Authenticate with `Authorization: Bearer <token>` (log in at `/api/auth/token`)."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, trust: tls.Trust | None = None) -> FastAPI:
     """The FastAPI app for ``settings`` (default: from ``CORRIDOR_*`` environment variables).
 
+    ``trust`` is what the ``/ca`` page offers phones, as ``corridor serve`` knows it from how it
+    serves (:func:`corridor.server.tls.trust_of`); None: the local CA in the data folder, if any.
     The database must already be migrated (``corridor.server.db.upgrade(url)``).
     """
     runtime = Runtime.start(settings or Settings())
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=errors.RESPONSES,
     )
     app.state.runtime = runtime
+    app.state.trust = trust
     errors.install(app, html=html_error)
     for router in (
         access_router,

@@ -66,7 +66,7 @@ def serve(
     print(f"corridor: open {scheme}://{host}:{port}/ in a browser (API documentation at /docs)", flush=True)
     if served is not None:
         _print_tls(served, host, port)
-    app = create_app(settings)
+    app = create_app(settings, trust=tls.trust_of(served))
     jobs = app.state.runtime.jobs.connect()
     print(f"corridor: plans run as jobs on the Dask cluster at {jobs.address}", flush=True)
     # Everything made so far lives as long as the process: keep it out of the cyclic garbage

@@ -65,6 +65,25 @@ class TlsFiles:
         return fingerprint(load_certificate(self.ca_file or self.cert_file))
 
 
+@dataclass(frozen=True)
+class Trust:
+    """What the ``/ca`` page offers phones: the local CA the service serves with (``ca_file``),
+    or the certificate its operator gave (``given``: it offers no CA, since any left in the data
+    folder by an earlier ``--tls`` run signs nothing served now), or neither (plain HTTP)."""
+
+    ca_file: Path | None = None
+    given: Path | None = None
+
+
+def trust_of(served: TlsFiles | None) -> Trust:
+    """What phones are offered when serving ``served`` (None: plain HTTP)."""
+    if served is None:
+        return Trust()
+    if served.ca_file is not None:
+        return Trust(ca_file=served.ca_file)
+    return Trust(given=served.cert_file)
+
+
 def folder_of(data_dir: Path) -> Path:
     return data_dir / TLS_FOLDER
 

@@ -4,9 +4,16 @@ HTTP from another machine (it then withholds the storage and crypto that scannin
 
 Neither needs a log-in: a phone installs the CA before anyone logs in on it. The CA certificate
 is public (its key never leaves the data folder).
+
+Only the CA the service serves with is offered: when its operator gave the certificate
+(``corridor serve --cert --key``), a CA left in the data folder by an earlier ``--tls`` run signs
+nothing served now, so the page says the certificate is the operator's own (with its fingerprint
+and what it covers) and ``/ca.crt`` is not found.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -37,6 +44,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "then Settings > General > About > Certificate Trust Settings: turn on full trust for it.",
         "none": "This service was not started with its own CA (it serves a certificate given to "
         "it, or plain HTTP): there is no CA to install.",
+        "given": "This service serves its operator's own certificate, not one signed by a local "
+        "CA of this service: there is no CA to install here. If a phone does not trust the "
+        "secure address, ask whoever runs the service for the certificate authority that issued it.",
+        "given_fingerprint": "The certificate's SHA-256 fingerprint (check that the phone shows the same):",
         "https_title": "This screen needs HTTPS",
         "https_body": "This page was opened over plain HTTP from another machine, so the "
         "browser withholds the offline storage and encryption that scanning needs; no code "
@@ -60,6 +71,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "الإعدادات > عام > حول > إعدادات الثقة بالشهادات: فعّل الثقة الكاملة بها.",
         "none": "لم تُشغَّل هذه الخدمة بجهة تصديق خاصة بها (تستخدم شهادة أُعطيت لها، أو HTTP "
         "عادياً): لا توجد شهادة جهة تصديق لتثبيتها.",
+        "given": "تستخدم هذه الخدمة شهادة مشغّلها الخاصة، لا شهادة موقّعة من جهة تصديق محلية لهذه "
+        "الخدمة: لا توجد هنا شهادة جهة تصديق لتثبيتها. إن لم يثق الهاتف بالعنوان الآمن، فاطلب ممن "
+        "يشغّل الخدمة جهة التصديق التي أصدرت الشهادة.",
+        "given_fingerprint": "بصمة الشهادة SHA-256 (تحقق من أن الهاتف يعرض البصمة نفسها):",
         "https_title": "تحتاج هذه الشاشة إلى HTTPS",
         "https_body": "فُتحت هذه الصفحة عبر HTTP عادي من جهاز آخر، فيحجب المتصفح التخزين دون "
         "اتصال والتشفير اللذين يحتاجهما المسح؛ ولن يُتعرَّف على أي رمز.",
@@ -76,11 +91,23 @@ def texts(request: Request) -> dict[str, str]:
     return {**TEXTS["en"], **TEXTS.get(code, {})}
 
 
+def trusted(request: Request, data_dir: Path) -> tls.Trust:
+    """What phones are offered: as the service was told when it started, else the data folder's CA."""
+    told: tls.Trust | None = getattr(request.app.state, "trust", None)
+    return told if told is not None else tls.Trust(ca_file=tls.ca_file_of(data_dir))
+
+
 @router.get("/ca.crt")
-def ca_certificate(runtime: RuntimeDep) -> Response:
+def ca_certificate(request: Request, runtime: RuntimeDep) -> Response:
     """The local CA's certificate, for a phone to install (PEM, as Android and iOS take it)."""
-    path = tls.ca_file_of(runtime.settings.data_dir)
-    if not path.exists():
+    trust = trusted(request, runtime.settings.data_dir)
+    if trust.given is not None:
+        raise NotFoundError(
+            "this service serves its operator's own certificate: it offers no local CA",
+            hint="ask whoever runs the service for the certificate authority that issued it",
+        )
+    path = trust.ca_file
+    if path is None or not path.exists():
         raise NotFoundError("this service has no local CA", hint="start it with `corridor serve --tls`")
     return Response(
         path.read_bytes(),
@@ -92,9 +119,12 @@ def ca_certificate(runtime: RuntimeDep) -> Response:
 @router.get("/ca")
 def ca_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     """How to trust the service on a phone: a QR code of the CA's address, its fingerprint."""
-    path = tls.ca_file_of(runtime.settings.data_dir)
+    trust = trusted(request, runtime.settings.data_dir)
     words = texts(request)
-    if not path.exists():
+    if trust.given is not None:
+        return page(request, "ca.html", words=words, ca=None, given=_given(trust.given))
+    path = trust.ca_file
+    if path is None or not path.exists():
         return page(request, "ca.html", words=words, ca=None)
     try:
         fingerprint = tls.fingerprint(tls.load_certificate(path))
@@ -114,6 +144,15 @@ def ca_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
         words=words,
         ca={"address": address, "fingerprint": fingerprint, "qr": qr_svg(address), "covers": covers},
     )
+
+
+def _given(path: Path) -> dict[str, object] | None:
+    """The fingerprint and names of the operator's certificate (None if it cannot be read now)."""
+    try:
+        cert = tls.load_certificate(path)
+    except InputError:
+        return None
+    return {"fingerprint": tls.fingerprint(cert), "covers": tls.covered_names(cert)}
 
 
 @router.get("/needs-https")
