@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", OP + "/manifests"): {C, P},
     ("GET", OP + "/vehicles/{code}/manifest"): {C, R, M},
     ("POST", OP + "/convoy"): {C, P},
+    ("POST", OP + "/convoy/jobs"): {C, P},  # a convoy plan job costs CPU on the cluster
     ("GET", OP + "/convoys"): EVERY_ROLE,
     ("GET", OP + "/convoys/{version}"): EVERY_ROLE,
     ("GET", OP + "/trips"): {C, P, M, MO},

@@ -1,6 +1,7 @@
 """A re-plan after a closure through the web routes: refused with the field named when it changes
-nothing or names what does not exist; shown, then published as version 2, which keeps the trips
-under way, numbers the new ones after them, and verifies against the scenario with the closure."""
+nothing or names what does not exist; a job on the cluster whose re-plan the page shows once it
+is made (also after a reload), then published as version 2, which keeps the trips under way,
+numbers the new ones after them, and verifies against the scenario with the closure."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from corridor.plan.convoy_verify import verify_convoy
 from corridor.problem.convoy import compile_convoy
 from corridor.scenario.load import load_scenario
 from corridor.server.convoys.scenario import Basis, changed
+from corridor.server.runtime import Runtime
 from server.conftest import PASSWORD, World
 from server.test_server_convoy import SCENARIO, example_plan
 
@@ -33,6 +35,25 @@ def _browser(world: World) -> tuple[TestClient, dict[str, str]]:
 
 def _form(plan: ConvoyPlan, **fields: str) -> dict[str, str]:
     return {"start": plan.time_of(STEP).strftime("%Y-%m-%dT%H:%M"), **fields}
+
+
+def _replanned(world: World, url: str, fields: dict[str, str]) -> tuple[str, str]:
+    """Ask for a re-plan (the page answers with its job at once), wait for the job, and read the
+    re-plan page again: its text and the draft to publish."""
+    client, headers = _browser(world)
+    asked = client.post(url, data=fields, headers=headers)
+    assert asked.status_code == 200, asked.text
+    job = re.search(r'data-job="([0-9a-f]{32})"', asked.text)
+    assert job is not None, asked.text
+    runtime: Runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    ended = runtime.jobs.wait(job.group(1), 300)
+    assert (ended.kind, ended.state, ended.error) == ("convoy-replan", "done", None)
+    assert client.post(url, data=fields, headers=headers).text.count(job.group(1)) >= 1  # the same job
+    shown = client.get(url)
+    assert shown.status_code == 200, shown.text
+    draft = re.search(r'name="draft" value="([0-9a-f]{32})"', shown.text)
+    assert draft is not None and draft.group(1) == job.group(1)
+    return shown.text, draft.group(1)
 
 
 def test_a_replan_is_refused_naming_the_field(world: World) -> None:
@@ -67,13 +88,11 @@ def test_a_replan_after_a_road_closure_is_published_as_version_2(world: World) -
     client, headers = _browser(world)
     url = f"/operations/{world.operation_id}/convoy/replan"
     road = "road:corridor-west-1|ramouseh-junction"
-    shown = client.post(url, data=_form(plan, closed=road), headers=headers)
-    assert shown.status_code == 200, shown.text
-    assert 'id="diff"' in shown.text
-    assert "No trip of the plan has been scanned yet" in shown.text
-    draft = re.search(r'name="draft" value="([0-9a-f]{64})"', shown.text)
-    assert draft is not None
-    published = client.post(f"{url}/publish", data={"draft": draft.group(1)}, headers=headers)
+    shown, draft = _replanned(world, url, _form(plan, closed=road))
+    assert 'id="diff"' in shown
+    assert "No trip of the plan has been scanned yet" in shown
+    client, headers = _browser(world)
+    published = client.post(f"{url}/publish", data={"draft": draft}, headers=headers)
     assert published.status_code == 200, published.text
     versions = world.client.get(world.url("/convoys"), headers=world.coordinator).json()
     assert [(v["version"], v["current"], v["replan"]) for v in versions] == [
@@ -134,14 +153,11 @@ def test_a_replan_starts_from_the_scans_once_they_began(world: World) -> None:
     ]
     sent = world.client.post(world.url("/events/batch"), json={"events": events}, headers=world.device)
     assert sent.status_code == 200, sent.text
-    client, headers = _browser(world)
     url = f"/operations/{world.operation_id}/convoy/replan"
-    shown = client.post(url, data=_form(plan, closed="checkpoint:ramouseh"), headers=headers)
-    assert shown.status_code == 200, shown.text
-    assert "Planned from the scans" in shown.text
-    draft = re.search(r'name="draft" value="([0-9a-f]{64})"', shown.text)
-    assert draft is not None
-    assert client.post(f"{url}/publish", data={"draft": draft.group(1)}, headers=headers).status_code == 200
+    shown, draft = _replanned(world, url, _form(plan, closed="checkpoint:ramouseh"))
+    assert "Planned from the scans" in shown
+    client, headers = _browser(world)
+    assert client.post(f"{url}/publish", data={"draft": draft}, headers=headers).status_code == 200
     state = world.client.get(world.url("/convoys/2"), headers=world.coordinator).json()["basis"]["state"]
     # The bus that arrived waits at its reception point from the re-plan's time; nobody was scanned
     # boarding, so nobody counts as gone.

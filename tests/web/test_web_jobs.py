@@ -1,12 +1,14 @@
 """Plan jobs in a real browser: the plan page starts the job that makes the operation's plan and
 follows its progress; a reload finds the same job; the plan appears when it is done. A re-plan for
-a shorter window is a job too, and a job can be cancelled (a reload does not start it again)."""
+a shorter window is a job too, and a job can be cancelled (a reload does not start it again). The
+convoy page follows its own plan job the same way, and a convoy re-plan is a job (in Arabic)."""
 
 from __future__ import annotations
 
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -22,10 +24,11 @@ ROUTE = [
 PLAN = 180_000  # ms: a plan on a busy 2-core machine
 
 
-@pytest.fixture(scope="module")
-def operation(live_server: LiveServer) -> Iterator[str]:
-    """An operation of its own on the example's scenario, with no plan published."""
-    with httpx.Client(base_url=live_server.url, timeout=60) as api:
+@contextmanager
+def _operation(live_server: LiveServer, convoy: bool = False) -> Iterator[str]:
+    """An operation of its own on the example's scenario, with no plan published (or its convoy
+    plan published when ``convoy``); its jobs cancelled at the end."""
+    with httpx.Client(base_url=live_server.url, timeout=120) as api:
         token = api.post(
             "/api/auth/token",
             data={"username": "demo-coordinator", "password": live_server.password("coordinator")},
@@ -43,9 +46,26 @@ def operation(live_server: LiveServer) -> Iterator[str]:
         operation_id: str = made.json()["id"]
         member = {"username": "demo-planner", "role": "planner"}
         assert api.post(f"/api/operations/{operation_id}/members", json=member).status_code == 204
+        if convoy:
+            published = api.post(f"/api/operations/{operation_id}/convoy", json={})
+            assert published.status_code == 200, published.text
         yield operation_id
         for job in api.get(f"/api/operations/{operation_id}/jobs").json():  # leave the workers free
             api.post(f"/api/operations/{operation_id}/jobs/{job['id']}/cancel")
+
+
+@pytest.fixture(scope="module")
+def operation(live_server: LiveServer) -> Iterator[str]:
+    """An operation of its own on the example's scenario, with no plan published."""
+    with _operation(live_server) as operation_id:
+        yield operation_id
+
+
+@pytest.fixture(scope="module")
+def convoy_operation(live_server: LiveServer) -> Iterator[str]:
+    """An operation of its own with the example's convoy plan published."""
+    with _operation(live_server, convoy=True) as operation_id:
+        yield operation_id
 
 
 def _job_url(page: Page) -> str:
@@ -100,3 +120,38 @@ def test_a_job_can_be_cancelled(page: Page, live_server: LiveServer, operation: 
     assert page.locator("#changes").count() == 0
     expect(page.locator("#job-again")).to_be_visible()
     screenshot(page, "plan-job-cancelled-en")
+
+
+def test_the_convoy_page_follows_its_plan_job_across_a_reload(
+    page: Page, live_server: LiveServer, operation: str
+) -> None:
+    log_in(page, live_server, "planner")
+    page.goto(f"{live_server.url}/operations/{operation}/convoy")
+    # No convoy plan yet: planning it is a job on the cluster, which the page follows.
+    page.locator("#convoy-plan").click()
+    expect(page.locator("#job")).to_be_visible()
+    expect(page.locator("#job")).to_contain_text("The convoy plan is being made on the cluster")
+    job = page.locator("#job").get_attribute("data-job")
+    assert problems(page) == []
+    page.reload()
+    if page.locator("#job").count():
+        assert page.locator("#job").get_attribute("data-job") == job  # the same job, followed again
+    # Made and published: the page reloads itself and shows it as the operation's convoy plan.
+    page.wait_for_selector("#convoy-evacuated", timeout=PLAN)
+    expect(page.locator("#convoy-label")).to_contain_text("version 1")
+    assert page.locator("#job").count() == 0
+    screenshot(page, "convoy-job-en")
+
+
+def test_the_convoy_job_card_in_arabic(page: Page, live_server: LiveServer, convoy_operation: str) -> None:
+    log_in(page, live_server, "planner", lang="ar")
+    page.goto(f"{live_server.url}/operations/{convoy_operation}/convoy/replan")
+    page.select_option("#closed", "checkpoint:ramouseh")
+    page.locator("#replan-run").click()
+    # The re-plan is a job: its card in the reader's language, then what it changes.
+    expect(page.locator("#job")).to_contain_text("إعادة تخطيط القافلة")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert problems(page) == []
+    page.wait_for_selector("#diff", timeout=PLAN)
+    page.reload()  # the re-plan is kept with its job: a reload shows it again, ready to publish
+    expect(page.locator("#replan-publish")).to_be_visible()

@@ -3,25 +3,31 @@
 ``plan`` (kind ``convoy-plan``): a scenario file's fleet planned by a method; payload
 ``{"scenario": PATH, "method": "greedy"}``, result ``{"plan": convoy.json as a dict}``.
 
-``solve_problem`` and ``replan`` are called by the web service with Python objects
-(:meth:`corridor.jobs.runner.Jobs.call`): the problem it compiled, or the previous plan with the
-scenario changed and the live state.
+``replan_job`` (kind ``convoy-replan``): a convoy plan made again from a step, with closures added
+and an earlier deadline, from the live state; payload ``{"scenario": PATH, "previous": convoy.json,
+"step": N, "closures": [closure tables], "deadline": ISO-8601 or null, "live": state or null}``
+(the state as :mod:`corridor.jobs.convoy_state` writes it). Result: ``{"plan": the new plan,
+"done": [[vehicle, trip number]] of the previous plan's trips kept as done, "left": [[source,
+group, people, before, reason]], "state": the state the new plan verifies against}``.
+
+``solve_problem`` is called by the web service with Python objects
+(:meth:`corridor.jobs.runner.Jobs.call`): the problem it compiled.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from corridor.core.errors import InputError, ScenarioError
 from corridor.core.findings import Severity
+from corridor.jobs.convoy_state import state_from_dict, state_to_dict
 from corridor.jobs.registry import Report
 from corridor.network.build import load_network
-from corridor.network.model import Network
-from corridor.plan.convoy import ConvoyPlan, Trip
-from corridor.problem.convoy import ConvoyProblem, LiveState, compile_convoy
+from corridor.plan.convoy import ConvoyPlan
+from corridor.problem.convoy import ConvoyProblem, LiveState, VehicleState, compile_convoy
 from corridor.scenario.load import load_scenario
-from corridor.scenario.model import Scenario
+from corridor.scenario.model import Closure
 from corridor.solve.convoy import CONVOY_METHODS, solve_convoy
 from corridor.solve.convoy.replan import replan as solver_replan
 
@@ -61,21 +67,69 @@ def plan(payload: dict[str, Any], report: Report) -> dict[str, Any]:
     return {"plan": made.to_dict()}
 
 
-@dataclass(frozen=True)
-class Replanned:
-    """A convoy re-plan as the service needs it: the new plan, the problem it verifies against,
-    the trips kept as done, and (source, group, people, before, reason) of those left behind."""
+def replan_job(payload: dict[str, Any], report: Report) -> dict[str, Any]:
+    """Plan a convoy again from ``payload["step"]`` (see the module's documentation)."""
+    path = payload.get("scenario")
+    if not isinstance(path, str) or not path:
+        raise InputError("no scenario file given", where="payload.scenario", hint="give its path")
+    try:
+        previous = ConvoyPlan.from_dict(payload["previous"])
+        step = int(payload["step"])
+        closures = [Closure.model_validate(c) for c in payload.get("closures") or []]
+        asked = payload.get("deadline")
+        deadline = datetime.fromisoformat(asked) if asked else None
+        live = state_from_dict(payload["live"]) if payload.get("live") else None
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(f"the re-plan's payload is malformed: {error}", where="payload") from None
+    report(0.05, "reading the scenario")
+    scenario = load_scenario(path)
+    network = load_network(scenario.network, scenario.base_dir)
+    update: dict[str, Any] = {}
+    if closures:
+        update["closures"] = [*scenario.closures, *closures]
+    if deadline is not None:
+        update["deadline"] = deadline
+    report(0.1, f"planning again from step {step:,}")
+    result = solver_replan(previous, scenario.model_copy(update=update), network, step, live=live)
+    report(0.9, "reading the state the new plan starts from")
+    base, _ = compile_convoy(scenario, network)
+    if base is None:
+        raise ScenarioError("the scenario does not compile", where=path)
+    state = _start_state(result.problem, base)
+    left = [[x.source, x.group, x.people, x.before, x.reason] for x in result.left_behind]
+    report(1.0, f"planned again: {len(result.plan.trips):,} trips")
+    return {
+        "plan": result.plan.to_dict(),
+        "done": [[t.vehicle, t.number] for t in result.done],
+        "left": left,
+        "state": state_to_dict(state),
+    }
 
-    plan: ConvoyPlan
-    problem: ConvoyProblem
-    done: tuple[Trip, ...]
-    left: tuple[tuple[str, str, int, int, str], ...]
 
-
-def replan(
-    previous: ConvoyPlan, scenario: Scenario, network: Network, step: int, live: LiveState | None
-) -> Replanned:
-    """Plan again from ``step`` (see :func:`corridor.solve.convoy.replan.replan`)."""
-    result = solver_replan(previous, scenario, network, step, live=live)
-    left = tuple((x.source, x.group, x.people, x.before, x.reason) for x in result.left_behind)
-    return Replanned(result.plan, result.problem, tuple(result.done), left)
+def _start_state(compiled: ConvoyProblem, base: ConvoyProblem) -> LiveState:
+    """The state a re-plan's problem starts from, against the scenario's own problem: vehicles'
+    places, people no longer waiting, people out, people already received."""
+    flow, base_flow = compiled.flow, base.flow
+    ids = compiled.network.node_ids
+    return LiveState(
+        vehicles=tuple(
+            VehicleState(
+                vid,
+                ids[int(compiled.vehicle_node[v])],
+                int(compiled.vehicle_ready[v]),
+                tuple((flow.source_ids[s], int(n)) for s, n in compiled.vehicle_on_board[v]),
+            )
+            for v, vid in enumerate(compiled.vehicle_ids)
+        ),
+        left=tuple(
+            (sid, int(base_flow.source_people[s]) - int(flow.source_people[s]))
+            for s, sid in enumerate(flow.source_ids)
+            if int(base_flow.source_people[s]) != int(flow.source_people[s])
+        ),
+        out_by_group=tuple(compiled.out_already_by_group),
+        received=tuple(
+            (did, int(base_flow.dest_cap[d]) - int(flow.dest_cap[d]))
+            for d, did in enumerate(flow.dest_ids)
+            if int(base_flow.dest_cap[d]) != int(flow.dest_cap[d])
+        ),
+    )

@@ -25,6 +25,7 @@ _DOTTED = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 KINDS: dict[str, str] = {
     "plan": "corridor.jobs.tasks:plan",
     "convoy-plan": "corridor.jobs.convoy:plan",
+    "convoy-replan": "corridor.jobs.convoy:replan_job",
     "risk": "corridor.simulate.tasks:risk",
 }
 

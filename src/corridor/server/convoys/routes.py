@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime
+from fastapi import APIRouter, Query, Request, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from corridor.server.access import service as access
 from corridor.server.auth import Actor
 from corridor.server.columns import utc_now
 from corridor.server.convoys import follow, planning, service
+from corridor.server.convoys import jobs as convoy_jobs
 from corridor.server.convoys.scenario import Basis, load, verify
 from corridor.server.convoys.schemas import (
     ConvoyPublishIn,
@@ -22,6 +23,7 @@ from corridor.server.convoys.schemas import (
 )
 from corridor.server.convoys.tables import ConvoyVersion
 from corridor.server.deps import RuntimeDep, permit
+from corridor.server.jobs.routes import JobOut, job_out
 from corridor.server.manifests import service as manifests
 from corridor.server.operations import service as operations
 
@@ -85,6 +87,28 @@ def publish_convoy(
             path=request.url.path,
         )
         return version_out(version)
+
+
+class ConvoyJobIn(BaseModel):
+    """A convoy plan to make of the operation's scenario, by ``method``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: str = Field(default="greedy", min_length=1, max_length=40, description="Convoy method.")
+
+
+@router.post("/convoy/jobs", status_code=status.HTTP_202_ACCEPTED)
+def convoy_job(
+    operation_id: str,
+    body: ConvoyJobIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, permit("operation.update")],
+) -> JobOut:
+    """Plan the operation's fleet from its scenario on the cluster; the job answers at once (202,
+    followed at GET .../jobs/{job_id}) and its plan, when made and verified, is published as the
+    next convoy version (its number in the job's ``result``: ``convoy_version``). The same plan
+    asked again while it runs, or after it was made, is the same job."""
+    return job_out(convoy_jobs.start_plan(runtime, operation_id, method=body.method, by=actor.label))
 
 
 @router.get("/convoys")

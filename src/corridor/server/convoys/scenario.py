@@ -16,11 +16,12 @@ from typing import Any
 
 from corridor.core.errors import InputError, ScenarioError
 from corridor.core.findings import Severity
+from corridor.jobs.convoy_state import state_from_dict, state_to_dict
 from corridor.network.build import load_network
 from corridor.network.model import Network
 from corridor.plan.convoy import ConvoyPlan
 from corridor.plan.convoy_verify import verify_convoy
-from corridor.problem.convoy import ConvoyProblem, LiveState, VehicleState, compile_convoy
+from corridor.problem.convoy import ConvoyProblem, LiveState, compile_convoy
 from corridor.scenario.load import load_scenario
 from corridor.scenario.model import Closure, Scenario
 from corridor.server.errors import InputProblemsError, NotFoundError
@@ -48,52 +49,20 @@ class Basis:
     state: LiveState | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        state = self.state
         return {
             "closures": [dict(c) for c in self.closures],
             "deadline": self.deadline.isoformat() if self.deadline else None,
-            "state": None
-            if state is None
-            else {
-                "vehicles": [
-                    {
-                        "vehicle": v.vehicle,
-                        "node": v.node,
-                        "ready": v.ready,
-                        "on_board": [list(x) for x in v.on_board],
-                    }
-                    for v in state.vehicles
-                ],
-                "left": [list(x) for x in state.left],
-                "out_by_group": [list(x) for x in state.out_by_group],
-                "received": [list(x) for x in state.received],
-            },
+            "state": None if self.state is None else state_to_dict(self.state),
         }
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> Basis:
         raw = data.get("state")
-        state = None
-        if raw is not None:
-            state = LiveState(
-                vehicles=tuple(
-                    VehicleState(
-                        str(v["vehicle"]),
-                        str(v["node"]),
-                        int(v["ready"]),
-                        tuple((str(s), int(n)) for s, n in v["on_board"]),
-                    )
-                    for v in raw["vehicles"]
-                ),
-                left=tuple((str(s), int(n)) for s, n in raw["left"]),
-                out_by_group=tuple((str(g), int(n)) for g, n in raw["out_by_group"]),
-                received=tuple((str(d), int(n)) for d, n in raw.get("received", [])),
-            )
         deadline = data.get("deadline")
         return Basis(
             closures=tuple(dict(c) for c in data.get("closures", [])),
             deadline=datetime.fromisoformat(deadline) if deadline else None,
-            state=state,
+            state=None if raw is None else state_from_dict(raw),
         )
 
 
@@ -120,6 +89,11 @@ def load(folder: Path, name: str) -> Loaded:
             where="scenario_name",
             hint="put the scenario file under the scenarios folder (setting scenarios_dir)",
         )
+    return load_file(path)
+
+
+def load_file(path: Path) -> Loaded:
+    """The scenario file at ``path`` and its network (kept while the files stay)."""
     key = (str(path), _modified(path))
     with _guard:
         found = _loaded.get(key)

@@ -43,10 +43,11 @@ BY_JOB = "job:"
 # Seconds the service waits for a call it makes on the cluster (a convoy plan or re-plan).
 CALL_SECONDS = 600.0
 
-# A kind's result kept in two steps: ``prepare(result)`` outside the write transaction (reading
-# and checking a large plan takes seconds, and the transaction would hold back every scan), then
-# ``keep(session, job, prepared)`` inside it, short.
-Prepare = Callable[[Any], Any]
+# A kind's result kept in two steps: ``prepare(result, params)`` outside the write transaction
+# (reading and checking a large plan takes seconds, and the transaction would hold back every
+# scan), then ``keep(session, job, prepared)`` inside it, short; what ``keep`` returns is the job's
+# ``result``. Convoy plans and re-plans have theirs in :mod:`corridor.server.convoys.jobs`.
+Prepare = Callable[[Any, dict[str, Any]], Any]
 Keep = Callable[[Session, Job, Any], dict[str, Any]]
 
 
@@ -104,7 +105,7 @@ class PreparedPlan:
     body: dict[str, Any]
 
 
-def prepare_plan(result: Any) -> PreparedPlan:
+def prepare_plan(result: Any, params: dict[str, Any]) -> PreparedPlan:
     """A plan job's result read back by the plan file's one reader (outside any transaction)."""
     plan = Plan.from_dict(result["plan"])
     return PreparedPlan(plan, plan.content_hash(), plan.to_dict())
@@ -137,7 +138,10 @@ class JobService:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
-        self.keepers: dict[str, tuple[Prepare, Keep]] = {"plan": (prepare_plan, keep_plan)}
+        # Convoy keepers use this module: imported when the service starts, not with it.
+        from corridor.server.convoys.jobs import KEEPERS as CONVOY
+
+        self.keepers: dict[str, tuple[Prepare, Keep]] = {"plan": (prepare_plan, keep_plan), **CONVOY}
         self._jobs: Jobs | None = None
         self._guard = threading.Lock()
         self._settler: ThreadPoolExecutor | None = None
@@ -207,15 +211,16 @@ class JobService:
         jobs.on_done(key, self._ended)
         return view
 
-    def latest(self, operation_id: str, kind: str, params: dict[str, Any]) -> JobView | None:
-        """The operation's latest job of ``kind`` asked with ``params``, as it stands now."""
+    def latest(self, operation_id: str, kind: str, params: dict[str, Any] | None = None) -> JobView | None:
+        """The operation's latest job of ``kind`` asked with ``params`` (any, when None), as it
+        stands now."""
         with self.db.reading() as session:
             found = session.scalars(
                 select(Job)
                 .where(Job.operation_id == operation_id, Job.kind == kind)
                 .order_by(Job.created_at.desc())
             )
-            job = next((j for j in found if j.params == params), None)
+            job = next((j for j in found if params is None or j.params == params), None)
             if job is None:
                 return None
             view = JobView.of(job)
@@ -297,12 +302,13 @@ class JobService:
         with self.db.reading() as session:
             found = session.get(Job, job_id)
             kind = found.kind if found is not None else ""
+            params = dict(found.params) if found is not None else {}
         keeper = self.keepers.get(kind)
         prepared: Any = live.result
         failure: str | None = None
         if live.state == "done" and keeper is not None:
             try:
-                prepared = keeper[0](live.result)
+                prepared = keeper[0](live.result, params)
             except (CorridorError, KeyError, TypeError, ValueError) as error:
                 failure = f"its result could not be kept: {error}"
         with self.db.writing() as session:

@@ -4,15 +4,15 @@ and a re-plan after a closure with what it changes.
 The timeline and sheets show the convoy plan the operation follows (a re-plan with the trips it
 kept from the plan it replaced), read as published. A re-plan: a coordinator or planner marks a
 road the convoy drives or a checkpoint closed from a time (until another, or for good), or moves
-the deadline earlier; the server plans again from that time (:mod:`corridor.server.convoys.planning`)
-and shows which trips and gathering points change and who is left behind, and why. Publishing it
-verifies it again against the scenario with that closure and makes it the next convoy version.
+the deadline earlier; a job on the cluster plans again from that time
+(:mod:`corridor.server.convoys.jobs`), the page follows it, then shows which trips and gathering
+points change and who is left behind, and why. Publishing it verifies it again against the
+scenario with that closure and makes it the next convoy version. Planning the fleet from the
+scenario is a job too, published when it ends; both survive a reload of the page.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -25,6 +25,7 @@ from corridor.plan.convoy import ConvoyPlan, Trip
 from corridor.reports.convoy_figures import KINDS, timeline_rows
 from corridor.reports.tripsheets import trip_sheet_html, trip_sheets_pdf
 from corridor.server.auth import Actor, allowed
+from corridor.server.convoys import jobs as convoy_jobs
 from corridor.server.convoys import planning
 from corridor.server.convoys import service as convoys
 from corridor.server.convoys.live import live_state
@@ -32,6 +33,8 @@ from corridor.server.convoys.scenario import Basis, Loaded, load, problem, verif
 from corridor.server.convoys.tables import ConvoyVersion
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.errors import NotFoundError
+from corridor.server.jobs.routes import job_fragment
+from corridor.server.jobs.service import JobView
 from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
 from corridor.server.runtime import Runtime
@@ -42,7 +45,6 @@ from corridor.server.web.render import page
 router = APIRouter(include_in_schema=False)
 WIDTH = 1000  # timeline strip width, in SVG units
 MINUTE_INPUT = "%Y-%m-%dT%H:%M"  # <input type="datetime-local"> value
-KEEP = 16  # re-plans kept in memory for publishing
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,22 @@ def _following(runtime: Runtime, operation_id: str) -> Following:
 
 
 def _common(request: Request, actor: Actor, following: Following) -> dict[str, Any]:
+    may_change = allowed(actor, "operation.update", following.operation.id)
     return {
         "actor": actor,
         "operation": following.operation,
         "nav": menu(actor, following.operation.id),
         "version": following.version,
         "plan": following.plan,
-        "can_publish": allowed(actor, "operation.update", following.operation.id),
+        "can_publish": may_change,
+        "operation_id": following.operation.id,
+        "may_change": may_change,
     }
+
+
+def _job(view: JobView | None) -> dict[str, Any]:
+    """The job card's context (``_job.html``)."""
+    return {"job": view, "percent": round(100 * view.progress) if view is not None else 0}
 
 
 def _clock(plan: ConvoyPlan, step: int) -> str:
@@ -129,7 +139,12 @@ def convoy_page(
     view = None
     if following.plan is not None:
         view = timeline(following.plan, following.codes)
-    return page(request, "convoy.html", **_common(request, actor, following), view=view)
+    # The fleet's plan job: shown while it runs, and when it failed or was cancelled with no plan.
+    job = convoy_jobs.latest(runtime, operation_id)
+    if job is not None and (job.state == "done" or (job.final and following.plan is not None)):
+        job = None
+    context = _common(request, actor, following) | _job(job)
+    return page(request, "convoy.html", **context, view=view)
 
 
 @router.post("/operations/{operation_id}/convoy/plan")
@@ -139,23 +154,11 @@ def plan_and_publish(
     runtime: RuntimeDep,
     actor: Annotated[Actor, permit("operation.update")],
 ) -> HTMLResponse:
-    """Plan the operation's fleet from its scenario and publish it (the API's POST .../convoy)."""
-    with runtime.db.reading() as session:
-        name = operations.get(session, operation_id).scenario_name
-    loaded = load(runtime.settings.scenarios_dir, name)
-    plan, _ = planning.plan_scenario(runtime.jobs, loaded)
-    compiled = verify(plan, loaded, Basis())
-    with runtime.db.writing() as session:
-        convoys.publish(
-            session,
-            operations.get(session, operation_id),
-            plan=plan,
-            loaded=loaded,
-            problem=compiled,
-            basis=Basis(),
-            mapping={},
-            by=actor.label,
-        )
+    """Plan the operation's fleet from its scenario on the cluster, as a job the page follows; its
+    plan is published when it is made (the API's POST .../convoy/jobs)."""
+    view = convoy_jobs.start_plan(runtime, operation_id, by=actor.label)
+    if "HX-Request" in request.headers:
+        return job_fragment(request, actor, operation_id, view)
     return convoy_page(request, operation_id, runtime, actor)
 
 
@@ -237,9 +240,6 @@ def _problem(runtime: Runtime, operation: Operation) -> Any:
 
 # --- re-plan after a closure -------------------------------------------------------------------
 
-_drafts: OrderedDict[tuple[str, str], tuple[planning.Replan, int]] = OrderedDict()
-_drafts_guard = threading.Lock()
-
 
 def _roads(plan: ConvoyPlan) -> list[tuple[str, str]]:
     """Roads the convoy drives (each once, either direction)."""
@@ -277,10 +277,30 @@ def replan_page(
     actor: Annotated[Actor, permit("operation.update")],
 ) -> HTMLResponse:
     following = _following(runtime, operation_id)
-    form = None
-    if following.plan is not None:
+    form, diff, job, draft = None, None, None, None
+    if following.plan is not None and following.version is not None:
         form = _form(following.plan, load(runtime.settings.scenarios_dir, following.operation.scenario_name))
-    return page(request, "convoy_replan.html", **_common(request, actor, following), form=form, diff=None)
+        # The latest re-plan of the version followed: its job while it runs, or what it changes.
+        found = convoy_jobs.latest(runtime, operation_id, convoy_jobs.REPLAN)
+        if found is not None and found.params.get("replaces") == following.version.version:
+            if found.state == "done" and found.result:
+                diff = _diff(convoy_jobs.replan_of(found, following.plan), following, found)
+                draft = found.id
+            else:
+                job = found
+    context = _common(request, actor, following) | _job(job)
+    return page(request, "convoy_replan.html", **context, form=form, diff=diff, draft=draft)
+
+
+def _diff(result: planning.Replan, following: Following, job: JobView) -> dict[str, Any]:
+    asked = job.params.get("deadline")
+    return {"from_scans": bool(job.params.get("from_scans"))} | difference(
+        result,
+        following.codes,
+        closures=list(job.params.get("closures") or []),
+        deadline=datetime.fromisoformat(asked) if asked else None,
+        old_deadline=result.old.time_of(result.old.horizon),
+    )
 
 
 def _moment(text: str, plan: ConvoyPlan, field: str) -> datetime:
@@ -368,24 +388,22 @@ def replan_run(
             when=when,
             step=planning.step_of(plan, when),
         )
-    result = planning.replan(
-        runtime.jobs, loaded, plan, when=when, closures=closures, deadline=new_deadline, live=facts
-    )
-    key = (operation_id, result.plan.content_hash())
-    with _drafts_guard:
-        _drafts[key] = (result, following.version.version)
-        while len(_drafts) > KEEP:
-            _drafts.popitem(last=False)
-    diff = {"from_scans": facts is not None} | difference(
-        result,
-        following.codes,
+    view = convoy_jobs.start_replan(
+        runtime,
+        operation_id,
+        replaces=following.version.version,
+        old=plan,
+        path=loaded.path,
+        when=when,
+        step=planning.step_of(plan, when),
         closures=closures,
         deadline=new_deadline,
-        old_deadline=plan.time_of(plan.horizon),
+        live=facts,
+        by=actor.label,
     )
-    form = _form(plan, loaded)
-    template = "_convoy_replan_result.html" if "HX-Request" in request.headers else "convoy_replan.html"
-    return page(request, template, **_common(request, actor, following), form=form, diff=diff, draft=key[1])
+    if "HX-Request" in request.headers:
+        return job_fragment(request, actor, operation_id, view)
+    return replan_page(request, operation_id, runtime, actor)
 
 
 @router.post("/operations/{operation_id}/convoy/replan/publish")
@@ -394,14 +412,17 @@ def replan_publish(
     operation_id: str,
     runtime: RuntimeDep,
     actor: Annotated[Actor, permit("operation.update")],
-    draft: Annotated[str, Form(min_length=64, max_length=64)],
+    draft: Annotated[str, Form(min_length=1, max_length=64)],
 ) -> HTMLResponse:
-    """Publish a re-plan shown just before: verified again, it becomes the next convoy version."""
-    with _drafts_guard:
-        found = _drafts.get((operation_id, draft))
-    if found is None:
-        raise NotFoundError("that re-plan is no longer held", where="draft", hint="plan again, then publish")
-    result, base = found
+    """Publish a re-plan shown just before (``draft``: its job): verified again, it becomes the
+    next convoy version."""
+    job = runtime.jobs.get(draft, operation_id)
+    if job.kind != convoy_jobs.REPLAN or job.state != "done" or not job.result:
+        raise NotFoundError("that re-plan is not made (yet)", where="draft", hint="plan again, then publish")
+    base = int(job.params["replaces"])
+    with runtime.db.reading() as session:
+        old = convoys.whole_plan(session, convoys.get(session, operation_id, base))
+    result = convoy_jobs.replan_of(job, old)
     following = _following(runtime, operation_id)
     loaded = load(runtime.settings.scenarios_dir, following.operation.scenario_name)
     compiled = verify(result.plan, loaded, result.basis)
@@ -421,7 +442,8 @@ def replan_publish(
         number = version.version
     following = _following(runtime, operation_id)
     view = timeline(following.plan, following.codes) if following.plan is not None else None
-    response = page(request, "convoy.html", **_common(request, actor, following), view=view, published=number)
+    context = _common(request, actor, following) | _job(None)
+    response = page(request, "convoy.html", **context, view=view, published=number)
     if "HX-Request" in request.headers:
         response.headers["HX-Redirect"] = f"/operations/{operation_id}/convoy"
     return response
