@@ -7,6 +7,7 @@ Every method returns the same :class:`~corridor.plan.model.Plan`. The pipeline r
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from corridor.core.errors import SolverError
@@ -54,6 +55,26 @@ def _everyone_out(plan: Plan, problem: Problem, progress: Progress | None) -> Pl
     return replace(plan, evacuation_steps=steps, evacuation_steps_proved=steps is not None)
 
 
+def _side_by_side(problem: Problem, progress: Progress | None) -> Plan | None:
+    """The earliest-arrival plan and the quickest time, on two cores, when the bounds already
+    show that not everyone can be out by the horizon (so the search needs nothing from the plan).
+
+    The plan's inner loop runs in a thread without the interpreter lock (one progress report, at
+    its end), while this thread searches for the quickest time (OR-Tools holds the lock while it
+    solves). ``None`` when the bounds do not show it: then the plan comes first, as the search
+    starts from what it got out."""
+    bound = lower_bound(problem)
+    if bound is None or bound <= problem.horizon:
+        return None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="earliest-arrival") as pool:
+        planned = pool.submit(solve_exact, problem, objective="earliest", reports=1)
+        steps = quickest_steps(problem, infeasible=problem.horizon, progress=progress, bound=bound)
+        if progress is not None and not planned.done():
+            progress("earliest-arrival flow: finishing")
+        plan = planned.result()
+    return replace(plan, evacuation_steps=steps, evacuation_steps_proved=steps is not None)
+
+
 def solve(
     problem: Problem,
     *,
@@ -62,6 +83,7 @@ def solve(
     quickest: bool = True,
     prove: bool = True,
     progress: Progress | None = None,
+    threads: int = 2,
 ) -> Plan:
     """Plan ``problem`` with ``method`` ("exact" or "ccrp").
 
@@ -69,12 +91,18 @@ def solve(
     heuristics report the time of their own complete evacuation, unproved.
     ``prove``: for heuristics, replace their bound by the proved optimum (one max flow), so that
     the plan's ``gap`` is its distance to the optimum.
+    ``threads``: with 2 or more, an earliest-arrival plan whose horizon is known too short for
+    everyone is made beside the quickest-time search, on a second core.
     """
     try:
         run = METHODS[method]
     except KeyError:
         known = ", ".join(METHODS)
         raise SolverError(f"unknown method {method!r}", hint=f"use one of {known}") from None
+    if quickest and threads > 1 and method == "exact" and objective == "earliest":
+        both = _side_by_side(problem, progress)
+        if both is not None:
+            return both
     plan = run(problem, objective, progress)
     if prove and plan.status != "optimal":
         plan = replace(plan, bound=people_out(problem, problem.horizon))

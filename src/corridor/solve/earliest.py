@@ -116,10 +116,13 @@ def earliest_arrival_flow(
     exp: ExpandedNetwork,
     level_caps: IntArray | None = None,
     progress: Callable[[str], None] | None = None,
+    reports: int = 40,
 ) -> EarliestArrival:
     """The earliest-arrival flow of ``exp`` with reception capacities left out (see the module
     docstring). ``level_caps``: people that may leave from each priority level (default: all).
-    ``progress`` hears how far the steps have come, about 40 times."""
+    ``progress`` hears how far the steps have come, about ``reports`` times: the compiled loop runs
+    without the interpreter lock between two reports, so ``reports=1`` lets another thread work
+    beside it undisturbed."""
     blocks = exp.blocks
     inner = slice(0, blocks["arrive"].start)  # every arc but the arrivals and the reception arcs
     cap = exp.capacity[inner].copy()
@@ -144,7 +147,7 @@ def earliest_arrival_flow(
     ts, dist = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     counters = np.array([0, 1, 0, 0, 0], dtype=np.int64)
     T = exp.horizon
-    chunk = max(1, (T + 1) // 40)  # about 40 progress reports
+    chunk = max(1, (T + 1) // max(1, reports))
     for first in range(0, T + 1, chunk):
         last = min(T, first + chunk - 1)
         augment_by_step(

@@ -80,7 +80,7 @@ def _fits(flow: EarliestArrival, problem: Problem) -> bool:
 
 
 def _least_time(
-    exp: ExpandedNetwork, problem: Problem, timer: Timer, say: Progress, engine: str
+    exp: ExpandedNetwork, problem: Problem, timer: Timer, say: Progress, engine: str, reports: int
 ) -> tuple[IntArray, IntArray, EarliestArrival | None]:
     """People out per level and a flow of least total time: (per level, flows, the earliest-arrival
     flow if that is the flow)."""
@@ -97,7 +97,7 @@ def _least_time(
         per_level, _ = level_max_flows(exp)
         t = timer.lap("solve_s", t)
     say(f"earliest-arrival flow on {exp.n_arcs:,} arcs")
-    flow = earliest_arrival_flow(exp, per_level, say)
+    flow = earliest_arrival_flow(exp, per_level, say, reports)
     t = timer.lap("solve_s", t)
     timer.stats["augmentations"] = float(flow.augmentations)
     if per_level is None:
@@ -119,12 +119,15 @@ def solve_exact(
     objective: str = "earliest",
     least_time: str = "augment",
     progress: Progress | None = None,
+    reports: int = 40,
 ) -> Plan:
     """The exact plan for ``problem`` (see the module docstring for the objective).
 
     ``least_time``: the engine of the least-total-time flow: ``"augment"`` (the earliest-arrival
     flow, with the min-cost flow only where reception capacities bind) or ``"min-cost"`` (OR-Tools'
-    min-cost flow always; the same optimum, slower: for comparison)."""
+    min-cost flow always; the same optimum, slower: for comparison). ``reports``: about how many
+    progress reports the earliest-arrival flow gives (see
+    :func:`~corridor.solve.earliest.earliest_arrival_flow`)."""
     if objective not in ("earliest", "max-flow"):
         raise SolverError(f"unknown objective {objective!r}", hint="use 'earliest' or 'max-flow'")
     if least_time not in ("augment", "min-cost"):
@@ -137,7 +140,7 @@ def solve_exact(
     t = timer.lap("build_s", t0)
     eaf: EarliestArrival | None = None
     if objective == "earliest" or len(exp.level_nodes) > 1:
-        per_level, flows, eaf = _least_time(exp, problem, timer, say, least_time)
+        per_level, flows, eaf = _least_time(exp, problem, timer, say, least_time, reports)
     else:
         say(f"max flow on {exp.n_arcs:,} arcs")
         per_level, flows = level_max_flows(exp)

@@ -62,6 +62,20 @@ def people_out_and_cut(problem: Problem, horizon: int) -> tuple[int, BoolArray]:
     return int(solver.optimal_flow()), short
 
 
+def _scout(problem: Problem, lo: int, say: Progress) -> int:
+    """``lo`` raised by the bound of the sources a minimum cut leaves behind at a quarter of it.
+
+    Those are mostly the sources behind the bottleneck at every horizon, and their own bound is
+    often the quickest time itself. That max flow costs a few percent of one at ``lo``; it proves
+    nothing by itself: ``lo`` only moves by the bound of the set, which holds for any set."""
+    if lo < 4 * SCOUT_MIN:
+        return lo
+    scout = lo // 4
+    say(f"quickest time: scouting the bottleneck at {scout} steps")
+    _, short = people_out_and_cut(problem, scout)
+    return max(lo, set_bound(problem, short, lo + 1) - 1)
+
+
 def quickest_steps(
     problem: Problem,
     *,
@@ -70,15 +84,17 @@ def quickest_steps(
     infeasible_out: int | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
+    bound: int | None = None,
 ) -> int | None:
     """Least horizon (steps) at which everyone is out, or ``None`` if none up to ``limit``.
 
     ``feasible``: a horizon known to get everyone out; ``infeasible``: one known not to, and
     ``infeasible_out`` the people out by it if known. ``limit`` defaults to 16 times the larger of
-    the horizon and the lower bound.
+    the horizon and the lower bound; ``bound``: :func:`~corridor.solve.bounds.lower_bound` if the
+    caller has it already.
     """
     say = progress or (lambda _: None)
-    bound = lower_bound(problem)
+    bound = lower_bound(problem) if bound is None else bound
     if bound is None:
         return None
     rate = max(1, growth_rate(problem))
@@ -102,15 +118,8 @@ def quickest_steps(
         guess = max(lo + 1, h + max(1, math.ceil((problem.people - out) / rate)))
         return False
 
-    if hi is None and lo >= 4 * SCOUT_MIN:
-        # A scout: the sources a minimum cut leaves behind at a short horizon are mostly the ones
-        # behind the bottleneck at every horizon, and their own bound is often the quickest time
-        # itself. That max flow costs a few percent of one at ``lo``; it proves nothing by itself
-        # (``lo`` only moves by the bound of that set, proved for any set).
-        scout = lo // 4
-        say(f"quickest time: scouting the bottleneck at {scout} steps")
-        _, short = people_out_and_cut(problem, scout)
-        lo = max(lo, set_bound(problem, short, lo + 1) - 1)
+    if hi is None:
+        lo = _scout(problem, lo, say)
         guess = lo + 1
     while hi is None:
         h = max(guess, lo + 1)
