@@ -14,7 +14,11 @@ load, each ``--seconds`` long:
   name each time, so that the limiter lets every one reach the password check (argon2 runs for
   each: the test of hashing outside the write transaction).
 
-It prints, per run, the p50, p90, p99 and largest scan latency and the log-in and import answers.
+In both loaded runs ``--observers`` observers (two) also read the operation's counts
+(``GET .../counts``, the dashboard's figures) every ``--poll`` seconds each.
+
+It prints, per run, the p50, p90, p99 and largest scan latency, the log-in, import and counts
+answers, and the load average of the machine as the run ended (other people's programs included).
 
     .venv/bin/python -m bench.load_beside
     .venv/bin/python -m bench.load_beside --db postgresql
@@ -71,6 +75,8 @@ class Run:
     import_status: int | None = None
     import_seconds: float | None = None
     import_people: int | None = None
+    counts: Counter[int] = field(default_factory=Counter)
+    load: float = 0.0
 
 
 def setup(settings: Settings, scanners: int, people: int) -> tuple[str, list[Device], list[str], str, str]:
@@ -116,6 +122,22 @@ def setup(settings: Settings, scanners: int, people: int) -> tuple[str, list[Dev
         token, _ = access.new_api_token(session, user_id=registrar.id, hours=2)
     db.dispose()
     return operation_id, devices, ids, token, "amal"
+
+
+def observer_tokens(settings: Settings, operation_id: str, count: int) -> list[str]:
+    """A token for each of ``count`` observers of the operation (who may read its counts)."""
+    db = Database(settings.database_url)
+    passwords = Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+    tokens = []
+    with db.writing() as session:
+        for n in range(count):
+            watcher = access.create_user(
+                session, username=f"observer-{n}", password=secrets.token_hex(8), passwords=passwords
+            )
+            access.grant(session, user_id=watcher.id, role=Role.OBSERVER, operation_id=operation_id)
+            tokens.append(access.new_api_token(session, user_id=watcher.id, hours=2)[0])
+    db.dispose()
+    return tokens
 
 
 def drain(server: Server, log: Path) -> None:
@@ -219,6 +241,35 @@ async def log_ins(
         await client.aclose()
 
 
+async def observers(
+    port: int,
+    operation_id: str,
+    tokens: list[str],
+    poll: float,
+    seconds: float,
+    run: Run,
+    done: asyncio.Event,
+) -> None:
+    """Each observer reads the counts every ``poll`` seconds (a dashboard left open)."""
+    stop = time.monotonic() + seconds
+
+    async def observer(token: str, rng: random.Random) -> None:
+        async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=MAX_SECONDS) as client:
+            await asyncio.sleep(rng.random() * poll)
+            while running(stop, done):
+                due = time.monotonic() + poll
+                try:
+                    answer = await client.get(
+                        f"/api/operations/{operation_id}/counts", headers={"Authorization": f"Bearer {token}"}
+                    )
+                    run.counts[answer.status_code] += 1
+                except httpx.HTTPError:
+                    run.counts[0] += 1
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+
+    await asyncio.gather(*(observer(t, random.Random(i)) for i, t in enumerate(tokens)))
+
+
 async def registration_import(
     port: int, operation_id: str, token: str, data: bytes, run: Run, done: asyncio.Event
 ) -> None:
@@ -255,6 +306,7 @@ async def loaded(
     args: argparse.Namespace,
     token: str,
     known: str,
+    watching: list[str],
     addresses: int,
     run: Run,
 ) -> None:
@@ -264,26 +316,33 @@ async def loaded(
         scans(server.port, operation_id, devices, people, args.seconds, args.interval, run, done),
         log_ins(server.port, args.logins, args.seconds, addresses, known, run, done),
         registration_import(server.port, operation_id, token, data, run, done),
+        observers(server.port, operation_id, watching, args.poll, args.seconds, run, done),
     )
 
 
 def show(runs: list[Run], quiet: Run) -> None:
     base = percentile(quiet.latencies, 0.99)
     print()
-    columns = ("scans", "p50 ms", "p90 ms", "p99 ms", "max ms", "p99/quiet")
+    columns = ("scans", "p50 ms", "p90 ms", "p99 ms", "max ms", "p99/quiet", "load")
     print(f"{'run':14} " + " ".join(f"{c:>9}" for c in columns) + "  errors")
     for run in runs:
         p = [percentile(run.latencies, q) * 1000 for q in (0.5, 0.9, 0.99)]
         most = max(run.latencies, default=float("nan")) * 1000
         ratio = percentile(run.latencies, 0.99) / base
         errors = ", ".join(f"{k} x{v}" for k, v in sorted(run.scan_errors.items())) or "-"
-        figures = [f"{len(run.latencies):>9}", *(f"{v:>9.1f}" for v in (*p, most)), f"{ratio:>9.2f}"]
+        figures = [
+            f"{len(run.latencies):>9}",
+            *(f"{v:>9.1f}" for v in (*p, most)),
+            f"{ratio:>9.2f}",
+            f"{run.load:>9.1f}",
+        ]
         print(f"{run.name:14} " + " ".join(figures) + f"  {errors}")
     for run in runs[1:]:
         answers = ", ".join(f"{status}: {count}" for status, count in sorted(run.logins.items()))
+        counted = ", ".join(f"{status}: {count}" for status, count in sorted(run.counts.items()))
         print(
             f"{run.name}: log-ins {answers}; import HTTP {run.import_status}, {run.import_people} people "
-            f"in {run.import_seconds or float('nan'):.1f} s"
+            f"in {run.import_seconds or float('nan'):.1f} s; counts read {counted or 'never'}"
         )
 
 
@@ -296,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30, help="length of each run")
     parser.add_argument("--logins", type=float, default=16, help="wrong-password log-ins a second")
     parser.add_argument("--rows", type=int, default=20_000, help="rows of the import")
+    parser.add_argument("--observers", type=int, default=2, help="observers reading the counts")
+    parser.add_argument("--poll", type=float, default=1.0, help="seconds between an observer's reads")
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="corridor-beside-"))
@@ -306,19 +367,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         operation_id, devices, people, token, known = setup(settings, args.scanners, args.people)
+        watching = observer_tokens(settings, operation_id, args.observers)
         server = Server(settings, free_port())
         server.start()
         drain(server, folder / "server.log")
         try:
             quiet = Run("quiet")
             asyncio.run(scans(server.port, operation_id, devices, people, args.seconds, args.interval, quiet))
-            print(f"quiet: done (load average {os.getloadavg()[0]:.1f})", flush=True)
+            quiet.load = os.getloadavg()[0]
+            print(f"quiet: done (load average {quiet.load:.1f})", flush=True)
             runs = [quiet]
             for name, addresses in (("one address", 1), ("16 addresses", 16)):
                 run = Run(name)
-                asyncio.run(loaded(server, operation_id, devices, people, args, token, known, addresses, run))
+                asyncio.run(
+                    loaded(
+                        server, operation_id, devices, people, args, token, known, watching, addresses, run
+                    )
+                )
+                run.load = os.getloadavg()[0]
                 runs.append(run)
-                print(f"{name}: done (load average {os.getloadavg()[0]:.1f})", flush=True)
+                print(f"{name}: done (load average {run.load:.1f})", flush=True)
         finally:
             server.stop()
         show(runs, quiet)

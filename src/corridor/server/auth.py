@@ -8,10 +8,13 @@ in one operation, or in every operation (a membership without an operation).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import threading
+import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -163,7 +166,12 @@ class Passwords:
     most ``concurrent`` run at once (one: a flood of log-ins leaves the other cores to the scans)
     and at most ``waiting`` more wait for their turn (up to ``wait_seconds``). Past that the
     answer is 429 at once: a flood of log-ins neither takes all the memory and cores nor holds
-    every worker thread while scans wait for one."""
+    every worker thread while scans wait for one.
+
+    A log-in checks its password with :meth:`check`, on these passwords' own ``concurrent``
+    threads (``corridor-passwords``), not on the server's shared pool of worker threads: a log-in
+    waiting for its turn holds no thread at all, only its place among the ``waiting``. argon2
+    releases the interpreter's lock while it hashes, so the scans' event loop and writer go on."""
 
     def __init__(
         self,
@@ -182,6 +190,38 @@ class Passwords:
         self._waiting = 0
         self._count_lock = threading.Lock()
         self.wait_seconds = wait_seconds
+        self.concurrent = concurrent
+        self._pool: ThreadPoolExecutor | None = None
+        self._admitted = 0  # checks handed to the pool and not answered yet
+
+    def _threads(self) -> ThreadPoolExecutor:
+        with self._count_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.concurrent, thread_name_prefix="corridor-passwords"
+                )
+            return self._pool
+
+    async def check(self, stored_hash: str | None, password: str) -> bool:
+        """:meth:`verify` (against :meth:`dummy_hash` for ``None``) on the passwords' own threads,
+        awaited without holding a thread; 429 at once past ``concurrent + waiting`` checks, and
+        when one waited ``wait_seconds`` for its turn."""
+        with self._count_lock:
+            if self._admitted >= self.concurrent + self._most_waiting:
+                raise _busy()
+            self._admitted += 1
+        try:
+            queued = time.monotonic()
+            work = self._threads().submit(self._check_now, stored_hash, password, queued)
+            return await asyncio.wrap_future(work)
+        finally:
+            with self._count_lock:
+                self._admitted -= 1
+
+    def _check_now(self, stored_hash: str | None, password: str, queued: float) -> bool:
+        if time.monotonic() - queued > self.wait_seconds:
+            raise _busy()
+        return self.verify(stored_hash if stored_hash is not None else self.dummy_hash(), password)
 
     @contextmanager
     def _turn(self) -> Iterator[None]:

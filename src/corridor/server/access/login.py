@@ -25,7 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from corridor.core.errors import InputError
@@ -170,6 +171,49 @@ def log_in(
         token = new_api_token(session, user_id=user.id, hours=hours)
     limiter.succeeded(username, address, ticket)
     return token
+
+
+async def log_in_awaited(
+    db: Database,
+    *,
+    passwords: Passwords,
+    limiter: LoginLimiter,
+    username: str,
+    password: str,
+    address: str,
+    hours: float,
+) -> tuple[str, datetime]:
+    """:func:`log_in` for an async route: the limits on the event loop (a refused attempt costs
+    no thread), the user read and the token written on the shared worker threads (a moment each),
+    the password checked on the passwords' own threads (:meth:`Passwords.check`), awaited."""
+    ticket = limiter.begin(username, address)
+    found = await run_in_threadpool(_user, db, username)
+    try:
+        right = await passwords.check(found.password_hash if found is not None else None, password)
+    except TooManyRequestsError:
+        limiter.succeeded(username, address, ticket)  # not checked: not counted against the name
+        raise
+    if found is None or found.disabled or not right:
+        raise AuthRequiredError(_WRONG, hint=_WRONG_HINT)
+    token = await run_in_threadpool(_new_token, db, found, hours)
+    limiter.succeeded(username, address, ticket)
+    return token
+
+
+def _user(db: Database, username: str) -> Row[str, str, bool] | None:
+    with db.reading() as session:
+        return session.execute(
+            select(User.id, User.password_hash, User.disabled).where(User.username == username)
+        ).first()
+
+
+def _new_token(db: Database, found: Row[str, str, bool], hours: float) -> tuple[str, datetime]:
+    with db.writing() as session:
+        user = session.get(User, found.id)
+        if user is None or user.disabled or user.password_hash != found.password_hash:
+            raise AuthRequiredError(_WRONG, hint=_WRONG_HINT)  # changed while the password was checked
+        session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at < utc_now()))
+        return new_api_token(session, user_id=user.id, hours=hours)
 
 
 def change_password(

@@ -80,15 +80,16 @@ _LOGIN_LIMITED: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/api/auth/token", responses=_LOGIN_LIMITED)
-def log_in(
+async def log_in(
     request: Request,
     username: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
     runtime: RuntimeDep,
 ) -> TokenOut:
     """Exchange a username and password (form fields) for a bearer token. After 5 failed
-    attempts for a name (20 from an address) in a minute the answer is 429 with Retry-After."""
-    token, expires = login.log_in(
+    attempts for a name (20 from an address) in a minute the answer is 429 with Retry-After.
+    A log-in waiting for its password check holds none of the server's worker threads."""
+    token, expires = await login.log_in_awaited(
         runtime.db,
         passwords=runtime.passwords,
         limiter=runtime.logins,

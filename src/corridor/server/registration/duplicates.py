@@ -10,8 +10,12 @@ age band and household. So a look-up reads a handful of rows, however many peopl
 
 from __future__ import annotations
 
+import bisect
+import heapq
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +25,7 @@ from corridor.ops.matching import THRESHOLD, Record, block_key, block_keys, name
 __all__ = [
     "MAX_MATCHES",
     "Candidate",
+    "ImportMatcher",
     "Names",
     "Record",
     "candidates",
@@ -249,3 +254,182 @@ def groups(session: Session, sealer: Sealer, operation_id: str) -> list[list[str
         if top not in joined[top]:
             joined[top].append(top)
     return sorted(sorted(g) for g in joined.values())
+
+
+# --- an import's look-ups: the blocks read once, kept in memory, scored by distinct name --------
+
+# What decides a score against a candidate of another household: its name, sex and age band.
+Signature = tuple[str, str, str]
+
+
+@dataclass
+class _Group:
+    """The people of a block who share one signature: their ids in order, and their households."""
+
+    ids: list[str]
+    households: dict[str | None, int]
+
+
+@dataclass
+class _Block:
+    """The people stored under one key that a look-up reads: the first ``MAX_PER_KEY`` by id, as
+    :func:`candidates` reads them, kept as the import adds people; grouped by signature."""
+
+    ids: list[str]
+    groups: dict[Signature, _Group]
+
+
+class ImportMatcher:
+    """The duplicate look-ups of one import, with no write transaction open.
+
+    Each key's block is read from the database once an import (:meth:`load`, in a read
+    transaction); the households of the import are added to the blocks as they are matched
+    (:meth:`household`), so that a later household of the file meets them as it would have met
+    them stored. A block keeps the first ``MAX_PER_KEY`` people by id, as :func:`candidates`
+    reads them. Candidates of one signature (name, sex, age band) score alike against a person of
+    another household, so each signature is scored once, not each candidate: a block of thousands
+    of namesakes costs a handful of scores. The answer is :func:`household_matches`' for the same
+    candidates. People registered by other requests while the import runs are not seen (as two
+    registrations at once do not see each other)."""
+
+    def __init__(self, sealer: Sealer, operation_id: str, *, per_key: int = MAX_PER_KEY) -> None:
+        self.sealer = sealer
+        self.operation_id = operation_id
+        self.per_key = per_key
+        self.names = Names(sealer)
+        self._blocks: dict[str, _Block] = {}
+        self._household_of: dict[str, str | None] = {}
+        self._signature_of: dict[str, Signature] = {}
+        self._scores: dict[tuple[Signature, Signature], float] = {}
+        self._lookups: dict[str, list[str]] = {}
+        self._indexes: dict[str, str | None] = {}
+
+    def lookups(self, name: str) -> list[str]:
+        found = self._lookups.get(name)
+        if found is None:
+            found = self._lookups[name] = lookup_indexes(self.sealer, name)
+        return found
+
+    def index(self, name: str) -> str | None:
+        if name not in self._indexes:
+            self._indexes[name] = name_index(self.sealer, name)
+        return self._indexes[name]
+
+    def wanted(self, names: Iterable[str]) -> list[str]:
+        """The keys that people of these names look up or are stored under, not read yet."""
+        keys: dict[str, None] = {}
+        for name in names:
+            own = self.index(name)
+            for key in (*self.lookups(name), *((own,) if own else ())):
+                if key not in self._blocks:
+                    keys[key] = None
+        return list(keys)
+
+    def load(self, session: Session, names: Iterable[str]) -> None:
+        """Read the blocks these names need and are not read yet (one statement)."""
+        wanted = self.wanted(names)
+        if not wanted:
+            return
+        found = candidates(session, self.names, self.operation_id, wanted)
+        for key in wanted:
+            block = self._blocks[key] = _Block([], {})
+            for candidate in found.get(key, [])[: self.per_key]:
+                record = candidate.record
+                self._add(block, candidate.id, (record.name, record.sex, record.age_band), record.household)
+
+    def _add(self, block: _Block, person_id: str, signature: Signature, household: str | None) -> None:
+        ids = block.ids
+        if len(ids) >= self.per_key and person_id > ids[-1]:
+            return  # not among the first by id: never read under this key
+        bisect.insort(ids, person_id)
+        self._household_of[person_id] = household
+        self._signature_of[person_id] = signature
+        group = block.groups.get(signature)
+        if group is None:
+            group = block.groups[signature] = _Group([], {})
+        bisect.insort(group.ids, person_id)
+        group.households[household] = group.households.get(household, 0) + 1
+        if len(ids) > self.per_key:
+            self._drop(block, ids.pop())
+
+    def _drop(self, block: _Block, person_id: str) -> None:
+        signature = self._signature_of[person_id]
+        household = self._household_of[person_id]
+        group = block.groups[signature]
+        del group.ids[bisect.bisect_left(group.ids, person_id)]
+        left = group.households[household] - 1
+        if left:
+            group.households[household] = left
+        else:
+            del group.households[household]
+        if not group.ids:
+            del block.groups[signature]
+
+    def _score(self, record: Record, signature: Signature) -> float:
+        mine: Signature = (record.name, record.sex, record.age_band)
+        value = self._scores.get((mine, signature))
+        if value is None:
+            other = Record(signature[0], signature[1], signature[2], None)
+            value = self._scores[(mine, signature)] = score(
+                Record(record.name, record.sex, record.age_band, None), other, self.names.alike
+            )
+        return value
+
+    def household(self, records: Sequence[Record], ids: Sequence[str]) -> list[list[str]]:
+        """For each member of a household of another household id than any read (one being
+        imported), the earlier registrations shown as possible duplicates, as
+        :func:`household_matches` shows them; then the household joins the blocks. Every key the
+        members need must be loaded (:meth:`load`)."""
+        matched: list[list[tuple[float, Signature, _Group]]] = []
+        for record in records:
+            found = []
+            for key in self.lookups(record.name):
+                for signature, group in self._blocks[key].groups.items():
+                    value = self._score(record, signature)
+                    if value >= THRESHOLD:
+                        found.append((value, signature, group))
+            matched.append(found)
+        households: Counter[str | None] = Counter()
+        for found in matched:
+            households.update(set().union(*(group.households.keys() for _, _, group in found)))
+        needed = THRESHOLD if len(records) == 1 else STRONG
+        shown = [
+            self._shown(record, found, households, needed)
+            for record, found in zip(records, matched, strict=True)
+        ]
+        for record, person_id in zip(records, ids, strict=True):
+            own = self.index(record.name)
+            if own is not None:
+                signature = (record.name, record.sex, record.age_band)
+                self._add(self._blocks[own], person_id, signature, record.household)
+        return shown
+
+    def _shown(
+        self,
+        record: Record,
+        found: list[tuple[float, Signature, _Group]],
+        households: Counter[str | None],
+        needed: float,
+    ) -> list[str]:
+        """The first ``MAX_MATCHES`` by (score, highest first; id) that the household bears out."""
+        kept: list[str] = []
+        found.sort(key=lambda f: -f[0])
+        words = len(words_of(record.name))
+        start = 0
+        while start < len(found) and len(kept) < MAX_MATCHES:
+            value = found[start][0]
+            end = start
+            while end < len(found) and found[end][0] == value:
+                end += 1
+            streams = []
+            for _, signature, group in found[start:end]:
+                name, _, band = signature
+                alone = value >= needed and band == record.age_band and len(words_of(name)) == words
+                streams.append(zip(group.ids, repeat(alone)))
+            for pid, alone in heapq.merge(*streams):
+                if alone or households[self._household_of[pid]] >= 2:
+                    kept.append(pid)
+                    if len(kept) == MAX_MATCHES:
+                        break
+            start = end
+        return kept

@@ -531,14 +531,40 @@ def _check_file_wristbands(bodies: list[tuple[str, list[int], HouseholdIn]]) -> 
             seen[person.wristband] = key
 
 
+def _match(
+    db: Database,
+    matcher: matching.ImportMatcher,
+    pending: list[tuple[str, list[int], HouseholdIn]],
+    household_ids: list[str],
+    person_ids: list[list[str]],
+    shown: list[list[list[str]]],
+    chunk_people: int,
+) -> None:
+    """Work out the possible duplicates of the next households (at most ``chunk_people`` people,
+    at least one household) with no write transaction open: the blocks they need are read in a
+    read transaction, the rest is in memory."""
+    first = end = len(shown)
+    size = 0
+    while end < len(pending) and (end == first or size + len(pending[end][2].people) <= chunk_people):
+        size += len(pending[end][2].people)
+        end += 1
+    with db.reading() as session:
+        matcher.load(session, (p.name for _, _, body in pending[first:end] for p in body.people))
+    for index in range(first, end):
+        body = pending[index][2]
+        records = [matching.Record(p.name, p.sex, p.age_band, household_ids[index]) for p in body.people]
+        shown.append(matcher.household(records, person_ids[index]))
+
+
 def store(
     db: Database, *, sealer: Sealer, operation_id: str, prepared: Prepared, chunk_people: int = CHUNK_PEOPLE
 ) -> ImportReport:
     """Store prepared households a chunk per write transaction, so that scans are written between
     the chunks: at most ``chunk_people`` people, and no more households once ``CHUNK_SECONDS``
-    have passed (a household is never split). Between two chunks the import rests as long as the
-    last one took, in which whoever waits for the write lock (the scans' writer) takes it and the
-    scans have the interpreter to themselves.
+    have passed (a household is never split). Each chunk's possible duplicates are worked out
+    before its write transaction, with none open (:func:`_match`). Between two chunks the import
+    rests as long as the last one took, in which whoever waits for the write lock (the scans'
+    writer) takes it and the scans have the interpreter to themselves.
 
     Wristbands already given in the operation are looked for first, and nothing is stored if one
     is; one given by another request while the import runs stops it with 409 naming how many
@@ -557,21 +583,23 @@ def store(
                     hint="nothing was imported; correct the wristbands and import again",
                 ) from None
     households = people = duplicates = 0
-    names = matching.Names(sealer)  # each earlier registration's name is opened once an import
+    matcher = matching.ImportMatcher(sealer, operation_id)  # each key's block read once an import
     pending = prepared.households
+    household_ids = [new_id() for _ in pending]
+    shown: list[list[list[str]]] = []  # each household's possible duplicates, once matched
     rest = 0.0
     while households < len(pending):
         time.sleep(rest)
         committed = households
+        if len(shown) == households:
+            _match(db, matcher, pending, household_ids, person_ids, shown, chunk_people)
         began = time.monotonic()
         with db.writing() as session:
             operations.get(session, operation_id)
             started, in_chunk = time.monotonic(), 0
-            while households < len(pending):
+            while households < len(shown):
                 key, rows, body = pending[households]
-                if in_chunk and (
-                    in_chunk + len(body.people) > chunk_people or time.monotonic() - started > CHUNK_SECONDS
-                ):
+                if in_chunk and time.monotonic() - started > CHUNK_SECONDS:
                     break
                 try:
                     done = service.register_household(
@@ -579,8 +607,9 @@ def store(
                         sealer=sealer,
                         operation_id=operation_id,
                         body=body,
-                        names=names,
                         ids=person_ids[households],
+                        household_id=household_ids[households],
+                        shown=shown[households],
                     )
                 except ConflictError as exc:
                     raise ConflictError(

@@ -40,15 +40,19 @@ def register_household(
     body: HouseholdIn,
     names: matching.Names | None = None,
     ids: Sequence[str] | None = None,
+    household_id: str | None = None,
+    shown: Sequence[Sequence[str]] | None = None,
 ) -> Registered:
     """Store a household and its people (names encrypted), each with a ``registered`` event.
 
     ``names`` keeps the names opened for the duplicate look-up across calls (an import);
-    ``ids`` gives the people their ids (an import made idempotent by the form's submission ids)."""
+    ``ids`` gives the people their ids (an import made idempotent by the form's submission ids);
+    ``household_id`` the household's; ``shown``, the possible duplicates of each person worked
+    out beforehand (an import: :class:`matching.ImportMatcher`), in place of the look-up."""
     check_wristbands(session, operation_id, [p.wristband for p in body.people if p.wristband])
     now = utc_now()
     household = Household(
-        id=new_id(),
+        id=household_id or new_id(),
         operation_id=operation_id,
         reference=body.reference,
         gathering_point=body.gathering_point,
@@ -73,7 +77,14 @@ def register_household(
                 registered_at=now,
             )
         )
-    duplicates = _duplicates_of(session, names or matching.Names(sealer), operation_id, body, people)
+    if shown is None:
+        duplicates = _duplicates_of(session, names or matching.Names(sealer), operation_id, body, people)
+    else:
+        duplicates = [
+            PossibleDuplicate(person_id=person.id, matches=list(found))
+            for person, found in zip(people, shown, strict=True)
+            if found
+        ]
     session.add_all(people)
     session.flush()
     append_server_events(

@@ -1,0 +1,240 @@
+"""Slow work beside the scans, by structure (no timing): an import works out its possible
+duplicates with no write transaction open and shows what one look-up at a time would; a scan
+is stored between two of its chunks; log-ins check passwords on their own bounded threads."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from anyio import to_thread
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from corridor.ops.ledger import EventType
+from corridor.server.db import Database
+from corridor.server.encryption import Sealer
+from corridor.server.ids import new_id
+from corridor.server.ledger.tables import LedgerRow
+from corridor.server.operations import service as operations
+from corridor.server.operations.schemas import OperationIn, PointIn
+from corridor.server.registration import duplicates, imports, service
+from corridor.server.registration.schemas import HouseholdIn, PersonIn
+from server.conftest import PASSWORD, World
+from server.test_server_login import CountingPasswords, attempt
+
+GIVEN = ["Mohammed", "محمد", "Muhammad", "Ahmad", "أحمد", "Ahmed", "Omar", "Amr"]
+FAMILY = ["Halabi", "الحلبي", "al-Halabi", "Haddad", "حداد"]
+BANDS = ["12-17", "18-59", "60+"]
+
+
+def alike_households(count: int, seed: int) -> list[list[PersonIn]]:
+    """Households of one to four people with alike names (blocks of many namesakes, near names,
+    both scripts, a word left out), sexes and age bands mixed."""
+    rng = random.Random(seed)
+    households = []
+    for _ in range(count):
+        family = rng.choice(FAMILY)
+        members = []
+        for _ in range(rng.randint(1, 4)):
+            words = [rng.choice(GIVEN), rng.choice(GIVEN), family][rng.choice([0, 0, 1]) :]
+            members.append(
+                PersonIn(
+                    name=" ".join(words),
+                    sex=rng.choice(["male", "male", "female"]),
+                    age_band=rng.choice(BANDS),
+                )
+            )
+        households.append(members)
+    return households
+
+
+def new_operation(db: Database) -> str:
+    route = [
+        PointIn(id="start", name="al-Amiriyah", kind="departure", expected_minutes=0),
+        PointIn(id="end", name="al-Rashideen", kind="arrival", expected_minutes=55),
+    ]
+    with db.writing() as session:
+        return operations.create(session, OperationIn(name="import", scenario_name="test", route=route)).id
+
+
+@pytest.mark.parametrize("per_key", [6, duplicates.MAX_PER_KEY])
+def test_an_import_shows_the_duplicates_that_one_look_up_at_a_time_would(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_key: int
+) -> None:
+    """Household by household, the import's matcher (blocks read once, in memory, scored by
+    distinct name) against the look-up in the database that a registration makes, on the same
+    people: the same matches in the same order. With six people a key the blocks overflow, and
+    which people are read under a key (the first by id) must agree too."""
+    monkeypatch.setattr(duplicates, "MAX_PER_KEY", per_key)
+    db = Database(db_url)
+    sealer = Sealer.from_file(tmp_path / "key")
+    operation_id = new_operation(db)
+    matcher = duplicates.ImportMatcher(sealer, operation_id, per_key=per_key)
+    households = alike_households(70, seed=per_key)
+    with db.writing() as session:  # registered before the import began
+        for members in households[:10]:
+            service.register_household(
+                session, sealer=sealer, operation_id=operation_id, body=HouseholdIn(people=members)
+            )
+    shown_somewhere = 0
+    for members in households[10:]:
+        household_id, ids = new_id(), [new_id() for _ in members]
+        with db.reading() as session:
+            matcher.load(session, [p.name for p in members])
+        records = [duplicates.Record(p.name, p.sex, p.age_band, household_id) for p in members]
+        fast = matcher.household(records, ids)
+        with db.writing() as session:
+            done = service.register_household(
+                session,
+                sealer=sealer,
+                operation_id=operation_id,
+                body=HouseholdIn(people=members),
+                ids=ids,
+                household_id=household_id,
+            )
+        looked_up = {d.person_id: d.matches for d in done.duplicates}
+        assert fast == [looked_up.get(pid, []) for pid in ids]
+        shown_somewhere += sum(1 for found in fast if found)
+    assert shown_somewhere > 50  # the case is not empty
+    db.dispose()
+
+
+class WatchedDatabase(Database):
+    """A database that notes when write transactions begin and end, and may run ``between``
+    once, when the import is about to open its second write transaction."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.writing_now = False
+        self.writes = 0
+        self.between: list[object] = []
+        self.act: object = None
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        self.writes += 1
+        if self.writes == 2 and callable(self.act):
+            self.act()
+        with super().writing() as session:
+            self.writing_now = True
+            try:
+                yield session
+            finally:
+                self.writing_now = False
+
+
+def test_an_import_matches_with_no_write_transaction_open_and_a_scan_is_stored_between_its_chunks(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = WatchedDatabase(world.settings.database_url)
+    matched_while_writing: list[bool] = []
+
+    class Watched(duplicates.ImportMatcher):
+        def household(self, records: object, ids: object) -> list[list[str]]:
+            matched_while_writing.append(db.writing_now)
+            return super().household(records, ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(duplicates, "ImportMatcher", Watched)
+    scan_answers: list[int] = []
+
+    def scan() -> None:  # a scanner's event, sent while the import is mid-way
+        person = world.household({"name": "Samir Haddad", "age_band": "60+", "sex": "male"})["people"][0]
+        event = {
+            "event_id": "beside-1",
+            "device_id": "scanner-1",
+            "seq": 1,
+            "device_time": "2016-12-15T08:00:00Z",
+            "type": "boarded",
+            "payload": {"person_id": person["id"], "point": "start"},
+        }
+        scan_answers.append(
+            world.client.post(world.url("/events"), json=event, headers=world.device).status_code
+        )
+
+    db.act = scan
+    rows = "".join(f"H{n // 5},Person {n % 40} Haddad,30,{'fm'[n % 2]}\n" for n in range(1_200))
+    prepared = imports.prepare(
+        "big.csv", ("hh_id,name,age,sex\n" + rows).encode(), accept_valid_rows=False, max_rows=10_000
+    )
+    sealer = Sealer.from_file(world.settings.key_file)
+    report = imports.store(db, sealer=sealer, operation_id=world.operation_id, prepared=prepared)
+    db.dispose()
+    assert report.people == 1_200 and report.possible_duplicates > 0
+    assert matched_while_writing and not any(matched_while_writing)
+    assert scan_answers == [201]
+    with world.client.app.state.runtime.db.reading() as session:  # type: ignore[attr-defined]
+        kinds = [
+            (row.type, row.event_id)
+            for row in session.execute(
+                select(LedgerRow.type, LedgerRow.event_id)
+                .where(LedgerRow.operation_id == world.operation_id)
+                .order_by(LedgerRow.position)
+            )
+        ]
+    registered = [n for n, (kind, _) in enumerate(kinds) if kind == EventType.REGISTERED.value]
+    [scanned] = [n for n, (_, event_id) in enumerate(kinds) if event_id == "beside-1"]
+    # The scan (and Samir's registration) came after the import's first chunk, before its last.
+    before = sum(1 for n in registered if n < scanned)
+    assert 1 < before < 1_200
+
+
+def test_a_log_in_checks_its_password_on_the_passwords_own_threads(world: World) -> None:
+    """Not on the server's shared worker threads (whose every one a flood of log-ins would
+    otherwise hold, waiting for the password check): on at most ``concurrent`` threads of its own."""
+    runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    threads: list[str] = []
+
+    class Noting(CountingPasswords):
+        def verify(self, stored_hash: str, password: str) -> bool:
+            threads.append(threading.current_thread().name)
+            return super().verify(stored_hash, password)
+
+    runtime.passwords = Noting()
+    assert attempt(world, "monitor-user", PASSWORD).status_code == 200
+    assert attempt(world, "no-such-user").status_code == 401
+    assert len(threads) == 2 and all(name.startswith("corridor-passwords") for name in threads)
+    assert runtime.passwords.concurrent == 1
+
+
+def test_log_ins_waiting_for_their_turn_hold_no_worker_thread(world: World) -> None:
+    """With one password check held at its gate and the waiting places full, further log-ins
+    are answered 429 at once and a request needing a worker thread is answered meanwhile."""
+    runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    passwords = CountingPasswords()
+    passwords.gate = threading.Event()
+    runtime.passwords = passwords
+    waiting = runtime.passwords._most_waiting
+    answers: list[int] = []
+
+    def few_threads() -> None:  # fewer worker threads than log-ins waiting
+        to_thread.current_default_thread_limiter().total_tokens = 3
+
+    world.client.portal.call(few_threads)  # type: ignore[union-attr]
+
+    def log_in(name: str) -> None:
+        answers.append(attempt(world, name).status_code)
+
+    senders = [threading.Thread(target=log_in, args=(f"nobody-{n}",)) for n in range(1 + waiting)]
+    for sender in senders:
+        sender.start()
+    assert passwords.inside.wait(timeout=30)
+    for _ in range(3000):  # until every log-in is checking or waiting its turn
+        if passwords._admitted == 1 + waiting:
+            break
+        time.sleep(0.01)
+    assert passwords._admitted == 1 + waiting
+    counts = world.client.get(world.url("/counts"), headers=world.as_role("observer"))
+    assert counts.status_code == 200
+    assert answers == []  # answered while every log-in still waited
+    refused = attempt(world, "no-such-user-either")
+    assert refused.status_code == 429 and refused.json()["error"]["where"] == "password"
+    passwords.gate.set()
+    for sender in senders:
+        sender.join(timeout=60)
+    assert sorted(answers) == [401] * (1 + waiting)
