@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from corridor.ops.reconciliation import DeviceLog
+from corridor.ops.reconciliation import DeviceLog, PersonRecord
 from corridor.ops.status import SubjectState, fold
 from corridor.server.app import create_app
 from corridor.server.checkpoints import service
@@ -39,23 +39,42 @@ def test_a_snapshot_holds_every_field_of_a_state() -> None:
     assert tuple(f.name for f in fields(SubjectState)) == snapshots.STATE_FIELDS
 
 
+PEOPLE = [
+    PersonRecord("p1", "h1", "gp-a", ("elderly",)),
+    PersonRecord("p2", "h1", "gp-a"),
+    PersonRecord("p3", "h2", None, ("child", "disabled")),
+]
+
+
+def _tally(kept: OperationFold) -> tuple[Any, ...]:
+    t = kept.tally
+    return (t.status, t.overall, t.groups, t.points, t.transit, t.alarmed, t.strangers)
+
+
 @settings(max_examples=200, deadline=None)
 @given(raw=events_strategy, cuts=st.lists(st.integers(0, 40), max_size=5))
 def test_a_fold_saved_and_loaded_goes_on_as_the_full_fold(raw: list[Any], cuts: list[int]) -> None:
     """At every cut the kept fold is saved and loaded again (as after a restart), then extended
-    with the events after the cut: the states and the devices' gaps are the full fold's."""
+    with the events after the cut: the states and the devices' gaps are the full fold's, and the
+    counts those of a fold never saved."""
     events = make_events(raw)
-    kept = OperationFold(ROUTE)
+    kept, never_saved = OperationFold(ROUTE), OperationFold(ROUTE)
+    for fold_ in (kept, never_saved):
+        fold_.people = {p.person_id: p for p in PEOPLE}
+        fold_.count(fold_.people)
     bounds = sorted({0, len(events), *(c for c in cuts if c <= len(events))})
     for start, stop in itertools.pairwise(bounds):
-        again = kept.add(events[start:stop])
         so_far = events[:stop]
-        for subject in again:
-            kept.refold(subject, [e for e in so_far if e.subject == subject])
+        for fold_ in (kept, never_saved):
+            again = fold_.add(events[start:stop])
+            for subject in again:
+                fold_.refold(subject, [e for e in so_far if e.subject == subject])
+            fold_.count()
         kept.position = stop
         kept.at_hash = f"hash-{stop}"
         kept = OperationFold.restore(ROUTE, snapshots.decode(snapshots.encode(kept.saved_copy())))
         assert kept.since == stop and kept.states == fold(so_far, ROUTE)
+        assert kept.people == never_saved.people and _tally(kept) == _tally(never_saved)
         seqs: dict[str, list[int]] = {}
         for e in so_far:
             if e.device_id != "server":

@@ -163,13 +163,13 @@ class OperationFold:
             dict(self.states),
             dict(self.last),
             {d: (v.top, list(v.gaps), sorted(v.points)) for d, v in self.devices.items()},
+            dict(self.people),
         )
 
     @classmethod
     def restore(cls, route: Route, saved: snapshots.Saved) -> OperationFold:
-        """The fold a snapshot holds; its counts are made at its first extension, once the
-        registered people are looked up."""
-        return cls(
+        """The fold a snapshot holds, with its counts made again from its states and people."""
+        restored = cls(
             route,
             position=saved.position,
             at_hash=saved.at_hash,
@@ -178,10 +178,14 @@ class OperationFold:
             devices={
                 d: _Device(top, list(gaps), set(points)) for d, (top, gaps, points) in saved.devices.items()
             },
+            people=dict(saved.people),
             changed=set(saved.states),
+            whole=True,
             since=saved.position,
             saved=saved.position,
         )
+        restored.count(saved.people)
+        return restored
 
     def add(self, events: Iterable[ScanEvent]) -> set[Subject]:
         """Apply new events in the order given; the subjects that must be folded again."""
@@ -379,8 +383,10 @@ class LedgerCounts:
                     return
                 operation_id, (route, saved) = self._pending.popitem()
             try:
-                with self._db.writing() as session:
-                    snapshots.write(session, self._sealer, operation_id, route, saved)
+                sealed = snapshots.seal(self._sealer, route, saved)
+                if sealed is not None:
+                    with self._db.writing() as session:  # one row replaced: a short transaction
+                        snapshots.write(session, operation_id, sealed)
             except Exception:
                 log.exception("the counts snapshot of operation %s could not be saved", operation_id)
 

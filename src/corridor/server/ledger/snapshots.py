@@ -1,16 +1,19 @@
 """The kept fold of an operation's events, saved in the database and read back after a restart.
 
 A snapshot holds what :class:`corridor.server.ledger.counts.OperationFold` keeps of the events up
-to one ledger entry: each subject's state and the order key of the last event applied to it, and
-each device's highest sequence number, gaps and points. It is stored with that entry's position
-and hash and the route's fingerprint; it is used only while the ledger still carries that hash
-at that position and the operation's route is the same (a rewritten chain, a restored backup or
-a changed route make it worthless, and the fold is made from nothing). The people registered
-are not in it: they are read from their table, as for a fold made from nothing.
+to one ledger entry: each subject's state and the order key of the last event applied to it,
+each device's highest sequence number, gaps and points, and the people registered as
+reconciliation reads them (people are only ever added, each with a ``registered`` entry: those
+registered since are looked up as the entries after the snapshot are read). It is stored with
+that entry's position and hash and the route's fingerprint; it is used only while the ledger
+still carries that hash at that position and the operation's route is the same (a rewritten
+chain, a restored backup or a changed route make it worthless, and the fold is made from
+nothing).
 
-The body is JSON, compressed, then sealed with the key file (:mod:`corridor.server.encryption`),
-as every personal field at rest is: it tells each person's status. A snapshot that the key file
-cannot open (a rotated key) is ignored.
+It is encoded and sealed before the write transaction begins, which only replaces one row. The
+body is JSON, compressed, then sealed with the key file (:mod:`corridor.server.encryption`), as
+every personal field at rest is: it tells each person's status. A snapshot that the key file
+cannot open is ignored (``corridor rotate-key`` seals it again with the new key).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import InputError
+from corridor.ops.reconciliation import PersonRecord
 from corridor.ops.route import Route
 from corridor.ops.status import Status, SubjectState
 from corridor.server.columns import utc_now
@@ -68,6 +72,17 @@ class Saved:
     states: dict[Subject, SubjectState] = field(default_factory=dict)
     last: dict[Subject, OrderKey] = field(default_factory=dict)
     devices: dict[str, DeviceKept] = field(default_factory=dict)
+    people: dict[str, PersonRecord] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A snapshot ready to be stored: its body encoded and sealed."""
+
+    position: int
+    at_hash: str
+    route_hash: str
+    body: bytes
 
 
 def route_hash(route: Route) -> str:
@@ -103,8 +118,12 @@ def encode(saved: Saved) -> bytes:
         "devices": [
             [d, top, [list(g) for g in gaps], points] for d, (top, gaps, points) in saved.devices.items()
         ],
+        "people": [
+            [p.person_id, p.household_id, p.gathering_point, list(p.vulnerabilities)]
+            for p in saved.people.values()
+        ],
     }
-    return zlib.compress(json.dumps(body, separators=(",", ":")).encode("utf-8"), 6)
+    return zlib.compress(json.dumps(body, separators=(",", ":")).encode("utf-8"), 1)
 
 
 def decode(data: bytes) -> Saved:
@@ -130,23 +149,31 @@ def decode(data: bytes) -> Saved:
             saved.last[subject] = (datetime.fromisoformat(key[0]), int(key[1]), key[2], int(key[3]), key[4])
     for device_id, top, gaps, points in body["devices"]:
         saved.devices[device_id] = (int(top), [(int(a), int(b)) for a, b in gaps], list(points))
+    for person_id, household_id, gathering_point, vulnerabilities in body["people"]:
+        saved.people[person_id] = PersonRecord(
+            person_id, household_id, gathering_point, tuple(vulnerabilities)
+        )
     return saved
 
 
-def write(session: Session, sealer: Sealer, operation_id: str, route: Route, saved: Saved) -> None:
-    """Store ``saved`` as the operation's snapshot (replacing the one before)."""
+def seal(sealer: Sealer, route: Route, saved: Saved) -> Sealed | None:
+    """``saved`` encoded and sealed (outside any transaction); None for an empty ledger."""
     if saved.at_hash is None:
-        return
-    body = sealer.seal_bytes(encode(saved))
+        return None
+    return Sealed(saved.position, saved.at_hash, route_hash(route), sealer.seal_bytes(encode(saved)))
+
+
+def write(session: Session, operation_id: str, sealed: Sealed) -> None:
+    """Store ``sealed`` as the operation's snapshot (replacing the one before)."""
     row = session.get(CountsSnapshot, operation_id)
     if row is None:
         row = CountsSnapshot(operation_id=operation_id)
         session.add(row)
-    row.position = saved.position
-    row.at_hash = saved.at_hash
-    row.route_hash = route_hash(route)
+    row.position = sealed.position
+    row.at_hash = sealed.at_hash
+    row.route_hash = sealed.route_hash
     row.written_at = utc_now()
-    row.body = body
+    row.body = sealed.body
 
 
 def read(session: Session, sealer: Sealer, operation_id: str, route: Route, top: int) -> Saved | None:
