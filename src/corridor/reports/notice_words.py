@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
+
 from corridor.core import catalogs
 
 LOCALES = Path(__file__).parent / "locales"
@@ -51,6 +53,16 @@ class Words:
         number = count if isinstance(count, int) and not isinstance(count, bool) else None
         template = self.language.template(key, number)  # a value may be named "key" (notice.version)
         return template.format(**values) if values else template
+
+    def word(self, prefix: str, name: str) -> str:
+        """A recorded code (a delivery's channel or status, an access decision) in this language
+        when ``prefix + name`` is a message, else as recorded."""
+        return self.language.word(prefix, name)
+
+    def language_name(self, code: str) -> str:
+        """The name of the language ``code`` in this language (``ar`` is "Arabic" in English and
+        "العربية" in Arabic), from CLDR."""
+        return Locale.parse(code).get_display_name(self.code) or code
 
     def group(self, name: str, stretcher: bool = False) -> str:
         """A group's name for the public: a known word, else as the scenario writes it."""
