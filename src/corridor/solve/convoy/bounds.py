@@ -17,8 +17,21 @@
   unload by then); people out from ``g`` are no more than wait there nor than the trips' seats and
   stretcher places; reception points' capacities, and the inspection count where every haul passes a
   checkpoint. It sees that far gathering points cost time and that near ones run out of people.
+- **route**: a linear programme over the vehicles' walks (:func:`_route_bound`): loaded trips from
+  a gathering point to a particular reception point, empty drives from a reception point to a
+  gathering point, first drives from the start, each at its fastest; each trip is reached by a first
+  or an empty drive and each empty drive follows an arrival; people per (gathering, reception) pair
+  within the trips' places and the reception point's capacity; where a haul can only pass one
+  checkpoint, the inspections fit in its open time. Aggregated, the class's walks fit in its time to
+  the deadline; timed (``convoy_bounds(..., timed_route=True)``), the vehicles are a flow over time
+  in buckets of steps, so that each vehicle's last trip must end by the deadline (the deadline cut).
+  It sees which reception point a trip can reach, where the vehicle goes on from there, and that a
+  walk does not divide at the deadline.
 - **checkpoint**: where every loaded drive must pass a checkpoint, the inspections that fit in its open
   time before the last useful moment, times the largest vehicle.
+
+Every drive is counted at its fastest with no closure but those covering the whole window (see
+:mod:`.legs`): closures only delay.
 
 The bound reported is the smallest of these (and of the people to move).
 """
@@ -26,6 +39,7 @@ The bound reported is the smallest of these (and of the people to move).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -44,6 +58,7 @@ class Bounds:
     checkpoint: int | None
     trips_per_vehicle: tuple[int, ...]
     time: int | None = None  # the vehicles' time by gathering point (an LP), see the module
+    route: int | None = None  # the vehicles' walks between the points (an LP), see the module
 
     @property
     def best(self) -> tuple[int, str]:
@@ -51,6 +66,8 @@ class Bounds:
         options = [(self.people, "people"), (self.fleet, "fleet")]
         if self.time is not None:
             options.append((self.time, "time"))
+        if self.route is not None:
+            options.append((self.route, "route"))
         if self.flow is not None:
             options.append((self.flow, "flow"))
         if self.checkpoint is not None:
@@ -364,6 +381,306 @@ def _time_bound(problem: ConvoyProblem, legs: Legs, checkpoint: int | None) -> i
     return math.floor(-float(result.fun) + 1e-6) + board
 
 
+class _RouteLP:
+    """The linear programme of the **route** bound (see :func:`_route_bound`), column by column."""
+
+    def __init__(
+        self, problem: ConvoyProblem, legs: Legs, gathering: list[int], dests: list[int], *, timed: bool
+    ) -> None:
+        self.problem, self.legs, self.timed = problem, legs, timed
+        self.q = 1  # steps per bucket of the timed programme (see _timed_class)
+        self.gathering, self.dests = gathering, dests
+        classes: dict[tuple[int, int, int], int] = {}
+        for v in range(problem.n_vehicles):
+            key = (int(problem.vehicle_type[v]), int(problem.vehicle_node[v]), int(problem.vehicle_ready[v]))
+            classes[key] = classes.get(key, 0) + 1
+        self.classes = classes
+        self.keys = sorted(classes)
+        self.n_g, self.n_r = len(gathering), len(dests)
+        self.upper: list[float] = []
+        self.gain: list[float] = []  # people out per unit of the column (the objective)
+        self.trips: dict[tuple[int, int, int], list[int]] = {}  # (class, g, r) -> trip columns
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
+        self.rhs: list[float] = []
+
+    def col(self, upper: float = np.inf, gain: float = 0.0) -> int:
+        self.upper.append(upper)
+        self.gain.append(gain)
+        return len(self.upper) - 1
+
+    def row(self, entries: list[tuple[int, float]], bound: float) -> None:
+        r_ = len(self.rhs)
+        for c, val in entries:
+            self.rows.append(r_)
+            self.cols.append(c)
+            self.vals.append(val)
+        self.rhs.append(bound)
+
+    def vehicle_class(self, i: int) -> None:
+        """The walks of class ``i``: aggregated over time (one time budget), or step by step."""
+        problem, legs = self.problem, self.legs
+        kind, start, ready = self.keys[i]
+        count = self.classes[self.keys[i]]
+        load, unload = int(problem.load_steps[kind]), int(problem.unload_steps[kind])
+        first = [legs.static_steps(kind, start, g) for g in self.gathering]
+        haul = [[legs.static_haul_steps(kind, g, d) for d in self.dests] for g in self.gathering]
+        back = [[legs.static_steps(kind, d, g) for g in self.gathering] for d in self.dests]
+        if self.timed:
+            self._timed_class(i, count, ready, load, unload, first, haul, back)
+            return
+        fcols = [self.col(0.0 if first[g] >= NEVER else np.inf) for g in range(self.n_g)]
+        xcols = [
+            [self.col(0.0 if haul[g][r] >= NEVER else np.inf) for r in range(self.n_r)]
+            for g in range(self.n_g)
+        ]
+        ecols = [
+            [self.col(0.0 if back[r][g] >= NEVER else np.inf) for g in range(self.n_g)]
+            for r in range(self.n_r)
+        ]
+        time_row: list[tuple[int, float]] = []
+        for g in range(self.n_g):
+            if first[g] < NEVER:
+                time_row.append((fcols[g], float(first[g])))
+            for r in range(self.n_r):
+                self.trips[(i, g, r)] = [xcols[g][r]]
+                if haul[g][r] < NEVER:
+                    time_row.append((xcols[g][r], float(load + haul[g][r] + unload)))
+                if back[r][g] < NEVER:
+                    time_row.append((ecols[r][g], float(back[r][g])))
+        self.row(time_row, float(count * max(0, problem.horizon - ready + unload)))
+        self.row([(c, 1.0) for c in fcols], float(count))
+        for g in range(self.n_g):  # trips from g: each reached by a first or an empty drive
+            self.row(
+                [(xcols[g][r], 1.0) for r in range(self.n_r)]
+                + [(ecols[r][g], -1.0) for r in range(self.n_r)]
+                + [(fcols[g], -1.0)],
+                0.0,
+            )
+        for r in range(self.n_r):  # empty drives from r: each after a loaded arrival there
+            self.row(
+                [(ecols[r][g], 1.0) for g in range(self.n_g)]
+                + [(xcols[g][r], -1.0) for g in range(self.n_g)],
+                0.0,
+            )
+
+    def _timed_class(
+        self,
+        i: int,
+        count: int,
+        ready: int,
+        load: int,
+        unload: int,
+        first: list[int],
+        haul: list[list[int]],
+        back: list[list[int]],
+    ) -> None:
+        """Vehicles as a flow over time between the gathering and reception points, in buckets of
+        ``q`` steps (step ``t`` in bucket ``t // q``; a drive of ``d`` steps spans at least ``d // q``
+        buckets, so a real drive reaches its bucket or a later one and waits): a trip boards at
+        ``g`` and is at ``r`` ``(load + haul) // q`` buckets later, by the deadline's bucket; an empty
+        drive leaves ``r`` and is at ``g`` ``(unload + back) // q`` buckets later; vehicles wait
+        anywhere and may stop; ``count`` of them reach ``g`` in the bucket of ``ready + first[g]``.
+        At each point and bucket no more leave than have come. The class's time budget (as in the
+        aggregated programme) holds too: drives shorter than a bucket would otherwise be free."""
+        q = self.q
+        last = self.problem.horizon // q
+        least = [min(haul[g]) for g in range(self.n_g)]
+        # balance[(place, bucket)]: the row "leaving - arriving <= 0" at place (g, or n_g + r)
+        balance: dict[tuple[int, int], list[tuple[int, float]]] = {}
+        budget: list[tuple[int, float]] = []
+
+        def flow(col: int, frm: tuple[int, int] | None, to: tuple[int, int] | None, steps: int) -> None:
+            if frm is not None:
+                balance.setdefault(frm, []).append((col, 1.0))
+            if to is not None:
+                balance.setdefault(to, []).append((col, -1.0))
+            if steps:
+                budget.append((col, float(steps)))
+
+        starts: list[tuple[int, float]] = []
+        for g in range(self.n_g):
+            if first[g] < NEVER and (ready + first[g]) // q + (load + least[g]) // q <= last:
+                c = self.col()
+                starts.append((c, 1.0))
+                flow(c, None, (g, (ready + first[g]) // q), first[g])
+            for r in range(self.n_r):
+                cols: list[int] = []
+                if haul[g][r] < NEVER:
+                    span = (load + haul[g][r]) // q
+                    for t in range(0, last - span + 1):
+                        cols.append(self.col())
+                        flow(cols[-1], (g, t), (self.n_g + r, t + span), load + haul[g][r] + unload)
+                self.trips[(i, g, r)] = cols
+        self._empty_and_waiting(load, unload, least, back, flow)
+        self.row(starts, float(count))
+        ready_left = max(0, self.problem.horizon - ready + unload)
+        self.row(budget, float(count * ready_left))
+        for entries in balance.values():
+            self.row(entries, 0.0)
+
+    def _empty_and_waiting(
+        self,
+        load: int,
+        unload: int,
+        least: list[int],
+        back: list[list[int]],
+        flow: Callable[[int, tuple[int, int] | None, tuple[int, int] | None, int], None],
+    ) -> None:
+        """Empty drives of the timed programme (those after which a trip can still arrive by the
+        deadline's bucket), and waiting from each bucket to the next."""
+        q = self.q
+        last = self.problem.horizon // q
+        for r in range(self.n_r):
+            for g in range(self.n_g):
+                if back[r][g] >= NEVER:
+                    continue
+                span = (unload + back[r][g]) // q
+                for t in range(0, last - span - (load + least[g]) // q + 1):
+                    flow(self.col(), (self.n_g + r, t), (g, t + span), back[r][g])
+        for place in range(self.n_g + self.n_r):
+            for t in range(last):
+                flow(self.col(), (place, t), (place, t + 1), 0)
+
+    def people(self, checkpoint: int | None, board: int) -> None:
+        problem = self.problem
+        seats, lying = problem.type_seats, problem.type_stretchers
+        kinds = [k for k, _, _ in self.keys]
+        seated_at, lying_at = _waiting_by_point(problem, self.gathering)
+        self.carried: dict[tuple[int, int], int] = {}
+        for g in range(self.n_g):
+            parts = []
+            for r in range(self.n_r):  # people from g to r fit in those trips' places
+                p = self.col()
+                self.carried[(g, r)] = p
+                parts.append(p)
+                places = [
+                    (c, -float(seats[k] + lying[k]))
+                    for i, k in enumerate(kinds)
+                    for c in self.trips.get((i, g, r), [])
+                ]
+                self.row([(p, 1.0), *places], 0.0)
+            y = self.col(float(seated_at[g]), 1.0)
+            z = self.col(float(lying_at[g]), 1.0)
+            self.row([(y, 1.0), (z, 1.0)] + [(p, -1.0) for p in parts], 0.0)
+            for col, places_of in ((y, seats), (z, lying)):
+                trips = [
+                    (c, -float(places_of[k]))
+                    for i, k in enumerate(kinds)
+                    for r in range(self.n_r)
+                    for c in self.trips.get((i, g, r), [])
+                ]
+                self.row([(col, 1.0), *trips], 0.0)
+        for r, cap in enumerate(problem.flow.dest_cap.tolist()):
+            if cap != UNLIMITED:
+                self.row([(self.carried[(g, r)], 1.0) for g in range(self.n_g)], float(cap))
+        largest = int((seats + lying).max(initial=0))
+        if checkpoint is not None and largest > 0:  # every haul is inspected: as many as fit
+            every = [(c, 1.0) for cols in self.trips.values() for c in cols]
+            self.row(every, float((checkpoint - board) // largest))
+
+    def checkpoints(self) -> None:
+        """Hauls that can only pass checkpoint ``c`` share its open time, one inspection at a time:
+        each lasts at least the checkpoint's time for one vehicle and at least its people at the
+        checkpoint's rate (both lower bounds on the inspections' total)."""
+        problem, legs = self.problem, self.legs
+        flow = problem.flow
+        cps = [int(c) for c in flow.checkpoint_node.tolist()]
+        every = frozenset(cps)
+        forced: list[set[tuple[int, int, int]]] = [set() for _ in cps]  # (class, g, r) through c only
+        for i, (kind, _, _) in enumerate(self.keys):
+            for g, gnode in enumerate(self.gathering):
+                for r, dnode in enumerate(self.dests):
+                    if gnode in every or dnode in every:
+                        continue  # inspected where it boards or unloads (possibly after the deadline)
+                    if legs.static_steps(kind, gnode, dnode, avoid=every) < NEVER:
+                        continue
+                    via = [
+                        c
+                        for c, cnode in enumerate(cps)
+                        if legs.static_steps(kind, gnode, cnode, every - {cnode}) < NEVER
+                        and legs.static_steps(kind, cnode, dnode, every - {cnode}) < NEVER
+                    ]
+                    if len(via) == 1:
+                        forced[via[0]].add((i, g, r))
+        nc = flow.node_closed
+        for c, cnode in enumerate(cps):
+            if not forced[c]:
+                continue
+            open_steps = np.ones(problem.horizon, dtype=bool)
+            for item, a, b in zip(nc.item.tolist(), nc.begin.tolist(), nc.end.tolist(), strict=True):
+                if item == cnode:
+                    open_steps[max(0, a) : max(0, min(b, problem.horizon))] = False
+            room = float(open_steps.sum())
+            need = float(problem.inspection_steps(c, 1))
+            self.row([(col, need) for key in sorted(forced[c]) for col in self.trips.get(key, [])], room)
+            rate = float(problem.checkpoint_people_rate[c])
+            if rate > 0:
+                per_person = 60.0 / rate / problem.dt  # steps an inspection lasts per person on board
+                # pairs forced through c for every class (people p[g, r] are not told apart by class)
+                pairs = [
+                    (g, r)
+                    for g in range(self.n_g)
+                    for r in range(self.n_r)
+                    if all((i, g, r) in forced[c] for i in range(len(self.keys)))
+                ]
+                self.row([(self.carried[pair], per_person) for pair in pairs], room)
+
+    def solve(self) -> float | None:
+        from scipy.optimize import linprog
+        from scipy.sparse import coo_matrix
+
+        n = len(self.upper)
+        matrix = coo_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.rhs), n)).tocsr()
+        bounds = [(0.0, None if np.isinf(u) else float(u)) for u in self.upper]
+        cost = -np.asarray(self.gain)
+        result = linprog(cost, A_ub=matrix, b_ub=np.asarray(self.rhs), bounds=bounds, method="highs")
+        return None if result.status != 0 else -float(result.fun)
+
+
+ROUTE_COLUMNS = 30_000  # the timed route programme's buckets are chosen to keep about this many columns
+
+
+def _route_bound(problem: ConvoyProblem, legs: Legs, checkpoint: int | None, *, timed: bool) -> int | None:
+    """The optimum of the module's **route** LP (None when it cannot be solved or does not apply).
+
+    Per vehicle class (type, start, ready step): loaded trips from gathering point ``g`` to reception
+    point ``r``, empty drives from ``r`` to ``g`` and first drives from the start, each at its fastest
+    with no closure (but those of the whole window), boarding, the shortest inspection and unloading
+    counted. **Timed** (``timed=True``): the vehicles are a flow over time between the points, in
+    buckets of ``q`` steps (``q`` keeps about :data:`ROUTE_COLUMNS` columns; see
+    :meth:`_RouteLP._timed_class`): a trip boarding at ``g`` is at ``r`` ``(load + haul) // q``
+    buckets later (by the deadline's bucket), an empty drive from ``r`` is at ``g`` ``(unload +
+    back) // q`` buckets later; at each point and bucket no more vehicles leave than have come. This
+    sees the deadline cut each vehicle's last trip. **Aggregated** (and timed): the class's first
+    drives, trips and empty drives fit in ``n (H - ready + unload)`` steps; trips from ``g`` are
+    reached by first or empty drives, empty drives from ``r`` follow arrivals there. Both: people
+    ``p[g, r]`` fit in those trips' places and ``r``'s capacity, seats and stretcher places apart per
+    gathering point; the checkpoint's inspections as in the time bound, and, where a haul can only
+    pass checkpoint ``c``, its inspections fit in ``c``'s open time. Each vehicle's day is such a walk
+    (a vehicle with people on board drives no faster to its first gathering point through a reception
+    point than straight; a real drive waits where the relaxation arrives early), so the optimum
+    bounds the people out.
+    """
+    flow = problem.flow
+    gathering = [int(g) for g in problem.gathering_nodes.tolist()]
+    dests = [int(d) for d in flow.dest_node.tolist()]
+    if not gathering or not dests or problem.n_vehicles == 0:
+        return None
+    lp = _RouteLP(problem, legs, gathering, dests, timed=timed)
+    if timed:
+        per_bucket = len(lp.keys) * (2 * len(gathering) * len(dests) + len(gathering) + len(dests))
+        lp.q = max(1, math.ceil(per_bucket * (problem.horizon + 1) / ROUTE_COLUMNS))
+    for i in range(len(lp.keys)):
+        lp.vehicle_class(i)
+    board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
+    lp.people(checkpoint, board)
+    lp.checkpoints()
+    value = lp.solve()
+    return None if value is None else math.floor(value + 1e-6) + board
+
+
 def _waiting_by_point(problem: ConvoyProblem, gathering: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """People waiting at each gathering node: (needing a seat, needing a stretcher place)."""
     flow = problem.flow
@@ -384,14 +701,22 @@ def _unit(n: int, i: int) -> np.ndarray:
     return row
 
 
-def convoy_bounds(problem: ConvoyProblem, legs: Legs, *, flow: bool = True) -> Bounds:
-    """Every bound of the module; ``flow=False`` skips the max flow (large networks, quick answers)."""
+def convoy_bounds(
+    problem: ConvoyProblem, legs: Legs, *, flow: bool = True, timed_route: bool = False
+) -> Bounds:
+    """Every bound of the module; ``flow=False`` skips the max flow (large networks, quick answers);
+    ``timed_route=True`` solves the route programme over time too (seconds more; see the module)."""
     trips = trips_possible(problem, legs)
     board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
     relaxed, _ = flow_relaxation(problem) if flow else (None, "")
     flow_bound = people_out(relaxed, problem.horizon) + board if relaxed is not None else None
     checkpoint = _checkpoint_bound(problem, legs)
+    route = _route_bound(problem, legs, checkpoint, timed=False)
+    if timed_route:
+        timed = _route_bound(problem, legs, checkpoint, timed=True)
+        route = timed if route is None or (timed is not None and timed < route) else route
     return Bounds(
+        route=route,
         time=_time_bound(problem, legs, checkpoint),
         people=problem.people,
         flow=flow_bound,

@@ -3,8 +3,9 @@
 A vehicle may wait at any node. Road ``a`` may be taken at step ``d`` when neither the road nor its
 tail node is closed at ``d`` and its head node is not closed at ``d + steps[a]``. Waiting keeps the
 order of arrivals (FIFO), so a label-setting search (Dijkstra on arrival steps) finds the earliest
-arrival. When the static fastest path (no closures) is open at the times it would be driven, it is
-the answer; only otherwise is the time-dependent search run. Answers are cached.
+arrival. When the static fastest path (no closures, but without the roads closed throughout the
+window) is open at the times it would be driven, it is the answer; only otherwise is the
+time-dependent search run. Answers are cached.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Legs:
     _hauls: dict[tuple[int, int, int], int] = field(init=False)
     _cp_nodes: frozenset[int] = field(init=False)
     _from: dict[tuple[int, int], np.ndarray] = field(init=False)
+    _dead_cache: dict[int, np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
         net = self.problem.network
@@ -77,9 +79,10 @@ class Legs:
         self._routes = {}
         self._hauls = {}
         self._from = {}
+        self._dead_cache = {}
         self._cp_nodes = frozenset(int(v) for v in self.problem.flow.checkpoint_node.tolist())
 
-    # -- static (no closures) -------------------------------------------------------------------
+    # -- static (no closures but those of the whole window) -----------------------------------------
     def _static_tree(self, kind: int, origin: int, avoid: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
         key = (kind, origin, avoid)
         hit = self._static.get(key)
@@ -87,7 +90,7 @@ class Legs:
             return hit
         net = self.problem.network
         steps = self.problem.arc_steps[kind]
-        keep = np.ones(net.n_arcs, dtype=bool)
+        keep = ~self._dead(kind)
         if avoid:
             bad = np.fromiter(avoid, dtype=np.int64)
             keep &= ~np.isin(net.head, bad) & ~np.isin(net.tail, bad)
@@ -100,6 +103,27 @@ class Legs:
         dist, pred = dijkstra(graph, indices=origin, return_predecessors=True)
         self._static[key] = (dist, pred)
         return dist, pred
+
+    def _dead(self, kind: int) -> np.ndarray:
+        """Roads closed throughout the window: no departure at any step up to the deadline is open
+        (the road or its tail closed from step 0 past the deadline, or its head past the arrival).
+        They are left out of the static drives, which stay lower bounds of every drive by then."""
+        hit = self._dead_cache.get(kind)
+        if hit is not None:
+            return hit
+        net = self.problem.network
+        steps = self.problem.arc_steps[kind]
+        horizon = self.problem.horizon
+        dead = np.zeros(net.n_arcs, dtype=bool)
+        for a in range(net.n_arcs):
+            u, v, s = int(net.tail[a]), int(net.head[a]), int(steps[a])
+            dead[a] = (
+                any(b0 <= 0 and b1 > horizon for b0, b1 in self._arc_windows[a])
+                or any(b0 <= 0 and b1 > horizon for b0, b1 in self._node_windows[u])
+                or any(b0 <= s and b1 > horizon + s for b0, b1 in self._node_windows[v])
+            )
+        self._dead_cache[kind] = dead
+        return dead
 
     def static_from(self, kind: int, origin: int) -> np.ndarray:
         """Steps of the fastest drive with no closure from ``origin`` to every node (NEVER if none)."""
@@ -157,7 +181,9 @@ class Legs:
     def _arc_between(self, kind: int, u: int, v: int) -> list[int]:
         net = self.problem.network
         arcs = [a for a in self._out[u] if int(net.head[a]) == v]
-        return sorted(arcs, key=lambda a: int(self.problem.arc_steps[kind, a]))
+        dead = self._dead(kind)
+        # roads closed throughout last (a static path never takes them, see _dead)
+        return sorted(arcs, key=lambda a: (bool(dead[a]), int(self.problem.arc_steps[kind, a])))
 
     def _route(self, kind: int, origin: int, target: int, avoid: frozenset[int]) -> _Route | None:
         key = (kind, origin, target, avoid)
