@@ -17,7 +17,15 @@ plan keeps the solution's inspections apart and is at least as good.
 The objective is lexicographic (see :mod:`corridor.plan.convoy`), solved as two CP-SAT solves with
 exact weights: the people out, each priority level weighing more than everyone of the levels after
 it; then, with that fixed, the completion weighing more than every possible trip count. The plan is
-``optimal`` only when both solves are proved optimal. The dispatcher's plan is the starting solution.
+``optimal`` only when both solves are proved optimal. The dispatcher's plan is the starting solution;
+where it brings everyone out, the first solve is proved without CP-SAT and left out.
+
+Besides the constraints that define a plan, redundant ones help the linear relaxation: an unused slot
+chooses nothing (no gathering point, reception point nor route) and keeps the previous slot's loaded
+arrival, each loaded arrival is at least the previous one plus the least a trip from the chosen
+gathering point can take (drives at their fastest with no closure), so that the completion is at
+least each vehicle's last slot's arrival, a linear bound; and identical vehicles make their trips in
+non-increasing numbers and, as many each, in the order of their first loaded arrivals.
 """
 
 from __future__ import annotations
@@ -114,6 +122,7 @@ class _Model:
         self.T = 12 * (self.H + 2) + 2 * (max_fixed + max_insp)
         self._fn_cache: dict[tuple[int, int, int, frozenset[int]], Fn] = {}
         self._insp: list[list[cp_model.IntervalVar]] = [[] for _ in range(self.C)]
+        self._least_cache: dict[int, tuple[dict[int, int], dict[int, int]]] = {}
         self.slots: list[list[_Slot]] = []
         for v in range(problem.n_vehicles):
             self.slots.append(self._vehicle(v, slots[v]))
@@ -195,7 +204,7 @@ class _Model:
             rsel = [m.new_bool_var(f"{name}_r{j}") for j in range(self.R)]
             osel = [m.new_bool_var(f"{name}_o{j}") for j in range(self.C + 1)]
             for sel in (gsel, rsel, osel):
-                m.add_exactly_one(sel)
+                m.add(sum(sel) == act)  # an unused slot chooses nothing (no symmetric choices)
             self._inspected_at_ends(act, gnodes, gsel, rsel, osel)
             x, people = self._load(name, v, gnodes, gsel, act, carried if is_carried else ())
             t0, a, b = self._approach(name, v, k, act, gnodes, gsel, out[k - 1] if k else None, is_carried)
@@ -210,6 +219,7 @@ class _Model:
                     name, v, act, gnodes, gsel, rsel, osel, people, b, h
                 )
             m.add(h <= self.H).only_enforce_if(act)
+            self._chain(v, k, act, gnodes, gsel, h, out[k - 1].h if k else None, is_carried)
             u = m.new_int_var(0, self.T, f"{name}_u")
             if inspected_on_arrival:
                 # at a reception point that is a checkpoint the vehicle unloads while inspected
@@ -239,6 +249,70 @@ class _Model:
                 )
             )
         return out
+
+    def _least(self, kind: int) -> tuple[dict[int, int], dict[int, int]]:
+        """For each gathering node: the fastest loaded drive on to any reception point (the shortest
+        inspection on the way, no closure) and the fastest drive to it from any reception point."""
+        hit = self._least_cache.get(kind)
+        if hit is None:
+            legs = self.legs
+            haul = {
+                g: min((legs.static_haul_steps(kind, g, d) for d in self.dest_nodes), default=NEVER)
+                for g in self.gathering
+            }
+            back = {
+                g: min((legs.static_steps(kind, d, g) for d in self.dest_nodes), default=NEVER)
+                for g in self.gathering
+            }
+            hit = self._least_cache[kind] = (haul, back)
+        return hit
+
+    def _chain(
+        self,
+        v: int,
+        k: int,
+        act: cp_model.IntVar,
+        gnodes: list[int],
+        gsel: list[cp_model.IntVar],
+        h: cp_model.IntVar,
+        prev_h: cp_model.IntVar | None,
+        is_carried: bool,
+    ) -> None:
+        """Redundant linear constraints on the loaded arrivals ``h`` of one vehicle's slots (they give
+        the linear relaxation the time each trip needs, which the enforced drive constraints hide):
+        slot ``k``'s arrival is at least the previous one's, unloading, the fastest drive from any
+        reception point to the chosen gathering point, boarding and the fastest haul on (closures only
+        delay); an unused slot keeps the previous arrival (0 for the first), so that the completion is
+        at least the last slot's arrival, a linear bound."""
+        p, m = self.p, self.m
+        kind = int(p.vehicle_type[v])
+        load, unload = int(p.load_steps[kind]), int(p.unload_steps[kind])
+        haul, back = self._least(kind)
+        chosen: list[cp_model.IntVar] = [act]
+        steps: list[int] = [0 if is_carried or prev_h is None else unload]
+        for gi, g in enumerate(gnodes):
+            least_haul = haul.get(g)
+            if least_haul is None:  # a vehicle with people on board, off the gathering points
+                least_haul = min(
+                    (self.legs.static_haul_steps(kind, g, d) for d in self.dest_nodes), default=NEVER
+                )
+            if is_carried:
+                step = least_haul
+            elif prev_h is None:
+                step = self.legs.static_steps(kind, int(p.vehicle_node[v]), g) + load + least_haul
+            else:
+                step = back[g] + load + least_haul
+            if step >= NEVER or step > self.T:
+                continue  # such slots are cut by the drive constraints already
+            chosen.append(gsel[gi])
+            steps.append(step)
+        if prev_h is None:
+            steps[0] += int(p.vehicle_ready[v])
+            m.add(h >= cp_model.LinearExpr.weighted_sum(chosen, steps))
+            m.add(h == 0).only_enforce_if(~act)
+        else:
+            m.add(h >= prev_h + cp_model.LinearExpr.weighted_sum(chosen, steps))
+            m.add(h == prev_h).only_enforce_if(~act)
 
     def _inspected_at_ends(
         self,
@@ -437,6 +511,13 @@ class _Model:
                     self.m.add_implication(slot.act, self.slots[w][k].act)
                 else:
                     self.m.add(slot.act == 0)
+            # and, as many trips each, the first loaded arrival of ``w`` comes no later
+            if self.slots[v] and self.slots[w]:
+                count_v = sum(sl.act for sl in self.slots[v])
+                count_w = sum(sl.act for sl in self.slots[w])
+                tie = self.m.new_bool_var(f"tie{v}")
+                self.m.add(count_v <= count_w - 1).only_enforce_if(~tie)
+                self.m.add(self.slots[w][0].h <= self.slots[v][0].h).only_enforce_if(tie)
 
     def _objective_terms(self) -> None:
         p, m = self.p, self.m
@@ -464,6 +545,8 @@ class _Model:
         for slots in self.slots:
             for sl in slots:
                 m.add(self.completion >= sl.h).only_enforce_if(sl.act)
+            if slots:
+                m.add(self.completion >= slots[-1].h)  # see _chain: the last arrival, linear
         self.trips = sum(sl.act for slots in self.slots for sl in slots)
 
     # -- hints --------------------------------------------------------------------------------------
@@ -478,14 +561,17 @@ class _Model:
         sindex = {s: i for i, s in enumerate(p.flow.source_ids)}
         for t in schedule.trips:
             by_vehicle.setdefault(vindex[t.vehicle], []).append(t)
-        # identical vehicles make their trips in non-increasing numbers (see _symmetry): swap them so
+        # identical vehicles make their trips in non-increasing numbers, ties by first loaded arrival (see
+        # _symmetry): swap them so
         lists = [sorted(by_vehicle.get(v, []), key=lambda t: t.number) for v in range(p.n_vehicles)]
         run = [0]
         for v in range(1, p.n_vehicles + 1):
             if v < p.n_vehicles and self._same(v, v - 1):
                 run.append(v)
                 continue
-            ordered = sorted((lists[w] for w in run), key=len, reverse=True)
+            ordered = sorted(
+                (lists[w] for w in run), key=lambda ts: (-len(ts), ts[0].haul.arrival if ts else 0)
+            )
             for w, trips_w in zip(run, ordered, strict=True):
                 lists[w] = trips_w
             run = [v]
@@ -611,6 +697,28 @@ def _timed_trips(model: _Model, solver: cp_model.CpSolver, schedule: Schedule) -
             schedule.commit(Timed(trip, v, g, r, load, bookings, dest, unload_end))
 
 
+def _objectives(model: _Model, start: Schedule) -> tuple[list[tuple[cp_model.LinearExprT, bool]], bool]:
+    """The solves in order (expression, maximise?): the people out with exact weights (each level
+    counts more than everyone of the levels after it), then the completion and the trips. Where the
+    starting plan brings everyone out, every level is at its most (proved): the first solve is left
+    out and the people out fixed (whether it was is the second value)."""
+    weights: list[int] = []
+    weight = 1
+    for most in reversed(model.level_most):
+        weights.insert(0, weight)
+        weight *= most + 1
+    people_goal = cp_model.LinearExpr.weighted_sum(model.level_sum, weights)
+    n_slots = sum(len(sl) for sl in model.slots)
+    objectives: list[tuple[cp_model.LinearExprT, bool]] = [
+        (people_goal, True),
+        (model.completion * (n_slots + 1) + model.trips, False),
+    ]
+    if sum(t.people for t in start.trips) < sum(model.level_most):
+        return objectives, False
+    model.m.add(people_goal >= sum(w * most for w, most in zip(weights, model.level_most, strict=True)))
+    return objectives[1:], True
+
+
 def solve_exact(
     problem: ConvoyProblem,
     legs: Legs,
@@ -631,19 +739,12 @@ def solve_exact(
     proved = True
     bound: int | None = None
     solver: cp_model.CpSolver | None = None
-    # exact weights: each level counts more than everyone of the levels after it
-    weights: list[int] = []
-    weight = 1
-    for most in reversed(model.level_most):
-        weights.insert(0, weight)
-        weight *= most + 1
-    people_goal = cp_model.LinearExpr.weighted_sum(model.level_sum, weights)
-    n_slots = sum(len(sl) for sl in model.slots)
-    objectives: list[tuple[cp_model.LinearExprT, bool]] = [
-        (people_goal, True),
-        (model.completion * (n_slots + 1) + model.trips, False),
-    ]
-    for i, (expr, maximise) in enumerate(objectives):
+    objectives, everyone = _objectives(model, start_plan)
+    if everyone:
+        statuses.append("OPTIMAL:everyone")
+        bound = sum(model.level_most)
+    solved = 0  # objectives proved optimal
+    for expr, maximise in objectives:
         # a twentieth of the limit is kept for handing the model over and rebuilding the plan
         left = 0.95 * time_limit - (time.perf_counter() - began)
         if left <= 0.05 and solver is not None:
@@ -661,10 +762,12 @@ def solve_exact(
             break
         solver = attempt
         value = round(attempt.objective_value)
-        if i == 0 and len(model.levels) == 1:
+        if maximise and len(model.levels) == 1:
             bound = int(attempt.best_objective_bound + 1e-6)
         if code != cp_model.OPTIMAL:
             proved = False
+        else:
+            solved += 1
         _hint_all(model, list(attempt.response_proto.solution))
         if maximise:
             model.m.add(expr >= value)
@@ -682,7 +785,7 @@ def solve_exact(
     if objective_key(problem, schedule.trips) > objective_key(problem, start_plan.trips):
         # never worse than the dispatcher (a solve cut short may be)
         return ExactResult(start_plan, "feasible", bound, statuses, time.perf_counter() - began)
-    status = "optimal" if proved and len(statuses) == len(objectives) else "feasible"
+    status = "optimal" if proved and solved == len(objectives) else "feasible"
     return ExactResult(schedule, status, bound, statuses, time.perf_counter() - began)
 
 
