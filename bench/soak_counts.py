@@ -10,10 +10,14 @@ is reached; at each size it times, one after the other:
   operation's events and every device's sequence numbers read on every request;
 * ``kept, first``: the kept fold made from nothing (once per process);
 * ``kept, unchanged``: a request with no new entry since the last (median of 5);
-* ``kept, +100``: a request after 100 new entries (median of 5).
+* ``kept, +100``: a request after 100 new entries (median of 5);
+* ``snapshot save``: the kept fold saved in the database (sealed), as the service's own thread
+  does every 10,000 new entries and when it stops;
+* ``kept, after restart``: the first request of a new process (a new ``LedgerCounts``), 100
+  entries after the snapshot: the snapshot loaded, checked against the ledger, then extended.
 
-Each kept answer is compared with the full fold's (counts, alarms, not seen, data pending); the
-exit status is 1 if any differs.
+Each kept answer (after the +100s, and after the restart) is compared with the full fold's
+(counts, alarms, not seen, data pending); the exit status is 1 if any differs.
 
     .venv/bin/python -m bench.soak_counts                       # SQLite, 170,000 and 1,000,000
     .venv/bin/python -m bench.soak_counts --db postgresql --sizes 170000
@@ -41,6 +45,7 @@ from corridor.ops.ledger import EventType, ScanEvent
 from corridor.ops.reconciliation import Reconciliation
 from corridor.server.checkpoints import service
 from corridor.server.db import Database
+from corridor.server.encryption import Sealer
 from corridor.server.ledger import service as ledger
 from corridor.server.ledger.counts import LedgerCounts
 from corridor.server.ledger.counts import reconciliation as kept_reconciliation
@@ -145,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         "kept, first",
         "kept, unchanged",
         "kept, +100",
+        "snapshot save",
+        "kept, after restart",
         "same answers",
     ):
         table.add_column(column, justify="right")
@@ -155,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         db = Database(settings.database_url, sqlite_synchronous="NORMAL")
         feed = Feed(people, datetime.now(UTC))  # scans start after the registrations
         now = feed.start + timedelta(days=2)
-        counts = LedgerCounts()
+        sealer = Sealer.from_file(settings.key_file)
+        # Saves only when told (save_now), as a process that is about to be killed would have.
+        counts = LedgerCounts(db, sealer, every=2**62, minutes=1e9)
         stored = 0
         for size in sizes:
             with Progress(console=console, transient=True) as bar:
@@ -174,6 +183,15 @@ def main(argv: list[str] | None = None) -> int:
                 with console.status(f"kept fold from nothing at {size:,}"):
                     first, first_answer = timed(kept)
                 unchanged = statistics.median(timed(kept)[0] for _ in range(5))
+            began = time.perf_counter()
+            counts.save_now()
+            save = time.perf_counter() - began
+            append(db, operation_id, feed.take(100))
+            stored += 100
+            restarted = LedgerCounts(db, sealer, every=2**62, minutes=1e9)  # a new process
+            with db.reading() as session:
+                _, kept = _work(restarted, session, operations.get(session, operation_id), now)
+                after_restart, _ = timed(kept)
             grown = []
             for _ in range(5):
                 append(db, operation_id, feed.take(100))
@@ -184,10 +202,12 @@ def main(argv: list[str] | None = None) -> int:
                     grown.append(seconds)
             with db.reading() as session:
                 full, _ = _work(counts, session, operations.get(session, operation_id), now)
+                _, kept_restarted = _work(restarted, session, operations.get(session, operation_id), now)
+                restarted_answer = kept_restarted()
                 if stored <= args.skip_full_above:
                     with console.status(f"full fold at {stored:,}"):
                         full_seconds, full_answer = timed(full)
-                    ok = same(full_answer, grown_answer)
+                    ok = same(full_answer, grown_answer) and same(full_answer, restarted_answer)
                 else:
                     full_seconds, ok = float("nan"), True
             failures += not ok
@@ -197,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{first * 1000:,.0f} ms",
                 f"{unchanged * 1000:,.1f} ms",
                 f"{statistics.median(grown) * 1000:,.1f} ms",
+                f"{save * 1000:,.0f} ms",
+                f"{after_restart * 1000:,.0f} ms",
                 "yes" if ok else "NO",
             )
             console.log(" | ".join(row))  # as it is measured: the larger sizes take long
