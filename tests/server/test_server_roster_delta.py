@@ -191,3 +191,70 @@ def _plan_again(world: World, change: Callable[[dict[str, Any]], dict[str, Any]]
             version.body = change(version.body)
             version.plan_hash = "1" * 64
     db.dispose()
+
+
+def test_people_registered_at_a_point_on_no_manifest_are_on_its_roster_and_counted(world: World) -> None:
+    """A person registered where they gather, not yet on any manifest, is on the roster of that
+    point (with no vehicle) and of no other; a scan of them there is recorded, noted, and
+    reconciliation counts them. Put on a trip that does not pass the point, the phone drops them."""
+    by_cp1, around = _world_with_two_roads(world)
+    before = {p: _roster(world, p) for p in ("start", "cp1")}
+    [walker] = _people_at(world, "start", "Mariam")
+    [stray] = _people_at(world, "cp1", "Samira")
+    at_start = _roster(world, "start")
+    rows = {row[0]: row for row in at_start["people"]}
+    assert set(rows) == {*by_cp1, *around, walker}  # not the one registered at cp1
+    assert rows[walker][2] is None and rows[walker][3:5] == ["", -1] and rows[walker][5] == "Mariam"
+    assert sorted(row[0] for row in _roster(world, "cp1")["people"]) == sorted([*by_cp1, stray])
+    assert _roster(world, "end")["people"] and walker not in {r[0] for r in _roster(world, "end")["people"]}
+    # The phones already holding a roster get them as a change.
+    delta = _roster(world, "start", before["start"]["cursor"])
+    assert delta["full"] is False and [row[0] for row in delta["people"]] == [walker]
+    delta = _roster(world, "cp1", before["cp1"]["cursor"])
+    assert [row[0] for row in delta["people"]] == [stray] and stray not in delta["gone"]
+
+    # Scanned where they gather: recorded, with the note the phone adds, and counted.
+    event = {
+        "event_id": "roster-walker",
+        "device_id": "scanner-1",
+        "seq": 1,
+        "device_time": utc_now().isoformat(),
+        "type": "boarded",
+        "payload": {"person_id": walker, "point": "start", "note": "on no manifest"},
+    }
+    answer = world.client.post(world.url("/events"), json=event, headers=world.device)
+    assert answer.status_code == 201, answer.text
+    status = world.client.get(world.url(f"/status/person/{walker}"), headers=world.coordinator).json()
+    assert status["status"] == "boarded"
+    result = world.client.get(world.url("/reconciliation"), headers=world.coordinator).json()
+    assert result["people"]["boarded"] == 1
+    assert result["by_gathering_point"]["start"]["boarded"] == 1
+    assert not [u for u in result["unknown_subjects"] if walker in u]
+    seen = _roster(world, "start", at_start["cursor"])
+    assert [row[0] for row in seen["people"]] == [walker] and seen["people"][0][3:5] == ["", 0]
+
+    # Put on trip 1 of B2 (round cp1): cp1's phone drops them, start's shows the vehicle.
+    cursors = {p: _roster(world, p)["cursor"] for p in ("start", "cp1")}
+    db = Database(world.settings.database_url)
+    with db.writing() as session:
+        for person in (walker, stray):
+            session.add(
+                ManifestEntry(
+                    person_id=person,
+                    operation_id=world.operation_id,
+                    vehicle_code="B2",
+                    trip=1,
+                    place="seat",
+                    assigned_at=utc_now(),
+                )
+            )
+    db.dispose()
+    dropped = _roster(world, "cp1", cursors["cp1"])
+    assert dropped["full"] is False and stray in dropped["gone"] and dropped["people"] == []
+    moved = _roster(world, "start", cursors["start"])
+    assert {row[0]: row[2] for row in moved["people"]} == {walker: "B2", stray: "B2"}
+
+
+def _people_at(world: World, point: str, *names: str) -> list[str]:
+    people = ({"name": n, "age_band": "18-59", "sex": "female"} for n in names)
+    return [p["id"] for p in world.household(*people, gathering_point=point)["people"]]

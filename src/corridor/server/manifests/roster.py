@@ -1,5 +1,11 @@
 """The roster a scanning phone holds: only the people whose manifest passes its route point,
-kept current by deltas.
+and the people registered at that point (their gathering point) who are on no manifest yet, kept
+current by deltas.
+
+A person registered in the operation and scanned where they gather must be recognised there,
+even before any vehicle is theirs: the phone records the sighting (noting "on no manifest") and
+reconciliation counts them like anyone registered. Their row carries no vehicle; once they are
+put on a manifest that does not pass the point, the phone drops them (``gone``).
 
 A phone asks with the cursor of its last answer and gets only what changed since: people whose
 row changed (as seen from its point), and the ids of people whose manifest no longer passes it.
@@ -26,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import InputError
@@ -115,7 +121,7 @@ def roster(
     position = session.scalar(select(func.max(LedgerRow.position))) or 0
     cursor = Cursor(change, position, clock, point)
     passes = passing(session, operation, route, point)
-    view = _Viewer(session, operation_id, route, index, sealer, passes)
+    view = _Viewer(session, operation_id, route, index, sealer, passes, point)
     old = Cursor.parse(since)
     whole = (
         old is None
@@ -189,8 +195,10 @@ class _Viewer:
         index: int,
         sealer: Sealer | None,
         passes: Callable[[str, int], bool],
+        point: str,
     ) -> None:
         self.session = session
+        self.point = point
         self.operation_id = operation_id
         self.route = route
         self.index = index
@@ -225,8 +233,9 @@ class _Viewer:
         return [status if status in ANSWERING else "", progress]
 
     def people(self, ids: list[str] | None, since: int | None = None) -> list[list[Any]]:
-        """Rows of the people (``ids``, or everyone) whose manifest passes this point; with
-        ``since``, only those whose row differs from what it was at that ledger position."""
+        """Rows of the people (``ids``, or everyone) whose manifest passes this point, or who
+        gather here and are on no manifest; with ``since``, only those whose row differs from
+        what it was at that ledger position."""
         query = (
             select(
                 Person.id,
@@ -235,8 +244,12 @@ class _Viewer:
                 ManifestEntry.trip,
                 Person.name_sealed,
             )
-            .join(ManifestEntry, ManifestEntry.person_id == Person.id)
-            .where(Person.operation_id == self.operation_id, Person.purged_at.is_(None))
+            .outerjoin(ManifestEntry, ManifestEntry.person_id == Person.id)
+            .where(
+                Person.operation_id == self.operation_id,
+                Person.purged_at.is_(None),
+                or_(ManifestEntry.person_id.is_not(None), Person.gathering_point == self.point),
+            )
         )
         found: list[Any] = []
         if ids is None:
@@ -244,7 +257,7 @@ class _Viewer:
         else:
             for chunk in _chunks(ids):
                 found.extend(self.session.execute(query.where(Person.id.in_(chunk))))
-        found = [r for r in found if self.passes(r[2], r[3])]
+        found = [r for r in found if r[2] is None or self.passes(r[2], r[3])]
         wanted = None if ids is None else [r[0] for r in found]
         states = self._states("person", wanted)
         before = self._states("person", wanted, until=since) if since is not None else {}

@@ -1,5 +1,6 @@
-"""The scanning phones' roster: only the people whose manifest passes the phone's route point,
-whole once, then the changes since the phone's cursor (see ``roster.py``)."""
+"""The scanning phones' roster: only the people whose manifest passes the phone's route point (and
+those registered there on no manifest yet), whole once, then the changes since the phone's cursor
+(see ``roster.py``)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def phone_roster(
         str | None, Query(description="The cursor of the phone's last answer; none for all.", max_length=200)
     ] = None,
 ) -> Response:
-    """The roster of a phone at ``point``: ``full`` (every person whose manifest passes it) or
+    """The roster of a phone at ``point``: ``full`` (every person whose manifest passes it, and
+    every person registered there who is on no manifest: vehicle null) or
     the changes since ``since``: ``people`` rows ``[id, wristband, vehicle, status, progress,
     name]`` to add or replace, ``gone`` ids to drop, ``vehicles`` rows ``[code, status,
     progress]``, and the ``cursor`` to send next time. Names only for roles allowed

@@ -145,7 +145,8 @@
     return state;
   }
 
-  // The roster of this point: the people whose manifest passes it, whole the first time, then
+  // The roster of this point: the people whose manifest passes it (and those registered here on
+  // no manifest yet), whole the first time, then
   // only the changes since the cursor of the last answer (a few hundred bytes when little moves).
   async function fetchSnapshot() {
     if (!navigator.onLine) return;
@@ -207,6 +208,9 @@
     return { type, payload };
   }
 
+  // The note a sighting of someone on no manifest carries in the ledger (for whoever reads it later).
+  const NO_MANIFEST = "on no manifest";
+
   // The answer to a scan: outcome (expected, not_on_manifest, already, flagged), the words, and
   // the event to record (null: nothing new to record). Every sighting of a known person is
   // recorded, except someone about to board the wrong vehicle (they are sent to their own) and
@@ -235,8 +239,14 @@
     if (state.progress >= point.index) {
       return answer("already", T.already_here, fill(T.seen_at, { point: pointName(state.progress) }), false);
     }
-    if (subject.kind === "person" && (chosen ? subject.vehicle !== chosen : !subject.vehicle)) {
-      return answer("not_on_manifest", chosen ? T.not_on_manifest : T.not_on_any, manifest, point.kind !== "departure");
+    if (subject.kind === "person" && !subject.vehicle) {
+      // Registered where they gather, on no manifest yet: recognised, and the sighting recorded
+      // with a note saying so (reconciliation counts them like anyone registered).
+      event.payload.note = NO_MANIFEST;
+      return answer("not_on_manifest", T.not_on_any, T.registered_here, true);
+    }
+    if (subject.kind === "person" && chosen && subject.vehicle !== chosen) {
+      return answer("not_on_manifest", T.not_on_manifest, manifest, point.kind !== "departure");
     }
     return answer("expected", T.expected, manifest, true);
   }
