@@ -9,20 +9,8 @@ import re
 from html import unescape
 from typing import Any
 
+from server.admin_cases import ROUTE_TEXT, log_in, plan_json
 from server.conftest import PASSWORD, World
-
-HTMX = {"HX-Request": "true", "Accept": "text/html"}
-ROUTE_TEXT = "a; Gate A; departure; 0\nb; Bridge; checkpoint; 15\nc; Camp; arrival; 40"
-
-
-def _log_in(world: World, username: str = "coordinator") -> dict[str, str]:
-    """A cookie session as ``username``; the headers an htmx form sends (with the CSRF token)."""
-    client = world.client
-    client.headers.pop("Authorization", None)
-    client.cookies.clear()
-    answer = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    return {**HTMX, "X-CSRF-Token": client.cookies["corridor_csrf"]}
 
 
 def _token(world: World, username: str, password: str) -> dict[str, str]:
@@ -42,38 +30,8 @@ def _actions(world: World) -> list[tuple[str, str]]:
     return [(e["action"], e["path"]) for e in _logged(world) if e["actor"] == "user:coordinator"]
 
 
-def _plan(people: int) -> dict[str, Any]:
-    """A small well-formed plan.json for the world's scenario, passing its three route points."""
-    return {
-        "format": 1,
-        "scenario": "east-aleppo-2016",
-        "network": "test",
-        "method": "greedy",
-        "objective": "max-evacuated",
-        "status": "feasible",
-        "start": "2016-12-15T06:00:00+00:00",
-        "dt": 5.0,
-        "horizon": 20,
-        "evacuees": people,
-        "evacuated": people,
-        "bound": people,
-        "routes": [
-            {
-                "source": "s1",
-                "group": "g",
-                "people": people,
-                "destination": "end",
-                "nodes": ["start", "cp1", "end"],
-                "arcs": [0, 1],
-                "departures": [0, 4],
-                "arrival": 12,
-            }
-        ],
-    }
-
-
 def test_operations_are_created_their_windows_changed_and_closed(world: World) -> None:
-    headers = _log_in(world)
+    headers = log_in(world)
     page = world.client.get("/admin/operations", headers={"Accept": "text/html"})
     assert page.status_code == 200 and 'id="op-route"' in page.text
     bad = world.client.post(
@@ -152,10 +110,12 @@ def test_operations_are_created_their_windows_changed_and_closed(world: World) -
 def test_a_published_plan_version_is_chosen_again_and_a_marshal_is_refused(world: World) -> None:
     for people in (30, 40):
         answer = world.client.post(
-            world.url("/plan"), json={"plan": _plan(people), "nodes": {}}, headers=world.as_role("planner")
+            world.url("/plan"),
+            json={"plan": plan_json(people), "nodes": {}},
+            headers=world.as_role("planner"),
         )
         assert answer.status_code == 200, answer.text
-    headers = _log_in(world, "planner-user")  # planners may choose the plan too
+    headers = log_in(world, "planner-user")  # planners may choose the plan too
     page = world.client.get(f"/operations/{world.operation_id}/admin", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert re.search(r'<tr data-version="2" class="current">', page.text)
@@ -179,7 +139,7 @@ def test_a_published_plan_version_is_chosen_again_and_a_marshal_is_refused(world
 
 
 def test_users_are_created_given_roles_reset_disabled_and_enabled(world: World) -> None:
-    headers = _log_in(world)
+    headers = log_in(world)
     op = world.operation_id
     short = world.client.post("/admin/users", data={"username": "rima", "password": "short"}, headers=headers)
     assert short.status_code == 422
@@ -249,7 +209,7 @@ def test_users_are_created_given_roles_reset_disabled_and_enabled(world: World) 
         world.url("/members"), json={"username": "omar", "role": "coordinator"}, headers=world.coordinator
     )
     assert granted.status_code == 204, granted.text
-    headers = _log_in(world, "omar")
+    headers = log_in(world, "omar")
     assert world.client.get("/admin/users", headers={"Accept": "text/html"}).status_code == 403
     members = f"/operations/{op}/admin/members"
     page = world.client.get(members, headers={"Accept": "text/html"})
@@ -268,7 +228,7 @@ def test_users_are_created_given_roles_reset_disabled_and_enabled(world: World) 
 
 
 def test_a_scanner_is_enrolled_by_qr_code_and_once_revoked_its_scans_are_refused(world: World) -> None:
-    headers = _log_in(world)
+    headers = log_in(world)
     op = world.operation_id
     bad = world.client.post(
         f"/operations/{op}/admin/devices", data={"device_id": "server", "label": "x"}, headers=headers
@@ -318,7 +278,7 @@ def test_a_scanner_is_enrolled_by_qr_code_and_once_revoked_its_scans_are_refused
 
 
 def test_vehicles_are_added_changed_and_removed_unless_they_carry_people(world: World) -> None:
-    headers = _log_in(world, "planner-user")
+    headers = log_in(world, "planner-user")
     op = world.operation_id
     base = f"/operations/{op}/admin/vehicles"
     assert (
@@ -365,7 +325,7 @@ def test_vehicles_are_added_changed_and_removed_unless_they_carry_people(world: 
 
 def _marshal_refused(world: World) -> None:
     """A marshal gets the 403 page on every admin page, and changes nothing."""
-    headers = _log_in(world, "checkpoint_marshal-user")
+    headers = log_in(world, "checkpoint_marshal-user")
     op = world.operation_id
     for path in (
         "/admin",
@@ -384,7 +344,7 @@ def _marshal_refused(world: World) -> None:
     assert posted.status_code == 403
     assert world.client.get(world.url("/vehicles"), headers=world.coordinator).json() == []
     # Without the page's CSRF token a coordinator's session changes nothing either.
-    _log_in(world)
+    log_in(world)
     forged = world.client.post(
         f"/operations/{op}/admin/vehicles", data={"code": "X", "seats": "1"}, headers={"Accept": "text/html"}
     )

@@ -22,21 +22,10 @@ from corridor.server.db import Database
 from corridor.server.manifests.tables import Vehicle
 from corridor.server.operations.tables import Operation, PlanVersion
 from corridor.server.web.admin import CHANGES
+from server.admin_cases import ROUTE_TEXT, log_in, plan_json
 from server.conftest import PASSWORD, ROUTE, WINDOWS, World
 
-HTMX = {"HX-Request": "true", "Accept": "text/html"}
-ROUTE_TEXT = "a; Gate A; departure; 0\nb; Bridge; checkpoint; 15\nc; Camp; arrival; 40"
 TABLES = (User, Membership, Device, Vehicle, Operation, PlanVersion)
-
-
-def _log_in(world: World, username: str = "coordinator") -> dict[str, str]:
-    """A cookie session as ``username``; the headers an htmx form sends (with the CSRF token)."""
-    client = world.client
-    client.headers.pop("Authorization", None)
-    client.cookies.clear()
-    answer = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    return {**HTMX, "X-CSRF-Token": client.cookies["corridor_csrf"]}
 
 
 def _stored(world: World) -> dict[str, Any]:
@@ -85,36 +74,6 @@ def _routes(world: World) -> Iterator[tuple[str, set[str]]]:
                 yield found.path, set(found.methods)
 
 
-def _plan(people: int) -> dict[str, Any]:
-    """A small well-formed plan.json for the world's scenario, passing its three route points."""
-    return {
-        "format": 1,
-        "scenario": "east-aleppo-2016",
-        "network": "test",
-        "method": "greedy",
-        "objective": "max-evacuated",
-        "status": "feasible",
-        "start": "2016-12-15T06:00:00+00:00",
-        "dt": 5.0,
-        "horizon": 20,
-        "evacuees": people,
-        "evacuated": people,
-        "bound": people,
-        "routes": [
-            {
-                "source": "s1",
-                "group": "g",
-                "people": people,
-                "destination": "end",
-                "nodes": ["start", "cp1", "end"],
-                "arcs": [0, 1],
-                "departures": [0, 4],
-                "arrival": 12,
-            }
-        ],
-    }
-
-
 def _api(world: World, path: str, body: dict[str, Any], expected: int) -> None:
     answer = world.client.post(path, json=body, headers=world.coordinator)
     assert answer.status_code == expected, answer.text
@@ -122,7 +81,7 @@ def _api(world: World, path: str, body: dict[str, Any], expected: int) -> None:
 
 def _plans(world: World, operation_id: str) -> None:
     for people in (30, 40):
-        _api(world, f"/api/operations/{operation_id}/plan", {"plan": _plan(people), "nodes": {}}, 200)
+        _api(world, f"/api/operations/{operation_id}/plan", {"plan": plan_json(people), "nodes": {}}, 200)
 
 
 def test_a_coordinator_of_one_operation_changes_nothing_of_another(world: World) -> None:
@@ -140,7 +99,7 @@ def test_a_coordinator_of_one_operation_changes_nothing_of_another(world: World)
     for username, operation_id, role in (("only-b", b, "registrar"), ("coord-a", a, "coordinator")):
         _api(world, "/api/users", {"username": username, "password": PASSWORD}, 201)
         _api(world, f"/api/operations/{operation_id}/members", {"username": username, "role": role}, 204)
-    headers = _log_in(world, "coord-a")
+    headers = log_in(world, "coord-a")
     before = _stored(world)
 
     window = {"start": ["2026-12-07T06:00"], "end": ["2026-12-07T18:00"]}
@@ -203,7 +162,7 @@ def test_a_coordinator_of_one_operation_changes_nothing_of_another(world: World)
 
 def test_nobody_locks_everyone_out_and_bad_input_names_its_field_and_stores_nothing(world: World) -> None:
     a = world.operation_id
-    headers = _log_in(world)
+    headers = log_in(world)
     post = world.client.post
     before = _stored(world)
 
@@ -358,7 +317,7 @@ def _admin_posts(world: World) -> dict[str, tuple[str, dict[str, Any], str]]:
 def test_every_admin_post_refuses_a_forged_csrf_token_and_logs_each_change(world: World) -> None:
     world.vehicle("BUS-1")
     _plans(world, world.operation_id)
-    headers = _log_in(world)
+    headers = log_in(world)
     changes = _admin_posts(world)
     routes = {path for path, methods in _routes(world) if "POST" in methods and "/admin" in path}
     assert routes == set(changes), routes ^ set(changes)
@@ -387,7 +346,7 @@ def test_every_admin_form_works_without_javascript_with_the_token_in_a_hidden_fi
     change is refused in plain words and nothing is stored. The answer is a whole page."""
     world.vehicle("BUS-1")
     _plans(world, world.operation_id)
-    _log_in(world)
+    log_in(world)
     token = world.client.cookies["corridor_csrf"]
     plain = {"Accept": "text/html"}  # no HX-Request, no X-CSRF-Token: what a browser sends
     # Every form on the admin pages carries the token.

@@ -8,22 +8,16 @@ import re
 from datetime import UTC, datetime
 
 from corridor.reports.curves import Series, clearance_svg
-from server.conftest import PASSWORD, World
+from server.admin_cases import log_in
+from server.conftest import World
 
 HTML = {"Accept": "text/html"}
-
-
-def _log_in(world: World, username: str) -> None:
-    client = world.client
-    client.headers.pop("Authorization", None)
-    answer = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
-    assert answer.status_code == 303, answer.text
 
 
 def test_the_403_page_says_what_in_plain_words_and_leads_back_and_the_favicon_is_served(
     world: World,
 ) -> None:
-    _log_in(world, "observer-user")
+    log_in(world, "observer-user")
     came_from = f"http://testserver/operations/{world.operation_id}"
     for lang, plain in (("en", "read the incidents"), ("ar", "تقرأ الحوادث")):
         answer = world.client.get(
@@ -72,7 +66,7 @@ def test_the_dashboard_incidents_panel_counts_by_kind_and_logs_the_read(world: W
             headers=world.coordinator,
         )
         assert reported.status_code == 201, reported.text
-    _log_in(world, "monitor-user")
+    log_in(world, "monitor-user")
     dashboard = world.client.get(f"/operations/{world.operation_id}?lang=en", headers=HTML)
     assert dashboard.status_code == 200
     assert f'hx-get="/operations/{world.operation_id}/incidents/panel"' in dashboard.text
@@ -89,7 +83,7 @@ def test_the_dashboard_incidents_panel_counts_by_kind_and_logs_the_read(world: W
         e["action"] == "incidents.read" and e["path"].endswith("/incidents/panel?lang=en") for e in log
     )
     # An observer sees the dashboard without the panel, and may not open it.
-    _log_in(world, "observer-user")
+    log_in(world, "observer-user")
     plain = world.client.get(f"/operations/{world.operation_id}", headers=HTML)
     assert plain.status_code == 200 and "/incidents/panel" not in plain.text
     assert (

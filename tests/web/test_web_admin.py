@@ -17,40 +17,11 @@ from playwright.sync_api import Page, expect
 
 from corridor.reports.curves import Series, clearance_svg
 from corridor.server.web.i18n import languages
+from server.admin_cases import plan_json
 from web.a11y import problems
 from web.conftest import LiveServer, log_in, screenshot
 
 ROUTE = "start; Gate; departure; 0\ncp1; Bridge; checkpoint; 15\nend; Camp; arrival; 40"
-
-
-def _plan(people: int) -> dict[str, Any]:
-    """A small well-formed plan.json passing the route's three points (published by the API)."""
-    return {
-        "format": 1,
-        "scenario": "east-aleppo-2016",
-        "network": "test",
-        "method": "greedy",
-        "objective": "max-evacuated",
-        "status": "feasible",
-        "start": "2016-12-15T06:00:00+00:00",
-        "dt": 5.0,
-        "horizon": 20,
-        "evacuees": people,
-        "evacuated": people,
-        "bound": people,
-        "routes": [
-            {
-                "source": "s1",
-                "group": "g",
-                "people": people,
-                "destination": "end",
-                "nodes": ["start", "cp1", "end"],
-                "arcs": [0, 1],
-                "departures": [0, 4],
-                "arrival": 12,
-            }
-        ],
-    }
 
 
 def _type(page: Page, selector: str, text: str) -> None:
@@ -114,7 +85,7 @@ def test_admin_pages_make_their_changes_by_keyboard(
     # The operation: a second window, then active; a plan version chosen.
     for people in (30, 40):
         published = api.post(
-            f"/api/operations/{operation_id}/plan", json={"plan": _plan(people), "nodes": {}}
+            f"/api/operations/{operation_id}/plan", json={"plan": plan_json(people), "nodes": {}}
         )
         assert published.status_code == 200, published.text
     page.goto(base)
