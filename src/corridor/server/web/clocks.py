@@ -27,7 +27,8 @@ FLAGGED_SHOWN = 50
 
 
 def offset_text(seconds: float | None, language: Language) -> str:
-    """``+3652 d 0 h``, ``−2 h 0 min``, ``+12 s``: a clock offset as staff read it."""
+    """``+3652 d 0 h``, ``−2 h 0 min``, ``+12 s``: a clock offset as staff read it, its units in
+    the reader's language (CLDR's narrow units: ``+3652 ي 0 س`` in Arabic)."""
     if seconds is None:
         return language.text("clocks.unknown")
     if abs(seconds) < OFFSET_FLOOR_SECONDS:
@@ -38,12 +39,12 @@ def offset_text(seconds: float | None, language: Language) -> str:
     hours, left = divmod(left, 3600)
     minutes, secs = divmod(left, 60)
     if days:
-        return f"{sign}{days} d {hours} h"
+        return language.text("clocks.offset_days", sign=sign, days=days, hours=hours)
     if hours:
-        return f"{sign}{hours} h {minutes} min"
+        return language.text("clocks.offset_hours", sign=sign, hours=hours, minutes=minutes)
     if minutes:
-        return f"{sign}{minutes} min {secs} s"
-    return f"{sign}{secs} s"
+        return language.text("clocks.offset_minutes", sign=sign, minutes=minutes, seconds=secs)
+    return language.text("clocks.offset_seconds", sign=sign, seconds=secs)
 
 
 def _utc(moment: datetime | None) -> str:
@@ -72,6 +73,7 @@ def clocks_page(
             {
                 "device": row.device_id,
                 "type": row.type,
+                "type_said": language.word("clocks.type_", row.type),
                 "subject": row.subject_id or "–",
                 "device_time": _utc(row.device_time),
                 "received": _utc(row.received_at),
