@@ -14,7 +14,15 @@ Rows, all in one process run so that they compare with each other on the same (s
 - the scheduling overhead per task: 400 tasks that do nothing, on the 2-worker cluster;
 - the whole command, ``corridor risk --runs N --workers 2``, as a user runs it (cluster start included).
 
-``--repeat N`` keeps the fastest of N tries of every timed row but the whole command (the machine is shared).
+Beside each cluster row: the CPU seconds this process (the client and the local cluster's scheduler)
+spent on the job (on a 2-core machine they are taken from the workers), and the bytes the workers
+sent back (the batches pickled: sensitivity batches carry people out alone, counts are int32).
+
+``--repeat N`` keeps the fastest of N tries of every timed row but the whole command (the machine is
+shared), and ``--rounds N`` measures 1 worker then 2 workers N times, printing each round's speed-up
+with the load average at that moment (the last line says the best and the median).
+``--saturation`` sets the scheduler's ``worker-saturation`` (1.1 by default: tasks are queued on the
+scheduler and handed out as workers free up; ``inf`` hands every task out at once).
 
 The load of the machine (``uptime``) is printed before and after.
 """
@@ -22,11 +30,13 @@ The load of the machine (``uptime``) is printed before and after.
 from __future__ import annotations
 
 import argparse
+import pickle
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,11 +48,12 @@ from rich.table import Table
 from corridor.network.build import load_network
 from corridor.scenario.load import load_scenario
 from corridor.scenario.model import RiskSettings
-from corridor.simulate.cluster import DaskRunner, InProcess, Runner
+from corridor.simulate.cluster import DaskRunner, InProcess, Progress, Runner
 from corridor.simulate.draws import draw
 from corridor.simulate.engine_numpy import simulate_numpy
 from corridor.simulate.engine_simpy import simulate_simpy
 from corridor.simulate.risk import assess
+from corridor.simulate.runs import Batch, BatchSpec
 from corridor.simulate.sweep import make_plan
 from corridor.simulate.timetable import Timetable
 
@@ -99,14 +110,20 @@ def job_runs(risk: RiskSettings, runs: int, sensitivity: int) -> int:
     return runs + 2 * len(variants(risk)) * min(runs, sensitivity)
 
 
+def load_average() -> str:
+    return uptime().rpartition("load average: ")[2]
+
+
 def on_cluster(
-    tt: Timetable, risk: RiskSettings, runs: int, workers: int, repeat: int = 1
-) -> tuple[float, float]:
-    """(seconds for the job, seconds per no-op task), the fastest of ``repeat`` tries each, on a local
-    cluster of ``workers`` processes."""
+    tt: Timetable, risk: RiskSettings, runs: int, workers: int, repeat: int = 1, saturation: str = "1.1"
+) -> tuple[float, float, float]:
+    """(seconds for the job, seconds per no-op task, CPU seconds of this process during the job), the
+    fastest of ``repeat`` tries each, on a local cluster of ``workers`` processes."""
+    import dask
     from distributed import Client, LocalCluster
 
     with (
+        dask.config.set({"distributed.scheduler.worker-saturation": float(saturation)}),
         LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
         ) as cluster,
@@ -115,16 +132,37 @@ def on_cluster(
         client.wait_for_workers(workers)
         runner: Runner = DaskRunner(client)
         assess(tt, risk, runs=200, seed=99, runner=runner, sensitivity_runs=0)  # warm the workers
-        seconds = min(
-            timed(lambda: assess(tt, risk, runs=runs, seed=1, runner=runner))[0] for _ in range(repeat)
-        )
+        seconds, cpu = float("inf"), 0.0
+        for _ in range(repeat):
+            c0 = time.process_time()
+            took = timed(lambda: assess(tt, risk, runs=runs, seed=1, runner=runner))[0]
+            if took < seconds:
+                seconds, cpu = took, time.process_time() - c0
         n = 400
         overhead = float("inf")
         for _ in range(repeat):
             t0 = time.perf_counter()
             client.gather(client.map(_noop, range(n), pure=False))
             overhead = min(overhead, (time.perf_counter() - t0) / n)
-    return seconds, overhead
+    return seconds, overhead, cpu
+
+
+def bytes_back(tt: Timetable, risk: RiskSettings, runs: int) -> int:
+    """Bytes of the batches the workers send back for the job (pickled as Dask sends them)."""
+    from corridor.simulate.runs import run_batch
+
+    sizes: list[int] = []
+
+    class Recorder:
+        name = "recorder"
+
+        def run(self, tt: Timetable, specs: Sequence[BatchSpec], progress: Progress) -> list[Batch]:
+            batches = [run_batch(tt, s) for s in specs]
+            sizes.extend(len(pickle.dumps(b, protocol=5)) for b in batches)
+            return batches
+
+    assess(tt, risk, runs=runs, seed=1, runner=Recorder())
+    return sum(sizes)
 
 
 def _noop(x: int) -> int:
@@ -137,6 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--simpy-runs", type=int, default=200)
     ap.add_argument("--method", default="greedy", help="convoy method of the plan simulated")
     ap.add_argument("--repeat", type=int, default=1, help="keep the fastest of N tries of each timed row")
+    ap.add_argument("--rounds", type=int, default=1, help="measure 1 worker then 2 workers N times")
+    ap.add_argument("--saturation", default="1.1", help="the scheduler's worker-saturation (1.1, inf)")
     ap.add_argument("--skip-cli", action="store_true", help="leave out the whole-command row")
     ap.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     args = ap.parse_args(argv)
@@ -169,17 +209,33 @@ def main(argv: list[str] | None = None) -> None:
         same = bool(np.array_equal(o_np.arrival, o_sp.arrival))
         rows.append(Row("numpy engine (simulation only)", args.simpy_runs, s_np, "same draws as SimPy"))
         rows.append(Row("SimPy engine (simulation only)", args.simpy_runs, s_sp, f"results equal: {same}"))
-        one, _ = on_cluster(tt, risk, runs, 1, args.repeat)
-        two, overhead = on_cluster(tt, risk, runs, 2, args.repeat)
-        rows.append(Row("local cluster, 1 worker: runs + sensitivities", total, one))
-        rows.append(
-            Row(
-                "local cluster, 2 workers: runs + sensitivities",
-                total,
-                two,
-                f"speed-up {one / two:.2f}x; scheduling {1e3 * overhead:.2f} ms per task",
+        sent = bytes_back(tt, risk, runs)
+        speedups: list[float] = []
+        for k in range(args.rounds):
+            one, _, cpu1 = on_cluster(tt, risk, runs, 1, args.repeat, args.saturation)
+            load1 = load_average()
+            two, overhead, cpu2 = on_cluster(tt, risk, runs, 2, args.repeat, args.saturation)
+            load2 = load_average()
+            speedups.append(one / two)
+            tag = f" (round {k + 1})" if args.rounds > 1 else ""
+            rows.append(
+                Row(
+                    f"local cluster, 1 worker: runs + sensitivities{tag}",
+                    total,
+                    one,
+                    f"this process {cpu1:.2f} CPU s; {sent / 1e6:.1f} MB back; load {load1}",
+                )
             )
-        )
+            rows.append(
+                Row(
+                    f"local cluster, 2 workers: runs + sensitivities{tag}",
+                    total,
+                    two,
+                    f"speed-up {one / two:.2f}x; scheduling {1e3 * overhead:.2f} ms per task; "
+                    f"this process {cpu2:.2f} CPU s; load {load2}",
+                )
+            )
+            console.print(f"round {k + 1}: speed-up from 1 worker to 2: {one / two:.2f}x (load {load2})")
         if not args.skip_cli:
             cmd = [str(Path(sys.executable).with_name("corridor")), "risk", str(path), "--runs", str(runs)]
             cmd += ["--workers", "2", "--json", "--method", args.method]
@@ -194,6 +250,13 @@ def main(argv: list[str] | None = None) -> None:
         table.add_row(r.what, f"{r.runs:,}", f"{r.seconds:.2f}", f"{r.per_run_us:,.0f}", r.note)
     console.print(table)
     console.print(f"load after: {after}")
+    if speedups:
+        console.print(
+            f"SPEED-UP from 1 worker to 2 (target 1.8x): best {max(speedups):.2f}x, "
+            f"median {statistics.median(speedups):.2f}x over {len(speedups)} round(s); "
+            f"worker-saturation {args.saturation}; load before {before.rpartition('load average: ')[2]}, "
+            f"after {after.rpartition('load average: ')[2]}"
+        )
     if args.markdown:
         lines = [
             f"load before: `{before}`; after: `{after}`",

@@ -147,3 +147,23 @@ def test_a_risk_table_is_read(tmp_path: Path) -> None:
     risk = load_scenario(tmp_path / "scenario.toml").risk
     assert risk.no_show_probability == 0.05 and risk.disrupted
     assert not RiskSettings().disrupted
+
+
+def test_a_sensitivity_batch_sends_people_out_alone(east_aleppo_convoy: ConvoyCase) -> None:
+    """The runs of a sensitivity send back people out only (their mean is all that is read), and
+    full batches their counts as int32: what the workers send through the shared cores is small."""
+    _, _, tt = east_aleppo_convoy
+    [full] = specs_for(0, 200, 3, EVERYTHING, 200)
+    [alone] = specs_for(0, 200, 3, EVERYTHING, 200, full=False)
+    a, b = run_batch(tt, full), run_batch(tt, alone)
+    assert np.array_equal(a.out, b.out) and b.runs == 200
+    assert b.left.shape == b.curve.shape == (200, 0)
+    assert a.curve.dtype == a.left.dtype == np.int32 and a.curve.shape[0] == 200
+    assert b.out.nbytes + b.left.nbytes + b.curve.nbytes < (a.left.nbytes + a.curve.nbytes) / 10
+    # The effects are as if every batch were whole: the mean out of the same runs.
+    result = assess(tt, EVERYTHING, runs=200, seed=3, batch_runs=100)
+    off = EVERYTHING.model_copy(update={"no_show_probability": 0.0})
+    whole = [run_batch(tt, s) for s in specs_for(9, 200, 3, off, 100)]
+    effect = next(e for e in result.effects if e.field == "no_show_probability")
+    assert effect.off == float(np.mean(np.concatenate([w.out for w in whole])))
+    assert result.curve.dtype == np.int64 and result.curve.shape == (200, len(result.grid))

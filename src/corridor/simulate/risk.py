@@ -162,8 +162,8 @@ def _merge(batches: Sequence[Batch], n_points: int, n_grid: int) -> tuple[IntArr
         return empty, np.zeros((0, n_points), np.int64), np.zeros((0, n_grid), np.int64)
     return (
         np.concatenate([b.out for b in batches]),
-        np.concatenate([b.left for b in batches]),
-        np.concatenate([b.curve for b in batches]),
+        np.concatenate([b.left for b in batches]).astype(np.int64),
+        np.concatenate([b.curve for b in batches]).astype(np.int64),
     )
 
 
@@ -200,8 +200,9 @@ def assess(
         m = min(runs, max(batch_runs, m // batch_runs * batch_runs))
     if m:
         for k, (_, _, _, off, doubled) in enumerate(found):
-            specs += specs_for(1 + 2 * k, m, seed, off, batch_runs)
-            specs += specs_for(2 + 2 * k, m, seed, doubled, batch_runs)
+            # only their mean out is read: the workers send people out alone
+            specs += specs_for(1 + 2 * k, m, seed, off, batch_runs, full=False)
+            specs += specs_for(2 + 2 * k, m, seed, doubled, batch_runs, full=False)
     batches = runner.run(tt, specs, progress)
     jobs: dict[int, list[Batch]] = {}
     for spec, batch in zip(specs, batches, strict=True):

@@ -2,7 +2,11 @@
 people out against time.
 
 A batch is the unit of work sent to a worker: ``runs`` runs of one timetable under one set of
-disruptions, drawn from ``(seed, batch)``; it returns only counts (a few kilobytes), never the draws.
+disruptions, drawn from ``(seed, batch)``; it returns only counts, never the draws: people out of
+every run, and, unless the batch asks for people out alone (``full=False``: the runs of a
+sensitivity, of which only the mean out is read), people left per gathering point and the
+people-out curve of every run (int32: 0.4 MB for 1,000 runs, against 0.8 MB as int64; the
+workers and the client share the cores of a small machine, and every byte is copied through it).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from corridor.scenario.model import RiskSettings
 from corridor.simulate.draws import Draws, draw
@@ -19,6 +24,7 @@ from corridor.simulate.engine_simpy import simulate_simpy
 from corridor.simulate.timetable import FloatArray, IntArray, Timetable
 
 Engine = Literal["numpy", "simpy"]
+Int32Array = npt.NDArray[np.int32]
 GRID_POINTS = 97  # times of the people-out curve, evenly from the start to the deadline
 
 
@@ -32,6 +38,7 @@ class BatchSpec:
     seed: int
     risk: RiskSettings
     engine: Engine = "numpy"
+    full: bool = True  # False: people out only (left and curve are sent empty)
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,8 +49,8 @@ class Batch:
     batch: int
     runs: int
     out: IntArray  # (runs,) people out by the end of the window
-    left: IntArray  # (runs, points) people left inside per gathering point
-    curve: IntArray  # (runs, GRID_POINTS) people out by each grid time
+    left: Int32Array  # (runs, points) people left inside per gathering point; (runs, 0) if not full
+    curve: Int32Array  # (runs, GRID_POINTS) people out by each grid time; (runs, 0) if not full
 
 
 def grid(tt: Timetable) -> FloatArray:
@@ -51,11 +58,17 @@ def grid(tt: Timetable) -> FloatArray:
     return np.linspace(0.0, float(tt.horizon), GRID_POINTS)
 
 
-def outcomes(tt: Timetable, d: Draws, o: Outcome, job: int = 0, batch: int = 0) -> Batch:
-    """Count what the runs of ``d`` yield from their simulated ``o``."""
+def outcomes(
+    tt: Timetable, d: Draws, o: Outcome, job: int = 0, batch: int = 0, *, full: bool = True
+) -> Batch:
+    """Count what the runs of ``d`` yield from their simulated ``o`` (people out alone unless
+    ``full``)."""
     arrival = o.arrival[tt.entry_delivery]  # (entries, runs)
     got = np.where(arrival <= d.window_end[None, :], d.shown, 0)
     out = got.sum(axis=0).astype(np.int64)
+    if not full:
+        none = np.zeros((d.runs, 0), dtype=np.int32)
+        return Batch(job, batch, d.runs, out, none, none)
     points = tt.points
     point_of_source = np.asarray([points.index(p) for p in tt.source_point], dtype=np.int64)
     waiting = np.zeros(len(points), dtype=np.int64)
@@ -70,20 +83,22 @@ def outcomes(tt: Timetable, d: Draws, o: Outcome, job: int = 0, batch: int = 0) 
     flat = (np.arange(d.runs)[None, :] * (len(times) + 1) + slot).ravel()
     counts = np.bincount(flat, weights=got.ravel(), minlength=d.runs * (len(times) + 1))
     curve = np.cumsum(counts.reshape(d.runs, len(times) + 1)[:, :-1], axis=1)
-    return Batch(job, batch, d.runs, out, np.ascontiguousarray(left), curve.astype(np.int64))
+    return Batch(job, batch, d.runs, out, np.ascontiguousarray(left, dtype=np.int32), curve.astype(np.int32))
 
 
 def run_batch(tt: Timetable, spec: BatchSpec) -> Batch:
     """Draw and simulate one batch (what a worker does)."""
     d = draw(tt, spec.risk, spec.runs, spec.seed, spec.batch)
     o = simulate_numpy(tt, d) if spec.engine == "numpy" else simulate_simpy(tt, d)
-    return outcomes(tt, d, o, spec.job, spec.batch)
+    return outcomes(tt, d, o, spec.job, spec.batch, full=spec.full)
 
 
-def specs_for(job: int, runs: int, seed: int, risk: RiskSettings, batch_size: int) -> list[BatchSpec]:
+def specs_for(
+    job: int, runs: int, seed: int, risk: RiskSettings, batch_size: int, *, full: bool = True
+) -> list[BatchSpec]:
     """``runs`` runs of one job cut into batches of at most ``batch_size``."""
     sizes = [batch_size] * (runs // batch_size) + ([runs % batch_size] if runs % batch_size else [])
-    return [BatchSpec(job, b, n, seed, risk) for b, n in enumerate(sizes)]
+    return [BatchSpec(job, b, n, seed, risk, full=full) for b, n in enumerate(sizes)]
 
 
 __all__ = ["GRID_POINTS", "Batch", "BatchSpec", "Engine", "grid", "outcomes", "run_batch", "specs_for"]
