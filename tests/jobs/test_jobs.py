@@ -273,3 +273,15 @@ def test_a_job_whose_service_stopped_is_marked_failed(settings: Settings) -> Non
             assert job["state"] == "failed" and "the service stopped while the job ran" in job["error"]
         listed = world.client.get(world.url("/jobs"), headers=world.coordinator).json()
         assert [j["state"] for j in listed] == [job["state"]]
+
+
+def test_every_thread_of_an_embedded_worker_runs_below_the_service(local_jobs: Jobs) -> None:
+    """On Linux a nice value is a thread's: every thread of each worker is lowered (the task's, and
+    the event loop's that moves payloads, results and progress), not only the one that ran a task."""
+    from corridor.jobs import worker
+
+    found: dict[str, list[int]] = local_jobs.client.run(worker.niceness)
+    target = min(19, os.getpriority(os.PRIO_PROCESS, 0) + worker.NICE)
+    assert len(found) == 2
+    for address, values in found.items():
+        assert len(values) > 1 and min(values) >= target, (address, values)

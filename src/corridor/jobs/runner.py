@@ -106,7 +106,10 @@ class Jobs:
         if scheduler is None:
             if workers < 1:
                 raise InputError(f"{workers} workers", where="--workers", hint="give 1 or more")
-            return cls(Client(embedded_cluster(workers), set_as_default=False))
+            client = Client(embedded_cluster(workers), set_as_default=False)
+            with contextlib.suppress(Exception):  # lowered now, not at their first job (see worker.NICE)
+                client.run(worker.lower)
+            return cls(client)
         try:
             client = Client(scheduler, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as error:

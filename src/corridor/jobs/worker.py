@@ -11,6 +11,7 @@ import contextlib
 import os
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 from distributed import Event, Variable, get_client
@@ -20,10 +21,14 @@ from corridor.jobs.registry import Cancelled, resolve
 
 # Publish progress (and look for a cancel) at most this often, in seconds.
 EVERY = 0.25
-# How much lower a worker's CPU priority is than the processes beside it (os.nice): on a small
+# How much lower a worker's CPU priority is than the processes beside it (nice): on a small
 # machine the embedded cluster's workers share the cores with the web service and its ledger
-# writer, which must keep answering scanners while a plan runs.
+# writer, which must keep answering scanners while a plan runs. On Linux a nice value belongs to a
+# thread, not to the process: every thread of the worker is lowered (the thread running the task,
+# and the event loop that (de)serialises payloads and results, sends progress and heartbeats), and
+# the threads it starts later inherit it.
 NICE = 10
+_TASKS = Path("/proc/self/task")
 _niced = False
 
 
@@ -70,9 +75,32 @@ def call(task: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 
 
 def _yield_cpu() -> None:
-    """Lower this worker process's CPU priority, once."""
+    """Lower this worker process's CPU priority, once: every one of its threads."""
+    lower()
+
+
+def _threads() -> list[int]:
+    return [int(t.name) for t in _TASKS.iterdir()] if _TASKS.is_dir() else [0]
+
+
+def lower() -> None:
+    """Every thread of this process ``NICE`` lower than it started (at most 19), once."""
     global _niced
-    if not _niced:
+    if _niced:
+        return
+    _niced = True
+    with contextlib.suppress(OSError):
+        target = min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICE)
+        for tid in _threads():
+            with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                if os.getpriority(os.PRIO_PROCESS, tid) < target:
+                    os.setpriority(os.PRIO_PROCESS, tid, target)
+
+
+def niceness() -> list[int]:
+    """The nice value of every thread of this process (for the tests)."""
+    found = []
+    for tid in _threads():
         with contextlib.suppress(OSError):
-            os.nice(NICE)
-        _niced = True
+            found.append(os.getpriority(os.PRIO_PROCESS, tid))
+    return found
