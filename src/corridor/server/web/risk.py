@@ -26,7 +26,6 @@ from corridor.server.errors import NotFoundError
 from corridor.server.jobs.service import JobView
 from corridor.server.operations import service as operations
 from corridor.server.runtime import Runtime
-from corridor.server.web.i18n import choose
 from corridor.server.web.nav import menu
 from corridor.server.web.plan_cache import find_scenario
 from corridor.server.web.render import environment, page
@@ -35,113 +34,6 @@ router = APIRouter(include_in_schema=False)
 KIND = "risk"
 RUNS = (500, 2000, 10000)
 Disruptions = Literal["scenario", "illustrative"]
-
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Risk",
-        "intro": "The convoy plan the operation follows, simulated many times under disruption: checkpoint"
-        " holds, road closures, an early end of the ceasefire, no-shows, breakdowns and travel times"
-        " that vary.",
-        "no_plan": "The operation follows no convoy plan yet: publish one on the Convoy page first.",
-        "no_scenario": "The operation's scenario file was not found on the server.",
-        "plan": "Convoy plan version {version} ({hash}): {out} of {people} people out by the deadline"
-        " as planned.",
-        "scenario_sets": "The scenario sets its disruptions ([risk] table).",
-        "scenario_none": "The scenario sets no disruption ([risk] table): every run would be the plan."
-        " Simulate under corridor's illustrative disruptions to see how the plan holds up.",
-        "runs": "Runs",
-        "use": "Disruptions",
-        "use.scenario": "the scenario's",
-        "use.illustrative": "corridor's illustrative set",
-        "start": "Simulate",
-        "job": "Simulating {runs} runs on the cluster",
-        "state.queued": "waiting for a worker",
-        "state.running": "running",
-        "state.done": "done",
-        "state.failed": "failed",
-        "state.cancelled": "cancelled",
-        "progress": "Progress",
-        "cancel": "Cancel",
-        "failed": "The simulation failed: {error}",
-        "cancelled": "The simulation was cancelled.",
-        "hint": "This page follows the job and shows the result when it is done; it may be reloaded.",
-        "result": "{runs} runs with {use} disruptions",
-        "p_all": "chance everyone is out",
-        "p_plan": "chance the plan's figure is met",
-        "mean_out": "mean people out",
-        "left": "people left inside: 5 % / 50 % / 95 % of runs",
-        "by_point": "People left per gathering point",
-        "point": "gathering point",
-        "mean": "mean",
-        "p95": "95 % of runs",
-        "any_left": "chance anyone is left",
-        "damage": "What each disruption costs",
-        "disruption": "disruption",
-        "people_lost": "people out lost on average",
-        "fan": "People out against time (median run, middle half and 90 % of runs)",
-        "tornado": "Mean people out with each disruption off (green) and doubled (red)",
-        "field.travel_time_spread": "travel times",
-        "field.checkpoint_hold_probability": "checkpoint holds",
-        "field.closure_probability": "road closures",
-        "field.ceasefire_end_probability": "the ceasefire ends early",
-        "field.no_show_probability": "no-shows",
-        "field.breakdown_probability": "breakdowns",
-    },
-    "ar": {
-        "title": "المخاطر",
-        "intro": "خطة القافلة التي تتبعها العملية، محاكاة مرات كثيرة في ظل الاضطرابات: احتجاز عند الحواجز،"
-        " وإغلاق طرق، وانتهاء مبكر لوقف إطلاق النار، وتغيّب، وأعطال، وأزمنة سفر متغيرة.",
-        "no_plan": "لا تتبع العملية خطة قافلة بعد: انشر خطة في صفحة القافلة أولًا.",
-        "no_scenario": "لم يُعثر على ملف سيناريو العملية على الخادم.",
-        "plan": "خطة القافلة الإصدار {version} ({hash}): يخرج {out} من {people} شخصًا قبل الموعد النهائي"
-        " وفق الخطة.",
-        "scenario_sets": "يحدد السيناريو اضطراباته (جدول [risk]).",
-        "scenario_none": "لا يحدد السيناريو أي اضطراب (جدول [risk]): كل محاكاة ستطابق الخطة."
-        " حاكِ في ظل الاضطرابات التوضيحية لمعرفة مدى صمود الخطة.",
-        "runs": "عدد المحاكاة",
-        "use": "الاضطرابات",
-        "use.scenario": "اضطرابات السيناريو",
-        "use.illustrative": "المجموعة التوضيحية",
-        "start": "حاكِ",
-        "job": "تجري محاكاة {runs} مرة على العنقود الحاسوبي",
-        "state.queued": "بانتظار عامل",
-        "state.running": "قيد التنفيذ",
-        "state.done": "انتهت",
-        "state.failed": "فشلت",
-        "state.cancelled": "أُلغيت",
-        "progress": "التقدّم",
-        "cancel": "إلغاء",
-        "failed": "فشلت المحاكاة: {error}",
-        "cancelled": "أُلغيت المحاكاة.",
-        "hint": "تتابع هذه الصفحة العمل وتعرض النتيجة عند انتهائه؛ يمكن إعادة تحميلها.",
-        "result": "{runs} محاكاة مع {use}",
-        "p_all": "احتمال خروج الجميع",
-        "p_plan": "احتمال بلوغ رقم الخطة",
-        "mean_out": "متوسط من يخرجون",
-        "left": "من يبقون في الداخل: 5٪ / 50٪ / 95٪ من المحاكاة",
-        "by_point": "من يبقون في كل نقطة تجمع",
-        "point": "نقطة التجمع",
-        "mean": "المتوسط",
-        "p95": "95٪ من المحاكاة",
-        "any_left": "احتمال بقاء أحد",
-        "damage": "كلفة كل اضطراب",
-        "disruption": "الاضطراب",
-        "people_lost": "متوسط من لا يخرجون بسببه",
-        "fan": "من يخرجون بمرور الوقت (المحاكاة الوسيطة، والنصف الأوسط، و90٪ من المحاكاة)",
-        "tornado": "متوسط من يخرجون دون كل اضطراب (أخضر) ومع مضاعفته (أحمر)",
-        "field.travel_time_spread": "أزمنة السفر",
-        "field.checkpoint_hold_probability": "الاحتجاز عند الحواجز",
-        "field.closure_probability": "إغلاق الطرق",
-        "field.ceasefire_end_probability": "انتهاء وقف إطلاق النار مبكرًا",
-        "field.no_show_probability": "التغيّب",
-        "field.breakdown_probability": "الأعطال",
-    },
-}
-
-
-def words(request: Request) -> dict[str, str]:
-    language = choose(request)
-    return {**WORDS["en"], **WORDS.get(language.code, {})}
 
 
 def _situation(runtime: Runtime, operation_id: str) -> dict[str, Any]:
@@ -175,7 +67,6 @@ def _job_context(request: Request, actor: Actor, operation_id: str, job: JobView
         "result": result,
         "operation_id": operation_id,
         "may_run": allowed(actor, "operation.update", operation_id),
-        "w": words(request),
     }
 
 
