@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 
+import openpyxl  # type: ignore[import-untyped, unused-ignore]
+import pytest
 from playwright.sync_api import Page, expect
 
+from corridor.server.web.i18n import languages
 from web.a11y import problems
 from web.conftest import LiveServer, log_in, screenshot
+from web.test_web_arabic_text import english_words
 
 
 def _open(page: Page, server: LiveServer, lang: str = "en") -> None:
@@ -83,26 +88,93 @@ def test_a_household_of_three_by_keyboard_alone(page: Page, live_server: LiveSer
     assert problems(page) == []
 
 
+# A person registered, then typed again in another spelling or script, in each language.
+NEAR = {"en": ("Mohammed Tartousi", "Muhammad Tartusi"), "ar": ("Khaled Shami", "خالد الشامي")}
+
+
+def _fill_person(page: Page, row: int, name: str, sex: str, age: str) -> None:
+    page.fill(f"#p-{row}-name", name)
+    page.select_option(f"#p-{row}-sex", sex)
+    page.select_option(f"#p-{row}-age_band", age)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
 def test_a_near_duplicate_in_another_spelling_or_script_is_shown_before_registering(
-    page: Page, live_server: LiveServer
+    page: Page, live_server: LiveServer, lang: str
 ) -> None:
-    _open(page, live_server)
-    _register(page, live_server, ("Mohammed Tartousi", "m", "18"))
-    page.reload()
-    page.focus("#p-0-name")
-    _type_person(page, "Muhammad Tartusi", "m", "18")
+    said = languages()[lang]
+    first, again = NEAR[lang]
+    _open(page, live_server, lang)
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+    if lang == "en":  # by keyboard, as a registrar types
+        _register(page, live_server, (first, "m", "18"))
+        page.reload()
+        page.focus("#p-0-name")
+        _type_person(page, again, "m", "18")
+    else:
+        _fill_person(page, 0, first, "male", "18-59")
+        page.keyboard.press("Control+Enter")
+        expect(page.locator("#registered-h")).to_be_visible()
+        page.reload()
+        _fill_person(page, 0, again, "male", "18-59")
     warning = page.locator("#p-0-dups .alert.warn")
-    expect(warning).to_contain_text("Mohammed Tartousi")
-    expect(warning).to_contain_text("Possibly registered already (1)")
+    expect(warning).to_contain_text(first)
+    expect(warning.locator("p")).to_have_text(said.text("register.maybe_registered", n=1))
+    expect(warning.locator("li")).to_contain_text(said.text("register.sex_male"))
     # Another sex: not the same person.
     page.select_option("#p-0-sex", "female")
     expect(warning).to_have_count(0)
     page.select_option("#p-0-sex", "male")
-    expect(warning).to_contain_text("Mohammed Tartousi")
+    expect(warning).to_contain_text(first)
+    if lang == "ar":
+        expect(warning.locator("p")).to_contain_text("ربما سُجّل من قبل (1)")
+        shown = english_words(warning.all_inner_texts(), [first])
+        assert shown == [], "\n".join(shown)
+    screenshot(page, f"register-duplicate-{lang}")
     # Registered anyway (shown, never merged): the result names the possible duplicate.
     page.keyboard.press("Control+Enter")
-    expect(page.locator("#registered-duplicates")).to_contain_text("Mohammed Tartousi")
+    result = page.locator("#registered-duplicates")
+    expect(result).to_contain_text(first)
+    expect(result.locator("p")).to_have_text(said.text("register.check_duplicates"))
     expect(page.locator(".registered tbody tr")).to_have_count(1)
+    expect(page.locator("#registered-h")).to_have_text(said.text("register.done", n=1))
+    if lang == "ar":
+        expect(page.locator("#registered-h")).to_have_text("سُجّلت الأسرة: شخص واحد")
+        shown = english_words(page.locator(".registered").all_inner_texts(), [first, again])
+        assert shown == [], "\n".join(shown)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_registration_form_for_odk_and_kobo_is_offered_on_the_registration_page(
+    page: Page, live_server: LiveServer, lang: str
+) -> None:
+    said = languages()[lang]
+    _open(page, live_server, lang)
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+    offer = page.locator("#xlsform")
+    expect(offer.locator("h2")).to_have_text(said.text("register.xlsform_title"))
+    expect(offer).to_contain_text("ODK Collect, KoBoCollect")
+    link = page.locator("#xlsform-link")
+    expect(link).to_have_text(f"{said.text('register.xlsform')} (XLSForm)")
+    if lang == "ar":
+        expect(link).to_contain_text("تنزيل استمارة التسجيل")
+        shown = english_words(offer.all_inner_texts(), ["ODK Collect, KoBoCollect", "(XLSForm)"])
+        assert shown == [], "\n".join(shown)
+    offer.scroll_into_view_if_needed()
+    screenshot(page, f"register-xlsform-{lang}")
+    with page.expect_download() as download:
+        link.click()
+    name = download.value.suggested_filename
+    assert "_registration-form_" in name and name.endswith(".xlsx"), name
+    # The form itself: its questions, labelled in both languages, with the service's codes.
+    book = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True)
+    survey = [row for row in book["survey"].iter_rows(values_only=True)]
+    header = list(survey[0])
+    assert {"label::English (en)", "label::Arabic (ar)"} <= set(header), header
+    fields = {row[header.index("name")] for row in survey[1:]}
+    assert {"name", "sex", "age_band", "wristband"} <= fields, fields
+    choices = [row for row in book["choices"].iter_rows(values_only=True)]
+    assert {"female", "male", "18-59", "60+"} <= {row[choices[0].index("name")] for row in choices[1:]}
 
 
 def test_arabic_registration_is_right_to_left_and_warns_across_scripts(

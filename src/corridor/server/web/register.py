@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from corridor.core.errors import ConflictError
 from corridor.ops.route import PointKind
-from corridor.server.auth import Actor
+from corridor.server.auth import Actor, allowed
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.operations import service as operations
 from corridor.server.registration import service
@@ -100,6 +100,8 @@ def register_form(
         operation=operation,
         nav=menu(actor, operation_id),
         points=points,
+        # The same form for ODK Collect and KoBoCollect, to those who may import what they collect.
+        xlsform=allowed(actor, "imports.write", operation_id),
         **_choices(),
     )
 
