@@ -16,9 +16,9 @@ Instances:
     (the time of each method is what counts).
 
 For each instance and method: people out by the deadline, the tightest proved bound (the bounds of
-:mod:`corridor.solve.convoy.bounds` and the method's own, if it proves one), the gap, status, the
-lexicographic objective (people per priority level, completion, trips), seconds, and whether the
-plan verifies. The MIP peer is built only below ``--mip-max-columns`` (estimated).
+:mod:`corridor.solve.convoy.bounds`, the route bound timed, and the method's own, if it proves one),
+the gap, status, the lexicographic objective (people per priority level, completion, trips),
+seconds, and whether the plan verifies. The MIP peer is built only below ``--mip-max-columns`` (estimated).
 """
 
 from __future__ import annotations
@@ -505,7 +505,7 @@ def run_case(case: Case, args: argparse.Namespace, console: Console) -> list[Row
     built = time.perf_counter() - began
     legs = Legs(problem)
     t0 = time.perf_counter()
-    bounds = convoy_bounds(problem, legs, flow=not args.no_flow_bound)
+    bounds = convoy_bounds(problem, legs, flow=not args.no_flow_bound, timed_route=True)
     bound_seconds = time.perf_counter() - t0
     best, kind = bounds.best
     console.print(
@@ -588,6 +588,10 @@ def _bounds_text(b: Bounds) -> str:
         parts.append(f"flow {b.flow:,}")
     if b.checkpoint is not None:
         parts.append(f"checkpoint {b.checkpoint:,}")
+    if b.time is not None:
+        parts.append(f"time {b.time:,}")
+    if b.route is not None:
+        parts.append(f"route {b.route:,}")
     return ", ".join(parts)
 
 

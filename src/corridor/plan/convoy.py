@@ -92,7 +92,7 @@ class ConvoyPlan:
     evacuees: int  # people to move at the plan's start (waiting and on board)
     evacuated: int  # people the trips bring out by the deadline
     bound: int
-    bound_kind: str  # the tightest bound: "people", "flow", "fleet", "checkpoint", "time" or "exact"
+    bound_kind: str  # the tightest bound: "people", "flow", "fleet", "checkpoint", "time", "route" or "exact"
     vehicles: tuple[str, ...]
     trips: tuple[Trip, ...]
     by_group: tuple[tuple[str, int], ...] = ()  # people out per group, in the problem's group order
