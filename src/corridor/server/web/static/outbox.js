@@ -12,6 +12,9 @@ window.corridorOutbox = (function () {
   const FORM_PAGE = /^\/operations\/[^/]+\/(register|incidents\/new)$/; // pages sw.js serves offline
   const done = (r) => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+  // A message with a count comes as its plural forms by CLDR category; the page's language picks one.
+  const PLURAL = new Intl.PluralRules(document.documentElement.lang || "en");
+  const count = (forms, n) => (typeof forms === "string" ? forms : forms[PLURAL.select(n)] || forms.other);
   let opened = null;
 
   function open() {
@@ -146,7 +149,7 @@ window.corridorOutbox = (function () {
       const forms = await waiting(kind, op);
       status.dataset.count = String(forms.length);
       status.hidden = forms.length === 0;
-      status.querySelector(".outbox-count").textContent = fill(words.waiting, { n: forms.length });
+      status.querySelector(".outbox-count").textContent = fill(count(words.waiting, forms.length), { n: forms.length });
       const list = status.querySelector(".outbox-refused");
       list.replaceChildren(...forms.filter((r) => r.refused).map((r) => {
         const item = document.createElement("li");
