@@ -15,6 +15,10 @@ a steady rate (per simulated hour, through the real code paths):
   and put on a trip (60 % through ``cp1``);
 * ``--alarms`` people a hour are reported missing.
 
+A share of the households (``--unassigned``, 5 % by default), seeded and registered alike, gather
+at ``cp1`` itself and are on no manifest: the phone there holds them too (a person registered
+where the phone scans is recognised there before any vehicle is theirs).
+
 A warm-up hour fills the pipeline (people boarded, in transit and arriving), then one hour is
 measured. Bytes per answer: the status line, the headers and the body as sent (gzip when larger
 than 200 bytes), plus ``date`` and ``server`` headers a real server adds; the request line and
@@ -99,9 +103,12 @@ def _trip_keys() -> list[tuple[str, int, bool]]:
     ]
 
 
-def seed(db: Database, sealer: Sealer, operation_id: str, people: int) -> list[tuple[str, str, int, bool]]:
-    """Vehicles, trips, a current convoy plan and ``people`` people on its trips, by bulk inserts;
-    returns (person id, vehicle, trip, through cp1) in boarding order."""
+def seed(
+    db: Database, sealer: Sealer, operation_id: str, people: int, unassigned: float = 0.0
+) -> list[tuple[str, str, int, bool]]:
+    """Vehicles, trips, a current convoy plan and ``people`` people on its trips, by bulk inserts
+    (the households of an ``unassigned`` share gather at ``cp1`` on no manifest); returns (person
+    id, vehicle, trip, through cp1) of those on a trip, in boarding order."""
     trips = _trip_keys()
     now = utc_now()
     body = {
@@ -117,16 +124,24 @@ def seed(db: Database, sealer: Sealer, operation_id: str, people: int) -> list[t
         ]
     }
     rng = random.Random(2016)
+    share = random.Random(5)
     households: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []
     order: list[tuple[str, str, int, bool]] = []
-    per_trip = max(1, -(-people // len(trips)))
+    per_trip = max(1, -(-round(people * (1 - unassigned)) // len(trips)))
+    gathering = "g1"
     for i in range(people):
         if i % 4 == 0:
             household = new_id()
+            gathering = "cp1" if share.random() < unassigned else "g1"
             households.append(
-                {"id": household, "operation_id": operation_id, "gathering_point": "g1", "created_at": now}
+                {
+                    "id": household,
+                    "operation_id": operation_id,
+                    "gathering_point": gathering,
+                    "created_at": now,
+                }
             )
         person = new_id()
         name = f"{rng.choice(FIRST)} {rng.choice(FAMILY)} {i}"
@@ -139,12 +154,14 @@ def seed(db: Database, sealer: Sealer, operation_id: str, people: int) -> list[t
                 "age_band": "18-59",
                 "sex": rng.choice(("female", "male")),
                 "vulnerabilities": [],
-                "gathering_point": "g1",
+                "gathering_point": gathering,
                 "wristband": f"WB-{i:06d}",
                 "registered_at": now,
             }
         )
-        code, number, via = trips[min(i // per_trip, len(trips) - 1)]
+        if gathering == "cp1":
+            continue  # on no manifest
+        code, number, via = trips[min(len(order) // per_trip, len(trips) - 1)]
         entries.append(
             {
                 "person_id": person,
@@ -205,18 +222,23 @@ def seed(db: Database, sealer: Sealer, operation_id: str, people: int) -> list[t
         for start in range(0, people, 5000):
             session.execute(insert(Household), households[start // 4 : (start + 5000) // 4])
             session.execute(insert(Person), rows[start : start + 5000])
+        for start in range(0, len(entries), 5000):
             session.execute(insert(ManifestEntry), entries[start : start + 5000])
     return order
 
 
-def _register(db: Database, sealer: Sealer, operation_id: str, rng: random.Random, n: int) -> None:
-    """``n`` people registered in households of four and put on a trip, through the ORM (so the
-    roster changes are noted as in any registration)."""
+def _register(
+    db: Database, sealer: Sealer, operation_id: str, rng: random.Random, n: int, unassigned: float = 0.0
+) -> None:
+    """``n`` people registered in households of four and put on a trip (an ``unassigned`` share
+    of the households gather at ``cp1`` on no manifest), through the ORM (so the roster changes
+    are noted as in any registration)."""
     trips = _trip_keys()
     with db.writing() as session:
         for _ in range(max(1, n // 4)):
+            alone = rng.random() < unassigned
             body = HouseholdIn(
-                gathering_point="g1",
+                gathering_point="cp1" if alone else "g1",
                 people=[
                     PersonIn(
                         name=f"{rng.choice(FIRST)} {rng.choice(FAMILY)} new", age_band="18-59", sex="female"
@@ -227,6 +249,8 @@ def _register(db: Database, sealer: Sealer, operation_id: str, rng: random.Rando
             done = registration.register_household(
                 session, sealer=sealer, operation_id=operation_id, body=body
             )
+            if alone:
+                continue
             code, number, _ = rng.choice(trips)
             for person in done.people:
                 session.add(
@@ -327,7 +351,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         sealer = Sealer.from_file(settings.key_file)
         began = time.monotonic()
-        order = seed(db, sealer, operation_id, args.people)
+        order = seed(db, sealer, operation_id, args.people, args.unassigned)
         seeded = time.monotonic() - began
 
         first = client.get(f"{base}/roster", params={"point": "cp1"}, headers=phone)
@@ -356,7 +380,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for _ in range(int(alarms) + (rng.random() < alarms % 1)):
                 events.append(("missing", rng.choice(order[-len(order) // 2 :])[0], "cp1", None))
             scanner.send(events)
-            _register(db, sealer, operation_id, rng, round(args.registering / ticks))
+            _register(db, sealer, operation_id, rng, round(args.registering / ticks), args.unassigned)
             answer = client.get(f"{base}/roster", params={"point": "cp1", "since": cursor}, headers=phone)
             assert answer.status_code == 200, answer.text
             delta = answer.json()
@@ -377,6 +401,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "full_roster": full,
         "polls_per_hour": len(measured.answers),
         "rates_per_hour": {"moving": args.moving, "registering": args.registering, "alarms": args.alarms},
+        "unassigned_share": args.unassigned,
         "bytes_per_hour_down": sum(measured.answers),
         "bytes_per_hour_up": sum(measured.requests),
         "rows_per_hour": sum(measured.people),
@@ -400,6 +425,9 @@ def main() -> None:
     parser.add_argument("--moving", type=int, default=600, help="people boarding an hour")
     parser.add_argument("--registering", type=int, default=300, help="people registered an hour")
     parser.add_argument("--alarms", type=int, default=10, help="people reported missing an hour")
+    parser.add_argument(
+        "--unassigned", type=float, default=0.05, help="share of households at cp1 on no manifest"
+    )
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--out", type=Path, default=Path("out/bench/roster_bytes.json"))
     args = parser.parse_args()
