@@ -58,6 +58,9 @@ def assert_verifies(result: dict[str, Any]) -> None:
     problem = compile_file(SCENARIO, datetime.fromisoformat(result["deadline"])).problem
     assert plan.verify(problem) == []
     assert 0 < plan.evacuated <= plan.evacuees == 9000
+    # Worked out on the worker, so that the service keeps the plan without reading it back.
+    assert result["plan_hash"] == plan.content_hash()
+    assert result["figures"] == {"method": plan.method, "evacuated": plan.evacuated, "evacuees": 9000}
 
 
 def test_a_plan_job_on_the_embedded_cluster(local_jobs: Jobs) -> None:

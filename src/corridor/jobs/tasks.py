@@ -4,7 +4,10 @@
 for a shorter window); the plan is verified against the scenario before it is returned.
 
 Payload: ``{"scenario": PATH, "method": "exact" | "ccrp", "deadline": ISO-8601 or null}``.
-Result: ``{"plan": plan.json as a dict, "deadline": ISO-8601 of the problem's deadline}``.
+Result: ``{"plan": plan.json as a dict, "deadline": ISO-8601 of the problem's deadline,
+"plan_hash": its content hash, "figures": {"method", "evacuated", "evacuees"}}``: the hash and
+figures are worked out here, so that the web service keeps a large plan (a city's: megabytes)
+without reading it back into objects in its own process, beside the scanners it serves.
 
 A worker keeps its last few plans (``KEEP``), by scenario file version (the latest change among
 the files of its folder), method and deadline: the same plan asked again of the same worker is
@@ -23,6 +26,7 @@ from corridor.core.errors import InputError, ScenarioError, SolverError
 from corridor.core.findings import Severity
 from corridor.jobs.registry import Report
 from corridor.network.build import load_network
+from corridor.plan import canonical
 from corridor.problem.build import compile_problem
 from corridor.problem.checks import check_problem
 from corridor.scenario.load import load_scenario
@@ -108,7 +112,13 @@ def plan(payload: dict[str, Any], report: Report) -> dict[str, Any]:
             hint="this is a defect; please report it with the scenario",
         )
     report(1.0, f"planned: {made.evacuated:,} of {made.evacuees:,} people out")
-    result = {"plan": made.to_dict(), "deadline": scenario.deadline.isoformat()}
+    body = made.to_dict()
+    result = {
+        "plan": body,
+        "deadline": scenario.deadline.isoformat(),
+        "plan_hash": canonical.content_hash(body),
+        "figures": {"method": made.method, "evacuated": made.evacuated, "evacuees": made.evacuees},
+    }
     _kept[key] = result
     while len(_kept) > KEEP:
         _kept.popitem(last=False)

@@ -98,16 +98,23 @@ class JobView:
 
 @dataclass(frozen=True)
 class PreparedPlan:
-    """A plan job's plan, read and checked, with its hash and file body."""
+    """A plan job's plan (or its figures), with its hash and file body."""
 
-    plan: Plan
+    plan: Plan | versions.Figures
     plan_hash: str
     body: dict[str, Any]
 
 
 def prepare_plan(result: Any, params: dict[str, Any]) -> PreparedPlan:
-    """A plan job's result read back by the plan file's one reader (outside any transaction)."""
-    plan = Plan.from_dict(result["plan"])
+    """A plan job's result, ready to keep (outside any transaction). The worker worked out the
+    plan's hash and figures: the body is kept as it came, not read back into objects here (a
+    city's plan is megabytes, and this process serves the scanners); a page reads it with the plan
+    file's one reader when it shows it. A result without them is read back here."""
+    figures, plan_hash, body = result.get("figures"), result.get("plan_hash"), result["plan"]
+    if isinstance(figures, dict) and isinstance(plan_hash, str) and isinstance(body, dict):
+        made = versions.Figures(str(figures["method"]), int(figures["evacuated"]), int(figures["evacuees"]))
+        return PreparedPlan(made, plan_hash, body)
+    plan = Plan.from_dict(body)
     return PreparedPlan(plan, plan.content_hash(), plan.to_dict())
 
 

@@ -8,6 +8,7 @@ when it is published again, none when a hash was typed in by hand.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -47,11 +48,21 @@ def plan_of(version: PlanVersion) -> Plan:
     return Plan.from_dict(version.body)
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What a version lists of its plan, when the plan comes as its body and hash (a plan job's,
+    worked out on the worker) rather than as a :class:`Plan`."""
+
+    method: str
+    evacuated: int
+    evacuees: int
+
+
 def record(
     session: Session,
     operation: Operation,
     *,
-    plan: Plan,
+    plan: Plan | Figures,
     nodes: dict[str, str],
     by: str,
     body: dict[str, Any] | None = None,
@@ -63,7 +74,8 @@ def record(
     expected times were measured, and changing it would rewrite what was published. A version a
     plan job kept (``published_by`` ``job:<id>``, never published) takes the publisher's mapping.
     """
-    plan_hash = plan_hash or plan.content_hash()  # given when worked out before the transaction
+    if plan_hash is None:  # given when worked out before the transaction
+        plan_hash = _whole(plan).content_hash()
     # Lock the operation row so that two publishes at once do not take the same number
     # (SQLite has one writer at a time anyway).
     session.execute(select(Operation.id).where(Operation.id == operation.id).with_for_update())
@@ -91,7 +103,7 @@ def record(
         operation_id=operation.id,
         version=(latest or 0) + 1,
         plan_hash=plan_hash,
-        body=body if body is not None else plan.to_dict(),
+        body=body if body is not None else _whole(plan).to_dict(),
         nodes=dict(nodes),
         published_at=utc_now(),
         published_by=by,
@@ -102,6 +114,12 @@ def record(
     session.add(version)
     session.flush()
     return version
+
+
+def _whole(plan: Plan | Figures) -> Plan:
+    if not isinstance(plan, Plan):
+        raise TypeError("a plan given by its figures comes with its body and hash")
+    return plan
 
 
 def _mapping(nodes: dict[str, Any]) -> str:
