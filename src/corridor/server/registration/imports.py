@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from corridor.core.errors import ConflictError, CorridorError, InputError
 from corridor.server.db import Database
@@ -44,7 +45,7 @@ from corridor.server.registration.schemas import (
     ImportReport,
     PersonIn,
 )
-from corridor.server.registration.tables import Person
+from corridor.server.registration.tables import Household, Person
 
 _ALIASES = {
     "household": {
@@ -94,11 +95,13 @@ MAX_XLSX_PARTS = 1000
 MAX_COLUMNS = 500
 MAX_EMPTY_ROWS = 10_000
 MAX_CELL_CHARS = 32_767  # a spreadsheet cell's own limit
-# People stored per write transaction, and the time after which a transaction takes no more
-# households. Between two transactions the import rests as long as the last one took (at least
-# CHUNK_PAUSE): scans get the write lock, and the interpreter, at least half the time.
+# People stored per write transaction: at most CHUNK_PEOPLE, and as many as the last transaction's
+# pace says fit in CHUNK_SECONDS (at least CHUNK_LEAST). Between two transactions the import rests
+# as long as the last one took (at least CHUNK_PAUSE): scans get the write lock, and the
+# interpreter, at least half the time.
 CHUNK_PEOPLE = 500
-CHUNK_SECONDS = 0.25
+CHUNK_LEAST = 20
+CHUNK_SECONDS = 0.05
 CHUNK_PAUSE = 0.01
 
 
@@ -531,40 +534,78 @@ def _check_file_wristbands(bodies: list[tuple[str, list[int], HouseholdIn]]) -> 
             seen[person.wristband] = key
 
 
+@dataclass
+class _Ready:
+    """Households matched and made, waiting for their write transaction."""
+
+    made: list[tuple[Household, list[Person]]] = field(default_factory=list)
+    keys: list[tuple[str, list[int]]] = field(default_factory=list)
+    duplicates: int = 0
+
+
 def _match(
     db: Database,
     matcher: matching.ImportMatcher,
+    sealer: Sealer,
+    operation_id: str,
     pending: list[tuple[str, list[int], HouseholdIn]],
-    household_ids: list[str],
     person_ids: list[list[str]],
-    shown: list[list[list[str]]],
-    chunk_people: int,
-) -> None:
-    """Work out the possible duplicates of the next households (at most ``chunk_people`` people,
-    at least one household) with no write transaction open: the blocks they need are read in a
-    read transaction, the rest is in memory."""
-    first = end = len(shown)
-    size = 0
-    while end < len(pending) and (end == first or size + len(pending[end][2].people) <= chunk_people):
+    first: int,
+    most_people: int,
+) -> _Ready:
+    """The next households from ``first`` (at most ``most_people`` people, at least one
+    household), matched and made with no write transaction open: the blocks they need are read in
+    a read transaction, the rest is in memory; names are sealed here too."""
+    end, size = first, 0
+    while end < len(pending) and (end == first or size + len(pending[end][2].people) <= most_people):
         size += len(pending[end][2].people)
         end += 1
     with db.reading() as session:
         matcher.load(session, (p.name for _, _, body in pending[first:end] for p in body.people))
+    ready = _Ready()
     for index in range(first, end):
-        body = pending[index][2]
-        records = [matching.Record(p.name, p.sex, p.age_band, household_ids[index]) for p in body.people]
-        shown.append(matcher.household(records, person_ids[index]))
+        key, rows, body = pending[index]
+        household_id = new_id()
+        records = [matching.Record(p.name, p.sex, p.age_band, household_id) for p in body.people]
+        shown = matcher.household(records, person_ids[index])
+        ready.duplicates += sum(1 for found in shown if found)
+        ready.made.append(
+            service.made_household(
+                sealer, operation_id=operation_id, body=body, household_id=household_id, ids=person_ids[index]
+            )
+        )
+        ready.keys.append((key, rows))
+    return ready
+
+
+def _write(session: Session, operation_id: str, ready: _Ready, committed: int) -> None:
+    """Store a matched chunk: its wristbands checked in one statement (409 naming the first
+    household with one given meanwhile), then every household in one flush."""
+    wristbands = [p.wristband for _, people in ready.made for p in people if p.wristband]
+    taken = service.taken_wristbands(session, operation_id, wristbands)
+    for (key, rows), (_, people) in zip(ready.keys, ready.made, strict=True):
+        clash = sorted({p.wristband for p in people if p.wristband in taken and p.wristband})
+        if clash:
+            raise ConflictError(
+                f"household {key} (rows {', '.join(map(str, rows))}): wristband {', '.join(clash)} is "
+                "already given to someone",
+                where="file",
+                hint=f"the {committed} households stored before it stay registered; import "
+                "the rest again once the wristbands are corrected",
+            )
+    service.store_made(session, operation_id=operation_id, made=ready.made)
 
 
 def store(
     db: Database, *, sealer: Sealer, operation_id: str, prepared: Prepared, chunk_people: int = CHUNK_PEOPLE
 ) -> ImportReport:
     """Store prepared households a chunk per write transaction, so that scans are written between
-    the chunks: at most ``chunk_people`` people, and no more households once ``CHUNK_SECONDS``
-    have passed (a household is never split). Each chunk's possible duplicates are worked out
-    before its write transaction, with none open (:func:`_match`). Between two chunks the import
-    rests as long as the last one took, in which whoever waits for the write lock (the scans'
-    writer) takes it and the scans have the interpreter to themselves.
+    the chunks: at most ``chunk_people`` people, and as many as the last chunk's pace says are
+    written in ``CHUNK_SECONDS`` (a household is never split). Each chunk's possible duplicates
+    are worked out and its names sealed before its write transaction, with none open
+    (:func:`_match`); the transaction checks the wristbands and writes the chunk in one flush.
+    Between two chunks the import rests as long as the last one took, in which whoever waits for
+    the write lock (the scans' writer) takes it and the scans have the interpreter to themselves.
 
     Wristbands already given in the operation are looked for first, and nothing is stored if one
     is; one given by another request while the import runs stops it with 409 naming how many
@@ -585,44 +626,22 @@ def store(
     households = people = duplicates = 0
     matcher = matching.ImportMatcher(sealer, operation_id)  # each key's block read once an import
     pending = prepared.households
-    household_ids = [new_id() for _ in pending]
-    shown: list[list[list[str]]] = []  # each household's possible duplicates, once matched
-    rest = 0.0
+    size, rest = chunk_people, 0.0
     while households < len(pending):
         time.sleep(rest)
-        committed = households
-        if len(shown) == households:
-            _match(db, matcher, pending, household_ids, person_ids, shown, chunk_people)
+        ready = _match(db, matcher, sealer, operation_id, pending, person_ids, households, size)
         began = time.monotonic()
         with db.writing() as session:
             operations.get(session, operation_id)
-            started, in_chunk = time.monotonic(), 0
-            while households < len(shown):
-                key, rows, body = pending[households]
-                if in_chunk and time.monotonic() - started > CHUNK_SECONDS:
-                    break
-                try:
-                    done = service.register_household(
-                        session,
-                        sealer=sealer,
-                        operation_id=operation_id,
-                        body=body,
-                        ids=person_ids[households],
-                        household_id=household_ids[households],
-                        shown=shown[households],
-                    )
-                except ConflictError as exc:
-                    raise ConflictError(
-                        f"household {key} (rows {', '.join(map(str, rows))}): {exc.message}",
-                        where="file",
-                        hint=f"the {committed} households stored before it stay registered; import "
-                        "the rest again once the wristbands are corrected",
-                    ) from exc
-                duplicates += len(done.duplicates)
-                in_chunk += len(body.people)
-                households += 1
-                people += len(body.people)
-        rest = max(CHUNK_PAUSE, time.monotonic() - began)
+            _write(session, operation_id, ready, households)
+        took = time.monotonic() - began
+        households += len(ready.made)
+        people += sum(len(made) for _, made in ready.made)
+        duplicates += ready.duplicates
+        rest = max(CHUNK_PAUSE, took)
+        # The next chunk as large as fits in CHUNK_SECONDS at this pace (within its bounds).
+        done = sum(len(made) for _, made in ready.made)
+        size = max(CHUNK_LEAST, min(chunk_people, int(done * CHUNK_SECONDS / max(took, 0.001))))
     return ImportReport(
         imported=True,
         households=households,

@@ -50,33 +50,14 @@ def register_household(
     ``household_id`` the household's; ``shown``, the possible duplicates of each person worked
     out beforehand (an import: :class:`matching.ImportMatcher`), in place of the look-up."""
     check_wristbands(session, operation_id, [p.wristband for p in body.people if p.wristband])
-    now = utc_now()
-    household = Household(
-        id=household_id or new_id(),
+    household, people = made_household(
+        sealer,
         operation_id=operation_id,
-        reference=body.reference,
-        gathering_point=body.gathering_point,
-        created_at=now,
+        body=body,
+        household_id=household_id or new_id(),
+        ids=ids if ids is not None else [new_id() for _ in body.people],
     )
     session.add(household)
-    people = []
-    for number, item in enumerate(body.people):
-        people.append(
-            Person(
-                id=ids[number] if ids is not None else new_id(),
-                operation_id=operation_id,
-                household_id=household.id,
-                name_sealed=sealer.seal(item.name),
-                phone_sealed=sealer.seal(item.phone) if item.phone else None,
-                name_index=matching.name_index(sealer, item.name),
-                age_band=item.age_band,
-                sex=item.sex,
-                vulnerabilities=list(item.vulnerabilities),
-                gathering_point=body.gathering_point,
-                wristband=item.wristband,
-                registered_at=now,
-            )
-        )
     if shown is None:
         duplicates = _duplicates_of(session, names or matching.Names(sealer), operation_id, body, people)
     else:
@@ -106,19 +87,75 @@ def register_household(
     return Registered(household, people, duplicates, tracing)
 
 
+def made_household(
+    sealer: Sealer,
+    *,
+    operation_id: str,
+    body: HouseholdIn,
+    household_id: str,
+    ids: Sequence[str],
+) -> tuple[Household, list[Person]]:
+    """A household and its people as :func:`register_household` stores them (names sealed),
+    made with no session (an import makes them before its write transaction)."""
+    now = utc_now()
+    household = Household(
+        id=household_id,
+        operation_id=operation_id,
+        reference=body.reference,
+        gathering_point=body.gathering_point,
+        created_at=now,
+    )
+    people = [
+        Person(
+            id=ids[number],
+            operation_id=operation_id,
+            household_id=household_id,
+            name_sealed=sealer.seal(item.name),
+            phone_sealed=sealer.seal(item.phone) if item.phone else None,
+            name_index=matching.name_index(sealer, item.name),
+            age_band=item.age_band,
+            sex=item.sex,
+            vulnerabilities=list(item.vulnerabilities),
+            gathering_point=body.gathering_point,
+            wristband=item.wristband,
+            registered_at=now,
+        )
+        for number, item in enumerate(body.people)
+    ]
+    return household, people
+
+
+def store_made(
+    session: Session, *, operation_id: str, made: Sequence[tuple[Household, list[Person]]]
+) -> None:
+    """Store households made by :func:`made_household` (their wristbands checked by the
+    caller), with one flush and one append of their ``registered`` events, in order."""
+    for household, people in made:
+        session.add(household)
+        session.add_all(people)
+    session.flush()
+    append_server_events(
+        session,
+        operation_id=operation_id,
+        type=EventType.REGISTERED,
+        payloads=[{"person_id": p.id, "household_id": h.id} for h, people in made for p in people],
+    )
+
+
+def taken_wristbands(session: Session, operation_id: str, wristbands: Sequence[str]) -> set[str]:
+    """Those of ``wristbands`` already given to someone in the operation."""
+    if not wristbands:
+        return set()
+    query = select(Person.wristband).where(
+        Person.operation_id == operation_id, Person.wristband.in_(list(wristbands))
+    )
+    return {w for w in session.scalars(query) if w}
+
+
 def check_wristbands(session: Session, operation_id: str, wristbands: list[str]) -> None:
     """409 if a wristband is given twice in ``wristbands`` or already in the operation."""
     repeated = sorted({w for w in wristbands if wristbands.count(w) > 1})
-    taken = (
-        session.scalars(
-            select(Person.wristband).where(
-                Person.operation_id == operation_id, Person.wristband.in_(wristbands)
-            )
-        ).all()
-        if wristbands
-        else []
-    )
-    clash = sorted(set(repeated) | {w for w in taken if w})
+    clash = sorted(set(repeated) | taken_wristbands(session, operation_id, wristbands))
     if clash:
         raise ConflictError(
             f"wristband {', '.join(clash)} is already given to someone",
