@@ -12,10 +12,17 @@ Scanners send events at a steady pace (``--scanners`` connections, one event eve
   ``POST /api/operations/{id}/plan/jobs``. The run lasts ``--seconds`` and at least until the job
   has ended (at most 10 minutes more).
 
-It prints, per run, the p50, p90, p99 and largest scan latency, and the job's state and duration.
+It prints, per run, the scans sent and the rate they came at (scans/s: a rate asked that the
+machine does not sustain shows as a lower rate), the p50, p90, p99 and largest scan latency, the
+load average when the run ended, and the job's state and duration.
+
+``--rate R`` asks for R scans/s with ``--scanners`` connections (each scanning every
+``scanners / R`` seconds; ``--interval`` otherwise). ``--database postgresql`` runs the service on
+PostgreSQL (``bench/load_scanners.py``'s server) instead of SQLite.
 
     .venv/bin/python -m bench.jobs_beside_scans
     .venv/bin/python -m bench.jobs_beside_scans --network SiouxFalls --minutes 120
+    .venv/bin/python -m bench.jobs_beside_scans --rate 1000 --scanners 200
 """
 
 from __future__ import annotations
@@ -29,13 +36,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from bench.instances import TNTP, tntp_instance, tntp_root
 from bench.load_beside import Run, drain, scans, setup
-from bench.load_scanners import HOST, Device, Server, free_port, make_settings, percentile
+from bench.load_scanners import HOST, Device, Server, drop_database, free_port, make_settings, percentile
 
 MAX_MORE = 600.0
 
@@ -133,19 +141,34 @@ def start(server: Server, seconds: float = 300) -> None:
     raise SystemExit(f"the server did not start within {seconds:.0f} s")
 
 
-def show(runs: list[Run]) -> None:
-    base = percentile(runs[0].latencies, 0.99)
-    columns = ("scans", "p50 ms", "p90 ms", "p99 ms", "max ms", "p99/quiet")
-    print(f"\n{'run':10} " + " ".join(f"{c:>9}" for c in columns) + "  errors")
-    for run in runs:
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def timed_run(work: Callable[[], object]) -> tuple[object, float, str]:
+    """What ``work`` returns, the seconds it took, and the load average at its end."""
+    started = time.perf_counter()
+    value = work()
+    return value, time.perf_counter() - started, load_average()
+
+
+def show(runs: list[tuple[Run, float, str]]) -> None:
+    base = percentile(runs[0][0].latencies, 0.99)
+    columns = ("scans", "scans/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "p99/quiet")
+    print(f"\n{'run':10} " + " ".join(f"{c:>9}" for c in columns) + "  load at end      errors")
+    for run, seconds, load in runs:
         p = [percentile(run.latencies, q) * 1000 for q in (0.5, 0.9, 0.99)]
         most = max(run.latencies, default=float("nan")) * 1000
         errors = ", ".join(f"{k} x{v}" for k, v in sorted(run.scan_errors.items())) or "-"
-        figures = [f"{len(run.latencies):>9}", *(f"{v:>9.1f}" for v in (*p, most))]
+        rate = len(run.latencies) / seconds if seconds > 0 else float("nan")
+        figures = [f"{len(run.latencies):>9}", f"{rate:>9.1f}", *(f"{v:>9.1f}" for v in (*p, most))]
         print(
             f"{run.name:10} "
             + " ".join(figures)
-            + f" {percentile(run.latencies, 0.99) / base:>9.2f}  {errors}"
+            + f" {percentile(run.latencies, 0.99) / base:>9.2f}  {load:15}  {errors}"
         )
 
 
@@ -156,9 +179,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scanners", type=int, default=20)
     parser.add_argument("--interval", type=float, default=0.2, help="seconds between a scanner's events")
+    parser.add_argument("--rate", type=float, help="scans per second in all (sets --interval)")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=30, help="length of each run (at least)")
     args = parser.parse_args(argv)
+    if args.rate is not None:
+        if args.rate <= 0 or args.scanners < 1:
+            parser.error("--rate and --scanners must be positive")
+        args.interval = args.scanners / args.rate
+    print(
+        f"{args.scanners} scanners, one scan every {args.interval:.3f} s each: "
+        f"{args.scanners / args.interval:,.0f} scans/s asked, on {args.database}; load {load_average()}"
+    )
 
     folder = Path(tempfile.mkdtemp(prefix="corridor-jobs-bench-"))
     scenarios = folder / "scenarios"
@@ -169,23 +202,31 @@ def main(argv: list[str] | None = None) -> int:
     print(f"scenario: {args.network}, {args.minutes} one-minute steps ({took:.1f} s to write)")
     os.environ["CORRIDOR_SCENARIOS_DIR"] = str(scenarios)
     os.environ["CORRIDOR_WORKERS"] = str(args.workers)
-    settings, _ = make_settings("sqlite", folder, "NORMAL")
+    settings, database = make_settings(args.database, folder, "NORMAL")
     operation_id, devices, people, token, _ = setup(settings, args.scanners, args.people)
     server = Server(settings, free_port())
     start(server)
     drain(server, folder / "server.log")
     try:
         quiet = Run("quiet")
-        asyncio.run(scans(server.port, operation_id, devices, people, args.seconds, args.interval, quiet))
+        _, quiet_seconds, quiet_load = timed_run(
+            lambda: asyncio.run(
+                scans(server.port, operation_id, devices, people, args.seconds, args.interval, quiet)
+            ),
+        )
         loaded = Run("plan job")
-        job = asyncio.run(with_job(server, operation_id, token, devices, people, args, loaded))
-        show([quiet, loaded])
+        outcome, loaded_seconds, loaded_load = timed_run(
+            lambda: asyncio.run(with_job(server, operation_id, token, devices, people, args, loaded))
+        )
+        job = outcome if isinstance(outcome, dict) else {}
+        show([(quiet, quiet_seconds, quiet_load), (loaded, loaded_seconds, loaded_load)])
         print(
             f"\nplan job: {job.get('state')} in {job.get('seconds', 0):.1f} s"
             f" ({job.get('message') or job.get('error') or ''}); result {job.get('result')}"
         )
     finally:
         server.stop()
+        drop_database(database)
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 
