@@ -346,10 +346,24 @@ def _mib() -> float:
 def cli_child(stats_path: str, argv: list[str]) -> int:
     """``corridor`` with ``argv``, recording the pipeline's load/check and solve times (and the
     solver's own stats) into ``stats_path``. Nothing else differs from the ``corridor`` script."""
+    t_import = time.perf_counter()
     import corridor.solve.pipeline as pipeline
     from corridor.cli.main import app
+    from corridor.plan.model import Plan
+    from corridor.reports import figures  # noqa: F401  (``corridor plan`` imports it first thing)
 
-    parts: dict[str, Any] = {}
+    parts: dict[str, Any] = {"imports_s": time.perf_counter() - t_import}
+    for method in ("verify", "summary"):
+        real = getattr(Plan, method)
+
+        def timed(self: Any, *args: Any, _real: Any = real, _name: str = method, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return _real(self, *args, **kwargs)
+            finally:
+                parts[f"{_name}_s"] = parts.get(f"{_name}_s", 0.0) + time.perf_counter() - t0
+
+        setattr(Plan, method, timed)
     names = vars(pipeline)  # the names plan_file calls
     real_check, real_solve = names["check_file"], names["solve"]
 
@@ -547,6 +561,12 @@ def row_cells(row: Row) -> list[str]:
         proved = " (proved)" if r.get("evacuation_time_proved") else ""
         total = _steps(r, "total_evacuation_time") if row.kind == "plan" else None
         note = f"status {r.get('status')}"
+        outside = [
+            f"{k.removesuffix('_s')} {parts[k]:.2f}"
+            for k in ("imports_s", "verify_s", "summary_s")
+            if k in parts
+        ]
+        note += f"; outside: {', '.join(outside)}" if outside else ""
         if st:
             inner = ", ".join(f"{k} {v:.2f}" for k, v in st.items() if k.endswith("_s"))
             note += f"; solver {inner}" if inner else ""
