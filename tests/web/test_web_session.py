@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
+from corridor.server.web.i18n import languages
 from web.a11y import problems, tab_order
 from web.conftest import LiveServer, log_in, screenshot
+
+
+def time_left_shows(page: Page, lang: str) -> None:
+    """The demo's ceasefire window runs now: the dashboard says the time left in it, in minutes in
+    one of the language's plural forms (Arabic has six), not a dash."""
+    said = languages()[lang]
+    forms = said.forms("dashboard.minutes")
+    assert isinstance(forms, dict)
+    minutes = re.compile(
+        "^(" + "|".join(re.escape(f).replace(re.escape("{n}"), r"[\d,]+") for f in forms.values()) + ")$"
+    )
+    figure = page.locator("#live .figures .figure").first
+    expect(figure.locator(".label")).to_have_text(said.text("dashboard.time_left"))
+    expect(figure.locator(".value")).to_have_text(minutes)
 
 
 def test_wrong_password_says_so_and_stays_on_the_form(page: Page, live_server: LiveServer) -> None:
@@ -35,6 +52,7 @@ def test_dashboard_shows_counts_and_passes_basic_accessibility(page: Page, live_
     expect(registered).not_to_have_text("0")
     assert int(registered.inner_text()) > 0
     expect(page.locator("svg.curve")).to_be_visible()
+    time_left_shows(page, "en")
     assert problems(page) == []
     visited = tab_order(page, 4)
     assert visited[0] == "a:Skip to content"
@@ -47,6 +65,7 @@ def test_arabic_is_right_to_left_everywhere(page: Page, live_server: LiveServer)
     assert page.evaluate("document.documentElement.dir") == "rtl"
     assert page.evaluate("document.documentElement.lang") == "ar"
     expect(page.locator("h2#overdue-h")).to_have_text("مركبات متأخرة")
+    time_left_shows(page, "ar")
     assert problems(page) == []
     screenshot(page, "dashboard-ar")
 
