@@ -20,10 +20,10 @@ from corridor.reports import layers
 from corridor.reports.hxl import hxl_lines
 from corridor.reports.xlsform import Codes, xlsform_bytes
 from corridor.server.auth import NAME_ROLES, Actor
-from corridor.server.checkpoints import service as checkpoints
 from corridor.server.columns import utc_now
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.exports import service
+from corridor.server.ledger import counts
 from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
 from corridor.server.registration.schemas import AGE_BANDS, VULNERABILITIES, Sex
@@ -138,8 +138,12 @@ def export_counts_hxl(
     """People by gathering point and status, now (counts only: observers may have it)."""
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
-        result = checkpoints.reconciliation(
-            session, operation=operation, now=utc_now(), grace_minutes=runtime.settings.grace_minutes
+        result = counts.reconciliation(
+            runtime.counts,
+            session,
+            operation=operation,
+            now=utc_now(),
+            grace_minutes=runtime.settings.grace_minutes,
         )
     rows = list(service.counts_rows(result))
     return _stream(operation, "counts.hxl.csv", hxl_lines(service.COUNTS_HEADER, rows))
@@ -179,7 +183,9 @@ def export_geojson(
     placed = _map_places(runtime, operation)
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
-        collection = service.operation_geojson(session, operation=operation, now=utc_now(), placed=placed)
+        collection = service.operation_geojson(
+            session, runtime.counts, operation=operation, now=utc_now(), placed=placed
+        )
     return JSONResponse(
         collection,
         media_type="application/geo+json",

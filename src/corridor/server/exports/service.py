@@ -13,16 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from corridor.ops.reconciliation import Reconciliation
-from corridor.ops.status import Status, SubjectState, fold
+from corridor.ops.status import Status, SubjectState
 from corridor.reports.csvstream import csv_chunks
 from corridor.reports.geojson_export import IncidentPlace, PointCounts, VehiclePlace, feature_collection
 from corridor.reports.sitrep import NEXT_REPORT_AFTER, OverdueVehicle, Sitrep
-from corridor.server.checkpoints import service as checkpoints
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.incidents import service as incidents_service
 from corridor.server.incidents.tables import Incident
-from corridor.server.ledger import service as ledger
+from corridor.server.ledger import counts as kept
+from corridor.server.ledger.counts import LedgerCounts
 from corridor.server.ledger.tables import LedgerRow
 from corridor.server.manifests.tables import Vehicle
 from corridor.server.operations import service as operations
@@ -192,14 +192,15 @@ def arrival_times(states: Mapping[tuple[str, str], SubjectState]) -> list[dateti
     ]
 
 
-def sitrep_of(session: Session, *, operation: Operation, now: datetime, grace_minutes: float) -> Sitrep:
+def sitrep_of(
+    session: Session, counts: LedgerCounts, *, operation: Operation, now: datetime, grace_minutes: float
+) -> Sitrep:
     """The sitrep of an operation at ``now``: the reconciliation's counts, incidents by kind,
     the gaps, and the arrival times for the clearance curve. The period runs from the start of
-    the first ceasefire window (or the operation's creation) to ``now``."""
-    states = fold(ledger.events_of(session, operation.id), operations.route_of(operation))
-    result = checkpoints.reconciliation(
-        session, operation=operation, now=now, grace_minutes=grace_minutes, states=states
-    )
+    the first ceasefire window (or the operation's creation) to ``now``. Read from the kept fold
+    (``counts``), never by folding the whole ledger."""
+    result = kept.reconciliation(counts, session, operation=operation, now=now, grace_minutes=grace_minutes)
+    states = kept.kept_states(counts, session, operation, kind="person")
     kinds = Counter(i.kind for i in incidents_service.incidents(session, operation.id))
     windows = operations.windows_of(operation)
     start = min(windows[0].start if windows else operation.created_at, now)
@@ -241,6 +242,7 @@ def counts_rows(result: Reconciliation) -> Iterator[list[object]]:
 
 def operation_geojson(
     session: Session,
+    counts: LedgerCounts,
     *,
     operation: Operation,
     now: datetime,
@@ -251,9 +253,10 @@ def operation_geojson(
 
     A route point stands where the map places it (``placed``: lon/lat by point id, found as the
     map finds it); failing that at the ``lon``/``lat`` written in the operation's route;
-    otherwise the feature is unlocated (geometry null) and keeps its counts."""
+    otherwise the feature is unlocated (geometry null) and keeps its counts. The states are the
+    kept fold's (``counts``)."""
     route = operations.route_of(operation)
-    states = fold(ledger.events_of(session, operation.id), route)
+    states = kept.kept_states(counts, session, operation)
     people: dict[str, Counter[str]] = {p.id: Counter() for p in route.points}
     vehicle_counts: dict[str, Counter[str]] = {p.id: Counter() for p in route.points}
     for state in states.values():

@@ -459,6 +459,27 @@ def _people(session: Session, operation_id: str, ids: list[str] | None) -> list[
     return found
 
 
+def kept_states(
+    counts: LedgerCounts, session: Session, operation: Operation, *, kind: str | None = None
+) -> dict[Subject, SubjectState]:
+    """The operation's states (of ``kind`` only, if given) as the full fold gives them: copied
+    out of its kept fold, under its lock, once brought up to the head."""
+    kept = counts.fold(session, operation.id, operations.route_of(operation))
+    with counts.reading(operation.id):
+        if kind is None:
+            return dict(kept.states)
+        return {k: s for k, s in kept.states.items() if k[0] == kind}
+
+
+def kept_state(
+    counts: LedgerCounts, session: Session, operation: Operation, subject: Subject
+) -> SubjectState | None:
+    """One subject's state as the full fold gives it (None: no event about it)."""
+    kept = counts.fold(session, operation.id, operations.route_of(operation))
+    with counts.reading(operation.id):
+        return kept.states.get(subject)
+
+
 def reconciliation(
     counts: LedgerCounts, session: Session, *, operation: Operation, now: datetime, grace_minutes: float
 ) -> Reconciliation:

@@ -212,14 +212,13 @@ def limits_of(request: Request) -> TracingLimits:
 
 
 def _ask(runtime: Runtime, slug: str, code: str, address: str, path: str, wait: int) -> tracing.Answer:
+    answer, consent_id = tracing.Answer(tracing.LIMITED), None
+    if not wait:  # before the write transaction: bringing the kept fold up to date must not hold it
+        with runtime.db.reading() as session:
+            operation = service.by_slug(session, slug)
+            answer, consent_id = tracing.ask(session, runtime.counts, operation, code)
     with runtime.db.writing() as session:
         operation = service.by_slug(session, slug)
-        if wait:
-            tracing.record(
-                session, operation.id, consent_id=None, outcome=tracing.LIMITED, address=address, path=path
-            )
-            return tracing.Answer(tracing.LIMITED)
-        answer, consent_id = tracing.ask(session, operation, code)
         tracing.record(
             session, operation.id, consent_id=consent_id, outcome=answer.outcome, address=address, path=path
         )

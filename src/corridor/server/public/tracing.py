@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corridor.ops.status import Status, fold
+from corridor.ops.status import Status
 from corridor.server.access.service import log_access
 from corridor.server.columns import utc_now
-from corridor.server.ledger import service as ledger
-from corridor.server.operations import service as operations
+from corridor.server.ledger.counts import LedgerCounts, kept_state
 from corridor.server.operations.tables import Operation
 from corridor.server.public.codes import digest
 from corridor.server.public.tables import TracingConsent, TracingQuery
@@ -43,8 +42,10 @@ def address_digest(address: str) -> str:
     return hashlib.sha256(b"corridor tracing address v1:" + address.encode("utf-8")).hexdigest()
 
 
-def ask(session: Session, operation: Operation, code: str) -> tuple[Answer, str | None]:
-    """The answer for ``code`` in ``operation`` and the consent it matched (None: none)."""
+def ask(session: Session, counts: LedgerCounts, operation: Operation, code: str) -> tuple[Answer, str | None]:
+    """The answer for ``code`` in ``operation`` and the consent it matched (None: none). The
+    person's status is read from the operation's kept fold (``counts``), the same look-up for a
+    code that matches no one."""
     given = digest(code)
     consent = session.scalar(select(TracingConsent).where(TracingConsent.code_sha256 == given))
     stored = consent.code_sha256 if consent is not None else _DUMMY
@@ -57,11 +58,9 @@ def ask(session: Session, operation: Operation, code: str) -> tuple[Answer, str 
     )
     person_id = consent.person_id if valid and consent is not None else _NO_ONE
     person = session.get(Person, person_id)
-    route = operations.route_of(operation)
-    states = fold(ledger.events_about(session, operation.id, "person", person_id), route)
+    state = kept_state(counts, session, operation, ("person", person_id))
     if not valid or consent is None or person is None or person.purged_at is not None:
         return Answer(UNKNOWN), None
-    state = states.get(("person", person_id))
     status = Status.REGISTERED if state is None else state.status
     if status is Status.ARRIVED:
         point = state.progress_point if state is not None else None

@@ -21,12 +21,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import CorridorError
-from corridor.ops.route import Route
-from corridor.ops.status import Status, SubjectState, fold
+from corridor.ops.status import Status, SubjectState
 from corridor.plan.model import Plan
 from corridor.reports import layers
 from corridor.server.access import service as access
@@ -34,8 +32,7 @@ from corridor.server.auth import Actor, allowed
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.incidents import service as incidents
 from corridor.server.jobs.service import JobView
-from corridor.server.ledger.service import row_to_event
-from corridor.server.ledger.tables import LedgerRow
+from corridor.server.ledger import counts
 from corridor.server.operations import service as operations
 from corridor.server.operations import versions
 from corridor.server.operations.tables import Operation, PlanVersion
@@ -99,7 +96,7 @@ def map_data(
         operation = operations.get(session, operation_id)
         route = operations.route_of(operation)
         states = (
-            _vehicle_states(session, operation, route)
+            _vehicle_states(runtime, session, operation)
             if allowed(actor, "vehicles.read", operation_id)
             else []
         )
@@ -209,12 +206,9 @@ def _plan_summary(found: Found) -> dict[str, Any] | None:
     }
 
 
-def _vehicle_states(session: Session, operation: Operation, route: Route) -> list[SubjectState]:
-    """The folded state of every vehicle the ledger names (only their events are read)."""
-    rows = session.scalars(
-        select(LedgerRow).where(LedgerRow.operation_id == operation.id, LedgerRow.subject_kind == "vehicle")
-    )
-    return list(fold((row_to_event(r) for r in rows), route).values())
+def _vehicle_states(runtime: Runtime, session: Session, operation: Operation) -> list[SubjectState]:
+    """The folded state of every vehicle the ledger names, from the operation's kept fold."""
+    return list(counts.kept_states(runtime.counts, session, operation, kind="vehicle").values())
 
 
 def _incident_marks(session: Session, operation_id: str) -> list[layers.IncidentMark]:

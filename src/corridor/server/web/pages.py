@@ -13,20 +13,19 @@ from sqlalchemy import delete
 
 from corridor.core.errors import CorridorError
 from corridor.ops.reconciliation import NO_GROUP, Reconciliation
-from corridor.ops.status import Status, fold
+from corridor.ops.status import Status
 from corridor.plan.model import Plan
 from corridor.reports.curves import Series, clearance_svg, cumulative
 from corridor.server.access import login
 from corridor.server.access.tables import ApiToken
 from corridor.server.auth import Actor, allowed, token_digest
-from corridor.server.checkpoints import service as checkpoints
 from corridor.server.columns import utc_now
 from corridor.server.convoys import follow
 from corridor.server.convoys.routes import planned_trips
 from corridor.server.convoys.schemas import TripsOut
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.exports import service as exports
-from corridor.server.ledger import service as ledger
+from corridor.server.ledger import counts
 from corridor.server.operations import service as operations
 from corridor.server.operations import versions
 from corridor.server.operations.tables import Operation
@@ -142,15 +141,16 @@ def _live(request: Request, runtime: Runtime, actor: Actor, operation_id: str) -
     text = choose(request).text
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
-        states = fold(ledger.events_of(session, operation.id), operations.route_of(operation))
-        result = checkpoints.reconciliation(
+        result = counts.reconciliation(
+            runtime.counts,
             session,
             operation=operation,
             now=now,
             grace_minutes=runtime.settings.grace_minutes,
-            states=states,
         )
-        arrivals = exports.arrival_times(states)
+        arrivals = exports.arrival_times(
+            counts.kept_states(runtime.counts, session, operation, kind="person")
+        )
         full = allowed(actor, "reconciliation.read", operation_id)
         trips = (
             follow.trips(

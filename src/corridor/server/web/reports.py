@@ -40,7 +40,11 @@ def _sitrep(runtime: Runtime, operation_id: str) -> tuple[Operation, Sitrep]:
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
         sitrep = exports.sitrep_of(
-            session, operation=operation, now=utc_now(), grace_minutes=runtime.settings.grace_minutes
+            session,
+            runtime.counts,
+            operation=operation,
+            now=utc_now(),
+            grace_minutes=runtime.settings.grace_minutes,
         )
     return operation, sitrep
 

@@ -20,13 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from corridor.ops.route import Route
-from corridor.ops.status import SubjectState, fold
+from corridor.ops.status import SubjectState
 from corridor.server.access import service as access
 from corridor.server.auth import Actor, allowed
 from corridor.server.columns import utc_now
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.encryption import Sealer
-from corridor.server.ledger import service as ledger
+from corridor.server.ledger import counts
 from corridor.server.manifests import service as manifests
 from corridor.server.manifests.tables import ManifestEntry
 from corridor.server.operations import service as operations
@@ -82,7 +82,7 @@ def scan_snapshot(
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
         route = operations.route_of(operation)
-        states = fold(ledger.events_of(session, operation_id), route)
+        states = counts.kept_states(runtime.counts, session, operation)
         people = _people(session, operation_id, states, runtime.sealer if names else None)
         vehicles = [
             [v.code, *_state(states.get(("vehicle", v.code)))]
