@@ -24,7 +24,6 @@ import logging
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -59,8 +58,6 @@ STATE_FIELDS = (
     "vehicle_id",
     "events",
 )
-_TIMES = frozenset({"progress_at", "alarm_at", "last_seen_at"})
-_STATUSES = frozenset({"finished", "alarm"})
 
 
 @dataclass
@@ -97,19 +94,35 @@ def _parse(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+def _status(value: str | None) -> Status | None:
+    return None if value is None else Status(value)
+
+
 def encode(saved: Saved) -> bytes:
-    """``saved`` as compressed JSON (not yet sealed)."""
+    """``saved`` as compressed JSON (not yet sealed). Each state is a list of the fields of
+    :data:`STATE_FIELDS` in order, then the order key of the last event applied to it."""
+    time, last = _time, saved.last
     states = []
-    for subject, state in saved.states.items():
-        row: list[Any] = []
-        for name in STATE_FIELDS:
-            value = getattr(state, name)
-            row.append(
-                _time(value) if name in _TIMES else str(value) if name in _STATUSES and value else value
-            )
-        key = saved.last.get(subject)
-        row.append(None if key is None else [key[0].isoformat(), *key[1:]])
-        states.append(row)
+    for subject, s in saved.states.items():
+        key = last.get(subject)
+        states.append(
+            [
+                s.kind,
+                s.subject_id,
+                s.progress,
+                s.progress_point,
+                time(s.progress_at),
+                s.finished and str(s.finished),
+                s.alarm and str(s.alarm),
+                time(s.alarm_at),
+                s.alarm_point,
+                time(s.last_seen_at),
+                s.last_seen_point,
+                s.vehicle_id,
+                s.events,
+                None if key is None else [key[0].isoformat(), *key[1:]],
+            ]
+        )
     body = {
         "format": FORMAT,
         "position": saved.position,
@@ -132,21 +145,25 @@ def decode(data: bytes) -> Saved:
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise ValueError("not a counts snapshot of this format")
     saved = Saved(int(body["position"]), body["at_hash"])
-    width = len(STATE_FIELDS)
-    for row in body["states"]:
-        values: dict[str, Any] = {}
-        for name, value in zip(STATE_FIELDS, row[:width], strict=True):
-            if name in _TIMES:
-                value = _parse(value)
-            elif name in _STATUSES and value is not None:
-                value = Status(value)
-            values[name] = value
-        state = SubjectState(**values)
-        subject = (state.kind, state.subject_id)
-        saved.states[subject] = state
-        key = row[width]
+    parse, status, states, last = _parse, _status, saved.states, saved.last
+    for kind, subject_id, progress, pp, pa, fi, al, aa, ap, ls, lp, vid, events, key in body["states"]:
+        states[kind, subject_id] = SubjectState(
+            kind,
+            subject_id,
+            progress,
+            pp,
+            parse(pa),
+            status(fi),
+            status(al),
+            parse(aa),
+            ap,
+            parse(ls),
+            lp,
+            vid,
+            events,
+        )
         if key is not None:
-            saved.last[subject] = (datetime.fromisoformat(key[0]), int(key[1]), key[2], int(key[3]), key[4])
+            last[kind, subject_id] = (datetime.fromisoformat(key[0]), key[1], key[2], key[3], key[4])
     for device_id, top, gaps, points in body["devices"]:
         saved.devices[device_id] = (int(top), [(int(a), int(b)) for a, b in gaps], list(points))
     for person_id, household_id, gathering_point, vulnerabilities in body["people"]:
