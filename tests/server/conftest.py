@@ -102,6 +102,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         database_url=db_url,
         data_dir=tmp_path / "data",
         key_file=tmp_path / "keys" / "corridor.key",
+        signing_key_file=tmp_path / "signing" / "ledger-signing.key",
         **CHEAP,  # type: ignore[arg-type]
     )
 

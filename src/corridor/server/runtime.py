@@ -11,7 +11,7 @@ from corridor.server.checkpoints.service import EventRequest, record_group
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.jobs.service import JobService
-from corridor.server.ledger.anchor import Checkpointer
+from corridor.server.ledger.anchor import Checkpointer, say_if_in_the_old_place
 from corridor.server.ledger.counts import LedgerCounts
 from corridor.server.ledger.writer import LedgerWriter
 from corridor.server.operations.states import OperationStates
@@ -67,6 +67,7 @@ class Runtime:
         self.operations = OperationStates(self.db, seconds=2.0)
         self.counts = LedgerCounts(self.db, self.sealer)
         self.counts.start()
+        say_if_in_the_old_place(self.settings)
         self.checkpointer = Checkpointer(
             self.db, self.settings.signing_key_path, minutes=self.settings.checkpoint_minutes
         )

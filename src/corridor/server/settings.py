@@ -5,6 +5,9 @@ Every setting is described in ``docs/operations.md`` (a test checks it).
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -120,9 +123,11 @@ class Settings(BaseSettings):
     )
     signing_key_file: Path | None = Field(
         default=None,
-        description="Ed25519 key that signs checkpoints of the ledger's head (mode 0600, made "
-        "when first needed); keep it apart from the database and its backups. Default: "
-        "ledger-signing.key beside key_file.",
+        description="Ed25519 key that signs checkpoints of the ledger's head (mode 0600, in a "
+        "folder of mode 0700, made when first needed); kept apart from the database, the data "
+        "folder and their backups. Default: $XDG_CONFIG_HOME/corridor/ (~/.config/corridor/), "
+        "one file per data folder; a key already in the old place, ledger-signing.key beside "
+        "key_file, is still used (the log says how to move it).",
     )
     checkpoint_minutes: float = Field(
         default=10.0,
@@ -156,5 +161,30 @@ class Settings(BaseSettings):
 
     @property
     def signing_key_path(self) -> Path:
-        """Where the ledger's signing key is kept."""
-        return self.signing_key_file or self.key_file.parent / "ledger-signing.key"
+        """Where the ledger's signing key is kept: the setting; else a key already in the old
+        place (beside the key file) if there is one; else the default, apart from the data."""
+        if self.signing_key_file is not None:
+            return self.signing_key_file
+        if self.old_signing_key_path.exists():
+            return self.old_signing_key_path
+        return default_signing_key_path(self.data_dir)
+
+    @property
+    def old_signing_key_path(self) -> Path:
+        """Where the signing key was made by default before: beside the key file, in the data."""
+        return self.key_file.parent / "ledger-signing.key"
+
+
+def config_home() -> Path:
+    """``$XDG_CONFIG_HOME``, or ``~/.config`` when it is unset or empty."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+
+
+def default_signing_key_path(data_dir: Path) -> Path:
+    """The default signing key of the service whose data folder is ``data_dir``: in the user's
+    configuration folder, never in the data folder that backups copy, named after the data
+    folder (its name and a digest of its absolute path) so that two services never share it."""
+    folder = data_dir.resolve()
+    digest = hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", folder.name)[:40] or "root"
+    return config_home() / "corridor" / f"ledger-signing-{name}-{digest}.key"

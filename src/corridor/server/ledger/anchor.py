@@ -35,6 +35,7 @@ from corridor.server.columns import utc_now
 from corridor.server.db import Database
 from corridor.server.ledger.chain_tables import LedgerCheckpoint
 from corridor.server.ledger.tables import LedgerHead
+from corridor.server.settings import Settings, default_signing_key_path
 
 log = logging.getLogger("corridor.server.ledger")
 
@@ -50,7 +51,7 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
 
     A key file that others than its owner may read is refused: whoever reads it can sign."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # 0700 if it makes the folder
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -225,6 +226,31 @@ def checkpoint_if_moved(db: Database, key_path: Path) -> HeadExport | None:
         if head is None or (last is not None and last.position == head.count):
             return None
         return HeadExport.of(sign_head(session, key), public_hex(key))
+
+
+_told: set[Path] = set()
+
+
+def say_if_in_the_old_place(settings: Settings) -> bool:
+    """Say once (in the log) that the signing key is still where it was made by default before,
+    in the data folder, and how to move it. True if it is there."""
+    path = settings.signing_key_path
+    if settings.signing_key_file is not None or path != settings.old_signing_key_path:
+        return False
+    if path not in _told:
+        _told.add(path)
+        new = default_signing_key_path(settings.data_dir)
+        log.warning(
+            "the ledger's signing key %s is in the data folder, which is copied with the database "
+            "and its backups: whoever has a copy can sign a rewritten ledger. Stop the service and "
+            "move it where it is now looked for by default: mkdir -p -m 700 %s && mv %s %s "
+            "(or set CORRIDOR_SIGNING_KEY_FILE to a path apart from the data)",
+            path,
+            new.parent,
+            path,
+            new,
+        )
+    return True
 
 
 def beside_database(db_url: str, key_path: Path) -> bool:
