@@ -8,7 +8,6 @@ re-plan started from (both kept with the version as its ``basis``).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from corridor.problem.convoy import ConvoyProblem, LiveState, compile_convoy
 from corridor.scenario.load import load_scenario
 from corridor.scenario.model import Closure, Scenario
 from corridor.server.errors import InputProblemsError, NotFoundError
+from corridor.server.problems import Bounded
 from corridor.server.web.plan_cache import _modified, find_scenario
 
 # How many violations a refusal lists.
@@ -76,8 +76,9 @@ class Loaded:
     problems: dict[str, ConvoyProblem] = field(default_factory=dict, compare=False)
 
 
-_loaded: dict[tuple[str, float], Loaded] = {}
-_guard = threading.Lock()
+# Scenario files read, by path and file version: the last few (an edited file is read again, and
+# the versions it replaces are dropped in time rather than kept for the life of the process).
+_loaded: Bounded[tuple[str, float], Loaded] = Bounded(8)
 
 
 def load(folder: Path, name: str) -> Loaded:
@@ -94,15 +95,12 @@ def load(folder: Path, name: str) -> Loaded:
 
 def load_file(path: Path) -> Loaded:
     """The scenario file at ``path`` and its network (kept while the files stay)."""
-    key = (str(path), _modified(path))
-    with _guard:
-        found = _loaded.get(key)
-    if found is None:
+
+    def read() -> Loaded:
         scenario = load_scenario(path)
-        found = Loaded(path, scenario, load_network(scenario.network, scenario.base_dir))
-        with _guard:
-            _loaded[key] = found
-    return found
+        return Loaded(path, scenario, load_network(scenario.network, scenario.base_dir))
+
+    return _loaded.get((str(path), _modified(path)), read)
 
 
 def changed(scenario: Scenario, basis: Basis) -> Scenario:
