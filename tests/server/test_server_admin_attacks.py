@@ -388,5 +388,14 @@ def test_every_admin_form_works_without_javascript_with_the_token_in_a_hidden_fi
         data={"csrf_token": token},
         files={"file": ("status.csv", b"phone,status\n", "text/csv")},
         headers=plain,
+        follow_redirects=False,
     )
-    assert upload.status_code == 200, upload.text[:300]
+    assert upload.status_code == 303, upload.text[:300]  # back to the notices page
+    assert upload.headers["location"] == f"/operations/{a}/notices#deliveries"
+    bad = world.client.post(
+        f"/operations/{a}/notices/sms-status",
+        data={"csrf_token": token},
+        files={"file": ("status.csv", b"\xff\xfe", "text/csv")},
+        headers=plain,
+    )
+    assert bad.status_code == 422 and "<html" in bad.text and "status.csv" in bad.text

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from corridor.core.errors import CorridorError
+from corridor.core.errors import CorridorError, InputError
 from corridor.reports.notice_words import Words, words
 from corridor.reports.notices import Notice, notice_title, sms_text
 from corridor.reports.posters_pdf import SIZES, Size
@@ -304,7 +304,7 @@ def _statuses(runtime: Runtime, operation_id: str, text: str, by: str) -> int:
     return sum(per.values()) + strangers
 
 
-@router.post("/operations/{operation_id}/notices/sms-status")
+@router.post("/operations/{operation_id}/notices/sms-status", response_model=None)
 async def sms_status(
     request: Request,
     operation_id: str,
@@ -312,12 +312,15 @@ async def sms_status(
     actor: Annotated[Actor, permit("operation.update")],
     file: UploadFile,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
-) -> HTMLResponse:
+) -> Response:
     """Read back an SMS gateway's delivery report (CSV: phone or urn, status); its failures
-    are recorded against the notices of those numbers. A bad file: 422 naming the line."""
+    are recorded against the notices of those numbers. A bad file: 422 naming the line. Posted
+    by the browser itself (no htmx), the answer is the notices page again, or the error page."""
     del csrf_token  # checked with the session cookie by permit (a bearer token needs none)
     data = await file.read(MAX_STATUS_BYTES + 1)
     w = _words(request)
+    # Posted by the browser itself (no htmx, no script with a bearer token): whole pages answer.
+    plain = "HX-Request" not in request.headers and "authorization" not in request.headers
     try:
         if len(data) > MAX_STATUS_BYTES:
             raise ValueError(f"the file is larger than {MAX_STATUS_BYTES} bytes")
@@ -326,9 +329,13 @@ async def sms_status(
         )
     except (ValueError, UnicodeDecodeError) as error:
         message = f"{file.filename or 'upload'}: {error}"
+        if plain:  # the error page
+            raise InputError(message, where="file", hint="send the gateway's CSV report") from error
         return HTMLResponse(
             f'<p class="alert bad" id="sms-status-result">{_escape(message)}</p>', status_code=422
         )
+    if plain:  # back to the page, its deliveries
+        return RedirectResponse(f"/operations/{operation_id}/notices#deliveries", status_code=303)
     text = w.text("staff.failures_recorded", n=failed)
     return HTMLResponse(f'<p class="alert ok" id="sms-status-result">{_escape(text)}</p>')
 
