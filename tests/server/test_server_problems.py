@@ -40,7 +40,7 @@ def test_an_edited_scenario_is_compiled_again_and_few_are_kept(tmp_path: Path) -
     one = problems.get(path)
     assert problems.get(path) is one and problems.compilations == 1
     # A file beside the scenario changes (its CSV): compiled again.
-    later = os.stat(folder / "sources.csv").st_mtime + 10
+    later = (folder / "sources.csv").stat().st_mtime + 10
     os.utime(folder / "sources.csv", (later, later))
     two = problems.get(path)
     assert two is not one and problems.compilations == 2
