@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -26,6 +27,7 @@ from corridor.server.key_rotation import rotate_key
 from corridor.server.ledger import snapshots
 from corridor.server.ledger.counts import LedgerCounts, OperationFold
 from corridor.server.ledger.snapshot_tables import CountsSnapshot
+from corridor.server.ledger.tables import LedgerHead
 from corridor.server.operations import service as operations
 from corridor.server.runtime import Runtime
 from server.conftest import World
@@ -241,3 +243,31 @@ def test_a_rotated_key_seals_the_snapshot_again(world: World) -> None:
         opened = Sealer.from_file(world.settings.key_file).open_bytes(bytes(row.body))
     db.dispose()
     assert snapshots.decode(opened).position == row.position
+
+
+def test_the_saving_thread_follows_the_ledger_without_requests(world: World) -> None:
+    """On its timer the thread brings the folds it keeps up to the head and saves them: entries
+    stored after the last request end up in the snapshot with no request at all."""
+    people = _people(world)
+    _send(world, world.client, random.Random(6), people, 1, 10)
+    runtime = _runtime(world.client)
+    counts = LedgerCounts(runtime.db, runtime.sealer, minutes=0.001)
+    counts.start()
+    try:
+        with runtime.db.reading() as session:
+            route = operations.route_of(operations.get(session, world.operation_id))
+            counts.fold(session, world.operation_id, route)
+        _send(world, world.client, random.Random(7), people, 20, 10)
+        with runtime.db.reading() as session:
+            head = session.get(LedgerHead, 1)
+            assert head is not None
+            top = head.count
+        for _ in range(600):  # the thread's ticks are 60 ms apart: wait for what it does, not a time
+            with runtime.db.reading() as session:
+                row = session.get(CountsSnapshot, world.operation_id)
+                if row is not None and row.position == top:
+                    break
+            threading.Event().wait(0.1)
+        assert row is not None and row.position == top
+    finally:
+        counts.stop()
