@@ -38,6 +38,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bench.load_scanners import drop_database, make_settings, prepare
@@ -49,6 +50,7 @@ from corridor.server.encryption import Sealer
 from corridor.server.ledger import service as ledger
 from corridor.server.ledger.counts import LedgerCounts
 from corridor.server.ledger.counts import reconciliation as kept_reconciliation
+from corridor.server.ledger.snapshot_tables import CountsSnapshot
 from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
 
@@ -174,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
                     append(db, operation_id, feed.take(step))
                     stored += step
                     bar.advance(task, step)
+            with db.writing() as session:  # the kept fold from nothing, not from the last size's snapshot
+                session.execute(delete(CountsSnapshot))
             with db.reading() as session:
                 operation = operations.get(session, operation_id)
 
