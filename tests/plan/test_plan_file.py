@@ -43,3 +43,18 @@ def test_what_is_not_a_plan_file_is_refused_with_the_field_named(
     with pytest.raises(InputError) as refused:
         Plan.from_dict(data)
     assert refused.value.where == where
+
+
+def test_the_plan_file_dict_is_what_asdict_gives() -> None:
+    # to_dict writes each route's fields itself (no deep copy); the file must stay the one that
+    # dataclasses.asdict made, key for key and in order, so that its hash and readers are unchanged.
+    from dataclasses import asdict
+
+    plan = a_plan()
+    reference = asdict(replace(plan, routes=tuple(plan.routes)))
+    reference["start"] = plan.start.isoformat()
+    reference["format"] = PLAN_FORMAT
+    reference.pop("stats")
+    mine = plan.to_dict()
+    assert json.dumps(mine) == json.dumps(reference)
+    assert list(mine["routes"][0]) == list(reference["routes"][0])

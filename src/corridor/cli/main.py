@@ -177,7 +177,6 @@ def plan(
     ] = False,
 ) -> None:
     """Plan a scenario: the most people out by the deadline, and when everyone can be out."""
-    from corridor.reports.figures import clearance_curve, has_coordinates, route_map
     from corridor.solve.pipeline import plan_file
 
     with _errors(), _progress(not as_json and sys.stderr.isatty()) as say:
@@ -187,6 +186,8 @@ def plan(
     computed = quickest or result.method != "exact" or result.evacuation_steps is not None
     written = "plan and clearance curve"
     if out_dir is not None:
+        from corridor.reports.figures import clearance_curve, has_coordinates, route_map
+
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "plan.json").write_text(json.dumps(result.to_dict(), indent=1))
         if has_coordinates(planned.problem.network):

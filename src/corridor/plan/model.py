@@ -8,7 +8,7 @@ at a node between hops. A route of no hops is people already at a destination (a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -91,10 +91,17 @@ class Plan:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(replace(self, routes=tuple(self.routes)))
+        """The plan file's dict: the fields in order, each route as a dict of its fields (what
+        ``dataclasses.asdict`` gives, without its deep copy of every value: a route's values are
+        strings, integers and tuples of them, none of which can change)."""
+        data: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "routes":
+                data["routes"] = tuple(dict(vars(r)) for r in self.routes)
+            elif f.name != "stats":
+                data[f.name] = getattr(self, f.name)
         data["start"] = self.start.isoformat()
         data["format"] = PLAN_FORMAT
-        data.pop("stats")
         return data
 
     @classmethod
