@@ -6,6 +6,7 @@ Every method returns the same :class:`~corridor.plan.model.Plan`. The pipeline r
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -66,8 +67,13 @@ def _side_by_side(problem: Problem, progress: Progress | None) -> Plan | None:
     bound = lower_bound(problem)
     if bound is None or bound <= problem.horizon:
         return None
+    started = threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="earliest-arrival") as pool:
-        planned = pool.submit(solve_exact, problem, objective="earliest", reports=1)
+        planned = pool.submit(solve_exact, problem, objective="earliest", reports=1, on_start=started.set)
+        # The plan's set-up needs the interpreter lock, which OR-Tools keeps while it solves: let
+        # it reach its compiled loop before the search's max flows start.
+        while not started.wait(0.05) and not planned.done():
+            pass
         steps = quickest_steps(problem, infeasible=problem.horizon, progress=progress, bound=bound)
         if progress is not None and not planned.done():
             progress("earliest-arrival flow: finishing")

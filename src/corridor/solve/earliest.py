@@ -117,12 +117,14 @@ def earliest_arrival_flow(
     level_caps: IntArray | None = None,
     progress: Callable[[str], None] | None = None,
     reports: int = 40,
+    on_start: Callable[[], None] | None = None,
 ) -> EarliestArrival:
     """The earliest-arrival flow of ``exp`` with reception capacities left out (see the module
     docstring). ``level_caps``: people that may leave from each priority level (default: all).
     ``progress`` hears how far the steps have come, about ``reports`` times: the compiled loop runs
     without the interpreter lock between two reports, so ``reports=1`` lets another thread work
-    beside it undisturbed."""
+    beside it undisturbed. ``on_start`` is called once everything is ready, just before the
+    compiled loop starts."""
     blocks = exp.blocks
     inner = slice(0, blocks["arrive"].start)  # every arc but the arrivals and the reception arcs
     cap = exp.capacity[inner].copy()
@@ -148,6 +150,8 @@ def earliest_arrival_flow(
     counters = np.array([0, 1, 0, 0, 0], dtype=np.int64)
     T = exp.horizon
     chunk = max(1, (T + 1) // max(1, reports))
+    if on_start is not None:
+        on_start()
     for first in range(0, T + 1, chunk):
         last = min(T, first + chunk - 1)
         augment_by_step(

@@ -80,7 +80,13 @@ def _fits(flow: EarliestArrival, problem: Problem) -> bool:
 
 
 def _least_time(
-    exp: ExpandedNetwork, problem: Problem, timer: Timer, say: Progress, engine: str, reports: int
+    exp: ExpandedNetwork,
+    problem: Problem,
+    timer: Timer,
+    say: Progress,
+    engine: str,
+    reports: int,
+    on_start: Callable[[], None] | None,
 ) -> tuple[IntArray, IntArray, EarliestArrival | None]:
     """People out per level and a flow of least total time: (per level, flows, the earliest-arrival
     flow if that is the flow)."""
@@ -97,7 +103,7 @@ def _least_time(
         per_level, _ = level_max_flows(exp)
         t = timer.lap("solve_s", t)
     say(f"earliest-arrival flow on {exp.n_arcs:,} arcs")
-    flow = earliest_arrival_flow(exp, per_level, say, reports)
+    flow = earliest_arrival_flow(exp, per_level, say, reports, on_start)
     t = timer.lap("solve_s", t)
     timer.stats["augmentations"] = float(flow.augmentations)
     if per_level is None:
@@ -120,6 +126,7 @@ def solve_exact(
     least_time: str = "augment",
     progress: Progress | None = None,
     reports: int = 40,
+    on_start: Callable[[], None] | None = None,
 ) -> Plan:
     """The exact plan for ``problem`` (see the module docstring for the objective).
 
@@ -127,7 +134,8 @@ def solve_exact(
     flow, with the min-cost flow only where reception capacities bind) or ``"min-cost"`` (OR-Tools'
     min-cost flow always; the same optimum, slower: for comparison). ``reports``: about how many
     progress reports the earliest-arrival flow gives (see
-    :func:`~corridor.solve.earliest.earliest_arrival_flow`)."""
+    :func:`~corridor.solve.earliest.earliest_arrival_flow`), and ``on_start`` is called when its
+    compiled loop starts."""
     if objective not in ("earliest", "max-flow"):
         raise SolverError(f"unknown objective {objective!r}", hint="use 'earliest' or 'max-flow'")
     if least_time not in ("augment", "min-cost"):
@@ -140,7 +148,7 @@ def solve_exact(
     t = timer.lap("build_s", t0)
     eaf: EarliestArrival | None = None
     if objective == "earliest" or len(exp.level_nodes) > 1:
-        per_level, flows, eaf = _least_time(exp, problem, timer, say, least_time, reports)
+        per_level, flows, eaf = _least_time(exp, problem, timer, say, least_time, reports, on_start)
     else:
         say(f"max flow on {exp.n_arcs:,} arcs")
         per_level, flows = level_max_flows(exp)
