@@ -111,6 +111,32 @@ class _Tally:
     alarmed: set[str] = field(default_factory=set)
     strangers: set[Subject] = field(default_factory=set)  # states of subjects not registered
 
+    @classmethod
+    def of(cls, people: dict[str, PersonRecord], states: dict[Subject, SubjectState]) -> _Tally:
+        """The counts of ``people`` in ``states`` made at once (what moving each would give)."""
+        tally = cls()
+        status, groups, points = tally.status, tally.groups, tally.points
+        registered = Status.REGISTERED
+        for person_id, person in people.items():
+            state = states.get(("person", person_id))
+            now = registered if state is None else state.status
+            status[person_id] = now
+            for group in person.vulnerabilities or (NO_GROUP,):
+                counter = groups.get(group)
+                if counter is None:
+                    counter = groups[group] = Counter()
+                counter[now] += 1
+            point = person.gathering_point or NO_GROUP
+            counter = points.get(point)
+            if counter is None:
+                counter = points[point] = Counter()
+            counter[now] += 1
+        tally.overall.update(status.values())
+        tally.transit = {p for p, now in status.items() if now in _TRANSIT}
+        tally.alarmed = {p for p, now in status.items() if now in _ALARMS}
+        tally.strangers = {k for k in states if not (k[0] == "person" and k[1] in people)}
+        return tally
+
     def move(self, person: PersonRecord, new: Status) -> None:
         old = self.status.get(person.person_id)
         if old == new:
@@ -179,12 +205,11 @@ class OperationFold:
                 d: _Device(top, list(gaps), set(points)) for d, (top, gaps, points) in saved.devices.items()
             },
             people=dict(saved.people),
-            changed=set(saved.states),
             whole=True,
             since=saved.position,
             saved=saved.position,
         )
-        restored.count(saved.people)
+        restored.tally = _Tally.of(restored.people, restored.states)
         return restored
 
     def add(self, events: Iterable[ScanEvent]) -> set[Subject]:

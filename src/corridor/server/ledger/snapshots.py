@@ -94,8 +94,11 @@ def _parse(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+_STATUSES = {str(s): s for s in Status}
+
+
 def _status(value: str | None) -> Status | None:
-    return None if value is None else Status(value)
+    return None if value is None else _STATUSES[value]
 
 
 def encode(saved: Saved) -> bytes:
