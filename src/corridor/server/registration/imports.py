@@ -604,8 +604,9 @@ def store(
     written in ``CHUNK_SECONDS`` (a household is never split). Each chunk's possible duplicates
     are worked out and its names sealed before its write transaction, with none open
     (:func:`_match`); the transaction checks the wristbands and writes the chunk in one flush.
-    Between two chunks the import rests as long as the last one took, in which whoever waits for
-    the write lock (the scans' writer) takes it and the scans have the interpreter to themselves.
+    Between two chunks the import rests as long as the last one's matching and writing took, in
+    which whoever waits for the write lock (the scans' writer) takes it and the scans have the
+    interpreter to themselves.
 
     Wristbands already given in the operation are looked for first, and nothing is stored if one
     is; one given by another request while the import runs stops it with 409 naming how many
@@ -629,6 +630,7 @@ def store(
     size, rest = chunk_people, 0.0
     while households < len(pending):
         time.sleep(rest)
+        matching_began = time.monotonic()
         ready = _match(db, matcher, sealer, operation_id, pending, person_ids, households, size)
         began = time.monotonic()
         with db.writing() as session:
@@ -638,7 +640,9 @@ def store(
         households += len(ready.made)
         people += sum(len(made) for _, made in ready.made)
         duplicates += ready.duplicates
-        rest = max(CHUNK_PAUSE, took)
+        # Rest as long as the matching and the writing took: the import has the interpreter at
+        # most half the time, the write lock less.
+        rest = max(CHUNK_PAUSE, time.monotonic() - matching_began)
         # The next chunk as large as fits in CHUNK_SECONDS at this pace (within its bounds).
         done = sum(len(made) for _, made in ready.made)
         size = max(CHUNK_LEAST, min(chunk_people, int(done * CHUNK_SECONDS / max(took, 0.001))))
