@@ -202,6 +202,27 @@ def test_a_log_in_checks_its_password_on_the_passwords_own_threads(world: World)
     assert runtime.passwords.concurrent == 1
 
 
+def test_the_log_in_page_checks_its_password_on_the_passwords_own_threads_too(world: World) -> None:
+    """The browser's log-in form takes the API's way: a flood of it waits on the passwords' own
+    threads, not on the shared worker threads that answer scans."""
+    runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    threads: list[str] = []
+
+    class Noting(CountingPasswords):
+        def verify(self, stored_hash: str, password: str) -> bool:
+            threads.append(threading.current_thread().name)
+            return super().verify(stored_hash, password)
+
+    runtime.passwords = Noting()
+    right = world.client.post(
+        "/login", data={"username": "monitor-user", "password": PASSWORD}, follow_redirects=False
+    )
+    assert right.status_code == 303 and "corridor_session" in right.cookies
+    wrong = world.client.post("/login", data={"username": "no-such-user", "password": "wrong password!"})
+    assert wrong.status_code == 401
+    assert len(threads) == 2 and all(name.startswith("corridor-passwords") for name in threads)
+
+
 def test_log_ins_waiting_for_their_turn_hold_no_worker_thread(world: World) -> None:
     """With one password check held at its gate and the waiting places full, further log-ins
     are answered 429 at once and a request needing a worker thread is answered meanwhile."""

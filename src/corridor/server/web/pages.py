@@ -62,7 +62,7 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/login")
-def log_in(
+async def log_in(
     request: Request,
     runtime: RuntimeDep,
     username: Annotated[str, Form(max_length=200)],
@@ -71,7 +71,9 @@ def log_in(
 ) -> Response:
     check_origin(request)  # no log-in into someone else's account from another site's form
     try:
-        token, expires = login.log_in(
+        # As the API's log-in: the password is checked on the passwords' own threads, so a flood
+        # of log-ins waits there and holds none of the threads that answer scans.
+        token, expires = await login.log_in_awaited(
             runtime.db,
             passwords=runtime.passwords,
             limiter=runtime.logins,
