@@ -84,6 +84,8 @@ def test_a_monitor_reports_with_a_photo_stored_by_its_sha256(world: World) -> No
     assert original.content == PHOTO
     timeline = world.client.get(_page(world), headers={"Accept": "text/html"}).text
     assert digest[:12] in timeline and '"lat": 36.1712' in timeline
+    # The timeline names the reporter, not the device the report was recorded under.
+    assert "monitor-user" in timeline and "user:monitor-user" not in timeline
 
 
 def test_a_marshal_reports_with_a_photo_on_the_form_alone(world: World) -> None:
