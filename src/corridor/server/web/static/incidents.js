@@ -79,7 +79,9 @@
     document.getElementById("map-empty").hidden = points.length > 0;
     if (!shown) return;
     if (!map) {
-      map = L.map(box, { attributionControl: Boolean(box.dataset.tiles) });
+      map = L.map(box, { attributionControl: Boolean(box.dataset.tiles), zoomControl: false });
+      // The zoom buttons in the page's language (Leaflet's own titles are English).
+      L.control.zoom({ zoomInTitle: box.dataset.zoomIn, zoomOutTitle: box.dataset.zoomOut }).addTo(map);
       if (box.dataset.tiles) L.tileLayer(box.dataset.tiles, { maxZoom: 19 }).addTo(map);
       layer = L.layerGroup().addTo(map);
     }
