@@ -91,3 +91,20 @@ def plan_of(p: Problem, routes: Sequence[Route], evacuated: int) -> Plan:
         routes=tuple(routes),
         total_steps=sum(r.people * r.arrival for r in routes),
     )
+
+
+def exit_grid(k: int, seed: int) -> Problem:
+    """People at every node of a k x k grid of two-way roads of random capacity and length, one
+    exit joined to two corner nodes by unlimited connectors (2^31 - 1, as TNTP writes them): a
+    bottleneck at the exit. Horizon 20 steps, far below the quickest time."""
+    rng = np.random.default_rng(seed)
+    arcs: list[tuple[int, int, int, int]] = []
+    for i in range(k):
+        for j in range(k):
+            for a, b in ((i, j + 1), (i + 1, j), (i, j - 1), (i - 1, j)):
+                if 0 <= a < k and 0 <= b < k:
+                    arcs.append((i * k + j, a * k + b, int(rng.integers(1, 6)), int(rng.integers(1, 4))))
+    exit_ = k * k
+    arcs += [(k * k - 1, exit_, 2**31 - 1, 1), (k * k - 2, exit_, 2**31 - 1, 1)]
+    sources = [(v, int(rng.integers(10, 80))) for v in range(k * k)]
+    return problem(k * k + 1, arcs, sources=sources, destinations=[exit_], horizon=20)

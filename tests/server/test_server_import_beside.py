@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from anyio import to_thread
@@ -184,10 +185,8 @@ def test_an_import_matches_with_no_write_transaction_open_and_a_scan_is_stored_b
     assert 1 < before < 1_200
 
 
-def test_a_log_in_checks_its_password_on_the_passwords_own_threads(world: World) -> None:
-    """Not on the server's shared worker threads (whose every one a flood of log-ins would
-    otherwise hold, waiting for the password check): on at most ``concurrent`` threads of its own."""
-    runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+def _note_password_threads(runtime: Any) -> list[str]:
+    """Give ``runtime`` passwords that note the name of each thread a password is checked on."""
     threads: list[str] = []
 
     class Noting(CountingPasswords):
@@ -196,6 +195,14 @@ def test_a_log_in_checks_its_password_on_the_passwords_own_threads(world: World)
             return super().verify(stored_hash, password)
 
     runtime.passwords = Noting()
+    return threads
+
+
+def test_a_log_in_checks_its_password_on_the_passwords_own_threads(world: World) -> None:
+    """Not on the server's shared worker threads (whose every one a flood of log-ins would
+    otherwise hold, waiting for the password check): on at most ``concurrent`` threads of its own."""
+    runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    threads = _note_password_threads(runtime)
     assert attempt(world, "monitor-user", PASSWORD).status_code == 200
     assert attempt(world, "no-such-user").status_code == 401
     assert len(threads) == 2 and all(name.startswith("corridor-passwords") for name in threads)
@@ -206,14 +213,7 @@ def test_the_log_in_page_checks_its_password_on_the_passwords_own_threads_too(wo
     """The browser's log-in form takes the API's way: a flood of it waits on the passwords' own
     threads, not on the shared worker threads that answer scans."""
     runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
-    threads: list[str] = []
-
-    class Noting(CountingPasswords):
-        def verify(self, stored_hash: str, password: str) -> bool:
-            threads.append(threading.current_thread().name)
-            return super().verify(stored_hash, password)
-
-    runtime.passwords = Noting()
+    threads = _note_password_threads(runtime)
     right = world.client.post(
         "/login", data={"username": "monitor-user", "password": PASSWORD}, follow_redirects=False
     )

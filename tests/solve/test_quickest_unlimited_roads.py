@@ -3,13 +3,13 @@ quickest-time search's growth bound meaningful: few max flows, the same answers 
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corridor.problem.model import Problem
 from corridor.solve.bounds import growth_rate, lower_bound, short_until
 from corridor.solve.quickest import people_out, quickest_steps
+from factories import exit_grid as _grid
 from factories import problem
 
 CONNECTOR = 2**31 - 1
@@ -43,22 +43,6 @@ def test_the_growth_rate_counts_people_not_an_unlimited_connector() -> None:
     # One more step adds at most the people beside the connector plus the road into them.
     assert growth_rate(p) <= 40 + 3
     assert growth_rate(p) > 0
-
-
-def _grid(k: int, seed: int) -> Problem:
-    """People at every node of a k x k grid of two-way roads of random capacity and length, one
-    exit joined to two corner nodes by unlimited connectors."""
-    rng = np.random.default_rng(seed)
-    arcs: list[tuple[int, int, int, int]] = []
-    for i in range(k):
-        for j in range(k):
-            for a, b in ((i, j + 1), (i + 1, j), (i, j - 1), (i - 1, j)):
-                if 0 <= a < k and 0 <= b < k:
-                    arcs.append((i * k + j, a * k + b, int(rng.integers(1, 6)), int(rng.integers(1, 4))))
-    exit_ = k * k
-    arcs += [(k * k - 1, exit_, CONNECTOR, 1), (k * k - 2, exit_, CONNECTOR, 1)]
-    sources = [(v, int(rng.integers(10, 80))) for v in range(k * k)]
-    return problem(k * k + 1, arcs, sources=sources, destinations=[exit_], horizon=20)
 
 
 def test_few_max_flows_beside_an_unlimited_connector() -> None:

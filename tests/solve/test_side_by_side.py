@@ -5,30 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from corridor.plan.model import Plan
 from corridor.problem.model import Problem
 from corridor.solve import solve
 from corridor.solve.bounds import lower_bound
-from factories import problem
-
-
-def _grid(k: int, seed: int) -> Problem:
-    """People at every node of a k x k grid of two-way roads of random capacity and length, one
-    exit joined to two corner nodes by unlimited connectors (a bottleneck at the exit)."""
-    rng = np.random.default_rng(seed)
-    arcs: list[tuple[int, int, int, int]] = []
-    for i in range(k):
-        for j in range(k):
-            for a, b in ((i, j + 1), (i + 1, j), (i, j - 1), (i - 1, j)):
-                if 0 <= a < k and 0 <= b < k:
-                    arcs.append((i * k + j, a * k + b, int(rng.integers(1, 6)), int(rng.integers(1, 4))))
-    arcs += [(k * k - 1, k * k, 2**31 - 1, 1), (k * k - 2, k * k, 2**31 - 1, 1)]
-    sources = [(v, int(rng.integers(10, 80))) for v in range(k * k)]
-    made: Problem = problem(k * k + 1, arcs, sources=sources, destinations=[k * k], horizon=20)
-    return made
+from factories import exit_grid as _grid
 
 
 def _same(a: Plan, b: Plan) -> None:

@@ -137,42 +137,6 @@ _WRONG = "wrong username or password"
 _WRONG_HINT = "check both; ask a coordinator to reset it"
 
 
-def log_in(
-    db: Database,
-    *,
-    passwords: Passwords,
-    limiter: LoginLimiter,
-    username: str,
-    password: str,
-    address: str,
-    hours: float,
-) -> tuple[str, datetime]:
-    """A new bearer token for a valid username and password; 401 otherwise, 429 past the limit.
-
-    The password is checked with no transaction open; the token is written in a short one."""
-    ticket = limiter.begin(username, address)
-    with db.reading() as session:
-        found = session.execute(
-            select(User.id, User.password_hash, User.disabled).where(User.username == username)
-        ).first()
-    try:
-        stored = found.password_hash if found is not None else passwords.dummy_hash()
-        right = passwords.verify(stored, password)
-    except TooManyRequestsError:
-        limiter.succeeded(username, address, ticket)  # not checked: not counted against the name
-        raise
-    if found is None or found.disabled or not right:
-        raise AuthRequiredError(_WRONG, hint=_WRONG_HINT)
-    with db.writing() as session:
-        user = session.get(User, found.id)
-        if user is None or user.disabled or user.password_hash != found.password_hash:
-            raise AuthRequiredError(_WRONG, hint=_WRONG_HINT)  # changed while the password was checked
-        session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at < utc_now()))
-        token = new_api_token(session, user_id=user.id, hours=hours)
-    limiter.succeeded(username, address, ticket)
-    return token
-
-
 async def log_in_awaited(
     db: Database,
     *,
