@@ -17,8 +17,13 @@ machine does not sustain shows as a lower rate), the p50, p90, p99 and largest s
 load average when the run ended, and the job's state and duration.
 
 ``--rate R`` asks for R scans/s with ``--scanners`` connections (each scanning every
-``scanners / R`` seconds; ``--interval`` otherwise). ``--database postgresql`` runs the service on
-PostgreSQL (``bench/load_scanners.py``'s server) instead of SQLite.
+``scanners / R`` seconds; ``--interval`` otherwise). With ``--wrk`` the scans come from wrk
+(``bench/load_scanners.py --wrk``'s script: a C client that needs a tenth of a core where the Python
+scanners need a whole one), paced at ``--rate`` new events/s (1,000 by default, the ops load bench's
+rate) for ``--seconds``, after ``--warmup`` seconds of the same scans that are not counted (a
+fresh service answers its first seconds slower); in the second run the plan job is asked first,
+and the run says whether it was still running when wrk stopped. ``--database postgresql`` runs the
+service on PostgreSQL (``bench/load_scanners.py``'s server) instead of SQLite.
 
     .venv/bin/python -m bench.jobs_beside_scans
     .venv/bin/python -m bench.jobs_beside_scans --network SiouxFalls --minutes 120
@@ -43,9 +48,20 @@ import httpx
 
 from bench.instances import TNTP, tntp_instance, tntp_root
 from bench.load_beside import Run, drain, scans, setup
-from bench.load_scanners import HOST, Device, Server, drop_database, free_port, make_settings, percentile
+from bench.load_scanners import (
+    HOST,
+    Device,
+    Server,
+    WrkRun,
+    drop_database,
+    free_port,
+    make_settings,
+    percentile,
+    run_wrk,
+)
 
 MAX_MORE = 600.0
+REPEAT_SHARE = 0.05
 
 
 def write_scenario(folder: Path, network: str, minutes: int) -> Path:
@@ -172,6 +188,80 @@ def show(runs: list[tuple[Run, float, str]]) -> None:
         )
 
 
+def wrk_runs(
+    server: Server,
+    operation_id: str,
+    token: str,
+    devices: list[Device],
+    people: list[str],
+    args: argparse.Namespace,
+) -> None:
+    """The quiet run and the run beside a plan job, both sent by wrk at ``--rate`` new events/s."""
+    per_scanner = args.rate / (1 - REPEAT_SHARE) / len(devices)  # repeats come on top of new events
+
+    def send() -> tuple[WrkRun, float]:
+        cpu = server.cpu_seconds()
+        run = run_wrk(
+            server,
+            operation_id,
+            devices,
+            people,
+            seconds=int(args.seconds),
+            rate=per_scanner,
+            repeat_share=REPEAT_SHARE,
+        )
+        return run, server.cpu_seconds() - cpu
+
+    if args.warmup > 0:  # the first seconds of a fresh service are slower: not counted
+        run_wrk(
+            server,
+            operation_id,
+            devices,
+            people,
+            seconds=args.warmup,
+            rate=per_scanner,
+            repeat_share=REPEAT_SHARE,
+        )
+    rows: list[tuple[str, WrkRun, float, str]] = []
+    run, cpu = send()
+    rows.append(("quiet", run, cpu, load_average()))
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"http://{HOST}:{server.port}"
+    with httpx.Client(base_url=base, timeout=60, headers=headers) as client:
+        started = time.perf_counter()
+        body = client.post(f"/api/operations/{operation_id}/plan/jobs", json={}).json()
+        job_id = body.get("id")
+        run, cpu = send()
+        rows.append(("plan job", run, cpu, load_average()))
+        body = client.get(f"/api/operations/{operation_id}/jobs/{job_id}").json()
+        running_at_end = body.get("state") not in ("done", "failed", "cancelled")
+        while job_id and body.get("state") not in ("done", "failed", "cancelled"):
+            if time.perf_counter() - started > args.seconds + MAX_MORE:
+                break
+            time.sleep(1.0)
+            body = client.get(f"/api/operations/{operation_id}/jobs/{job_id}").json()
+        seconds = time.perf_counter() - started
+    quiet_p99 = rows[0][1].latency_ms["p99"]
+    columns = ("requests", "events/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "p99/quiet", "CPU ms/req")
+    print(f"\n{'run':10} " + " ".join(f"{c:>10}" for c in columns) + "  load at end      answers")
+    for name, run, cpu, load in rows:
+        ms = run.latency_ms
+        figures = (
+            f"{run.requests:>10}",
+            f"{run.new_events / run.seconds:>10.0f}",
+            *(f"{ms[k]:>10.1f}" for k in ("p50", "p90", "p99", "max")),
+            f"{ms['p99'] / quiet_p99:>10.2f}",
+            f"{cpu / max(run.requests, 1) * 1000:>10.2f}",
+        )
+        errors = f" socket errors {run.errors}" if run.errors else ""
+        print(f"{name:10} " + " ".join(figures) + f"  {load:15}  {run.statuses}{errors}")
+    print(
+        f"\nplan job: {body.get('state')} in {seconds:.1f} s"
+        f" ({'still running when wrk stopped' if running_at_end else 'ended before wrk stopped'});"
+        f" result {body.get('result')}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--network", default="Berlin-Center", choices=sorted(TNTP))
@@ -183,7 +273,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=30, help="length of each run (at least)")
+    parser.add_argument(
+        "--wrk", action="store_true", help="send the scans with wrk (paced at --rate, 1,000 by default)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=15, help="with --wrk: seconds of scans sent first and not counted"
+    )
     args = parser.parse_args(argv)
+    if args.wrk and args.rate is None:
+        args.rate = 1000.0
     if args.rate is not None:
         if args.rate <= 0 or args.scanners < 1:
             parser.error("--rate and --scanners must be positive")
@@ -208,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     start(server)
     drain(server, folder / "server.log")
     try:
+        if args.wrk:
+            wrk_runs(server, operation_id, token, devices, people, args)
+            return 0
         quiet = Run("quiet")
         _, quiet_seconds, quiet_load = timed_run(
             lambda: asyncio.run(
