@@ -4,6 +4,7 @@ is stored between two of its chunks; log-ins check passwords on their own bounde
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from corridor.ops.ledger import EventType
+from corridor.server.auth import PASSWORD_NICE, lower_this_thread
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.ids import new_id
@@ -207,6 +209,35 @@ def test_a_log_in_checks_its_password_on_the_passwords_own_threads(world: World)
     assert attempt(world, "no-such-user").status_code == 401
     assert len(threads) == 2 and all(name.startswith("corridor-passwords") for name in threads)
     assert runtime.passwords.concurrent == 1
+
+
+def test_the_passwords_own_threads_run_below_the_server(world: World) -> None:
+    """On Linux a nice value is a thread's: the threads that hash passwords are lowered by
+    ``PASSWORD_NICE`` (so that argon2 yields the cores to the scans), the server's are not."""
+    runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    _note_password_threads(runtime)
+    assert attempt(world, "no-such-user").status_code == 401
+    assert attempt(world, "monitor-user", PASSWORD).status_code == 200
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    ids = runtime.passwords.thread_ids
+    assert len(ids) == runtime.passwords.concurrent == 1
+    assert [os.getpriority(os.PRIO_PROCESS, tid) for tid in ids] == [min(19, own + PASSWORD_NICE)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own  # the caller's unchanged
+
+
+def test_a_thread_is_lowered_at_most_to_19() -> None:
+    """Lowering a thread already near the bottom stops at 19 (the lowest), with no error."""
+    found: list[int] = []
+
+    def lowered_twice() -> None:
+        lower_this_thread(PASSWORD_NICE)
+        lower_this_thread(PASSWORD_NICE)
+        found.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=lowered_twice)
+    thread.start()
+    thread.join()
+    assert found == [19]
 
 
 def test_the_log_in_page_checks_its_password_on_the_passwords_own_threads_too(world: World) -> None:

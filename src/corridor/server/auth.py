@@ -9,7 +9,9 @@ in one operation, or in every operation (a membership without an operation).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
 import secrets
 import threading
 import time
@@ -159,6 +161,20 @@ class TooManyRequestsError(HTTPException):
         self.hint = hint
 
 
+# How much lower the passwords' threads' CPU priority is than the thread that starts them (nice).
+# On Linux a nice value belongs to a thread: argon2 releases the interpreter's lock while it
+# hashes, so a hash on a lowered thread gives a core up to the event loop answering scans.
+PASSWORD_NICE = 10
+
+
+def lower_this_thread(nice: int) -> None:
+    """Make the calling thread's nice value ``nice`` more than it is (at most 19); nothing where
+    a thread has no nice value of its own or it may not be changed."""
+    with contextlib.suppress(OSError, AttributeError):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+
+
 class Passwords:
     """argon2id password hashing, a few hashes at a time.
 
@@ -171,7 +187,9 @@ class Passwords:
     A log-in checks its password with :meth:`check`, on these passwords' own ``concurrent``
     threads (``corridor-passwords``), not on the server's shared pool of worker threads: a log-in
     waiting for its turn holds no thread at all, only its place among the ``waiting``. argon2
-    releases the interpreter's lock while it hashes, so the scans' event loop and writer go on."""
+    releases the interpreter's lock while it hashes, so the scans' event loop and writer go on;
+    the passwords' threads run ``PASSWORD_NICE`` below the server's (Linux), so that the hashing
+    yields the cores to the scans rather than sharing them."""
 
     def __init__(
         self,
@@ -193,14 +211,22 @@ class Passwords:
         self.concurrent = concurrent
         self._pool: ThreadPoolExecutor | None = None
         self._admitted = 0  # checks handed to the pool and not answered yet
+        self.thread_ids: list[int] = []  # the passwords' threads' native ids, as they start
 
     def _threads(self) -> ThreadPoolExecutor:
         with self._count_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
-                    max_workers=self.concurrent, thread_name_prefix="corridor-passwords"
+                    max_workers=self.concurrent,
+                    thread_name_prefix="corridor-passwords",
+                    initializer=self._lowered,
                 )
             return self._pool
+
+    def _lowered(self) -> None:
+        lower_this_thread(PASSWORD_NICE)
+        with self._count_lock:
+            self.thread_ids.append(threading.get_native_id())
 
     async def check(self, stored_hash: str | None, password: str) -> bool:
         """:meth:`verify` (against :meth:`dummy_hash` for ``None``) on the passwords' own threads,
