@@ -10,6 +10,11 @@ plan's totals agree with its routes.
 A plan may come from a file or an upload: every index and count in it is checked before it is used
 (an arc ``-1`` is not the last arc, an arc past the network is a violation, not an error), and a
 malformed route is reported and left out of the per-step checks.
+
+:func:`verify_plan` first runs every check at once over all routes and hops
+(:mod:`corridor.plan.verify_vectorised`); only when that pass does not find the plan certainly
+feasible does it walk the plan route by route (:func:`verify_reference`, the readable reference),
+which finds and words each violation. The answer is that of the walk either way.
 """
 
 from __future__ import annotations
@@ -19,14 +24,12 @@ from collections import Counter
 import numpy as np
 
 from corridor.plan.model import Plan, Route
+from corridor.plan.verify_vectorised import BIG as _BIG
+from corridor.plan.verify_vectorised import certainly_feasible
+from corridor.plan.verify_vectorised import is_whole as _is_int
 from corridor.problem.model import UNLIMITED, Problem
 
 _INT = {int}
-_BIG = 2**62  # beyond any count of people or steps (and within the int64 the flow checks use)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
 def _malformed(route: Route, problem: Problem, where: str) -> str | None:
@@ -150,7 +153,15 @@ def _total_violations(plan: Plan, problem: Problem) -> list[str]:
 
 
 def verify_plan(plan: Plan, problem: Problem) -> list[str]:
-    """Every violation found (an empty list means the plan is feasible for the problem)."""
+    """Every violation found (an empty list means the plan is feasible for the problem): none when
+    the vectorised pass finds the plan certainly feasible, else those of :func:`verify_reference`."""
+    if certainly_feasible(plan, problem):
+        return []
+    return verify_reference(plan, problem)
+
+
+def verify_reference(plan: Plan, problem: Problem) -> list[str]:
+    """Every violation found, route by route (the reference the vectorised pass stands in for)."""
     out: list[str] = []
     if plan.horizon != problem.horizon or plan.dt != problem.axis.dt:
         out.append(f"plan horizon {plan.horizon} x {plan.dt} min differs from the problem's")
