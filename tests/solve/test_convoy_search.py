@@ -12,7 +12,7 @@ from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy import CONVOY_METHODS, solve_convoy
 from corridor.solve.convoy.bounds import convoy_bounds
 from corridor.solve.convoy.legs import Legs
-from corridor.solve.convoy.schedule import greedy, objective_key
+from corridor.solve.convoy.schedule import Chooser, Load, Schedule, greedy, objective_key
 from corridor.solve.convoy.search import SearchSettings, search
 
 QUICK = SearchSettings(seed=3, iterations=40, stall=40)
@@ -68,3 +68,40 @@ def test_the_example_plan_verifies_and_beats_greedy() -> None:
     assert seen and seen[-1][1] <= plan.evacuated
     assert plan.evacuated <= plan.bound
     assert "search" in CONVOY_METHODS
+
+
+def _fresh_fill(schedule: Schedule, vehicle: int, node: int) -> Load:
+    """``fill`` by a schedule with no cache, the same people waiting and the same room."""
+    fresh = Schedule(schedule.problem, schedule.legs)
+    fresh.waiting[:] = list(schedule.waiting)
+    fresh.room[:] = schedule.room
+    fresh.pending = schedule.pending
+    return fresh.fill(vehicle, node, -1)
+
+
+def test_loads_follow_every_change_of_the_people_waiting() -> None:
+    """The loads cached per gathering point follow trips booked and direct writes to ``waiting`` (as the
+    fair plan's quotas make), and a load is never made of people who are not waiting."""
+    _, problem = example()
+    legs = Legs(problem)
+    schedule = Schedule(problem, legs)
+    nodes = [int(g) for g in problem.gathering_nodes.tolist()]
+    vehicles = range(problem.n_vehicles)
+    before = {(v, g): schedule.fill(v, g, -1) for v in vehicles for g in nodes}
+    chooser = Chooser(problem)
+    for _ in range(5):
+        timed = chooser.best(schedule, 0)
+        assert timed is not None
+        schedule.commit(timed)
+    for s in range(len(schedule.waiting)):
+        schedule.waiting[s] = min(schedule.waiting[s], 3 + s % 2)
+    for v in vehicles:
+        loads = schedule.full_loads(v, nodes)
+        assert loads == [_fresh_fill(schedule, v, g) for g in nodes]
+        for load in loads:
+            assert all(0 < n <= schedule.waiting[s] for s, n in load)
+    assert any(schedule.fill(v, g, -1) != before[(v, g)] for v in vehicles for g in nodes)
+    # nobody waiting anywhere: no load at all, however many were cached before
+    for s in range(len(schedule.waiting)):
+        schedule.waiting[s] = 0
+    assert all(load == () for v in vehicles for load in schedule.full_loads(v, nodes))

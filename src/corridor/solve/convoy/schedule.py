@@ -12,10 +12,12 @@ this one place, so every plan has the same timing rules; the verifier checks the
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -73,6 +75,26 @@ def _first_gap(booked: list[tuple[int, int]], closed: list[tuple[int, int]], ear
     return s
 
 
+class _Waiting(list[int]):
+    """People waiting per source; remembers which sources were written since the last :meth:`drain`
+    (callers may write to it directly, and the schedule's caches per gathering point follow)."""
+
+    def __init__(self, values: Iterable[int]) -> None:
+        super().__init__(values)
+        self.dirty: set[int] = set(range(len(self)))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        super().__setitem__(index, value)
+        if isinstance(index, int):
+            self.dirty.add(index)
+        else:
+            self.dirty.update(range(len(self)))
+
+    def drain(self) -> set[int]:
+        out, self.dirty = self.dirty, set()
+        return out
+
+
 @dataclass
 class Schedule:
     """The state of a convoy plan being built (see the module's documentation)."""
@@ -91,13 +113,27 @@ class Schedule:
     _closed: list[list[tuple[int, int]]] = field(init=False)
     _cp_nodes: frozenset[int] = field(init=False)
     _node_sources: dict[int, list[int]] = field(init=False)
+    _source_node: list[int] = field(init=False)
+    _node_waiting: dict[int, int] = field(init=False)
+    _fills: dict[tuple[int, int], Load] = field(init=False)  # (type, node): a full load, room not binding
+    _kind: list[int] = field(init=False)
+    _places: list[tuple[int, int]] = field(init=False)  # (seats, stretcher places) per vehicle type
+    _lying: list[bool] = field(init=False)  # per source: needs a stretcher place
 
     def __post_init__(self) -> None:
         p = self.problem
         self.free_node = p.vehicle_node.tolist()
         self.free_at = p.vehicle_ready.tolist()
         self.number = [0] * p.n_vehicles
-        self.waiting = p.flow.source_people.tolist()
+        self.waiting = _Waiting(p.flow.source_people.tolist())
+        self._source_node = [int(n) for n in p.flow.source_node.tolist()]
+        self._node_waiting = {}
+        self._fills = {}
+        self._kind = [int(k) for k in p.vehicle_type.tolist()]
+        self._lying = [bool(x) for x in p.source_stretcher.tolist()]
+        self._places = [
+            (int(a), int(b)) for a, b in zip(p.type_seats.tolist(), p.type_stretchers.tolist(), strict=True)
+        ]
         big = 2**62
         self.room = [big if c == UNLIMITED else int(c) for c in p.flow.dest_cap.tolist()]
         self.pending = sum(n for loads in p.vehicle_on_board for _, n in loads)
@@ -127,19 +163,43 @@ class Schedule:
         board from the start need beyond the room of the other reception points (kept back for them)."""
         return min(self.room[reception], sum(self.room) - self.pending)
 
+    def _sync(self) -> None:
+        """Bring the waiting people per gathering node and the cached loads up to date with ``waiting``."""
+        if not isinstance(self.waiting, _Waiting):  # replaced wholesale by a caller
+            self.waiting = _Waiting(self.waiting)
+        dirty = self.waiting.drain()
+        if not dirty:
+            return
+        nodes = {self._source_node[s] for s in dirty}
+        for node in nodes:
+            self._node_waiting[node] = sum(self.waiting[s] for s in self._node_sources.get(node, ()))
+        for key in [k for k in self._fills if k[1] in nodes]:
+            del self._fills[key]
+
+    def room_left(self) -> int:
+        """Room at all reception points for people boarding now (less the people on board at the start)."""
+        return sum(self.room) - self.pending
+
     def fill(self, vehicle: int, gathering: int, reception: int) -> Load:
-        """As many as fit from the sources at ``gathering``, the most urgent groups first."""
-        p = self.problem
-        seats, stretchers = p.capacity(vehicle)
-        room = self.spare(reception) if reception >= 0 else sum(self.room) - self.pending
+        """As many as fit from the sources at ``gathering``, the most urgent groups first
+        (``reception`` -1: within the room of all reception points)."""
+        kind = self._kind[vehicle]
+        seats, stretchers = self._places[kind]
+        room = self.spare(reception) if reception >= 0 else self.room_left()
+        cached = room >= seats + stretchers
+        if cached:
+            self._sync()
+            hit = self._fills.get((kind, gathering))
+            if hit is not None:
+                return hit
         out: list[tuple[int, int]] = []
-        lying_of = p.source_stretcher
+        lying_of = self._lying
         for s in self._node_sources.get(gathering, ()):
             if room <= 0:
                 break
             if self.waiting[s] <= 0:
                 continue
-            lying = bool(lying_of[s])
+            lying = lying_of[s]
             free = stretchers if lying else seats
             n = min(free, self.waiting[s], room)
             if n <= 0:
@@ -150,14 +210,25 @@ class Schedule:
                 stretchers -= n
             else:
                 seats -= n
-        return tuple(out)
+        load = tuple(out)
+        if cached:
+            self._fills[(kind, gathering)] = load
+        return load
+
+    def full_loads(self, vehicle: int, nodes: Iterable[int]) -> list[Load]:
+        """:meth:`fill` at each of ``nodes`` within the room of all reception points."""
+        kind = self._kind[vehicle]
+        seats, stretchers = self._places[kind]
+        if self.room_left() < seats + stretchers:
+            return [self.fill(vehicle, g, -1) for g in nodes]
+        self._sync()
+        get = self._fills.get
+        return [get((kind, g)) or self.fill(vehicle, g, -1) for g in nodes]
 
     def waiting_at(self) -> dict[int, int]:
         """People waiting per gathering node."""
-        out: dict[int, int] = {}
-        for node, sources in self._node_sources.items():
-            out[node] = sum(self.waiting[s] for s in sources)
-        return out
+        self._sync()
+        return dict(self._node_waiting)
 
     def on_board(self, vehicle: int) -> Load:
         return self.problem.vehicle_on_board[vehicle] if self.number[vehicle] == 0 else ()
@@ -389,15 +460,26 @@ class Chooser:
     _home: dict[tuple[int, int], tuple[int, int]] = field(init=False)
     _hauls: dict[int, IntArray] = field(init=False)
     _homes: dict[int, IntArray] = field(init=False)
+    _counts: dict[Load, tuple[int, tuple[int, ...]]] = field(init=False)
+    _gathering: list[int] = field(init=False)
 
     def __post_init__(self) -> None:
         flow = self.problem.flow
+        self._counts = {}
+        self._gathering = [int(g) for g in self.problem.gathering_nodes.tolist()]
         levels = sorted(set(flow.group_priority.tolist()))
         self._levels = len(levels)
         self._level = [levels.index(int(flow.group_priority[int(g)])) for g in flow.source_group.tolist()]
         self._home = {}
         self._hauls = {}
         self._homes = {}
+
+    def _count(self, load: Load) -> tuple[int, tuple[int, ...]]:
+        """(people, minus people per priority level) of ``load``."""
+        hit = self._counts.get(load)
+        if hit is None:
+            hit = self._counts[load] = (sum(n for _, n in load), tuple(self._carried(load)))
+        return hit
 
     def _carried(self, load: Load) -> list[int]:
         out = [0] * self._levels
@@ -508,13 +590,15 @@ class Chooser:
         free_at, free_node = schedule.free_at[v], schedule.free_node[v]
         gathering = p.gathering_nodes
         waiting = schedule.waiting_at()
-        gi = [i for i, g in enumerate(gathering.tolist()) if waiting.get(g, 0) > 0]
-        ri = [r for r in range(len(schedule.room)) if schedule.spare(r) > 0]
+        gi = [i for i, g in enumerate(self._gathering) if waiting.get(g, 0) > 0]
+        total = schedule.room_left()
+        ri = [r for r, room in enumerate(schedule.room) if min(room, total) > 0]
         if not gi or not ri:
             return None
-        loads = [schedule.fill(v, int(gathering[i]), -1) for i in gi]
-        people = np.asarray([sum(n for _, n in load) for load in loads], dtype=np.int64)
-        room = np.asarray([min(schedule.spare(r), 2**62) for r in ri], dtype=np.int64)
+        loads = schedule.full_loads(v, [self._gathering[i] for i in gi])
+        counted = [self._count(load) for load in loads]
+        people = np.asarray([c[0] for c in counted], dtype=np.int64)
+        room = np.asarray([min(schedule.room[r], total, 2**62) for r in ri], dtype=np.int64)
         lead = self._lead(legs, kind, free_node, gathering[gi])
         low = free_at + lead[:, None] + self._haul_matrix(legs, kind)[np.ix_(gi, ri)]
         carried = np.minimum(people[:, None], room[None, :])
@@ -528,10 +612,8 @@ class Chooser:
             noise = np.random.default_rng(self.rng.getrandbits(32)).standard_normal(low.shape)
             factor = np.exp(self.noise * noise)
         rate = carried * factor / np.maximum(1, end - free_at)
-        levels = [np.zeros(low.shape, dtype=np.int64) for _ in range(self._levels)]
-        for row, load in enumerate(loads):
-            for s, n in load:
-                levels[self._level[s]][row, :] -= n
+        by_row = np.asarray([c[1] for c in counted], dtype=np.int64).reshape(len(gi), self._levels)
+        levels = [np.broadcast_to(by_row[:, lv][:, None], low.shape) for lv in range(self._levels)]
         short = carried < people[:, None]  # room-limited pairs: filled again below
         ok = (low <= p.horizon) & (carried > 0)
         flat = np.flatnonzero(ok.ravel())
@@ -550,7 +632,7 @@ class Chooser:
                 lv: tuple[float, ...] = tuple(self._carried(load))
             else:
                 load = loads[row]
-                lv = tuple(float(x[row, col]) for x in levels)
+                lv = tuple(float(x) for x in counted[row][1])
             key = (*lv, -float(rate[row, col]), float(low[row, col]))
             if best_key is not None and key >= best_key:
                 if not short[row, col]:
@@ -597,39 +679,47 @@ def dispatch(
     takes the checkpoint's next slot before a bus free now. ``lookahead=0`` sends the vehicle free
     first."""
     problem = schedule.problem
-    active = sorted(range(problem.n_vehicles) if vehicles is None else set(vehicles))
     kinds = problem.vehicle_type.tolist()
-    while active:
-        first = min(active, key=lambda v: (schedule.free_at[v], v))
+    # per vehicle type, the active vehicles by (free from, index): the first of each is its pool's
+    heaps: dict[int, list[tuple[int, int]]] = {}
+    for v in sorted(range(problem.n_vehicles) if vehicles is None else set(vehicles)):
+        heaps.setdefault(kinds[v], []).append((schedule.free_at[v], v))
+    for heap in heaps.values():
+        heapq.heapify(heap)
+    while heaps:
+        tops = sorted(heap[0] for heap in heaps.values())
+        first = tops[0][1]
         limit = int(NEVER) if lookahead is None else schedule.free_at[first] + lookahead
-        pool: dict[int, int] = {}
-        for v in active:
-            k = kinds[v]
-            if schedule.free_at[v] <= limit and (
-                k not in pool or (schedule.free_at[v], v) < (schedule.free_at[pool[k]], pool[k])
-            ):
-                pool[k] = v
+        pool = [v for at, v in tops if at <= limit]
         if len(pool) == 1:
             v = first
             timed = chooser.best(schedule, v)
             if timed is None:
-                active.remove(v)
+                _drop(heaps, kinds[v])
                 continue
         else:
             options: list[tuple[tuple[float, ...], int, Timed]] = []
-            for v in sorted(pool.values()):
+            for v in sorted(pool):
                 found = chooser.best(schedule, v)
                 if found is None:
-                    active.remove(v)
+                    _drop(heaps, kinds[v])
                     continue
                 options.append((chooser.key(schedule.legs, found, schedule.free_at[v]), v, found))
             if not options:
                 continue
             _, v, timed = min(options, key=lambda o: (o[0], o[1]))
         schedule.commit(timed)
+        heapq.heapreplace(heaps[kinds[v]], (schedule.free_at[v], v))
         if progress is not None:
             progress(len(schedule.trips), problem.people - schedule.waiting_people())
     return schedule
+
+
+def _drop(heaps: dict[int, list[tuple[int, int]]], kind: int) -> None:
+    """Retire the first vehicle of type ``kind`` (it can make no more trips)."""
+    heapq.heappop(heaps[kind])
+    if not heaps[kind]:
+        del heaps[kind]
 
 
 def greedy(
