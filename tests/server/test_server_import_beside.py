@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from anyio import to_thread
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from corridor.ops.ledger import EventType
@@ -26,7 +26,7 @@ from corridor.server.ids import new_id
 from corridor.server.ledger.tables import LedgerRow
 from corridor.server.operations import service as operations
 from corridor.server.operations.schemas import OperationIn, PointIn
-from corridor.server.registration import duplicates, imports, service
+from corridor.server.registration import duplicates, import_matching, imports, service
 from corridor.server.registration.schemas import HouseholdIn, PersonIn
 from server.conftest import PASSWORD, World
 from server.test_server_login import CountingPasswords, attempt
@@ -185,6 +185,81 @@ def test_an_import_matches_with_no_write_transaction_open_and_a_scan_is_stored_b
     # The scan (and Samir's registration) came after the import's first chunk, before its last.
     before = sum(1 for n in registered if n < scanned)
     assert 1 < before < 1_200
+
+
+def alike_csv(households: int, seed: int) -> bytes:
+    """A form's export of :func:`alike_households` (many possible duplicates)."""
+    lines = ["hh_id,name,age_band,sex"]
+    for number, members in enumerate(alike_households(households, seed)):
+        lines += [f"H{number},{p.name},{p.age_band},{p.sex}" for p in members]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_an_import_is_matched_in_a_worker_process_below_the_service(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the API, an import's matching runs in the import worker process (IMPORT_NICE
+    below this one), not here: with this process's matcher broken, the import still answers, and
+    flags as many possible duplicates as the same file matched here in another operation."""
+    data = alike_csv(120, seed=3)
+
+    def broken(*_: object) -> list[list[str]]:
+        raise AssertionError("matched in the service process")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(duplicates.ImportMatcher, "household", broken)
+        answer = world.client.post(
+            world.url("/imports/registrations"),
+            files={"file": ("alike.csv", data)},
+            headers=world.coordinator,
+        )
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    pid, nice = import_matching.worker_pool().submit(import_matching.facts).result()
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert pid != os.getpid() and nice == min(19, own + import_matching.IMPORT_NICE)
+    db = Database(world.settings.database_url)
+    here = imports.store(
+        db,
+        sealer=Sealer.from_file(world.settings.key_file),
+        operation_id=new_operation(db),
+        prepared=imports.prepare("alike.csv", data, accept_valid_rows=False, max_rows=10_000),
+    )
+    db.dispose()
+    assert report["people"] == here.people > 200
+    assert report["possible_duplicates"] == here.possible_duplicates > 50
+    with world.client.app.state.runtime.db.reading() as session:  # type: ignore[attr-defined]
+        registered = session.scalar(
+            select(func.count())
+            .select_from(LedgerRow)
+            .where(LedgerRow.operation_id == world.operation_id, LedgerRow.type == EventType.REGISTERED.value)
+        )
+    assert registered == here.people  # each person stored once, with one event
+
+
+def test_the_import_worker_refuses_a_key_file_without_the_services_key(world: World, tmp_path: Path) -> None:
+    """Names sealed under another key could never be read: the worker process checks that its key
+    file holds the service's key (and never makes a missing one), and nothing is stored."""
+    data = alike_csv(10, seed=4)
+    db = Database(world.settings.database_url)
+    sealer = Sealer.from_file(world.settings.key_file)
+    Sealer.from_file(tmp_path / "other.key")  # a key file with another key
+    for key_file, message in (
+        (tmp_path / "other.key", "does not hold the service's key"),
+        (tmp_path / "missing.key", "does not exist"),
+    ):
+        with pytest.raises(import_matching.WorkerFailedError, match=message):
+            imports.store(
+                db,
+                sealer=sealer,
+                operation_id=world.operation_id,
+                prepared=imports.prepare("alike.csv", data, accept_valid_rows=False, max_rows=100),
+                key_file=key_file,
+            )
+    assert not (tmp_path / "missing.key").exists()
+    with db.reading() as session:
+        assert not session.scalars(select(LedgerRow.event_id).where(LedgerRow.type == "registered")).all()
+    db.dispose()
 
 
 def _note_password_threads(runtime: Any) -> list[str]:

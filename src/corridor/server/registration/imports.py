@@ -24,6 +24,7 @@ import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,8 +37,8 @@ from corridor.server.encryption import Sealer
 from corridor.server.errors import InputProblemsError, TooLargeError
 from corridor.server.ids import new_id
 from corridor.server.operations import service as operations
-from corridor.server.registration import duplicates as matching
 from corridor.server.registration import service
+from corridor.server.registration.import_matching import Ready, matching_for
 from corridor.server.registration.schemas import (
     VULNERABILITIES,
     HouseholdIn,
@@ -45,7 +46,7 @@ from corridor.server.registration.schemas import (
     ImportReport,
     PersonIn,
 )
-from corridor.server.registration.tables import Household, Person
+from corridor.server.registration.tables import Person
 
 _ALIASES = {
     "household": {
@@ -534,51 +535,7 @@ def _check_file_wristbands(bodies: list[tuple[str, list[int], HouseholdIn]]) -> 
             seen[person.wristband] = key
 
 
-@dataclass
-class _Ready:
-    """Households matched and made, waiting for their write transaction."""
-
-    made: list[tuple[Household, list[Person]]] = field(default_factory=list)
-    keys: list[tuple[str, list[int]]] = field(default_factory=list)
-    duplicates: int = 0
-
-
-def _match(
-    db: Database,
-    matcher: matching.ImportMatcher,
-    sealer: Sealer,
-    operation_id: str,
-    pending: list[tuple[str, list[int], HouseholdIn]],
-    person_ids: list[list[str]],
-    first: int,
-    most_people: int,
-) -> _Ready:
-    """The next households from ``first`` (at most ``most_people`` people, at least one
-    household), matched and made with no write transaction open: the blocks they need are read in
-    a read transaction, the rest is in memory; names are sealed here too."""
-    end, size = first, 0
-    while end < len(pending) and (end == first or size + len(pending[end][2].people) <= most_people):
-        size += len(pending[end][2].people)
-        end += 1
-    with db.reading() as session:
-        matcher.load(session, (p.name for _, _, body in pending[first:end] for p in body.people))
-    ready = _Ready()
-    for index in range(first, end):
-        key, rows, body = pending[index]
-        household_id = new_id()
-        records = [matching.Record(p.name, p.sex, p.age_band, household_id) for p in body.people]
-        shown = matcher.household(records, person_ids[index])
-        ready.duplicates += sum(1 for found in shown if found)
-        ready.made.append(
-            service.made_household(
-                sealer, operation_id=operation_id, body=body, household_id=household_id, ids=person_ids[index]
-            )
-        )
-        ready.keys.append((key, rows))
-    return ready
-
-
-def _write(session: Session, operation_id: str, ready: _Ready, committed: int) -> None:
+def _write(session: Session, operation_id: str, ready: Ready, committed: int) -> None:
     """Store a matched chunk: its wristbands checked in one statement (409 naming the first
     household with one given meanwhile), then every household in one flush."""
     wristbands = [p.wristband for _, people in ready.made for p in people if p.wristband]
@@ -597,15 +554,23 @@ def _write(session: Session, operation_id: str, ready: _Ready, committed: int) -
 
 
 def store(
-    db: Database, *, sealer: Sealer, operation_id: str, prepared: Prepared, chunk_people: int = CHUNK_PEOPLE
+    db: Database,
+    *,
+    sealer: Sealer,
+    operation_id: str,
+    prepared: Prepared,
+    chunk_people: int = CHUNK_PEOPLE,
+    key_file: Path | None = None,
 ) -> ImportReport:
     """Store prepared households a chunk per write transaction, so that scans are written between
     the chunks: at most ``chunk_people`` people, and as many as the last chunk's pace says are
     written in ``CHUNK_SECONDS`` (a household is never split). Each chunk's possible duplicates
     are worked out and its names sealed before its write transaction, with none open
-    (:func:`_match`); the transaction checks the wristbands and writes the chunk in one flush.
-    Between two chunks the import rests as long as the last one's matching and writing took, in
-    which whoever waits for the write lock (the scans' writer) takes it and the scans have the
+    (:mod:`corridor.server.registration.import_matching`): with ``key_file`` (the service's) in
+    the import worker process, at a lower priority, else in this thread. The transaction checks
+    the wristbands and writes the chunk in one flush. Between two chunks the import rests as long
+    as its work in this process (the writing, and the matching when done here) took, in which
+    whoever waits for the write lock (the scans' writer) takes it and the scans have the
     interpreter to themselves.
 
     Wristbands already given in the operation are looked for first, and nothing is stored if one
@@ -625,27 +590,28 @@ def store(
                     hint="nothing was imported; correct the wristbands and import again",
                 ) from None
     households = people = duplicates = 0
-    matcher = matching.ImportMatcher(sealer, operation_id)  # each key's block read once an import
     pending = prepared.households
     size, rest = chunk_people, 0.0
-    while households < len(pending):
-        time.sleep(rest)
-        matching_began = time.monotonic()
-        ready = _match(db, matcher, sealer, operation_id, pending, person_ids, households, size)
-        began = time.monotonic()
-        with db.writing() as session:
-            operations.get(session, operation_id)
-            _write(session, operation_id, ready, households)
-        took = time.monotonic() - began
-        households += len(ready.made)
-        people += sum(len(made) for _, made in ready.made)
-        duplicates += ready.duplicates
-        # Rest as long as the matching and the writing took: the import has the interpreter at
-        # most half the time, the write lock less.
-        rest = max(CHUNK_PAUSE, time.monotonic() - matching_began)
-        # The next chunk as large as fits in CHUNK_SECONDS at this pace (within its bounds).
-        done = sum(len(made) for _, made in ready.made)
-        size = max(CHUNK_LEAST, min(chunk_people, int(done * CHUNK_SECONDS / max(took, 0.001))))
+    # Each key's block is read once an import, by the matcher kept from one chunk to the next.
+    with matching_for(db, sealer, key_file, operation_id, pending, person_ids) as match:
+        while households < len(pending):
+            time.sleep(rest)
+            matching_began = time.monotonic()
+            ready = match(households, size)
+            began = time.monotonic()
+            with db.writing() as session:
+                operations.get(session, operation_id)
+                _write(session, operation_id, ready, households)
+            took = time.monotonic() - began
+            households += len(ready.made)
+            people += sum(len(made) for _, made in ready.made)
+            duplicates += ready.duplicates
+            # Rest as long as this process worked on the chunk (the matching too when done here):
+            # the import has the interpreter at most half the time, the write lock less.
+            rest = max(CHUNK_PAUSE, time.monotonic() - (matching_began if match.in_process else began))
+            # The next chunk as large as fits in CHUNK_SECONDS at this pace (within its bounds).
+            done = sum(len(made) for _, made in ready.made)
+            size = max(CHUNK_LEAST, min(chunk_people, int(done * CHUNK_SECONDS / max(took, 0.001))))
     return ImportReport(
         imported=True,
         households=households,

@@ -108,7 +108,8 @@ def import_registrations(
     households whose rows are all valid are imported, the others reported; never half a household.
     The file is bounded (413 naming the limit): 32 MB, an XLSX unpacking to at most 100 MB, the
     rows of ``max_import_rows``, 500 columns, 32,767 characters in a cell. People are stored 500
-    per transaction, so that scans go on meanwhile.
+    per transaction, so that scans go on meanwhile; possible duplicates are worked out in a worker
+    process at a lower priority than the service.
     """
     filename = file.filename or "upload.csv"
     with runtime.db.reading() as session:
@@ -118,4 +119,11 @@ def import_registrations(
     prepared = imports.prepare(
         filename, data, accept_valid_rows=accept_valid_rows, max_rows=runtime.settings.max_import_rows
     )
-    return imports.store(runtime.db, sealer=runtime.sealer, operation_id=operation_id, prepared=prepared)
+    # Matched (possible duplicates, names sealed) in the import worker process, below the scans.
+    return imports.store(
+        runtime.db,
+        sealer=runtime.sealer,
+        operation_id=operation_id,
+        prepared=prepared,
+        key_file=runtime.settings.key_file,
+    )
