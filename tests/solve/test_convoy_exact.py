@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy import solve_convoy
-from corridor.solve.convoy.bounds import convoy_bounds
+from corridor.solve.convoy.bounds import convoy_bounds, trips_possible
+from corridor.solve.convoy.cuts import completion_floor, trips_needed
 from corridor.solve.convoy.exact import solve_exact
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.mip import solve_mip
@@ -418,3 +419,127 @@ def test_a_plan_cut_short_is_not_called_optimal() -> None:
     plan = quick.schedule.plan(method="exact", status=quick.status, bound=10**6, bound_kind="t", stats={})
     assert plan.verify(problem) == []
     assert objective_key(problem, quick.schedule.trips) <= objective_key(problem, greedy(problem, legs).trips)
+
+
+# -- the completion floor and the trips needed (solve/convoy/cuts.py) --------------------------------
+
+
+@TINY
+@given(
+    seed=st.integers(0, 10_000),
+    gathering=st.integers(1, 2),
+    vehicles=st.integers(1, 2),
+    checkpoint=st.booleans(),
+    closures=st.booleans(),
+)
+def test_the_completion_floor_is_never_above_the_optimum_of_every_plan(
+    seed: int, gathering: int, vehicles: int, checkpoint: bool, closures: bool
+) -> None:
+    """Where the enumeration brings everyone out, its completion and trips are never below the floor,
+    and every plan that brings everyone out makes the trips each gathering point needs."""
+    problem = convoy(
+        seed,
+        gathering=gathering,
+        reception=1 + seed % 2,
+        vehicles=vehicles,
+        horizon=16,
+        checkpoint=checkpoint,
+        closures=closures,
+        people_rate=False,
+        nodes=6,
+        most_people=3,
+    )
+    legs = Legs(problem)
+    slots = trips_possible(problem, legs)
+    weight = sum(slots) + 1
+    key = brute_force(problem, legs)
+    everyone = int(problem.flow.source_people.sum())
+    floor = completion_floor(problem, legs, slots, weight, 10.0)
+    if -sum(key[:-2]) < everyone:
+        return
+    assert floor is not None  # a plan brings everyone out, so the programme has a solution
+    assert floor <= key[-2] * weight + key[-1], (floor // weight, floor % weight, key)
+    result = solve_exact(problem, legs, time_limit=30)
+    assert result.status == "optimal" and objective_key(problem, result.schedule.trips) == key
+    node_of = {nid: i for i, nid in enumerate(problem.network.node_ids)}
+    for node, need in trips_needed(problem).items():
+        assert sum(1 for t in result.schedule.trips if node_of[t.gathering] == node) >= need
+
+
+def test_the_completion_floor_is_the_optimum_where_one_bus_shuttles() -> None:
+    """One bus of 3 seats, 7 people at one gathering point, one reception point: three trips, and the
+    floor (first trip, then two cycles) is the enumeration's optimum; the exact method proves it."""
+    base = convoy(
+        0,
+        gathering=1,
+        reception=1,
+        vehicles=1,
+        horizon=40,
+        checkpoint=False,
+        closures=False,
+        people_rate=False,
+    )
+    # 0 depot, 1 gathering point, 2 reception point
+    arcs = [(0, 1, 100, 2), (1, 0, 100, 2), (1, 2, 100, 3), (2, 1, 100, 3)]
+    flow = flow_problem(
+        3, arcs, sources=[(1, 7, 0)], destinations=[2], horizon=40, groups=(("general", 2), ("wounded", 1))
+    )
+    problem = replace(
+        base,
+        flow=flow,
+        type_seats=np.asarray([3, 0]),
+        type_stretchers=np.asarray([0, 1]),
+        vehicle_type=np.asarray([0]),
+        vehicle_ready=np.asarray([0]),
+        load_steps=np.asarray([1, 1]),
+        unload_steps=np.asarray([1, 1]),
+    )
+    legs = Legs(problem)
+    slots = trips_possible(problem, legs)
+    weight = sum(slots) + 1
+    floor = completion_floor(problem, legs, slots, weight, 10.0)
+    # first: 2 to the point + 1 boarding + 3 haul = 6; then twice 1 unloading + 3 back + 1 + 3 = 8
+    assert floor == 22 * weight + 3
+    assert trips_needed(problem) == {1: 3}
+    assert brute_force(problem, legs) == (0, -7, 22, 3)
+    result = solve_exact(problem, legs, time_limit=30)
+    assert result.status == "optimal"
+    assert any(note.startswith("floor:22") for note in result.levels)
+
+
+def test_the_completion_floor_refuses_a_weight_that_a_trip_count_reaches() -> None:
+    problem = convoy(
+        1,
+        gathering=2,
+        reception=1,
+        vehicles=2,
+        horizon=20,
+        checkpoint=False,
+        closures=False,
+        people_rate=False,
+    )
+    legs = Legs(problem)
+    slots = trips_possible(problem, legs)
+    with pytest.raises(ValueError, match="weight above every trip count"):
+        completion_floor(problem, legs, slots, sum(slots), 1.0)
+    with pytest.raises(ValueError, match="one slot count per vehicle"):
+        completion_floor(problem, legs, slots[:1], 10**6, 1.0)
+
+
+def test_the_completion_floor_leaves_out_vehicles_with_people_on_board() -> None:
+    """A vehicle with people on board starts off the gathering points: the floor does not model it and
+    says so (None) rather than bound the plans wrongly."""
+    problem = convoy(
+        3,
+        gathering=2,
+        reception=2,
+        vehicles=2,
+        horizon=24,
+        checkpoint=True,
+        closures=False,
+        people_rate=False,
+        on_board=True,
+    )
+    legs = Legs(problem)
+    slots = trips_possible(problem, legs)
+    assert completion_floor(problem, legs, slots, sum(slots) + 1, 1.0) is None

@@ -26,13 +26,21 @@ arrival, each loaded arrival is at least the previous one plus the least a trip 
 gathering point can take (drives at their fastest with no closure), so that the completion is at
 least each vehicle's last slot's arrival, a linear bound; and identical vehicles make their trips in
 non-increasing numbers and, as many each, in the order of their first loaded arrivals.
+
+Where everyone is out (by the dispatcher's plan, or proved by the first solve), the second solve gets
+a floor: a lower bound on completion and trips proved first on a small integer programme over whole
+trips per vehicle and gathering point (:func:`.cuts.completion_floor`), which the big model's
+relaxation (fractions of trips spread over vehicles) does not reach by itself. Where the dispatcher
+brings everyone out, each gathering point also gets the trips its people need
+(:func:`.cuts.trips_needed`), the completion is capped at the dispatcher's and each vehicle gets only
+the slots it can use by then.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -40,6 +48,7 @@ from corridor.plan.convoy import Drive, Inspection, Trip
 from corridor.problem.convoy import ConvoyProblem
 from corridor.problem.model import UNLIMITED
 from corridor.solve.convoy.bounds import Bounds, trips_possible
+from corridor.solve.convoy.cuts import completion_floor, trips_needed
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
 
@@ -549,6 +558,21 @@ class _Model:
                 m.add(self.completion >= slots[-1].h)  # see _chain: the last arrival, linear
         self.trips = sum(sl.act for slots in self.slots for sl in slots)
 
+    def everyone_out(self, completion: int) -> None:
+        """Redundant constraints where everyone is brought out by a plan completing at ``completion``:
+        each gathering point gets the trips its people need (see :func:`.cuts.trips_needed`) and an
+        optimum completes no later."""
+        m = self.m
+        for node, need in trips_needed(self.p).items():
+            there = [
+                sl.gsel[sl.gnodes.index(node)]
+                for slots in self.slots
+                for sl in slots
+                if not sl.carried and node in sl.gnodes
+            ]
+            m.add(sum(there) >= need)
+        m.add(self.completion <= completion)
+
     # -- hints --------------------------------------------------------------------------------------
     def decisions(self, schedule: Schedule) -> list[tuple[cp_model.IntVar, int]]:
         """The values of the decision variables that make the trips of ``schedule``."""
@@ -697,16 +721,27 @@ def _timed_trips(model: _Model, solver: cp_model.CpSolver, schedule: Schedule) -
             schedule.commit(Timed(trip, v, g, r, load, bookings, dest, unload_end))
 
 
-def _objectives(model: _Model, start: Schedule) -> tuple[list[tuple[cp_model.LinearExprT, bool]], bool]:
-    """The solves in order (expression, maximise?): the people out with exact weights (each level
-    counts more than everyone of the levels after it), then the completion and the trips. Where the
-    starting plan brings everyone out, every level is at its most (proved): the first solve is left
-    out and the people out fixed (whether it was is the second value)."""
+def _level_weights(model: _Model) -> list[int]:
+    """The weight of each priority level's people: more than everyone of the levels after it."""
     weights: list[int] = []
     weight = 1
     for most in reversed(model.level_most):
         weights.insert(0, weight)
         weight *= most + 1
+    return weights
+
+
+def _most(model: _Model) -> int:
+    """The people-out objective with everyone out."""
+    return sum(w * most for w, most in zip(_level_weights(model), model.level_most, strict=True))
+
+
+def _objectives(model: _Model, start: Schedule) -> tuple[list[tuple[cp_model.LinearExprT, bool]], bool]:
+    """The solves in order (expression, maximise?): the people out with exact weights (each level
+    counts more than everyone of the levels after it), then the completion and the trips. Where the
+    starting plan brings everyone out, every level is at its most (proved): the first solve is left
+    out and the people out fixed (whether it was is the second value)."""
+    weights = _level_weights(model)
     people_goal = cp_model.LinearExpr.weighted_sum(model.level_sum, weights)
     n_slots = sum(len(sl) for sl in model.slots)
     objectives: list[tuple[cp_model.LinearExprT, bool]] = [
@@ -715,8 +750,49 @@ def _objectives(model: _Model, start: Schedule) -> tuple[list[tuple[cp_model.Lin
     ]
     if sum(t.people for t in start.trips) < sum(model.level_most):
         return objectives, False
-    model.m.add(people_goal >= sum(w * most for w, most in zip(weights, model.level_most, strict=True)))
+    model.m.add(people_goal >= _most(model))
+    model.everyone_out(objective_key(model.p, start.trips)[-2])
     return objectives[1:], True
+
+
+def _floor(model: _Model, expr: cp_model.LinearExprT, time_limit: float, workers: int) -> str:
+    """Where everyone is out, bound the second objective ``expr`` from below by the completion floor
+    (:func:`.cuts.completion_floor`); its value for the solve's log."""
+    weight = sum(len(sl) for sl in model.slots) + 1
+    floor = completion_floor(
+        model.p, model.legs, [len(sl) for sl in model.slots], weight, time_limit, workers
+    )
+    if floor is None:
+        return "floor:none"
+    model.m.add(expr >= floor)
+    model.m.add(model.completion >= floor // weight)
+    return f"floor:{floor // weight}+{floor % weight}"
+
+
+def _slots_within(problem: ConvoyProblem, legs: Legs, start: Schedule, slots: Sequence[int]) -> list[int]:
+    """Where ``start`` brings everyone out, an optimum completes no later than it does: each vehicle
+    needs no more slots than the loaded arrivals it can make by then (:func:`trips_possible` with that
+    deadline), fewer than by the deadline where ``start`` finishes early."""
+    carried = sum(n for load in problem.vehicle_on_board for _, n in load)
+    if sum(t.people for t in start.trips) < int(problem.flow.source_people.sum()) + carried:
+        return list(slots)
+    completion = objective_key(problem, start.trips)[-2]
+    flow = problem.flow
+    sooner = replace(problem, flow=replace(flow, axis=replace(flow.axis, horizon=completion)))
+    return [min(a, b) for a, b in zip(slots, trips_possible(sooner, legs), strict=True)]
+
+
+def _set_goal(
+    model: _Model, expr: cp_model.LinearExprT, maximise: bool, everyone: bool, floor_time: float, workers: int
+) -> list[str]:
+    """Make ``expr`` the objective; for the completion and trips with everyone out, first bound it by
+    the completion floor (given ``floor_time`` seconds). Returns notes for the solve's log."""
+    if maximise:
+        model.m.maximize(expr)
+        return []
+    notes = [_floor(model, expr, floor_time, workers)] if everyone else []
+    model.m.minimize(expr)
+    return notes
 
 
 def solve_exact(
@@ -733,13 +809,14 @@ def solve_exact(
     start_plan = greedy(problem, legs)
     if slots is None:
         slots = trips_possible(problem, legs)
+    slots = _slots_within(problem, legs, start_plan, slots)
     model = _Model(problem, legs, slots)
+    objectives, everyone = _objectives(model, start_plan)
     _complete_hint(model, start_plan, max(1.0, time_limit / 3), workers)
     statuses: list[str] = []
     proved = True
     bound: int | None = None
     solver: cp_model.CpSolver | None = None
-    objectives, everyone = _objectives(model, start_plan)
     if everyone:
         statuses.append("OPTIMAL:everyone")
         bound = sum(model.level_most)
@@ -750,10 +827,8 @@ def solve_exact(
         if left <= 0.05 and solver is not None:
             proved = False
             break
-        if maximise:
-            model.m.maximize(expr)
-        else:
-            model.m.minimize(expr)
+        statuses += _set_goal(model, expr, maximise, everyone, min(5.0, left / 10), workers)
+        left = 0.95 * time_limit - (time.perf_counter() - began)
         attempt = _solver(left, workers)
         code = attempt.solve(model.m)
         statuses.append(f"{attempt.status_name(code)}:{attempt.wall_time:.1f}s")
@@ -771,6 +846,7 @@ def solve_exact(
         _hint_all(model, list(attempt.response_proto.solution))
         if maximise:
             model.m.add(expr >= value)
+            everyone = code == cp_model.OPTIMAL and value == _most(model)
         else:
             model.m.add(expr <= value)
         if progress is not None:
