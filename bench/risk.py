@@ -14,9 +14,12 @@ Rows, all in one process run so that they compare with each other on the same (s
 - the scheduling overhead per task: 400 tasks that do nothing, on the 2-worker cluster;
 - the whole command, ``corridor risk --runs N --workers 2``, as a user runs it (cluster start included).
 
-Beside each cluster row: the CPU seconds this process (the client and the local cluster's scheduler)
-spent on the job (on a 2-core machine they are taken from the workers), and the bytes the workers
-sent back (the batches pickled: sensitivity batches carry people out alone, counts are int32).
+Beside each cluster row: the CPU seconds this process (the client, the local cluster's scheduler and
+its nannies) and the workers spent on the job, in all and per run (on a 2-core machine this process
+takes them from the workers; CPU time stretches less with the machine's load than wall time), and the
+bytes the workers sent back (the batches pickled: sensitivity batches carry people out alone, counts
+are int32 and the curves uint16). The clusters are started with corridor's lean Dask settings
+(``corridor.simulate.cluster.LEAN``), as ``corridor risk`` starts them.
 
 ``--repeat N`` keeps the fastest of N tries of every timed row but the whole command (the machine is
 shared), and ``--rounds N`` measures 1 worker then 2 workers N times, printing each round's speed-up
@@ -48,7 +51,7 @@ from rich.table import Table
 from corridor.network.build import load_network
 from corridor.scenario.load import load_scenario
 from corridor.scenario.model import RiskSettings
-from corridor.simulate.cluster import DaskRunner, InProcess, Progress, Runner
+from corridor.simulate.cluster import LEAN, DaskRunner, InProcess, Progress, Runner
 from corridor.simulate.draws import draw
 from corridor.simulate.engine_numpy import simulate_numpy
 from corridor.simulate.engine_simpy import simulate_simpy
@@ -114,16 +117,26 @@ def load_average() -> str:
     return uptime().rpartition("load average: ")[2]
 
 
+@dataclass
+class OnCluster:
+    """One job on a local cluster: the fastest of its tries, and the CPU seconds spent in that try."""
+
+    seconds: float  # wall time of the job
+    overhead: float  # seconds per no-op task
+    client_cpu: float  # this process: the client, the scheduler and the nannies
+    worker_cpu: float  # every worker process together
+
+
 def on_cluster(
     tt: Timetable, risk: RiskSettings, runs: int, workers: int, repeat: int = 1, saturation: str = "1.1"
-) -> tuple[float, float, float]:
-    """(seconds for the job, seconds per no-op task, CPU seconds of this process during the job), the
-    fastest of ``repeat`` tries each, on a local cluster of ``workers`` processes."""
+) -> OnCluster:
+    """The job on a local cluster of ``workers`` processes started as ``corridor risk`` starts it (its
+    lean Dask settings), the fastest of ``repeat`` tries."""
     import dask
     from distributed import Client, LocalCluster
 
     with (
-        dask.config.set({"distributed.scheduler.worker-saturation": float(saturation)}),
+        dask.config.set({"distributed.scheduler.worker-saturation": float(saturation), **LEAN}),
         LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
         ) as cluster,
@@ -132,19 +145,30 @@ def on_cluster(
         client.wait_for_workers(workers)
         runner: Runner = DaskRunner(client)
         assess(tt, risk, runs=200, seed=99, runner=runner, sensitivity_runs=0)  # warm the workers
-        seconds, cpu = float("inf"), 0.0
+        seconds, cpu, wcpu = float("inf"), 0.0, 0.0
         for _ in range(repeat):
+            w0: dict[str, float] = client.run(time.process_time)
             c0 = time.process_time()
             took = timed(lambda: assess(tt, risk, runs=runs, seed=1, runner=runner))[0]
+            c1 = time.process_time()
+            w1: dict[str, float] = client.run(time.process_time)
             if took < seconds:
-                seconds, cpu = took, time.process_time() - c0
+                seconds, cpu, wcpu = took, c1 - c0, sum(w1[k] - w0[k] for k in w1)
         n = 400
         overhead = float("inf")
         for _ in range(repeat):
             t0 = time.perf_counter()
             client.gather(client.map(_noop, range(n), pure=False))
             overhead = min(overhead, (time.perf_counter() - t0) / n)
-    return seconds, overhead, cpu
+    return OnCluster(seconds, overhead, cpu, wcpu)
+
+
+def cpu_note(c: OnCluster, runs: int) -> str:
+    """CPU per run in this process (client, scheduler, nannies) and in the workers."""
+    return (
+        f"CPU per run: this process {1e6 * c.client_cpu / runs:.1f} us ({c.client_cpu:.2f} s), "
+        f"workers {1e6 * c.worker_cpu / runs:.1f} us ({c.worker_cpu:.2f} s)"
+    )
 
 
 def bytes_back(tt: Timetable, risk: RiskSettings, runs: int) -> int:
@@ -212,10 +236,11 @@ def main(argv: list[str] | None = None) -> None:
         sent = bytes_back(tt, risk, runs)
         speedups: list[float] = []
         for k in range(args.rounds):
-            one, _, cpu1 = on_cluster(tt, risk, runs, 1, args.repeat, args.saturation)
+            a = on_cluster(tt, risk, runs, 1, args.repeat, args.saturation)
             load1 = load_average()
-            two, overhead, cpu2 = on_cluster(tt, risk, runs, 2, args.repeat, args.saturation)
+            b = on_cluster(tt, risk, runs, 2, args.repeat, args.saturation)
             load2 = load_average()
+            one, two = a.seconds, b.seconds
             speedups.append(one / two)
             tag = f" (round {k + 1})" if args.rounds > 1 else ""
             rows.append(
@@ -223,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"local cluster, 1 worker: runs + sensitivities{tag}",
                     total,
                     one,
-                    f"this process {cpu1:.2f} CPU s; {sent / 1e6:.1f} MB back; load {load1}",
+                    f"{cpu_note(a, total)}; {sent / 1e6:.1f} MB back; load {load1}",
                 )
             )
             rows.append(
@@ -231,8 +256,8 @@ def main(argv: list[str] | None = None) -> None:
                     f"local cluster, 2 workers: runs + sensitivities{tag}",
                     total,
                     two,
-                    f"speed-up {one / two:.2f}x; scheduling {1e3 * overhead:.2f} ms per task; "
-                    f"this process {cpu2:.2f} CPU s; load {load2}",
+                    f"speed-up {one / two:.2f}x; scheduling {1e3 * b.overhead:.2f} ms per task; "
+                    f"{cpu_note(b, total)}; load {load2}",
                 )
             )
             console.print(f"round {k + 1}: speed-up from 1 worker to 2: {one / two:.2f}x (load {load2})")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -189,6 +190,35 @@ def test_a_worker_killed_mid_run_costs_no_run(
     assert sum(b.runs for b in batches) == 96
     alone = InProcess().run(tt, specs[:3], lambda done, total: None)
     assert [b.out.tolist() for b in batches[:3]] == [b.out.tolist() for b in alone]
+
+
+def test_the_timetable_is_sent_once_and_the_batches_come_back_whole(
+    scenario: Path, planned: tuple[Timetable, Path], dask_cluster: tuple[Cluster, Any]
+) -> None:
+    """Two jobs on one timetable send it to the workers once; batches grouped into tasks and fetched
+    straight from the workers are the runs computed in process, in order."""
+    _, client = dask_cluster
+    tt = planned[0]
+    risk = load_scenario(scenario).risk
+    specs = [BatchSpec(0, b, 20, 5, risk) for b in range(12)]
+    specs += [BatchSpec(1, b, 20, 5, risk, full=False) for b in range(12)]
+    remote = DaskRunner(client)
+    seen: list[tuple[int, int]] = []
+    first = remote.run(tt, specs, lambda done, total: seen.append((done, total)))
+    kept = remote._kept
+    second = remote.run(tt, specs[:5], lambda done, total: None)
+    assert kept is not None and remote._kept is kept  # the same data on the workers, not sent again
+    assert seen[-1] == (480, 480) and len(seen) <= 4 * 2  # a few tasks per worker thread
+    alone = InProcess().run(tt, specs, lambda done, total: None)
+    for got in (first, second):
+        for a, b in zip(got, alone, strict=False):
+            assert (a.job, a.batch) == (b.job, b.batch)
+            assert np.array_equal(a.out, b.out) and np.array_equal(a.curve, b.curve)
+    remote.forget()
+    deadline = time.monotonic() + 10  # the release reaches the scheduler on its own stream
+    while kept[1].key in client.who_has() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert remote._kept is None and kept[1].key not in client.who_has()
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(scenario: Path, monkeypatch: pytest.MonkeyPatch) -> None:

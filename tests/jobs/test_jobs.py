@@ -28,6 +28,7 @@ from corridor.server.db import upgrade
 from corridor.server.operations.plans import PlanIn
 from corridor.server.problems import compile_file
 from corridor.server.settings import Settings
+from corridor.simulate.cluster import LEAN
 from jobs.conftest import TcpCluster
 from server.conftest import CHEAP, World, make_world
 
@@ -288,3 +289,17 @@ def test_every_thread_of_an_embedded_worker_runs_below_the_service(local_jobs: J
     assert len(found) == 2
     for address, values in found.items():
         assert len(values) > 1 and min(values) >= target, (address, values)
+
+
+def _lean_settings() -> list[object]:
+    import dask
+
+    return [dask.config.get(key) for key in LEAN]
+
+
+def test_embedded_workers_watch_themselves_sparingly(local_jobs: Jobs) -> None:
+    """The embedded cluster's workers run with corridor's lean Dask settings (no profiler sampling
+    every 10 ms): the CPU it saves is the workers' on a small machine."""
+    found: dict[str, list[object]] = local_jobs.client.run(_lean_settings)
+    assert len(found) == 2
+    assert all(values == list(LEAN.values()) for values in found.values()), found

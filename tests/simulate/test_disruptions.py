@@ -3,6 +3,7 @@ reproducible from their seed, and impossible parameters are refused naming the f
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +12,12 @@ import pytest
 from corridor.core.errors import ScenarioError
 from corridor.scenario.load import load_scenario
 from corridor.scenario.model import RiskSettings
-from corridor.simulate.cluster import InProcess, MissingRunsError, check_whole
+from corridor.simulate.cluster import TASKS_PER_THREAD, InProcess, MissingRunsError, check_whole, tasks_for
 from corridor.simulate.draws import draw
 from corridor.simulate.engine_numpy import simulate_numpy
 from corridor.simulate.engine_simpy import simulate_simpy
 from corridor.simulate.risk import assess
-from corridor.simulate.runs import outcomes, run_batch, specs_for
+from corridor.simulate.runs import narrow, outcomes, run_batch, run_batches, specs_for
 
 from .conftest import EXAMPLES, ConvoyCase
 
@@ -151,14 +152,15 @@ def test_a_risk_table_is_read(tmp_path: Path) -> None:
 
 def test_a_sensitivity_batch_sends_people_out_alone(east_aleppo_convoy: ConvoyCase) -> None:
     """The runs of a sensitivity send back people out only (their mean is all that is read), and
-    full batches their counts as int32: what the workers send through the shared cores is small."""
+    full batches their counts as int32 (the curve as uint16 when everyone's count fits): what the
+    workers send through the shared cores is small."""
     _, _, tt = east_aleppo_convoy
     [full] = specs_for(0, 200, 3, EVERYTHING, 200)
     [alone] = specs_for(0, 200, 3, EVERYTHING, 200, full=False)
     a, b = run_batch(tt, full), run_batch(tt, alone)
     assert np.array_equal(a.out, b.out) and b.runs == 200
     assert b.left.shape == b.curve.shape == (200, 0)
-    assert a.curve.dtype == a.left.dtype == np.int32 and a.curve.shape[0] == 200
+    assert a.left.dtype == np.int32 and a.curve.dtype == np.uint16 and a.curve.shape[0] == 200
     assert b.out.nbytes + b.left.nbytes + b.curve.nbytes < (a.left.nbytes + a.curve.nbytes) / 10
     # The effects are as if every batch were whole: the mean out of the same runs.
     result = assess(tt, EVERYTHING, runs=200, seed=3, batch_runs=100)
@@ -167,3 +169,33 @@ def test_a_sensitivity_batch_sends_people_out_alone(east_aleppo_convoy: ConvoyCa
     effect = next(e for e in result.effects if e.field == "no_show_probability")
     assert effect.off == float(np.mean(np.concatenate([w.out for w in whole])))
     assert result.curve.dtype == np.int64 and result.curve.shape == (200, len(result.grid))
+
+
+def test_a_curve_too_large_for_uint16_is_sent_as_int32(east_aleppo_convoy: ConvoyCase) -> None:
+    _, _, tt = east_aleppo_convoy
+    counts = np.array([[0, 65_535, 65_536, 200_000]], dtype=np.int64)
+    many = replace(tt, entry_people=tt.entry_people * 100)  # 900,000 people: not in uint16
+    assert int(many.entry_people.sum()) > 65_535
+    wide = narrow(many, counts)
+    assert wide.dtype == np.int32 and wide.tolist() == counts.tolist()
+    assert narrow(tt, counts[:, :2]).dtype == np.uint16
+    [spec] = specs_for(0, 50, 2, EVERYTHING, 50)
+    big = run_batch(many, spec)
+    assert big.curve.dtype == np.int32 and int(big.curve.max()) > 65_535
+
+
+def test_tasks_hold_every_batch_once_and_mix_the_jobs(east_aleppo_convoy: ConvoyCase) -> None:
+    _, _, tt = east_aleppo_convoy
+    specs = specs_for(0, 1000, 1, EVERYTHING, 100) + specs_for(1, 2400, 1, RiskSettings(), 100, full=False)
+    tasks = tasks_for(specs, 2)
+    assert len(tasks) == 2 * TASKS_PER_THREAD
+    assert sorted((s.job, s.batch) for t in tasks for s in t) == sorted((s.job, s.batch) for s in specs)
+    assert all(any(s.full for s in t) and any(not s.full for s in t) for t in tasks)
+    assert len(tasks_for(specs[:3], 2)) == 3 and len(tasks_for(specs, 0)) == TASKS_PER_THREAD
+    assert tasks_for([], 2) == []
+    # Grouped into tasks, the batches are the same runs.
+    grouped = [b for t in tasks_for(specs[:6], 1) for b in run_batches(tt, t)]
+    alone = InProcess().run(tt, specs[:6], lambda done, total: None)
+    assert [b.out.tolist() for b in check_whole(specs[:6], grouped)] == [b.out.tolist() for b in alone]
+    with pytest.raises(MissingRunsError, match="only 500 of 600 runs"):
+        check_whole(specs[:6], grouped[:5])

@@ -23,12 +23,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import dask
 from distributed import Client, Event, Future, LocalCluster, Variable
 from distributed.scheduler import KilledWorker
 
 from corridor.core.errors import CorridorError, InputError
 from corridor.jobs import worker
 from corridor.jobs.registry import task_name
+from corridor.simulate.cluster import LEAN
 
 State = Literal["queued", "running", "done", "failed", "cancelled"]
 FINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -65,13 +67,14 @@ def embedded_cluster(workers: int) -> LocalCluster:
     with _embedded_guard:
         found = _embedded.get(workers)
         if found is None:
-            found = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                host="127.0.0.1",
-            )
+            with dask.config.set(LEAN):  # read by the scheduler, nannies and workers as they start
+                found = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    host="127.0.0.1",
+                )
             _embedded[workers] = found
             atexit.register(_close_embedded)
         return found

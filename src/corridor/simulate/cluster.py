@@ -1,9 +1,14 @@
 """Where batches of runs are computed: in this process, or as tasks on a Dask cluster.
 
-A Dask runner sends the timetable to every worker once and one task per batch; a task lost with its
-worker is computed again elsewhere (the scheduler reschedules it, and ``retries`` covers a failing
-one). Whatever runs the batches, the result is checked whole: every batch of every job, with its count
-of runs, or a :class:`MissingRunsError` error; partial results are never returned as if whole.
+A Dask runner sends the timetable to every worker once (and keeps it there for the next job on the
+same timetable), and the batches as a few tasks per worker thread, each of several batches taken
+round the job (so that the heavy batches, which count every run's curve, are spread over the tasks);
+the client fetches the results from the workers directly. On a small machine the client and the
+scheduler share the cores with the workers: every task and every byte sent back costs them CPU that
+the workers lose. A task lost with its worker is computed again elsewhere (the scheduler reschedules
+it, and ``retries`` covers a failing one). Whatever runs the batches, the result is checked whole:
+every batch of every job, with its count of runs, or a :class:`MissingRunsError` error; partial
+results are never returned as if whole.
 """
 
 from __future__ import annotations
@@ -13,12 +18,25 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from corridor.core.errors import CorridorError
-from corridor.simulate.runs import Batch, BatchSpec, run_batch
+from corridor.simulate.runs import Batch, BatchSpec, run_batch, run_batches
 from corridor.simulate.timetable import Timetable
 
 Progress = Callable[[int, int], None]  # runs done, runs in all
 LOCAL_CLUSTER_RUNS = 20_000  # from this many runs, a local cluster of worker processes by default
 CONNECT_TIMEOUT = "10s"
+TASKS_PER_THREAD = 4  # tasks of a job per worker thread: few messages, and a short tail if one is slow
+# Dask settings of the clusters corridor starts itself: Dask's own watching, sampled many times a
+# second in every process by default (each worker's profiler every 10 ms, every event loop's health
+# every 20 ms, each process's system monitor every 0.5 s and each worker's memory from the nanny every
+# 0.1 s), took 6-7 % of a core per idle worker and 3-4 % in the client's process on a 2-core machine:
+# CPU the workers lose. Sampled less often, a worker's memory limit is still enforced (within 1 s).
+LEAN: dict[str, object] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "200ms",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.disk": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 
 
 class ClusterError(CorridorError):
@@ -65,6 +83,14 @@ class InProcess:
         return check_whole(specs, out)
 
 
+def tasks_for(specs: Sequence[BatchSpec], threads: int) -> list[tuple[BatchSpec, ...]]:
+    """The batches of a job cut into at most ``TASKS_PER_THREAD`` tasks per worker thread, batch ``k``
+    in task ``k mod tasks``: every task gets its share of the job's full batches and of its
+    sensitivities' light ones."""
+    n = max(1, min(len(specs), TASKS_PER_THREAD * max(1, threads)))
+    return [tuple(specs[k::n]) for k in range(n)] if specs else []
+
+
 class DaskRunner:
     """Batches as tasks on a Dask cluster (``client``: a ``distributed.Client``)."""
 
@@ -72,29 +98,47 @@ class DaskRunner:
         self.client = client
         self.name = name
         self.retries = retries
+        self._kept: tuple[Timetable, Any] | None = None  # the timetable on the workers, and its future
+
+    def _table(self, tt: Timetable) -> Any:
+        """``tt`` on every worker: sent once, and kept there for the next job on it."""
+        if self._kept is not None and self._kept[0] is tt:
+            return self._kept[1]
+        self.forget()
+        [table] = self.client.scatter([tt], broadcast=True, hash=False)
+        self._kept = (tt, table)
+        return table
+
+    def forget(self) -> None:
+        """Release the timetable kept on the workers."""
+        if self._kept is not None:
+            self.client.cancel([self._kept[1]])
+            self._kept = None
 
     def run(self, tt: Timetable, specs: Sequence[BatchSpec], progress: Progress) -> list[Batch]:
         from distributed import as_completed
 
         client = self.client
         total, done, out = sum(s.runs for s in specs), 0, []
-        [table] = client.scatter([tt], broadcast=True, hash=False)
-        futures = client.map(run_batch, [table] * len(specs), list(specs), pure=False, retries=self.retries)
+        table = self._table(tt)
+        tasks = tasks_for(specs, sum(client.nthreads().values()))
+        futures = client.map(run_batches, [table] * len(tasks), tasks, pure=False, retries=self.retries)
         try:
             for future in as_completed(futures, loop=client.loop):
                 try:
-                    batch = future.result()
+                    # straight from the worker: the scheduler neither receives nor forwards it
+                    batches = client.gather(future, direct=True)
                 except Exception as exc:  # a task that failed on every try, or whose workers all died
+                    self.forget()
                     raise ClusterError(
                         f"a batch of runs failed on the cluster: {type(exc).__name__}: {exc}",
                         hint="see the workers' logs; no result is given from part of the runs",
                     ) from None
-                out.append(batch)
-                done += batch.runs
+                out.extend(batches)
+                done += sum(b.runs for b in batches)
                 progress(done, total)
         finally:
             client.cancel(futures)
-            client.cancel([table])
         return check_whole(specs, out)
 
 
@@ -117,18 +161,22 @@ def open_runner(scheduler: str | None, workers: int | None, runs: int) -> Iterat
     ``workers`` is given or the runs are many; else this process."""
     if scheduler:
         client = _connect(scheduler)
+        remote = DaskRunner(client, f"dask scheduler {scheduler}")
         try:
-            yield DaskRunner(client, f"dask scheduler {scheduler}")
+            yield remote
         finally:
+            remote.forget()
             client.close()
         return
     if workers is None and runs < LOCAL_CLUSTER_RUNS:
         yield InProcess()
         return
+    import dask
     from distributed import Client, LocalCluster
 
     n = workers or 2
     with (
+        dask.config.set(LEAN),
         LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
         ) as cluster,
@@ -138,7 +186,9 @@ def open_runner(scheduler: str | None, workers: int | None, runs: int) -> Iterat
 
 
 __all__ = [
+    "LEAN",
     "LOCAL_CLUSTER_RUNS",
+    "TASKS_PER_THREAD",
     "ClusterError",
     "DaskRunner",
     "InProcess",
@@ -147,4 +197,5 @@ __all__ = [
     "Runner",
     "check_whole",
     "open_runner",
+    "tasks_for",
 ]
