@@ -16,7 +16,9 @@ At the end it checks what the promise says:
 * the chain intact: ``verify_ledger`` with the signing key's public key passes, through every
   signed checkpoint made during the soak.
 
-The exit status is 1 otherwise.
+The exit status is 1 otherwise. The server's error output (every start of it, one after the
+other) is kept in ``server.log`` in the soak's folder, whose path is printed at the start and the
+end; the folder is kept, so that an answer of 500 can be looked up there afterwards.
 
     .venv/bin/python -m bench.soak_ledger --minutes 30
     .venv/bin/python -m bench.soak_ledger --minutes 5 --db postgresql
@@ -31,6 +33,7 @@ import os
 import random
 import secrets
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -127,7 +130,28 @@ async def scan(
 OPERATION: list[str] = [""]
 
 
-async def kill_loop(server: Server, until: float, every: float, tally: Tally, paused: asyncio.Event) -> None:
+def start_logged(server: Server, log: Path) -> None:
+    """Start the server and copy its error output to the end of ``log`` as it comes (a pipe left
+    unread fills up and stops the server); the copy ends when the process does."""
+    server.start()
+    assert server.process is not None and server.process.stderr is not None
+    stream = server.process.stderr
+    pid = server.process.pid
+
+    def copy() -> None:
+        with log.open("ab") as out:
+            out.write(f"--- server started, pid {pid}, {datetime.now(UTC).isoformat()}\n".encode())
+            out.flush()
+            for line in stream:
+                out.write(line)
+                out.flush()
+
+    threading.Thread(target=copy, daemon=True).start()
+
+
+async def kill_loop(
+    server: Server, log: Path, until: float, every: float, tally: Tally, paused: asyncio.Event
+) -> None:
     rng = random.Random(3)
     while True:
         wait = every * rng.uniform(0.5, 1.5)
@@ -137,7 +161,7 @@ async def kill_loop(server: Server, until: float, every: float, tally: Tally, pa
         server.kill()
         tally.kills += 1
         paused.clear()  # the scanners wait while it starts again (as they would retry)
-        await asyncio.get_running_loop().run_in_executor(None, server.start)
+        await asyncio.get_running_loop().run_in_executor(None, start_logged, server, log)
         paused.set()
 
 
@@ -192,12 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     settings, pg_name = make_settings(args.db, folder, "FULL")
     os.environ["CORRIDOR_CHECKPOINT_MINUTES"] = "0.25"  # the server signs its head every 15 s
     server: Server | None = None
+    log = folder / "server.log"
+    console.print(f"the server's error output: {log}")
     try:
         with console.status("registering people and scanners"):
             OPERATION[0], devices, people = prepare(settings, args.devices, args.people)
         scanners = [Scanner(d.device_id, d.token, d.point) for d in devices]
         server = Server(settings, free_port())
-        server.start()
+        start_logged(server, log)
         tally = Tally()
         started = time.monotonic()
         until = started + args.minutes * 60
@@ -208,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             assert server is not None
             jobs = [scan(s, server.port, people, until, tally, paused) for s in scanners]
             jobs += [
-                kill_loop(server, until, args.kill_every, tally, paused),
+                kill_loop(server, log, until, args.kill_every, tally, paused),
                 progress(started, until, tally, scanners),
             ]
             await asyncio.gather(*jobs)
@@ -245,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in rows.items():
             table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
         console.print(table)
+        errors = log.read_text(errors="replace").count("Traceback") if log.exists() else 0
+        console.print(f"the server's error output: {log} ({errors} tracebacks)")
         good = (
             check.ok
             and not (acked - stored)
