@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy import solve_convoy
 from corridor.solve.convoy.bounds import convoy_bounds, trips_possible
-from corridor.solve.convoy.cuts import completion_floor, trips_needed
+from corridor.solve.convoy.cuts import completion_floor, people_ceiling, trips_needed
 from corridor.solve.convoy.exact import solve_exact
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.mip import solve_mip
@@ -432,11 +432,13 @@ def test_a_plan_cut_short_is_not_called_optimal() -> None:
     checkpoint=st.booleans(),
     closures=st.booleans(),
 )
-def test_the_completion_floor_is_never_above_the_optimum_of_every_plan(
+def test_the_ceiling_and_the_floor_hold_the_optimum_of_every_plan(
     seed: int, gathering: int, vehicles: int, checkpoint: bool, closures: bool
 ) -> None:
-    """Where the enumeration brings everyone out, its completion and trips are never below the floor,
-    and every plan that brings everyone out makes the trips each gathering point needs."""
+    """The people ceiling is never below the enumeration's people out (weighted by level); the floor,
+    given those people out, never above its completion and trips; the exact method, which uses both,
+    still reaches the enumeration's optimum; a plan bringing everyone out makes the trips each
+    gathering point needs."""
     problem = convoy(
         seed,
         gathering=gathering,
@@ -453,22 +455,41 @@ def test_the_completion_floor_is_never_above_the_optimum_of_every_plan(
     slots = trips_possible(problem, legs)
     weight = sum(slots) + 1
     key = brute_force(problem, legs)
-    everyone = int(problem.flow.source_people.sum())
-    floor = completion_floor(problem, legs, slots, weight, 10.0)
-    if -sum(key[:-2]) < everyone:
-        return
-    assert floor is not None  # a plan brings everyone out, so the programme has a solution
+    weights = _level_weights(problem)
+    people = sum(w * -n for w, n in zip(weights, key[:-2], strict=True))
+    ceiling = people_ceiling(problem, legs, slots, weights, 10.0)
+    assert ceiling is not None and people <= ceiling
+    everyone = -sum(key[:-2]) == int(problem.flow.source_people.sum())
+    floor = completion_floor(problem, legs, slots, weight, 10.0, 1, None if everyone else (weights, people))
+    assert floor is not None  # the optimum is a solution of the programme
     assert floor <= key[-2] * weight + key[-1], (floor // weight, floor % weight, key)
     result = solve_exact(problem, legs, time_limit=30)
     assert result.status == "optimal" and objective_key(problem, result.schedule.trips) == key
-    node_of = {nid: i for i, nid in enumerate(problem.network.node_ids)}
-    for node, need in trips_needed(problem).items():
-        assert sum(1 for t in result.schedule.trips if node_of[t.gathering] == node) >= need
+    if everyone:
+        node_of = {nid: i for i, nid in enumerate(problem.network.node_ids)}
+        for node, need in trips_needed(problem).items():
+            assert sum(1 for t in result.schedule.trips if node_of[t.gathering] == node) >= need
+
+
+def _level_weights(problem: ConvoyProblem) -> list[int]:
+    """Each priority level's weight (most urgent first): more than everyone of the levels after it."""
+    flow = problem.flow
+    levels = sorted(set(flow.group_priority.tolist()))
+    most = [0] * len(levels)
+    for n, g in zip(flow.source_people.tolist(), flow.source_group.tolist(), strict=True):
+        most[levels.index(int(flow.group_priority[int(g)]))] += int(n)
+    weights: list[int] = []
+    weight = 1
+    for m in reversed(most):
+        weights.insert(0, weight)
+        weight *= m + 1
+    return weights
 
 
 def test_the_completion_floor_is_the_optimum_where_one_bus_shuttles() -> None:
     """One bus of 3 seats, 7 people at one gathering point, one reception point: three trips, and the
-    floor (first trip, then two cycles) is the enumeration's optimum; the exact method proves it."""
+    floor (first trip, then two cycles) is the enumeration's optimum; the exact method proves it. With
+    an earlier deadline, the ceiling is the people of the trips that fit."""
     base = convoy(
         0,
         gathering=1,
@@ -505,9 +526,15 @@ def test_the_completion_floor_is_the_optimum_where_one_bus_shuttles() -> None:
     result = solve_exact(problem, legs, time_limit=30)
     assert result.status == "optimal"
     assert any(note.startswith("floor:22") for note in result.levels)
+    # with a deadline at step 15 two trips fit (arrivals 6 and 14): the ceiling is 6 people, the optimum
+    early = replace(problem, flow=replace(flow, axis=replace(flow.axis, horizon=15)))
+    legs = Legs(early)
+    slots = trips_possible(early, legs)
+    assert people_ceiling(early, legs, slots, _level_weights(early), 10.0) == 6
+    assert brute_force(early, legs) == (0, -6, 14, 2)
 
 
-def test_the_completion_floor_refuses_a_weight_that_a_trip_count_reaches() -> None:
+def test_the_floor_and_the_ceiling_refuse_weights_and_slots_that_do_not_fit() -> None:
     problem = convoy(
         1,
         gathering=2,
@@ -524,11 +551,17 @@ def test_the_completion_floor_refuses_a_weight_that_a_trip_count_reaches() -> No
         completion_floor(problem, legs, slots, sum(slots), 1.0)
     with pytest.raises(ValueError, match="one slot count per vehicle"):
         completion_floor(problem, legs, slots[:1], 10**6, 1.0)
+    with pytest.raises(ValueError, match="one slot count per vehicle"):
+        people_ceiling(problem, legs, slots[:1], [1, 1], 1.0)
+    with pytest.raises(ValueError, match="one weight per priority level"):
+        people_ceiling(problem, legs, slots, [1], 1.0)
+    with pytest.raises(ValueError, match="one weight per priority level"):
+        completion_floor(problem, legs, slots, 10**6, 1.0, 1, ([1, 1, 1], 3))
 
 
-def test_the_completion_floor_leaves_out_vehicles_with_people_on_board() -> None:
-    """A vehicle with people on board starts off the gathering points: the floor does not model it and
-    says so (None) rather than bound the plans wrongly."""
+def test_the_floor_and_the_ceiling_leave_out_vehicles_with_people_on_board() -> None:
+    """A vehicle with people on board starts off the gathering points: the programmes do not model it
+    and say so (None) rather than bound the plans wrongly."""
     problem = convoy(
         3,
         gathering=2,
@@ -543,3 +576,4 @@ def test_the_completion_floor_leaves_out_vehicles_with_people_on_board() -> None
     legs = Legs(problem)
     slots = trips_possible(problem, legs)
     assert completion_floor(problem, legs, slots, sum(slots) + 1, 1.0) is None
+    assert people_ceiling(problem, legs, slots, _level_weights(problem), 1.0) is None

@@ -1,6 +1,6 @@
-"""Redundant constraints and bounds for the exact convoy model (:mod:`.exact`) where everyone must be
-brought out (people out proved at their most): true of every such plan, added so that CP-SAT's
-linear relaxation and its bound on the completion see what the enforced constraints hide.
+"""Redundant constraints and bounds for the exact convoy model (:mod:`.exact`): true of every plan
+(the first where everyone must be brought out), added so that CP-SAT's bounds see what its linear
+relaxation of the enforced constraints hides.
 
 - **trips needed** (:func:`trips_needed`): the people of a gathering point who need a seat need at
   least ``ceil(people / most seats of any vehicle)`` trips there, and those who need a stretcher place
@@ -10,7 +10,11 @@ linear relaxation and its bound on the completion see what the enforced constrai
   (:func:`_floor_model`), where each vehicle's trips add up to its time. The big model's relaxation
   spreads a fraction of a trip over vehicles and gathering points; this one counts whole trips, so its
   bound is higher (SiouxFalls 10/10/6 seed 0: 81 steps where CP-SAT's bound on the big model stalls
-  near 67), and it is proved in a second or two.
+  near 67), and it is proved in a second or two. Where not everyone can be brought out, the same
+  programme bounds the plans whose people out reach a given value.
+- **people ceiling** (:func:`people_ceiling`): the same programme with every loaded arrival by the
+  deadline and the people out free bounds the people out from above with whole trips (a gathering
+  point of 35 people costs a 30-seat bus two trips); on the 5/5/3 river grids it is the optimum.
 """
 
 from __future__ import annotations
@@ -49,13 +53,21 @@ def trips_needed(problem: ConvoyProblem) -> dict[int, int]:
 
 
 def completion_floor(
-    problem: ConvoyProblem, legs: Legs, slots: Sequence[int], weight: int, time_limit: float, workers: int = 1
+    problem: ConvoyProblem,
+    legs: Legs,
+    slots: Sequence[int],
+    weight: int,
+    time_limit: float,
+    workers: int = 1,
+    people: tuple[Sequence[int], int] | None = None,
 ) -> int | None:
     """A lower bound on ``completion * weight + trips`` over the plans that bring everyone out with at
     most ``slots[v]`` trips of vehicle ``v`` (``weight`` more than every trip count), proved by a small
     integer programme (:func:`_floor_model`): first its least completion ``C``, then its fewest trips
-    completing by ``C`` (a plan completing later is worse by at least ``weight``). None where vehicles
-    start with people on board or nothing could be proved in ``time_limit`` seconds."""
+    completing by ``C`` (a plan completing later is worse by at least ``weight``). With ``people`` =
+    (weight of each priority level, most urgent first; a value), over the plans whose people out so
+    weighted reach that value instead. None where vehicles start with people on board or nothing could
+    be proved in ``time_limit`` seconds."""
     if len(slots) != problem.n_vehicles:
         raise ValueError(
             f"completion_floor needs one slot count per vehicle: {len(slots)} for {problem.n_vehicles}"
@@ -67,7 +79,12 @@ def completion_floor(
     if any(problem.vehicle_on_board):
         return None
     began = time.perf_counter()
-    m, completion, trips = _floor_model(problem, legs, slots)
+    m = cp_model.CpModel()
+    out = None
+    if people is not None:
+        out, goal = _people_out(m, problem, people[0])
+        m.add(goal >= people[1])
+    m, completion, trips = _floor_model(problem, legs, slots, out, m)
     m.minimize(completion)
     solver = _floor_solver(time_limit / 2, workers)
     code = solver.solve(m)
@@ -85,6 +102,51 @@ def completion_floor(
     return least * weight + math.ceil(solver.best_objective_bound - 1e-6)
 
 
+def people_ceiling(
+    problem: ConvoyProblem,
+    legs: Legs,
+    slots: Sequence[int],
+    weights: Sequence[int],
+    time_limit: float,
+    workers: int = 1,
+) -> int | None:
+    """An upper bound on the people out, each priority level ``i`` (most urgent first) weighing
+    ``weights[i]``, over the plans with at most ``slots[v]`` trips of vehicle ``v``: the integer
+    programme of :func:`_floor_model` with the people out per source free and every loaded arrival by
+    the deadline. Whole trips: a gathering point of 35 people costs a 30-seat bus two trips. None
+    where vehicles start with people on board or nothing could be proved in ``time_limit`` s."""
+    if len(slots) != problem.n_vehicles:
+        raise ValueError(
+            f"people_ceiling needs one slot count per vehicle: {len(slots)} for {problem.n_vehicles}"
+        )
+    if any(problem.vehicle_on_board):
+        return None
+    m = cp_model.CpModel()
+    out, goal = _people_out(m, problem, weights)
+    _floor_model(problem, legs, slots, out, m)
+    m.maximize(goal)
+    solver = _floor_solver(time_limit, workers)
+    code = solver.solve(m)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return math.floor(solver.best_objective_bound + 1e-6)
+
+
+def _people_out(
+    m: cp_model.CpModel, problem: ConvoyProblem, weights: Sequence[int]
+) -> tuple[dict[int, cp_model.IntVar], cp_model.LinearExprT]:
+    """People out per source (variables of ``m``) and their sum, each priority level weighing as
+    ``weights`` says (most urgent first)."""
+    flow = problem.flow
+    levels = sorted(set(flow.group_priority.tolist()))
+    if len(weights) != len(levels):
+        raise ValueError(f"one weight per priority level is needed: {len(weights)} for {len(levels)}")
+    out = {s: m.new_int_var(0, int(n), f"out{s}") for s, n in enumerate(flow.source_people.tolist()) if n > 0}
+    level_of = [levels.index(int(flow.group_priority[int(g)])) for g in flow.source_group.tolist()]
+    goal = cp_model.LinearExpr.weighted_sum(list(out.values()), [weights[level_of[s]] for s in out])
+    return out, goal
+
+
 def _floor_solver(time_limit: float, workers: int) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit)
@@ -93,7 +155,11 @@ def _floor_solver(time_limit: float, workers: int) -> cp_model.CpSolver:
 
 
 def _floor_model(
-    problem: ConvoyProblem, legs: Legs, slots: Sequence[int]
+    problem: ConvoyProblem,
+    legs: Legs,
+    slots: Sequence[int],
+    out: dict[int, cp_model.IntVar] | None = None,
+    m: cp_model.CpModel | None = None,
 ) -> tuple[cp_model.CpModel, cp_model.IntVar, cp_model.LinearExprT]:
     """``n[v, g]`` trips of vehicle ``v`` from gathering point ``g``; their seats and stretcher places
     hold the people of ``g``; a used vehicle's last loaded arrival is at least its ready step, plus its
@@ -102,7 +168,8 @@ def _floor_model(
     ``g`` from any reception point, boarding, the fastest haul on). Every drive is at its fastest with
     no closure, every inspection at its shortest: each plan's completion and trips are a solution's.
     Identical vehicles make non-increasing numbers of trips. Returns the model, the completion and the
-    trip count."""
+    trip count. With ``out`` (people brought out per source, variables of ``m``), the trips need not
+    hold everyone, only those."""
     flow = problem.flow
     gathering = sorted({int(n) for n in flow.source_node.tolist()})
     dests = [int(d) for d in flow.dest_node.tolist()]
@@ -112,7 +179,7 @@ def _floor_model(
         zip(flow.source_node.tolist(), flow.source_people.tolist(), strict=True)
     ):
         (lying if problem.source_stretcher[s] else seated)[int(node)] += int(people)
-    m = cp_model.CpModel()
+    m = cp_model.CpModel() if m is None else m
     completion = m.new_int_var(0, problem.horizon, "completion")
     trips: dict[tuple[int, int], cp_model.IntVar] = {}
     totals: list[cp_model.LinearExprT] = []
@@ -148,11 +215,19 @@ def _floor_model(
         totals.append(total)
     for g in gathering:
         for people, places in ((seated[g], problem.type_seats), (lying[g], problem.type_stretchers)):
-            if people:
-                held = [
-                    int(places[int(problem.vehicle_type[v])]) * n for (v, g2), n in trips.items() if g2 == g
-                ]
-                m.add(sum(held) >= people)
+            held = [int(places[int(problem.vehicle_type[v])]) * n for (v, g2), n in trips.items() if g2 == g]
+            if out is None:
+                if people:
+                    m.add(sum(held) >= people)
+                continue
+            carried = [
+                out[s]
+                for s in out
+                if int(flow.source_node[s]) == g
+                and bool(problem.source_stretcher[s]) == (places is problem.type_stretchers)
+            ]
+            if carried:
+                m.add(sum(carried) <= sum(held))
     for v in range(1, problem.n_vehicles):
         if _same(problem, v, v - 1):
             m.add(totals[v] <= totals[v - 1])
@@ -167,4 +242,4 @@ def _same(problem: ConvoyProblem, v: int, w: int) -> bool:
     )
 
 
-__all__ = ["completion_floor", "trips_needed"]
+__all__ = ["completion_floor", "people_ceiling", "trips_needed"]

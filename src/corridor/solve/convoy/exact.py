@@ -27,8 +27,10 @@ gathering point can take (drives at their fastest with no closure), so that the 
 least each vehicle's last slot's arrival, a linear bound; and identical vehicles make their trips in
 non-increasing numbers and, as many each, in the order of their first loaded arrivals.
 
-Where everyone is out (by the dispatcher's plan, or proved by the first solve), the second solve gets
-a floor: a lower bound on completion and trips proved first on a small integer programme over whole
+The first solve gets a ceiling on the people out proved on a small integer programme over whole trips
+per vehicle and gathering point (:func:`.cuts.people_ceiling`: a point of 35 people costs a 30-seat bus
+two trips, which no bound of :mod:`.bounds` sees). The second solve gets a floor: a lower bound on
+completion and trips (with the people out fixed) proved first on a small integer programme over whole
 trips per vehicle and gathering point (:func:`.cuts.completion_floor`), which the big model's
 relaxation (fractions of trips spread over vehicles) does not reach by itself. Where the dispatcher
 brings everyone out, each gathering point also gets the trips its people need
@@ -48,7 +50,7 @@ from corridor.plan.convoy import Drive, Inspection, Trip
 from corridor.problem.convoy import ConvoyProblem
 from corridor.problem.model import UNLIMITED
 from corridor.solve.convoy.bounds import Bounds, trips_possible
-from corridor.solve.convoy.cuts import completion_floor, trips_needed
+from corridor.solve.convoy.cuts import completion_floor, people_ceiling, trips_needed
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
 
@@ -755,18 +757,31 @@ def _objectives(model: _Model, start: Schedule) -> tuple[list[tuple[cp_model.Lin
     return objectives[1:], True
 
 
-def _floor(model: _Model, expr: cp_model.LinearExprT, time_limit: float, workers: int) -> str:
-    """Where everyone is out, bound the second objective ``expr`` from below by the completion floor
-    (:func:`.cuts.completion_floor`); its value for the solve's log."""
+def _floor(model: _Model, expr: cp_model.LinearExprT, people: int, time_limit: float, workers: int) -> str:
+    """With the people out fixed at ``people`` (weighted as in the first solve), bound the second
+    objective ``expr`` from below by the completion floor (:func:`.cuts.completion_floor`); its value
+    for the solve's log."""
     weight = sum(len(sl) for sl in model.slots) + 1
-    floor = completion_floor(
-        model.p, model.legs, [len(sl) for sl in model.slots], weight, time_limit, workers
-    )
+    counts = [len(sl) for sl in model.slots]
+    least = None if people >= _most(model) else (_level_weights(model), people)
+    floor = completion_floor(model.p, model.legs, counts, weight, time_limit, workers, least)
     if floor is None:
         return "floor:none"
     model.m.add(expr >= floor)
     model.m.add(model.completion >= floor // weight)
     return f"floor:{floor // weight}+{floor % weight}"
+
+
+def _ceiling(model: _Model, expr: cp_model.LinearExprT, time_limit: float, workers: int) -> str:
+    """Bound the people-out objective ``expr`` from above by :func:`.cuts.people_ceiling` (whole trips
+    per vehicle and gathering point); its value for the solve's log."""
+    ceiling = people_ceiling(
+        model.p, model.legs, [len(sl) for sl in model.slots], _level_weights(model), time_limit, workers
+    )
+    if ceiling is None:
+        return "ceiling:none"
+    model.m.add(expr <= ceiling)
+    return f"ceiling:{ceiling}"
 
 
 def _slots_within(problem: ConvoyProblem, legs: Legs, start: Schedule, slots: Sequence[int]) -> list[int]:
@@ -783,14 +798,16 @@ def _slots_within(problem: ConvoyProblem, legs: Legs, start: Schedule, slots: Se
 
 
 def _set_goal(
-    model: _Model, expr: cp_model.LinearExprT, maximise: bool, everyone: bool, floor_time: float, workers: int
+    model: _Model, expr: cp_model.LinearExprT, maximise: bool, people: int, floor_time: float, workers: int
 ) -> list[str]:
-    """Make ``expr`` the objective; for the completion and trips with everyone out, first bound it by
-    the completion floor (given ``floor_time`` seconds). Returns notes for the solve's log."""
+    """Make ``expr`` the objective, first bounded by the people ceiling (people out) or, with the
+    people out fixed at ``people``, the completion floor (completion and trips), given ``floor_time``
+    seconds. Returns notes for the solve's log."""
     if maximise:
+        notes = [_ceiling(model, expr, floor_time, workers)]
         model.m.maximize(expr)
-        return []
-    notes = [_floor(model, expr, floor_time, workers)] if everyone else []
+        return notes
+    notes = [_floor(model, expr, people, floor_time, workers)]
     model.m.minimize(expr)
     return notes
 
@@ -817,9 +834,11 @@ def solve_exact(
     proved = True
     bound: int | None = None
     solver: cp_model.CpSolver | None = None
+    people = 0  # the people out (weighted) fixed for the second solve
     if everyone:
         statuses.append("OPTIMAL:everyone")
         bound = sum(model.level_most)
+        people = _most(model)
     solved = 0  # objectives proved optimal
     for expr, maximise in objectives:
         # a twentieth of the limit is kept for handing the model over and rebuilding the plan
@@ -827,7 +846,7 @@ def solve_exact(
         if left <= 0.05 and solver is not None:
             proved = False
             break
-        statuses += _set_goal(model, expr, maximise, everyone, min(5.0, left / 10), workers)
+        statuses += _set_goal(model, expr, maximise, people, min(5.0, left / 10), workers)
         left = 0.95 * time_limit - (time.perf_counter() - began)
         attempt = _solver(left, workers)
         code = attempt.solve(model.m)
@@ -846,7 +865,7 @@ def solve_exact(
         _hint_all(model, list(attempt.response_proto.solution))
         if maximise:
             model.m.add(expr >= value)
-            everyone = code == cp_model.OPTIMAL and value == _most(model)
+            people = value
         else:
             model.m.add(expr <= value)
         if progress is not None:
