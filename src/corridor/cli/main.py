@@ -5,28 +5,61 @@ Exit codes: 0 ok, 1 findings or a result that needs attention, 2 bad input or us
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typer.core import TyperGroup
 
-from corridor.cli.convoy import convoy
-from corridor.cli.risk import risk
-from corridor.cli.xlsform import xlsform
 from corridor.core.errors import CorridorError, InputError
 from corridor.core.findings import Finding, Severity
-from corridor.plan.model import Plan
-from corridor.problem.model import Problem
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from typer._click import Command, Context
+
+    from corridor.plan.model import Plan
+    from corridor.problem.model import Problem
+
+# Commands whose modules are imported only when they are run or help lists them: the convoy model,
+# the simulator and the form writer are no part of `corridor plan`, whose start-up they slowed.
+LAZY = {
+    "convoy": "corridor.cli.convoy",
+    "risk": "corridor.cli.risk",
+    "xlsform": "corridor.cli.xlsform",
+}
+
+
+class Commands(TyperGroup):
+    """The commands of ``corridor``; those of :data:`LAZY` are made when first named."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        names = [n for n in super().list_commands(ctx) if n not in LAZY]
+        at = names.index("plan") + 1 if "plan" in names else len(names)
+        return [*names[:at], *LAZY, *names[at:]]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in LAZY and cmd_name not in self.commands:
+            self.commands[cmd_name] = lazy_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+def lazy_command(name: str) -> Command:
+    """The command ``name`` of :data:`LAZY`: its module imported, its function made a command."""
+    single = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+    single.command(name)(getattr(importlib.import_module(LAZY[name]), name))
+    return typer.main.get_command(single)
+
 
 app = typer.Typer(
+    cls=Commands,
     help="Plan, run and account for civilian evacuations.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -58,6 +91,8 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
     if not enabled:
         yield lambda _: None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("loading the scenario", total=None)
@@ -125,6 +160,8 @@ def _print_findings(findings: list[Finding], problem: Problem, *, verbose: bool)
 
 
 def _summary_table(plan: Plan, *, quickest_computed: bool = True) -> Table:
+    from rich.table import Table
+
     s = plan.summary()
     table = Table(title=f"{plan.scenario} ({plan.method}, {plan.objective})", show_header=False)
     table.add_column(style="bold")
@@ -208,11 +245,6 @@ def plan(
     out.print(_summary_table(result, quickest_computed=computed))
     if out_dir is not None:
         out.print(f"{written} written to [bold]{out_dir}[/]")
-
-
-app.command("convoy")(convoy)
-app.command("risk")(risk)
-app.command("xlsform")(xlsform)
 
 
 @app.command()
