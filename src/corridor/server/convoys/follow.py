@@ -1,4 +1,6 @@
-"""Trips followed from the ledger (:mod:`corridor.ops.trips`) for the trips API and pages."""
+"""Trips followed from the ledger (:mod:`corridor.ops.trips`) for the trips API and pages: from the
+kept fold's states (:mod:`corridor.server.ledger.counts`) and the kept trip events
+(:mod:`corridor.server.convoys.kept_trips`), never the whole ledger."""
 
 from __future__ import annotations
 
@@ -7,21 +9,25 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from corridor.ops.ledger import ScanEvent
 from corridor.ops.trips import PlannedTrip, follow
+from corridor.server.convoys.kept_trips import kept_trips
 from corridor.server.convoys.schemas import TripOut, TripsOut, TripStatusOut
-from corridor.server.ledger import service as ledger
+from corridor.server.ledger.counts import kept_states
 from corridor.server.manifests.tables import ManifestEntry
 from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
 from corridor.server.runtime import Runtime
 
 
-def trips(
-    session: Session, runtime: Runtime, *, operation: Operation, planned: list[TripOut], now: datetime
-) -> TripsOut:
-    route = operations.route_of(operation)
-    people = runtime.counts.fold(session, operation.id, route).snapshot()
-    manifest = {
+def trip_events(session: Session, runtime: Runtime, operation: Operation) -> list[ScanEvent]:
+    """The operation's vehicle events and boardings, kept (only the entries since are read)."""
+    return kept_trips(runtime.counts).events(session, operation.id)
+
+
+def manifest_of(session: Session, operation: Operation) -> dict[str, tuple[str, int]]:
+    """Person -> (vehicle code, trip) of the operation's manifests."""
+    return {
         pid: (code, trip)
         for pid, code, trip in session.execute(
             select(ManifestEntry.person_id, ManifestEntry.vehicle_code, ManifestEntry.trip).where(
@@ -29,12 +35,27 @@ def trips(
             )
         )
     }
+
+
+def trips(
+    session: Session,
+    runtime: Runtime,
+    *,
+    operation: Operation,
+    planned: list[TripOut],
+    now: datetime,
+    events: list[ScanEvent] | None = None,
+) -> TripsOut:
+    """Every trip's state at ``now``; ``events``: the kept trip events when the caller has them."""
+    route = operations.route_of(operation)
+    people = kept_states(runtime.counts, session, operation, kind="person")
+    manifest = manifest_of(session, operation)
     states = follow(
         trips=[
             PlannedTrip(t.vehicle, t.number, t.planned_departure, t.planned_arrival, t.manifest)
             for t in planned
         ],
-        events=ledger.events_of(session, operation.id),
+        events=trip_events(session, runtime, operation) if events is None else events,
         manifest=manifest,
         people=people,
         route=route,

@@ -12,7 +12,8 @@ from the plan as if it had run as planned:
   where the plan has it.
 
 Before any scan of the plan's trips there is no live state (``None``): the re-plan then takes the
-previous plan to have gone as planned.
+previous plan to have gone as planned. The states and the trips are read from what the service
+keeps (:mod:`corridor.server.convoys.follow`), never by reading the whole ledger.
 """
 
 from __future__ import annotations
@@ -32,10 +33,8 @@ from corridor.server.convoys.routes import planned_trips
 from corridor.server.convoys.scenario import Loaded
 from corridor.server.convoys.schemas import TripStatusOut
 from corridor.server.convoys.tables import ConvoyVersion
-from corridor.server.ledger import service as ledger
+from corridor.server.ledger.counts import kept_states
 from corridor.server.manifests.service import source_of
-from corridor.server.manifests.tables import ManifestEntry
-from corridor.server.operations import service as operations
 from corridor.server.operations.tables import Operation
 from corridor.server.registration.tables import Household, Person
 from corridor.server.runtime import Runtime
@@ -56,16 +55,21 @@ def live_state(
 ) -> LiveState | None:
     """The state at ``when`` from the scans (``None`` before any scan of the plan's trips)."""
     plan_id = {code: vid for vid, code in version.vehicles.items()}
+    events = follow.trip_events(session, runtime, operation)
     followed = follow.trips(
-        session, runtime, operation=operation, planned=planned_trips(session, operation.id), now=when
+        session,
+        runtime,
+        operation=operation,
+        planned=planned_trips(session, operation.id),
+        now=when,
+        events=events,
     )
     started = [t for t in followed.trips if t.status != "planned" and t.vehicle in plan_id]
     if not started:
         return None
     sources = list(version.basis.get("sources", []))
     group_of = {s["id"]: s["group"] for s in sources}
-    route = operations.route_of(operation)
-    states = runtime.counts.fold(session, operation.id, route).snapshot()
+    states = kept_states(runtime.counts, session, operation, kind="person")
     source: dict[str, str | None] = {
         pid: source_of(gp, list(v), sources)
         for pid, v, gp in session.execute(
@@ -83,15 +87,7 @@ def live_state(
         left[src] += 1
         if state.status is Status.ARRIVED:
             out[group_of.get(src, "")] += 1
-    manifest = {
-        pid: (code, trip)
-        for pid, code, trip in session.execute(
-            select(ManifestEntry.person_id, ManifestEntry.vehicle_code, ManifestEntry.trip).where(
-                ManifestEntry.operation_id == operation.id
-            )
-        )
-    }
-    _, boarded = assign_trips(ledger.events_of(session, operation.id), manifest)
+    _, boarded = assign_trips(events, follow.manifest_of(session, operation))
     nodes = dict((operation.published_plan or {}).get("nodes", {}))
     index = loaded.network.index
     latest: dict[str, TripStatusOut] = {}
