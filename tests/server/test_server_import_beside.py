@@ -26,7 +26,7 @@ from corridor.server.ids import new_id
 from corridor.server.ledger.tables import LedgerRow
 from corridor.server.operations import service as operations
 from corridor.server.operations.schemas import OperationIn, PointIn
-from corridor.server.registration import duplicates, import_matching, imports, service
+from corridor.server.registration import duplicates, import_worker, imports, service
 from corridor.server.registration.schemas import HouseholdIn, PersonIn
 from server.conftest import PASSWORD, World
 from server.test_server_login import CountingPasswords, attempt
@@ -198,16 +198,18 @@ def alike_csv(households: int, seed: int) -> bytes:
 def test_an_import_is_matched_in_a_worker_process_below_the_service(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Through the API, an import's matching runs in the import worker process (IMPORT_NICE
-    below this one), not here: with this process's matcher broken, the import still answers, and
-    flags as many possible duplicates as the same file matched here in another operation."""
+    """Through the API, an import's file is read and its matching runs in the import worker
+    process (IMPORT_NICE below this one), not here: with this process's reader and matcher
+    broken, the import still answers, and flags as many possible duplicates as the same file
+    matched here in another operation."""
     data = alike_csv(120, seed=3)
 
-    def broken(*_: object) -> list[list[str]]:
-        raise AssertionError("matched in the service process")
+    def broken(*_: object, **__: object) -> Any:
+        raise AssertionError("done in the service process")
 
     with monkeypatch.context() as patched:
         patched.setattr(duplicates.ImportMatcher, "household", broken)
+        patched.setattr(imports, "read_rows", broken)
         answer = world.client.post(
             world.url("/imports/registrations"),
             files={"file": ("alike.csv", data)},
@@ -215,9 +217,9 @@ def test_an_import_is_matched_in_a_worker_process_below_the_service(
         )
     assert answer.status_code == 200, answer.text
     report = answer.json()
-    pid, nice = import_matching.worker_pool().submit(import_matching.facts).result()
+    pid, nice = import_worker.worker_pool().submit(import_worker.facts).result()
     own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert pid != os.getpid() and nice == min(19, own + import_matching.IMPORT_NICE)
+    assert pid != os.getpid() and nice == min(19, own + import_worker.IMPORT_NICE)
     db = Database(world.settings.database_url)
     here = imports.store(
         db,
@@ -237,6 +239,37 @@ def test_an_import_is_matched_in_a_worker_process_below_the_service(
     assert registered == here.people  # each person stored once, with one event
 
 
+def test_a_file_refused_in_the_import_worker_is_answered_as_before(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error raised while the worker process reads the file comes back as it was raised: 422
+    with every rejected row named, 413 past a bound, 409 for a wristband given twice; nothing
+    stored."""
+
+    def broken(*_: object, **__: object) -> Any:
+        raise AssertionError("read in the service process")
+
+    monkeypatch.setattr(imports, "read_rows", broken)
+    bad_rows = b"hh_id,name,age,sex\nH1,Amal Haddad,30,f\nH1,,30,f\nH2,Omar Haddad,999,m\n"
+    twice = b"hh_id,name,age,sex,wristband\nH1,Amal Haddad,30,f,W1\nH2,Omar Haddad,40,m,W1\n"
+    wide = ("," * 600 + "\n").encode()
+    answers = {
+        name: world.client.post(
+            world.url("/imports/registrations"), files={"file": (name, data)}, headers=world.coordinator
+        )
+        for name, data in (("bad.csv", bad_rows), ("twice.csv", twice), ("wide.csv", wide))
+    }
+    bad = answers["bad.csv"].json()["error"]
+    assert answers["bad.csv"].status_code == 422 and "nothing was imported" in bad["message"]
+    assert {d["where"].split(":")[0] for d in bad["details"]} == {"row 3", "row 4"}
+    assert answers["twice.csv"].status_code == 409
+    assert "wristband W1 is given twice" in answers["twice.csv"].json()["error"]["message"]
+    assert answers["wide.csv"].status_code == 413
+    assert answers["wide.csv"].json()["error"]["where"] == "file wide.csv, row 1"
+    people = world.client.get(world.url("/people"), headers=world.coordinator).json()["people"]
+    assert people == []
+
+
 def test_the_import_worker_refuses_a_key_file_without_the_services_key(world: World, tmp_path: Path) -> None:
     """Names sealed under another key could never be read: the worker process checks that its key
     file holds the service's key (and never makes a missing one), and nothing is stored."""
@@ -248,7 +281,7 @@ def test_the_import_worker_refuses_a_key_file_without_the_services_key(world: Wo
         (tmp_path / "other.key", "does not hold the service's key"),
         (tmp_path / "missing.key", "does not exist"),
     ):
-        with pytest.raises(import_matching.WorkerFailedError, match=message):
+        with pytest.raises(import_worker.WorkerFailedError, match=message):
             imports.store(
                 db,
                 sealer=sealer,

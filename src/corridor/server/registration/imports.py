@@ -38,7 +38,7 @@ from corridor.server.errors import InputProblemsError, TooLargeError
 from corridor.server.ids import new_id
 from corridor.server.operations import service as operations
 from corridor.server.registration import service
-from corridor.server.registration.import_matching import Ready, matching_for
+from corridor.server.registration.import_worker import Ready, matching_for
 from corridor.server.registration.schemas import (
     VULNERABILITIES,
     HouseholdIn,
@@ -566,7 +566,7 @@ def store(
     the chunks: at most ``chunk_people`` people, and as many as the last chunk's pace says are
     written in ``CHUNK_SECONDS`` (a household is never split). Each chunk's possible duplicates
     are worked out and its names sealed before its write transaction, with none open
-    (:mod:`corridor.server.registration.import_matching`): with ``key_file`` (the service's) in
+    (:mod:`corridor.server.registration.import_worker`): with ``key_file`` (the service's) in
     the import worker process, at a lower priority, else in this thread. The transaction checks
     the wristbands and writes the chunk in one flush. Between two chunks the import rests as long
     as its work in this process (the writing, and the matching when done here) took, in which

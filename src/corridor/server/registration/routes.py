@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, UploadFile, status
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Query, UploadFile, status
 from corridor.server.auth import Actor
 from corridor.server.deps import RuntimeDep, permit
 from corridor.server.operations import service as operations
-from corridor.server.registration import imports, service
+from corridor.server.registration import import_worker, imports, service
 from corridor.server.registration.schemas import (
     HouseholdIn,
     HouseholdOut,
@@ -108,16 +109,23 @@ def import_registrations(
     households whose rows are all valid are imported, the others reported; never half a household.
     The file is bounded (413 naming the limit): 32 MB, an XLSX unpacking to at most 100 MB, the
     rows of ``max_import_rows``, 500 columns, 32,767 characters in a cell. People are stored 500
-    per transaction, so that scans go on meanwhile; possible duplicates are worked out in a worker
-    process at a lower priority than the service.
+    per transaction, so that scans go on meanwhile; the file is read and possible duplicates are
+    worked out in a worker process at a lower priority than the service.
     """
     filename = file.filename or "upload.csv"
     with runtime.db.reading() as session:
         operations.get(session, operation_id)
     data = file.file.read(imports.MAX_FILE_BYTES + 1)
-    # Read and checked with no transaction open, then stored a chunk of people per transaction.
-    prepared = imports.prepare(
-        filename, data, accept_valid_rows=accept_valid_rows, max_rows=runtime.settings.max_import_rows
+    # Read and checked with no transaction open, in the import worker process (below the scans),
+    # then stored a chunk of people per transaction.
+    prepared = import_worker.call_in_worker(
+        partial(
+            imports.prepare,
+            filename,
+            data,
+            accept_valid_rows=accept_valid_rows,
+            max_rows=runtime.settings.max_import_rows,
+        )
     )
     # Matched (possible duplicates, names sealed) in the import worker process, below the scans.
     return imports.store(

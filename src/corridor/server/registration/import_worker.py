@@ -1,12 +1,15 @@
-"""An import's matching: its possible duplicates worked out and its households made (names
-sealed), a chunk at a time, before the chunk's write transaction.
+"""An import's CPU work, in a worker process of its own: the file read and checked, and each
+chunk's possible duplicates worked out and its households made (names sealed) before the chunk's
+write transaction.
 
-That work is the import's CPU: scoring alike names, opening the candidates' names and sealing
-the new ones. In the service it runs in a worker process of its own (:class:`WorkerMatching`),
-``IMPORT_NICE`` below the service: it holds neither the service's interpreter lock nor a core at
-the scans' priority, and the service's thread only waits for each chunk. The worker process reads
-the blocks it needs from the database itself (read transactions) and the keys from the key file
-(refused unless it holds the service's key), keeps an import's matcher from one chunk to the
+That work is the import's CPU: parsing and checking the rows, scoring alike names, opening the
+candidates' names and sealing the new ones. In the service it runs in the import worker process
+(:func:`worker_pool`), ``IMPORT_NICE`` below the service: it holds neither the service's
+interpreter lock nor a core at the scans' priority, and the service's thread only waits for it.
+:func:`call_in_worker` runs a function there and raises its error (an :class:`CorridorError`, as
+the function raised it) here. :class:`WorkerMatching` matches an import's chunks there: the worker
+reads the blocks it needs from the database itself (read transactions) and the keys from the key
+file (refused unless it holds the service's key), keeps the import's matcher from one chunk to the
 next, and sends back each chunk's households as plain values, which the service stores.
 :class:`InProcessMatching` does the same in the calling thread (for callers with a sealer and no
 key file).
@@ -25,8 +28,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from corridor.core.errors import CorridorError
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.ids import new_id
@@ -147,6 +151,35 @@ def _reported(work: Callable[[], T]) -> T:
 
 # A text whose blind index tells whether the worker holds the service's key.
 _PROBE = "corridor import worker key probe"
+
+
+def _call(work: Callable[[], T]) -> tuple[bool, Any]:
+    """In the worker: ``(True, work())``, or ``(False, (kind, args, state))`` of the CorridorError
+    it raised (not every one may be pickled as it is)."""
+    try:
+        return True, work()
+    except CorridorError as exc:
+        return False, (type(exc), exc.args, vars(exc))
+    except Exception:
+        raise WorkerFailedError(traceback.format_exc()) from None
+
+
+def call_in_worker(work: Callable[[], T]) -> T:
+    """``work()`` (a module's function or a partial of one, with its arguments) in the import
+    worker process; a CorridorError it raises is raised here as it was raised there."""
+    pool = worker_pool()
+    try:
+        done, value = pool.submit(_call, work).result()
+    except BrokenProcessPool:
+        _forget_broken(pool)  # the next import starts a new worker process
+        raise
+    if done:
+        return cast(T, value)
+    kind, args, state = value
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    raise error
 
 
 def _begin(
