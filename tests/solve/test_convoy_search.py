@@ -105,3 +105,21 @@ def test_loads_follow_every_change_of_the_people_waiting() -> None:
     for s in range(len(schedule.waiting)):
         schedule.waiting[s] = 0
     assert all(load == () for v in vehicles for load in schedule.full_loads(v, nodes))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(convoy_problems())
+def test_no_trip_arrives_sooner_than_the_choosers_least_steps(problem: ConvoyProblem) -> None:
+    """The chooser gives up on a vehicle whose least steps to any arrival pass the deadline: every trip
+    a plan makes takes at least those steps from where and when its vehicle set off."""
+    legs = Legs(problem)
+    chooser = Chooser(problem)
+    schedule = greedy(problem, legs)
+    index = problem.network.index
+    for timed in schedule.timed:
+        if timed.trip.number == 1 and problem.vehicle_on_board[timed.vehicle]:
+            continue  # people on board from the start: no boarding
+        kind = int(problem.vehicle_type[timed.vehicle])
+        start = index[timed.trip.approach.nodes[0]]
+        soonest = chooser._soonest(legs, kind, start)
+        assert timed.trip.arrival >= timed.trip.approach.start + soonest

@@ -462,9 +462,11 @@ class Chooser:
     _homes: dict[int, IntArray] = field(init=False)
     _counts: dict[Load, tuple[int, tuple[int, ...]]] = field(init=False)
     _gathering: list[int] = field(init=False)
+    _soonest_from: dict[tuple[int, int], int] = field(init=False)
 
     def __post_init__(self) -> None:
         flow = self.problem.flow
+        self._soonest_from = {}
         self._counts = {}
         self._gathering = [int(g) for g in self.problem.gathering_nodes.tolist()]
         levels = sorted(set(flow.group_priority.tolist()))
@@ -588,6 +590,8 @@ class Chooser:
         legs = schedule.legs
         kind = int(p.vehicle_type[v])
         free_at, free_node = schedule.free_at[v], schedule.free_node[v]
+        if free_at + self._soonest(legs, kind, free_node) > p.horizon:
+            return None  # no trip from here arrives by the deadline, whoever waits
         gathering = p.gathering_nodes
         waiting = schedule.waiting_at()
         gi = [i for i, g in enumerate(self._gathering) if waiting.get(g, 0) > 0]
@@ -645,6 +649,17 @@ class Chooser:
             if best_key is None or exact < best_key:
                 best, best_key = timed, exact
         return best
+
+    def _soonest(self, legs: Legs, kind: int, node: int) -> int:
+        """The least steps from ``node`` to any arrival at a reception point with people boarded at a
+        gathering point (static drives: no trip from ``node`` arrives sooner)."""
+        hit = self._soonest_from.get((kind, node))
+        if hit is None:
+            lead = self._lead(legs, kind, node, self.problem.gathering_nodes)
+            hauls = self._haul_matrix(legs, kind)
+            hit = int((lead + hauls.min(axis=1, initial=int(NEVER))).min(initial=int(NEVER)))
+            self._soonest_from[(kind, node)] = hit
+        return hit
 
     def _lead(self, legs: Legs, kind: int, free_node: int, nodes: IntArray) -> IntArray:
         steps = legs.static_from(kind, free_node)[nodes]
