@@ -30,9 +30,13 @@ from corridor.problem.model import Problem
 from corridor.solve.bounds import BoolArray, growth_rate, lower_bound, set_bound, short_until
 from corridor.solve.expand import expand
 from corridor.solve.flows import maximum_flow
+from corridor.solve.warm import ExpandedFlow, WarmStarts, carry, max_flow_from
 
 Progress = Callable[[str], None]
 SCOUT_MIN = 8  # no scout below 4 x this many steps: the search is cheap there anyway
+# A max flow that falls short by at most this share of everyone starts the next, longer one (a
+# warm start, corridor.solve.warm); from further below it would cost as much as one from nothing.
+WARM_SHARE = 0.1
 
 
 def people_out(problem: Problem, horizon: int) -> int:
@@ -45,21 +49,44 @@ def people_out_and_cut(problem: Problem, horizon: int) -> tuple[int, BoolArray]:
     """The maximum number of people out by ``horizon`` and the sources on the source side of a
     minimum cut (with people who cannot start by then): the sources not all out in every
     maximum flow's cut, whose own bound says how much longer they need."""
+    out, short, _ = probe_flow(problem, horizon)
+    return out, short
+
+
+def probe_flow(
+    problem: Problem, horizon: int, warm: ExpandedFlow | None = None, keep: bool = False
+) -> tuple[int, BoolArray, ExpandedFlow | None]:
+    """:func:`people_out_and_cut`, and with ``keep`` the max flow itself when it falls short by at
+    most ``WARM_SHARE`` of everyone (for a longer horizon's to start from). ``warm``: a max flow for
+    fewer steps to start from (:mod:`corridor.solve.warm`)."""
     exp = expand(problem, horizon)
-    solver = max_flow.SimpleMaxFlow()
-    solver.add_arcs_with_capacity(exp.tail, exp.head, exp.capacity)
-    status = solver.solve(exp.source, exp.sink)
-    if status != solver.OPTIMAL:
-        raise SolverError(f"max flow ended with status {status}")
-    side = np.zeros(exp.n_nodes, dtype=bool)
-    side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
+    flow: ExpandedFlow | None = None
+    if warm is not None:
+        flow, side = max_flow_from(exp, carry(warm, exp), warm.value)
+        out = flow.value
+    else:
+        solver = max_flow.SimpleMaxFlow()
+        arcs = solver.add_arcs_with_capacity(exp.tail, exp.head, exp.capacity)
+        status = solver.solve(exp.source, exp.sink)
+        if status != solver.OPTIMAL:
+            raise SolverError(f"max flow ended with status {status}")
+        side = np.zeros(exp.n_nodes, dtype=bool)
+        side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
+        out = int(solver.optimal_flow())
+        if keep and _close(problem, out):
+            flow = ExpandedFlow(exp, np.asarray(solver.flows(arcs), dtype=np.int64), out)
     short = problem.source_people > 0
     entered = np.zeros(len(short), dtype=bool)
     entered[exp.entry_source] = True
     short &= ~entered  # those who cannot leave by ``horizon`` at all
     entry_heads = exp.head[exp.blocks["entry"]]
     short[exp.entry_source[side[entry_heads]]] = True
-    return int(solver.optimal_flow()), short
+    return out, short, flow if keep and _close(problem, out) else None
+
+
+def _close(problem: Problem, out: int) -> bool:
+    """Short of everyone, by at most ``WARM_SHARE`` of them."""
+    return out < problem.people and problem.people - out <= WARM_SHARE * problem.people
 
 
 def _scout(problem: Problem, lo: int, say: Progress) -> int:
@@ -103,14 +130,20 @@ def quickest_steps(
     lo = max(infeasible, bound - 1)  # largest horizon known to fall short
     limit = limit or 16 * max(problem.horizon, bound, 1)
     hi, guess, misses = feasible, lo + 1, 0
+    warm = WarmStarts()  # the longest max flow so far that fell short, if close
 
     def probe(h: int) -> bool:
         """Is ``h`` enough? When not, raise ``lo`` as far as the growth bound proves."""
         nonlocal lo, guess
-        say(f"quickest time: trying {h} steps")
-        out, short = people_out_and_cut(problem, h)
+        start = warm.start_for(h)
+        say(
+            f"quickest time: trying {h} steps"
+            + (f" (from the flow for {start.exp.horizon})" if start else "")
+        )
+        out, short, flow = probe_flow(problem, h, start, keep=True)
         if out >= problem.people:
             return True
+        warm.offer(flow)
         lo = max(lo, short_until(problem, h, out, rate))
         # Proved with or without closures: the sources left short need at least this long.
         lo = max(lo, set_bound(problem, short, h + 1) - 1)
