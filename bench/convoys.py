@@ -505,7 +505,9 @@ def run_case(case: Case, args: argparse.Namespace, console: Console) -> list[Row
     built = time.perf_counter() - began
     legs = Legs(problem)
     t0 = time.perf_counter()
-    bounds = convoy_bounds(problem, legs, flow=not args.no_flow_bound, timed_route=True)
+    bounds = convoy_bounds(
+        problem, legs, flow=not args.no_flow_bound, timed_route=True, route_columns=args.route_columns
+    )
     bound_seconds = time.perf_counter() - t0
     best, kind = bounds.best
     console.print(
@@ -673,6 +675,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit-d", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=8, help="CP-SAT workers (default 8)")
     parser.add_argument("--mip-max-columns", type=int, default=3_000_000)
+    parser.add_argument(
+        "--route-columns",
+        type=int,
+        default=120_000,
+        help="columns of the timed route bound's programme (finer time buckets; default 120,000)",
+    )
     parser.add_argument("--no-flow-bound", action="store_true")
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--json", type=Path)

@@ -72,13 +72,20 @@ def test_the_route_bound_is_never_below_a_proved_optimum(p: ConvoyProblem) -> No
     legs = Legs(p)
     bounds = convoy_bounds(p, legs, flow=False, timed_route=True)
     aggregated = _route_bound(p, legs, bounds.checkpoint, timed=False)
+    coarse = _route_bound(p, legs, bounds.checkpoint, timed=True, columns=40)  # buckets of many steps
     result = solve_exact(p, legs, time_limit=20.0, workers=2)
     out = sum(t.people for t in result.schedule.trips)
-    for bound in (bounds.route, aggregated):
+    for bound in (bounds.route, aggregated, coarse):
         assert bound is None or out <= bound, (result.status, out, bound)
     plan = solve_convoy(p, method="search", time_limit=5.0, flow_bound=False)
     assert plan.verify(p) == []
     assert plan.evacuated <= plan.bound
+
+
+def test_the_timed_route_programme_needs_at_least_one_column() -> None:
+    p = _near_and_far(17)
+    with pytest.raises(ValueError, match="route_columns must be at least 1"):
+        convoy_bounds(p, Legs(p), flow=False, timed_route=True, route_columns=0)
 
 
 def test_static_drives_leave_out_roads_closed_throughout() -> None:

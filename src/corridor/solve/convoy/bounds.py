@@ -642,14 +642,21 @@ class _RouteLP:
 ROUTE_COLUMNS = 30_000  # the timed route programme's buckets are chosen to keep about this many columns
 
 
-def _route_bound(problem: ConvoyProblem, legs: Legs, checkpoint: int | None, *, timed: bool) -> int | None:
+def _route_bound(
+    problem: ConvoyProblem,
+    legs: Legs,
+    checkpoint: int | None,
+    *,
+    timed: bool,
+    columns: int = ROUTE_COLUMNS,
+) -> int | None:
     """The optimum of the module's **route** LP (None when it cannot be solved or does not apply).
 
     Per vehicle class (type, start, ready step): loaded trips from gathering point ``g`` to reception
     point ``r``, empty drives from ``r`` to ``g`` and first drives from the start, each at its fastest
     with no closure (but those of the whole window), boarding, the shortest inspection and unloading
     counted. **Timed** (``timed=True``): the vehicles are a flow over time between the points, in
-    buckets of ``q`` steps (``q`` keeps about :data:`ROUTE_COLUMNS` columns; see
+    buckets of ``q`` steps (``q`` keeps about ``columns`` columns; see
     :meth:`_RouteLP._timed_class`): a trip boarding at ``g`` is at ``r`` ``(load + haul) // q``
     buckets later (by the deadline's bucket), an empty drive from ``r`` is at ``g`` ``(unload +
     back) // q`` buckets later; at each point and bucket no more vehicles leave than have come. This
@@ -671,7 +678,7 @@ def _route_bound(problem: ConvoyProblem, legs: Legs, checkpoint: int | None, *, 
     lp = _RouteLP(problem, legs, gathering, dests, timed=timed)
     if timed:
         per_bucket = len(lp.keys) * (2 * len(gathering) * len(dests) + len(gathering) + len(dests))
-        lp.q = max(1, math.ceil(per_bucket * (problem.horizon + 1) / ROUTE_COLUMNS))
+        lp.q = max(1, math.ceil(per_bucket * (problem.horizon + 1) / columns))
     for i in range(len(lp.keys)):
         lp.vehicle_class(i)
     board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
@@ -702,10 +709,21 @@ def _unit(n: int, i: int) -> np.ndarray:
 
 
 def convoy_bounds(
-    problem: ConvoyProblem, legs: Legs, *, flow: bool = True, timed_route: bool = False
+    problem: ConvoyProblem,
+    legs: Legs,
+    *,
+    flow: bool = True,
+    timed_route: bool = False,
+    route_columns: int = ROUTE_COLUMNS,
 ) -> Bounds:
     """Every bound of the module; ``flow=False`` skips the max flow (large networks, quick answers);
-    ``timed_route=True`` solves the route programme over time too (seconds more; see the module)."""
+    ``timed_route=True`` solves the route programme over time too (seconds more; see the module), in
+    buckets of steps that keep about ``route_columns`` columns (more: finer buckets, usually a tighter
+    bound and a longer solve; every size gives a valid bound)."""
+    if route_columns < 1:
+        raise ValueError(
+            f"route_columns must be at least 1 (got {route_columns}): it sizes the timed route programme"
+        )
     trips = trips_possible(problem, legs)
     board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
     relaxed, _ = flow_relaxation(problem) if flow else (None, "")
@@ -713,7 +731,7 @@ def convoy_bounds(
     checkpoint = _checkpoint_bound(problem, legs)
     route = _route_bound(problem, legs, checkpoint, timed=False)
     if timed_route:
-        timed = _route_bound(problem, legs, checkpoint, timed=True)
+        timed = _route_bound(problem, legs, checkpoint, timed=True, columns=route_columns)
         route = timed if route is None or (timed is not None and timed < route) else route
     return Bounds(
         route=route,
