@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -268,6 +270,37 @@ def test_a_file_refused_in_the_import_worker_is_answered_as_before(
     assert answers["wide.csv"].json()["error"]["where"] == "file wide.csv, row 1"
     people = world.client.get(world.url("/people"), headers=world.coordinator).json()["people"]
     assert people == []
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie left to be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_the_import_worker_ends_when_the_service_is_killed() -> None:
+    """A service killed with SIGKILL leaves no import worker behind (one more at every restart):
+    the worker sees its service gone and ends."""
+    code = (
+        "import sys, time; from corridor.server.registration import import_worker as w; "
+        "print(w.worker_pool().submit(w.facts).result()[0], flush=True); time.sleep(600)"
+    )
+    service = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert service.stdout is not None
+        worker = int(service.stdout.readline())
+        assert worker != service.pid and _running(worker)
+    finally:
+        service.kill()
+        service.wait()
+    for _ in range(600):
+        if not _running(worker):
+            break
+        time.sleep(0.1)
+    assert not _running(worker)
 
 
 def test_the_import_worker_refuses_a_key_file_without_the_services_key(world: World, tmp_path: Path) -> None:

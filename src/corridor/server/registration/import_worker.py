@@ -21,6 +21,7 @@ import contextlib
 import multiprocessing
 import os
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,6 +42,8 @@ from corridor.server.registration.tables import Household, Person
 
 # How much lower the worker process's CPU priority is than the service's (nice).
 IMPORT_NICE = 10
+# How often the worker process looks whether the service is still there (seconds).
+WATCH_SECONDS = 1.0
 
 Pending = list[tuple[str, list[int], HouseholdIn]]
 
@@ -132,10 +135,20 @@ def _values(row: Household | Person) -> Values:
     return {k: v for k, v in vars(row).items() if not k.startswith("_")}
 
 
-def _lowered() -> None:
-    """The worker process's initializer: its (only) thread ``IMPORT_NICE`` lower, at most 19."""
+def _started(service: int) -> None:
+    """The worker process's initializer: its (only) thread ``IMPORT_NICE`` lower, at most 19; and
+    a thread that ends the process once the service ``service`` is gone. A pool's worker waits on
+    a pipe the worker itself holds both ends of, so it would outlive a service killed with
+    SIGKILL, for good, one more at every restart."""
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + IMPORT_NICE))
+    threading.Thread(target=_end_with, args=(service,), name="import-worker-watch", daemon=True).start()
+
+
+def _end_with(service: int) -> None:
+    while os.getppid() == service:
+        time.sleep(WATCH_SECONDS)
+    os._exit(0)
 
 
 T = TypeVar("T")
@@ -247,7 +260,10 @@ def worker_pool() -> ProcessPoolExecutor:
     with _pool_lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_lowered
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_started,
+                initargs=(os.getpid(),),
             )
         return _pool
 
