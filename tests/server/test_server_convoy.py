@@ -22,6 +22,7 @@ from corridor.server.convoys.live import live_state
 from corridor.server.convoys.planning import step_of
 from corridor.server.convoys.scenario import load
 from corridor.server.operations.tables import Operation
+from corridor.server.runtime import Runtime
 from corridor.solve.convoy import solve_convoy
 from server.conftest import PASSWORD, World
 
@@ -74,13 +75,37 @@ def test_a_verified_plan_is_published_as_trips_of_the_operations_vehicles(world:
     assert world.client.get(world.url("/convoys/2"), headers=world.coordinator).status_code == 404
 
 
-def test_the_server_plans_the_scenario_itself(world: World) -> None:
-    answer = publish(world, {}, role="coordinator")
-    assert answer.status_code == 200, answer.text
+def test_the_server_plans_the_scenario_itself_as_a_job(world: World) -> None:
+    """Without a plan the request starts a convoy plan job and answers 202 with it (it never waits
+    for the planner); the job publishes the plan with the vehicle codes asked."""
+    runtime: Runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    bus = example_plan().vehicles[0]
+    answer = publish(world, {"vehicles": {bus: "BUS-A"}}, role="coordinator")
+    assert answer.status_code == 202, answer.text
+    job = answer.json()
+    assert (job["kind"], job["params"]["method"], job["params"]["vehicles"]) == (
+        "convoy-plan",
+        "greedy",
+        {bus: "BUS-A"},
+    )
+    assert publish(world, {"vehicles": {bus: "BUS-A"}}, role="coordinator").json()["id"] == job["id"]
+    ended = runtime.jobs.wait(job["id"], 300)
+    assert (ended.state, ended.error, (ended.result or {}).get("convoy_version")) == ("done", None, 1)
+    listed = world.client.get(world.url("/convoys"), headers=world.coordinator).json()
     # The same dispatcher on the same scenario: the same plan.
-    assert answer.json()["plan_hash"] == example_plan().content_hash()
+    assert [v["plan_hash"] for v in listed] == [example_plan().content_hash()]
+    body = world.client.get(world.url("/convoys/1"), headers=world.coordinator).json()
+    assert body["vehicles"][bus] == "BUS-A"
+    # A method the workers do not know: the job fails naming it, and nothing more is published.
     refused = publish(world, {"method": "no-such-method"}, role="coordinator")
-    assert refused.status_code == 422 and refused.json()["error"]["where"] == "method"
+    assert refused.status_code == 202, refused.text
+    failed = runtime.jobs.wait(refused.json()["id"], 300)
+    assert failed.state == "failed" and failed.error is not None and "no-such-method" in failed.error
+    assert len(world.client.get(world.url("/convoys"), headers=world.coordinator).json()) == 1
+    # The 202 and its job are in the API's description.
+    described = world.client.get("/openapi.json").json()["paths"]
+    responses = described["/api/operations/{operation_id}/convoy"]["post"]["responses"]
+    assert responses["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/JobOut")
 
 
 def test_observers_and_registrars_cannot_publish(world: World) -> None:

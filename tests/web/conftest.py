@@ -25,7 +25,7 @@ from corridor.server.app import create_app
 from corridor.server.db import upgrade
 from corridor.server.operations.tables import Operation
 from corridor.server.runtime import Runtime
-from corridor.server.seed import DEMO_NAME, seed_example
+from corridor.server.seed import DEMO_NAME, demo_convoy_job, seed_example
 from corridor.server.settings import Settings
 
 CHROMIUM = os.environ.get("CORRIDOR_CHROMIUM", "/usr/bin/chromium")
@@ -77,6 +77,9 @@ def start_server(
     runtime = Runtime.start(settings)
     try:
         passwords = seed_example(runtime, households=12)
+        planning = demo_convoy_job(runtime)  # without the convoy file, the demo's plan is a job
+        if planning is not None:
+            assert runtime.jobs.wait(planning.id, 600).state == "done"
         with runtime.db.reading() as session:
             operation_id = session.scalars(select(Operation.id).where(Operation.name == DEMO_NAME)).one()
     finally:

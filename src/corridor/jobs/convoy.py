@@ -10,8 +10,8 @@ and an earlier deadline, from the live state; payload ``{"scenario": PATH, "prev
 "done": [[vehicle, trip number]] of the previous plan's trips kept as done, "left": [[source,
 group, people, before, reason]], "state": the state the new plan verifies against}``.
 
-``solve_problem`` is called by the web service with Python objects
-(:meth:`corridor.jobs.runner.Jobs.call`): the problem it compiled.
+``solve_problem``: the planning of a compiled problem that ``plan`` runs (the web service starts
+jobs and never waits for a plan).
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ that plan is published as the operation's version 1; the seed never solves (it w
 start by seconds), so without the file the demo has no published plan until one is published.
 
 The demo also follows a convoy plan: ``out/east-aleppo-2016/convoy/convoy.json`` when ``corridor
-convoy --out`` wrote it, else the example's fleet planned here (about a second). Its buses and
-ambulances are the operation's (``bus-07`` is ``BUS-07``, ``ambulance-3`` is ``AMB-3``; the
+convoy --out`` wrote it, else the example's fleet planned by a convoy plan job on the cluster,
+started once the operation is made (the start does not wait for it: the plan is published as
+version 1 when the job ends, and everyone registered is assigned to its trips then). Its buses
+and ambulances are the operation's (``bus-07`` is ``BUS-07``, ``ambulance-3`` is ``AMB-3``; the
 vehicles the demo lacks are registered), and everyone registered is assigned to its trips.
 """
 
@@ -32,9 +34,10 @@ from corridor.core.errors import CorridorError
 from corridor.server.access import service as access
 from corridor.server.access.tables import User
 from corridor.server.auth import Role
-from corridor.server.convoys import planning
+from corridor.server.convoys import jobs as convoy_jobs
 from corridor.server.convoys import service as convoys
-from corridor.server.convoys.scenario import Basis, load, verify
+from corridor.server.convoys.scenario import Basis, load, problem, verify
+from corridor.server.jobs.service import JobView
 from corridor.server.manifests import service as manifests
 from corridor.server.manifests.schemas import VehicleIn
 from corridor.server.operations import service as operations
@@ -109,15 +112,20 @@ def seed_example(
     """Make the demo operation if missing (with ``plan_file`` published, if it is there); give
     each demo user a new password; return them."""
     passwords = {f"demo-{role}": secrets.token_urlsafe(9) for role in Role}
+    to_plan: str | None = None  # the operation whose convoy plan is to be made by a job
     with runtime.db.writing() as session:
         operation = session.scalar(select(Operation).where(Operation.name == DEMO_NAME))
         if operation is None:
             operation, points = _make_operation(session)
             _publish_demo_plan(session, operation, plan_file)
-            served = _publish_demo_convoy(session, runtime, operation, convoy_file)
+            if convoy_file is not None and convoy_file.is_file():
+                served = _publish_demo_convoy(session, runtime, operation, convoy_file)
+            else:
+                served, to_plan = None, operation.id
             _register(session, runtime, operation, households, points, served)
             _demo_consent(session, runtime, operation)
-            manifests.assign_unassigned(session, operation_id=operation.id)
+            if to_plan is None:  # else when the job's plan is published, to its trips
+                manifests.assign_unassigned(session, operation_id=operation.id)
         for role in Role:
             username = f"demo-{role}"
             user = session.scalar(select(User).where(User.username == username))
@@ -132,7 +140,37 @@ def seed_example(
                 user.password_hash = runtime.passwords.hash(passwords[username])
             scope = None if role is Role.COORDINATOR else operation.id
             access.grant(session, user_id=user.id, role=role, operation_id=scope)
+    if to_plan is not None:  # once the operation is stored: the job's row refers to it
+        _start_demo_convoy_job(runtime, to_plan)
     return passwords
+
+
+def demo_convoy_job(runtime: Runtime) -> JobView | None:
+    """The demo operation's latest convoy plan job (None: none was started, the plan file was
+    there or the operation is not made)."""
+    with runtime.db.reading() as session:
+        operation_id = session.scalar(select(Operation.id).where(Operation.name == DEMO_NAME))
+    return None if operation_id is None else convoy_jobs.latest(runtime, operation_id)
+
+
+def _start_demo_convoy_job(runtime: Runtime, operation_id: str) -> None:
+    """Start the job that plans the example's fleet; its plan is published with the demo's vehicle
+    codes and everyone registered assigned to its trips when it ends. The start does not wait."""
+    try:
+        with runtime.db.reading() as session:
+            name = operations.get(session, operation_id).scenario_name
+        compiled = problem(load(runtime.settings.scenarios_dir, name), Basis())
+        job = convoy_jobs.start_plan(
+            runtime,
+            operation_id,
+            by=PUBLISHER,
+            vehicles={v: demo_vehicle(v) for v in compiled.vehicle_ids},
+            assign=True,
+        )
+    except (OSError, ValueError, CorridorError) as error:
+        log.warning("demo operation made without a convoy plan: %s", error)
+        return
+    log.info("demo operation: its convoy plan is being made (job %s); published when it ends", job.id)
 
 
 def _make_operation(session: Session) -> tuple[Operation, list[str]]:
@@ -225,16 +263,13 @@ def demo_vehicle(plan_vehicle: str) -> str:
 
 
 def _publish_demo_convoy(
-    session: Session, runtime: Runtime, operation: Operation, convoy_file: Path | None
+    session: Session, runtime: Runtime, operation: Operation, convoy_file: Path
 ) -> list[dict[str, Any]] | None:
-    """Publish the example's convoy plan (the file, else planned here) as convoy version 1; the
-    scenario's sources with the people the plan loads at each (None without a plan)."""
+    """Publish the example's convoy plan file as convoy version 1; the scenario's sources with the
+    people the plan loads at each (None when the file is not usable)."""
     try:
         loaded = load(runtime.settings.scenarios_dir, operation.scenario_name)
-        if convoy_file is not None and convoy_file.is_file():
-            plan = convoys.parse(json.loads(convoy_file.read_text(encoding="utf-8")))
-        else:
-            plan, _ = planning.plan_scenario(runtime.jobs, loaded)
+        plan = convoys.parse(json.loads(convoy_file.read_text(encoding="utf-8")))
         compiled = verify(plan, loaded, Basis())
         version = convoys.publish(
             session,

@@ -3,7 +3,8 @@ progress, cancel, a page reload finds the same job).
 
 ``convoy-plan``: the operation's fleet planned from its scenario by a method; its plan, verified
 against the scenario, is published as the operation's next convoy version when the job ends (as
-the convoy page's "plan now" did while it waited). The job's ``result`` says which version:
+the convoy page's "plan now" did while it waited), with the vehicle codes it was asked with (the
+API's ``POST .../convoy`` without a plan, the demo's seeding). The job's ``result`` says which version:
 ``{"convoy_version": 1, "plan_hash": ..., "evacuated": ..., "trips": ...}``.
 
 ``convoy-replan``: the convoy plan the operation follows, made again from a time with closures
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +35,7 @@ from corridor.server.convoys.scenario import Basis, Loaded, load_file, verify
 from corridor.server.errors import NotFoundError
 from corridor.server.jobs.service import JobView
 from corridor.server.jobs.tables import Job
+from corridor.server.manifests import service as manifests
 from corridor.server.operations import service as operations
 from corridor.server.web.plan_cache import _modified, find_scenario
 
@@ -57,11 +60,29 @@ def scenario_path(runtime: Runtime, operation_id: str) -> Path:
     return path
 
 
-def start_plan(runtime: Runtime, operation_id: str, *, method: str = "greedy", by: str) -> JobView:
+def start_plan(
+    runtime: Runtime,
+    operation_id: str,
+    *,
+    method: str = "greedy",
+    by: str,
+    vehicles: Mapping[str, str] | None = None,
+    assign: bool = False,
+) -> JobView:
     """The operation's convoy plan job for ``method`` on its scenario file as it is: the one
-    running or done already, else a new one (also after one that failed or was cancelled)."""
+    running or done already, else a new one (also after one that failed or was cancelled).
+    ``vehicles`` (plan vehicle id -> the operation's code) is the mapping it is published with;
+    with ``assign``, the people registered but on no manifest are assigned to its trips then."""
     path = scenario_path(runtime, operation_id)
-    params = {"scenario": str(path), "file_version": f"{_modified(path):.6f}", "method": method}
+    params: dict[str, Any] = {
+        "scenario": str(path),
+        "file_version": f"{_modified(path):.6f}",
+        "method": method,
+    }
+    if vehicles:
+        params["vehicles"] = dict(sorted(vehicles.items()))
+    if assign:
+        params["assign"] = True
     found = runtime.jobs.latest(operation_id, PLAN, params)
     if found is not None and found.state not in ("failed", "cancelled"):
         return found
@@ -165,9 +186,11 @@ def keep_plan(session: Session, job: Job, prepared: PreparedConvoy) -> dict[str,
         loaded=prepared.loaded,
         problem=prepared.problem,
         basis=Basis(),
-        mapping={},
+        mapping=dict(job.params.get("vehicles") or {}),
         by=job.created_by,
     )
+    if job.params.get("assign"):
+        manifests.assign_unassigned(session, operation_id=operation.id)
     return {
         "convoy_version": version.version,
         "plan_hash": version.plan_hash,

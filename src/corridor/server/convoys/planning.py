@@ -1,8 +1,8 @@
 """Convoy plans the server asks for: the operation's scenario planned as it is, and re-plans
 after a closure from the live state. The planning runs on the Dask cluster
-(:mod:`corridor.jobs.convoy`, by name: the service never imports the planner): the pages start
-jobs (:mod:`corridor.server.convoys.jobs`); the API's ``POST .../convoy`` without a plan and the
-demo's seeding wait for :func:`plan_scenario`.
+(:mod:`corridor.jobs.convoy`, by name: the service never imports the planner) as jobs
+(:mod:`corridor.server.convoys.jobs`) that the pages, the API's ``POST .../convoy`` without a plan
+and the demo's seeding start; none of them waits for the planner.
 
 A re-plan (job kind ``convoy-replan``) uses :func:`corridor.solve.convoy.replan.replan` on the
 worker: trips done by the re-plan's time stay as they were (the operation's trips up to
@@ -20,22 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from corridor.plan.convoy import ConvoyPlan, Trip
-from corridor.problem.convoy import ConvoyProblem
-from corridor.server.convoys.scenario import Basis, Loaded, problem
-from corridor.server.jobs.service import JobService
-
-# The planning task, run on the cluster by name.
-SOLVE = "corridor.jobs.convoy:solve_problem"
-
-
-def plan_scenario(
-    jobs: JobService, loaded: Loaded, method: str = "greedy"
-) -> tuple[ConvoyPlan, ConvoyProblem]:
-    """The scenario planned by ``method`` on the cluster (verified by the caller on publication);
-    an unknown method is refused there (InputError naming ``method``)."""
-    compiled = problem(loaded, Basis())
-    plan: ConvoyPlan = jobs.call(SOLVE, compiled, method)
-    return plan, compiled
+from corridor.server.convoys.scenario import Basis
 
 
 @dataclass(frozen=True)

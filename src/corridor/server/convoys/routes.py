@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from corridor.server.access import service as access
 from corridor.server.auth import Actor
 from corridor.server.columns import utc_now
-from corridor.server.convoys import follow, planning, service
+from corridor.server.convoys import follow, service
 from corridor.server.convoys import jobs as convoy_jobs
 from corridor.server.convoys.scenario import Basis, load, verify
 from corridor.server.convoys.schemas import (
@@ -45,26 +47,43 @@ def version_out(version: ConvoyVersion) -> ConvoyVersionOut:
     )
 
 
-@router.post("/convoy")
+@router.post(
+    "/convoy",
+    response_model=ConvoyVersionOut,
+    responses={
+        status.HTTP_202_ACCEPTED: {
+            "model": JobOut,
+            "description": "Without ``plan``: the convoy plan job started (or the same one asked "
+            "before), followed at GET .../jobs/{job_id}; its plan is published when made.",
+        }
+    },
+)
 def publish_convoy(
     operation_id: str,
     body: ConvoyPublishIn,
     request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Actor, permit("operation.update")],
-) -> ConvoyVersionOut:
-    """Publish a convoy plan (the ``convoy.json`` of ``corridor convoy --out``; without ``plan``,
-    the server plans the operation's scenario). The plan is verified against the scenario and
-    refused (422, naming the first violations) if it breaks it; it becomes the operation's next
-    convoy version and its trips the operation's trips. Publishing a plan it holds adds none."""
+) -> ConvoyVersionOut | JSONResponse:
+    """Publish a convoy plan (the ``convoy.json`` of ``corridor convoy --out``). The plan is
+    verified against the scenario and refused (422, naming the first violations) if it breaks it;
+    it becomes the operation's next convoy version and its trips the operation's trips. Publishing
+    a plan it holds adds none.
+
+    Without ``plan`` the server plans the operation's scenario by ``method`` as a job on the
+    cluster (the request never waits for the planner): the answer is 202 with the job (as
+    ``POST .../convoy/jobs`` gives it), whose plan, verified, is published with ``vehicles`` as the
+    next convoy version when it ends (its number in the job's ``result``: ``convoy_version``)."""
+    if body.plan is None:
+        job = convoy_jobs.start_plan(
+            runtime, operation_id, method=body.method, by=actor.label, vehicles=body.vehicles
+        )
+        return JSONResponse(jsonable_encoder(job_out(job)), status_code=status.HTTP_202_ACCEPTED)
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
         scenario_name = operation.scenario_name
     loaded = load(runtime.settings.scenarios_dir, scenario_name)
-    if body.plan is None:
-        plan, _ = planning.plan_scenario(runtime.jobs, loaded, body.method)
-    else:
-        plan = service.parse(body.plan)
+    plan = service.parse(body.plan)
     compiled = verify(plan, loaded, Basis())
     with runtime.db.writing() as session:
         operation = operations.get(session, operation_id)

@@ -1,0 +1,75 @@
+"""The demo's seeding never plans in the starting service: without the convoy file it starts a
+convoy plan job and returns; the job publishes the plan with the demo's vehicle codes and assigns
+everyone registered to its trips. With the file, the file is published and no job starts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from corridor.server.convoys.tables import ConvoyVersion
+from corridor.server.manifests.tables import ManifestEntry
+from corridor.server.operations.tables import Operation
+from corridor.server.registration.tables import Person
+from corridor.server.runtime import Runtime
+from corridor.server.seed import DEMO_NAME, demo_convoy_job, demo_vehicle, seed_example
+from corridor.server.settings import Settings
+from server.test_server_convoy import example_plan
+
+
+def _counts(runtime: Runtime) -> tuple[list[ConvoyVersion], int, int]:
+    with runtime.db.reading() as session:
+        operation_id = session.scalars(select(Operation.id).where(Operation.name == DEMO_NAME)).one()
+        versions = list(
+            session.scalars(select(ConvoyVersion).where(ConvoyVersion.operation_id == operation_id))
+        )
+        people = session.scalar(
+            select(func.count()).select_from(Person).where(Person.operation_id == operation_id)
+        )
+        assigned = session.scalar(
+            select(func.count()).select_from(ManifestEntry).where(ManifestEntry.operation_id == operation_id)
+        )
+        session.expunge_all()
+    return versions, int(people or 0), int(assigned or 0)
+
+
+def test_without_the_convoy_file_the_demo_plan_is_a_job(settings: Settings, tmp_path: Path) -> None:
+    runtime = Runtime.start(settings)
+    try:
+        seed_example(runtime, households=3, plan_file=None, convoy_file=tmp_path / "absent" / "convoy.json")
+        job = demo_convoy_job(runtime)
+        assert job is not None and job.kind == "convoy-plan" and job.params["assign"] is True
+        assert job.params["vehicles"] == {v: demo_vehicle(v) for v in job.params["vehicles"]}
+        assert "BUS-01" in job.params["vehicles"].values()
+        versions, people, assigned = _counts(runtime)
+        if not job.final:  # the seed returned before the plan was made
+            assert versions == [] and assigned == 0
+        ended = runtime.jobs.wait(job.id, 300)
+        assert (ended.state, ended.error) == ("done", None)
+        versions, people, assigned = _counts(runtime)
+        assert [v.version for v in versions] == [1] and versions[
+            0
+        ].published_by == "corridor serve --seed-example"
+        assert set(versions[0].vehicles.values()) <= set(job.params["vehicles"].values())
+        assert people > 0 and assigned > 0
+        seed_example(runtime, households=3, plan_file=None, convoy_file=tmp_path / "absent" / "convoy.json")
+        again = demo_convoy_job(runtime)
+        assert again is not None and again.id == job.id  # the operation exists: nothing started again
+    finally:
+        runtime.jobs.stop()
+        runtime.db.dispose()
+
+
+def test_with_the_convoy_file_no_job_is_started(settings: Settings, tmp_path: Path) -> None:
+    convoy = tmp_path / "convoy.json"
+    convoy.write_text(json.dumps(example_plan().to_dict()), encoding="utf-8")
+    runtime = Runtime.start(settings)
+    try:
+        seed_example(runtime, households=3, plan_file=None, convoy_file=convoy)
+        assert demo_convoy_job(runtime) is None
+        versions, _, assigned = _counts(runtime)
+        assert [v.version for v in versions] == [1] and assigned > 0
+    finally:
+        runtime.db.dispose()
