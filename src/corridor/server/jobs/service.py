@@ -40,8 +40,6 @@ from corridor.server.settings import Settings
 
 # Who a plan version made by a job was "published" by: ``job:<id>`` (it is not published).
 BY_JOB = "job:"
-# Seconds the service waits for a call it makes on the cluster (a convoy plan or re-plan).
-CALL_SECONDS = 600.0
 
 # A kind's result kept in two steps: ``prepare(result, params)`` outside the write transaction
 # (reading and checking a large plan takes seconds, and the transaction would hold back every
@@ -163,10 +161,6 @@ class JobService:
                 self._jobs = Jobs.connect(self.settings.scheduler, workers=self.settings.workers)
                 self._settler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="corridor-jobs")
             return self._jobs
-
-    def call(self, task: str, *args: Any, timeout: float = CALL_SECONDS) -> Any:
-        """Run the function named ``task`` on the cluster and wait for its answer."""
-        return self.connect().call(task, *args, timeout=timeout)
 
     def stop(self) -> None:
         with self._guard:
