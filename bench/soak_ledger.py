@@ -32,8 +32,10 @@ import contextlib
 import os
 import random
 import secrets
+import socket
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,10 +46,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, func, select
 
-from bench.load_scanners import Connection, Server, drop_database, free_port, make_settings, prepare
+from bench.load_scanners import HOST, Connection, Server, drop_database, free_port, make_settings, prepare
 from corridor.server.ledger import anchor
 from corridor.server.ledger.tables import LedgerRow
 from corridor.server.ledger_check import verify_ledger
+from corridor.server.settings import Settings
 
 console = Console()
 
@@ -130,28 +133,44 @@ async def scan(
 OPERATION: list[str] = [""]
 
 
-def start_logged(server: Server, log: Path) -> None:
-    """Start the server and copy its error output to the end of ``log`` as it comes (a pipe left
-    unread fills up and stops the server); the copy ends when the process does."""
-    server.start()
-    assert server.process is not None and server.process.stderr is not None
-    stream = server.process.stderr
-    pid = server.process.pid
+class LoggedServer(Server):
+    """The service as ``load_scanners.Server`` starts it, its error output appended to ``log``
+    (a file: nothing to drain, and what a start that never answers wrote is kept too)."""
 
-    def copy() -> None:
-        with log.open("ab") as out:
-            out.write(f"--- server started, pid {pid}, {datetime.now(UTC).isoformat()}\n".encode())
+    def __init__(self, settings: Settings, port: int, log: Path) -> None:
+        super().__init__(settings, port)
+        self.log = log
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "CORRIDOR_DATA_DIR": str(self.settings.data_dir),
+            "CORRIDOR_KEY_FILE": str(self.settings.key_file),
+            "CORRIDOR_SIGNING_KEY_FILE": str(self.settings.signing_key_path),
+            "CORRIDOR_SQLITE_SYNCHRONOUS": self.settings.sqlite_synchronous,
+        }
+        code = (
+            "from corridor.server.run import serve; "
+            f"serve(host={HOST!r}, port={self.port}, db_url={self.settings.database_url!r}, "
+            "seed_example=False)"
+        )
+        with self.log.open("ab") as out:  # the child keeps its own copy of the file
+            out.write(f"--- server starting, {datetime.now(UTC).isoformat()}\n".encode())
             out.flush()
-            for line in stream:
-                out.write(line)
-                out.flush()
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=out
+            )
+        deadline = time.monotonic() + 180  # a loaded machine can take a minute to import the service
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((HOST, self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit(f"the server did not start within 180 s (its error output: {self.log})")
 
-    threading.Thread(target=copy, daemon=True).start()
 
-
-async def kill_loop(
-    server: Server, log: Path, until: float, every: float, tally: Tally, paused: asyncio.Event
-) -> None:
+async def kill_loop(server: Server, until: float, every: float, tally: Tally, paused: asyncio.Event) -> None:
     rng = random.Random(3)
     while True:
         wait = every * rng.uniform(0.5, 1.5)
@@ -161,7 +180,7 @@ async def kill_loop(
         server.kill()
         tally.kills += 1
         paused.clear()  # the scanners wait while it starts again (as they would retry)
-        await asyncio.get_running_loop().run_in_executor(None, start_logged, server, log)
+        await asyncio.get_running_loop().run_in_executor(None, server.start)
         paused.set()
 
 
@@ -222,8 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         with console.status("registering people and scanners"):
             OPERATION[0], devices, people = prepare(settings, args.devices, args.people)
         scanners = [Scanner(d.device_id, d.token, d.point) for d in devices]
-        server = Server(settings, free_port())
-        start_logged(server, log)
+        server = LoggedServer(settings, free_port(), log)
+        server.start()
         tally = Tally()
         started = time.monotonic()
         until = started + args.minutes * 60
@@ -234,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             assert server is not None
             jobs = [scan(s, server.port, people, until, tally, paused) for s in scanners]
             jobs += [
-                kill_loop(server, log, until, args.kill_every, tally, paused),
+                kill_loop(server, until, args.kill_every, tally, paused),
                 progress(started, until, tally, scanners),
             ]
             await asyncio.gather(*jobs)
