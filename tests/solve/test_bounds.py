@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corridor.problem.model import Problem
-from corridor.solve.bounds import growth_rate, lower_bound, repeated_out, set_bound, short_until
+from corridor.solve.bounds import growth_rate, lower_bound, proves_short, repeated_out, set_bound, short_until
 from corridor.solve.quickest import people_out, quickest_steps
 from factories import problem
 from strategies import Sizes
@@ -114,3 +115,18 @@ def test_a_set_bound_never_passes_the_quickest_time(p: Problem, data: st.DataObj
     if bound > 0 and sources.any():
         keep = replace(p, source_people=np.where(sources, p.source_people, 0))
         assert people_out(keep, bound - 1) < keep.people
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.integers(0, 30))
+def test_proves_short_says_whether_the_lower_bound_passes_the_horizon(p: Problem, horizon: int) -> None:
+    bound = lower_bound(p)
+    assert proves_short(p, horizon) == (bound is not None and bound > horizon)
+    if proves_short(p, horizon):  # and a bound above the horizon is one: the max flow agrees
+        assert people_out(p, horizon) < p.people
+
+
+def test_proves_short_refuses_a_negative_horizon() -> None:
+    p = problem(2, [(0, 1, 1, 1)], sources=[(0, 3)], destinations=[1], horizon=4)
+    with pytest.raises(ValueError, match="0 steps or more, not -1"):
+        proves_short(p, -1)

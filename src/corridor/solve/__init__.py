@@ -14,7 +14,7 @@ from dataclasses import replace
 from corridor.core.errors import SolverError
 from corridor.plan.model import Plan
 from corridor.problem.model import Problem
-from corridor.solve.bounds import lower_bound
+from corridor.solve.bounds import lower_bound, proves_short
 from corridor.solve.exact import Progress, solve_exact
 from corridor.solve.quickest import people_out, quickest_steps
 
@@ -64,8 +64,7 @@ def _side_by_side(problem: Problem, progress: Progress | None) -> Plan | None:
     its end), while this thread searches for the quickest time (OR-Tools holds the lock while it
     solves). ``None`` when the bounds do not show it: then the plan comes first, as the search
     starts from what it got out."""
-    bound = lower_bound(problem)
-    if bound is None or bound <= problem.horizon:
+    if not proves_short(problem, problem.horizon):
         return None
     started = threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="earliest-arrival") as pool:
@@ -74,7 +73,9 @@ def _side_by_side(problem: Problem, progress: Progress | None) -> Plan | None:
         # it reach its compiled loop before the search's max flows start.
         while not started.wait(0.05) and not planned.done():
             pass
-        steps = quickest_steps(problem, infeasible=problem.horizon, progress=progress, bound=bound)
+        # The search computes its lower bound (static min-cost flows) now, beside the plan's
+        # compiled loop, not before that loop starts.
+        steps = quickest_steps(problem, infeasible=problem.horizon, progress=progress)
         if progress is not None and not planned.done():
             progress("earliest-arrival flow: finishing")
         plan = planned.result()

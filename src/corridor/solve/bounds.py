@@ -191,6 +191,34 @@ def lower_bound(problem: Problem) -> int | None:
     return bound
 
 
+def proves_short(problem: Problem, horizon: int) -> bool:
+    """Whether :func:`lower_bound` is above ``horizon`` (``False`` where it is ``None``), without
+    computing it: each set of sources is tried at ``horizon`` alone (the bound's search climbs
+    from its first guess to the bound, one static min-cost flow a step), and the first that
+    cannot all be out by then settles it."""
+    if horizon < 0:
+        raise ValueError(f"a horizon is 0 steps or more, not {horizon}")
+    need = problem.source_people > 0
+    if not need.any():
+        return False
+    dist = steps_to_destinations(problem)[problem.source_node[need]]
+    if (dist >= UNREACHABLE).any() or _never(problem):
+        return False
+    s = static_network(problem)
+    rate = s.max_flow()
+    if rate == 0:
+        return False
+    people = problem.people - s.at_destination
+    if max(int(dist.max()), math.ceil(people / rate)) > horizon:
+        return True
+    if not _everyone_in(s, people)(horizon):
+        return True
+    return any(
+        not _everyone_in(s.only(sources), int(problem.source_people[sources].sum()))(horizon)
+        for sources in candidate_sets(problem)
+    )
+
+
 def set_bound(problem: Problem, sources: BoolArray, lo: int) -> int:
     """The least horizon ``h >= lo`` at which the people of ``sources`` could all be out by the
     repeated-flow bound (necessary, with or without closures and reception limits)."""
