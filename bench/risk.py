@@ -143,7 +143,7 @@ def on_cluster(
         Client(cluster, set_as_default=False) as client,
     ):
         client.wait_for_workers(workers)
-        runner: Runner = DaskRunner(client)
+        runner: Runner = DaskRunner(client, direct=True)  # as `corridor risk` on its local cluster
         assess(tt, risk, runs=200, seed=99, runner=runner, sensitivity_runs=0)  # warm the workers
         seconds, cpu, wcpu = float("inf"), 0.0, 0.0
         for _ in range(repeat):

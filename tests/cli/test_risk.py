@@ -202,7 +202,7 @@ def test_the_timetable_is_sent_once_and_the_batches_come_back_whole(
     risk = load_scenario(scenario).risk
     specs = [BatchSpec(0, b, 20, 5, risk) for b in range(12)]
     specs += [BatchSpec(1, b, 20, 5, risk, full=False) for b in range(12)]
-    remote = DaskRunner(client)
+    remote = DaskRunner(client, direct=True)  # loopback: the workers are reachable
     seen: list[tuple[int, int]] = []
     first = remote.run(tt, specs, lambda done, total: seen.append((done, total)))
     kept = remote._kept
@@ -219,6 +219,18 @@ def test_the_timetable_is_sent_once_and_the_batches_come_back_whole(
     while kept[1].key in client.who_has() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert remote._kept is None and kept[1].key not in client.who_has()
+
+
+def test_only_a_local_cluster_is_read_from_its_workers_directly(dask_cluster: tuple[Cluster, Any]) -> None:
+    """A client outside a remote cluster may not reach its workers: results come through the
+    scheduler there; from the local cluster ``corridor risk`` starts, straight from the workers."""
+    c, _ = dask_cluster
+    with cluster.open_runner(c.address, None, 10) as remote:
+        assert isinstance(remote, DaskRunner) and remote.direct is None
+    with cluster.open_runner(None, 1, 10) as local:
+        assert isinstance(local, DaskRunner) and local.direct is True
+    with cluster.open_runner(None, None, 10) as alone:
+        assert isinstance(alone, InProcess)
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(scenario: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,12 +3,12 @@
 A Dask runner sends the timetable to every worker once (and keeps it there for the next job on the
 same timetable), and the batches as a few tasks per worker thread, each of several batches taken
 round the job (so that the heavy batches, which count every run's curve, are spread over the tasks);
-the client fetches the results from the workers directly. On a small machine the client and the
-scheduler share the cores with the workers: every task and every byte sent back costs them CPU that
-the workers lose. A task lost with its worker is computed again elsewhere (the scheduler reschedules
-it, and ``retries`` covers a failing one). Whatever runs the batches, the result is checked whole:
-every batch of every job, with its count of runs, or a :class:`MissingRunsError` error; partial
-results are never returned as if whole.
+the client of a local cluster fetches the results from the workers directly. On a small machine
+the client and the scheduler share the cores with the workers: every task and every byte sent back
+costs them CPU that the workers lose. A task lost with its worker is computed again elsewhere (the
+scheduler reschedules it, and ``retries`` covers a failing one). Whatever runs the batches, the
+result is checked whole: every batch of every job, with its count of runs, or a
+:class:`MissingRunsError` error; partial results are never returned as if whole.
 """
 
 from __future__ import annotations
@@ -94,10 +94,16 @@ def tasks_for(specs: Sequence[BatchSpec], threads: int) -> list[tuple[BatchSpec,
 class DaskRunner:
     """Batches as tasks on a Dask cluster (``client``: a ``distributed.Client``)."""
 
-    def __init__(self, client: Any, name: str = "dask", retries: int = 2) -> None:
+    def __init__(
+        self, client: Any, name: str = "dask", retries: int = 2, *, direct: bool | None = None
+    ) -> None:
         self.client = client
         self.name = name
         self.retries = retries
+        # Fetch results from the workers themselves (a local cluster: the scheduler, in this process,
+        # then neither receives nor forwards them); None: as the client is set (a client outside a
+        # remote cluster may not reach its workers, and goes through the scheduler).
+        self.direct = direct
         self._kept: tuple[Timetable, Any] | None = None  # the timetable on the workers, and its future
 
     def _table(self, tt: Timetable) -> Any:
@@ -126,8 +132,7 @@ class DaskRunner:
         try:
             for future in as_completed(futures, loop=client.loop):
                 try:
-                    # straight from the worker: the scheduler neither receives nor forwards it
-                    batches = client.gather(future, direct=True)
+                    batches = client.gather(future, direct=self.direct)
                 except Exception as exc:  # a task that failed on every try, or whose workers all died
                     self.forget()
                     raise ClusterError(
@@ -182,7 +187,7 @@ def open_runner(scheduler: str | None, workers: int | None, runs: int) -> Iterat
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):
-        yield DaskRunner(client, f"local cluster of {n} worker process(es)")
+        yield DaskRunner(client, f"local cluster of {n} worker process(es)", direct=True)
 
 
 __all__ = [
