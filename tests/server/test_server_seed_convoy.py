@@ -5,6 +5,8 @@ everyone registered to its trips. With the file, the file is published and no jo
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -73,3 +75,16 @@ def test_with_the_convoy_file_no_job_is_started(settings: Settings, tmp_path: Pa
         assert [v.version for v in versions] == [1] and assigned > 0
     finally:
         runtime.db.dispose()
+
+
+def test_the_service_starts_without_loading_the_simulator() -> None:
+    """The jobs' cluster settings (LEAN) are read without importing the simulator's cluster module."""
+    code = (
+        "import sys, corridor.server.app, corridor.jobs.runner\n"
+        "from corridor.simulate.dask_settings import LEAN\n"
+        "assert corridor.jobs.runner.LEAN is LEAN\n"
+        "print(sorted(m for m in sys.modules if m.startswith('corridor.simulate.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['corridor.simulate.dask_settings']"

@@ -30,7 +30,7 @@ from distributed.scheduler import KilledWorker
 from corridor.core.errors import CorridorError, InputError
 from corridor.jobs import worker
 from corridor.jobs.registry import task_name
-from corridor.simulate.cluster import LEAN
+from corridor.simulate.dask_settings import LEAN
 
 State = Literal["queued", "running", "done", "failed", "cancelled"]
 FINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from corridor.core.errors import CorridorError
+from corridor.simulate.dask_settings import LEAN
 from corridor.simulate.runs import Batch, BatchSpec, run_batch, run_batches
 from corridor.simulate.timetable import Timetable
 
@@ -25,18 +26,6 @@ Progress = Callable[[int, int], None]  # runs done, runs in all
 LOCAL_CLUSTER_RUNS = 20_000  # from this many runs, a local cluster of worker processes by default
 CONNECT_TIMEOUT = "10s"
 TASKS_PER_THREAD = 4  # tasks of a job per worker thread: few messages, and a short tail if one is slow
-# Dask settings of the clusters corridor starts itself: Dask's own watching, sampled many times a
-# second in every process by default (each worker's profiler every 10 ms, every event loop's health
-# every 20 ms, each process's system monitor every 0.5 s and each worker's memory from the nanny every
-# 0.1 s), took 6-7 % of a core per idle worker and 3-4 % in the client's process on a 2-core machine:
-# CPU the workers lose. Sampled less often, a worker's memory limit is still enforced (within 1 s).
-LEAN: dict[str, object] = {
-    "distributed.worker.profile.enabled": False,
-    "distributed.admin.tick.interval": "200ms",
-    "distributed.admin.system-monitor.interval": "2s",
-    "distributed.admin.system-monitor.disk": False,
-    "distributed.worker.memory.monitor-interval": "1s",
-}
 
 
 class ClusterError(CorridorError):
