@@ -11,10 +11,11 @@ from typing import Any
 from corridor.ops.status import fold
 from corridor.ops.trips import PlannedTrip, assign_trips, follow
 from corridor.server.convoys import follow as followed
-from corridor.server.convoys.kept_trips import follows_trips, kept_trips
+from corridor.server.convoys.kept_trips import _TRIP_ENTRIES, follows_trips, kept_trips
 from corridor.server.convoys.schemas import TripOut
 from corridor.server.db import Database
 from corridor.server.ledger import service as ledger
+from corridor.server.ledger.counts import ledger_rows, row_event
 from corridor.server.operations import service as operations
 from corridor.server.runtime import Runtime
 from server.conftest import World
@@ -158,6 +159,19 @@ def test_trips_and_boardings_from_the_kept_events_are_the_full_folds(world: Worl
     kept.at_hash = "0" * 64
     assert _same(world, now) == counts[-1]
     assert store._kept[world.operation_id] is not kept
+    # The trip entries are read by the kept fold's reader with a filter: its rows, and no others.
+    with runtime.db.reading() as session:
+        connection, top = session.connection(), store._kept[world.operation_id].position
+        every = list(ledger_rows(connection, world.operation_id, 0, top))
+        trips = list(ledger_rows(connection, world.operation_id, 0, top, only=_TRIP_ENTRIES))
+    events = [row_event(r) for r in every]
+    wanted = [
+        r
+        for r, e in zip(every, events, strict=True)
+        if e.type.value == "boarded" or "person_id" not in e.payload
+    ]
+    assert 0 < len(trips) < len(every)
+    assert [r[0] for r in trips] == [r[0] for r in wanted]
 
 
 def test_only_what_follows_a_trip_is_kept() -> None:

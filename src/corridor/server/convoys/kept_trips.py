@@ -17,7 +17,6 @@ beside the service's kept folds (one set per :class:`LedgerCounts`, gone with it
 from __future__ import annotations
 
 import bisect
-import json
 import threading
 import weakref
 from collections.abc import Iterator
@@ -30,13 +29,11 @@ from sqlalchemy.orm import Session
 from corridor.ops.ledger import EventType, ScanEvent
 from corridor.ops.status import order_key
 from corridor.server.checkpoints import clock
-from corridor.server.ledger import raw
-from corridor.server.ledger.counts import LedgerCounts
-from corridor.server.ledger.tables import LedgerHead, LedgerRow
+from corridor.server.ledger.counts import LedgerCounts, hash_at, ledger_rows, row_event
+from corridor.server.ledger.tables import LedgerHead
 
 OrderKey = tuple[Any, ...]
-_COLUMNS = "position, event_id, device_id, seq, device_time, type, payload, entry_hash, received_at"
-PAGE = 20_000
+_TRIP_ENTRIES = "subject_kind = 'vehicle' OR type = 'boarded'"  # the entries follows_trips may take
 
 
 def follows_trips(event: ScanEvent) -> bool:
@@ -94,7 +91,7 @@ class KeptTrips:
                     if follows_trips(event):
                         kept.add(clock.marked(event, marks.get(position)))
                 kept.position = top
-                kept.at_hash = _hash_at(connection, top)
+                kept.at_hash = hash_at(connection, top)
             self._kept[operation_id] = kept
             return list(kept.events)
 
@@ -120,48 +117,14 @@ def kept_trips(counts: LedgerCounts) -> KeptTrips:
 
 
 def _still_there(connection: Connection, kept: _Kept) -> bool:
-    return kept.position == 0 or _hash_at(connection, kept.position) == kept.at_hash
-
-
-def _hash_at(connection: Connection, position: int) -> str | None:
-    mark = raw.marker(connection)
-    found = connection.exec_driver_sql(
-        f"SELECT entry_hash FROM {LedgerRow.__tablename__} WHERE position = {mark}", (position,)
-    ).scalar()
-    return None if found is None else str(found)
+    return kept.position == 0 or hash_at(connection, kept.position) == kept.at_hash
 
 
 def _rows(connection: Connection, operation_id: str, after: int, top: int) -> Iterator[tuple[int, ScanEvent]]:
     """The operation's entries about a vehicle or a boarding after ``after`` up to ``top``, in ledger
-    order, a page at a time (the range of the primary key leads, as for the kept fold)."""
-    mark = raw.marker(connection)
-    column = "+operation_id" if connection.dialect.name == "sqlite" else "operation_id"
-    statement = (
-        f"SELECT {_COLUMNS} FROM {LedgerRow.__tablename__} "
-        f"WHERE position > {mark} AND position <= {mark} AND {column} = {mark} "
-        f"AND (subject_kind = 'vehicle' OR type = 'boarded') "
-        f"ORDER BY position LIMIT {PAGE}"
-    )
-    while after < top:
-        page = connection.exec_driver_sql(statement, (after, top, operation_id)).all()
-        if not page:
-            return
-        for row in page:
-            yield row[0], _event(row)
-        after = page[-1][0]
-
-
-def _event(row: Any) -> ScanEvent:
-    _, event_id, device_id, seq, device_time, kind, payload, _, received_at = row
-    return ScanEvent(
-        event_id,
-        device_id,
-        seq,
-        raw.utc_datetime(device_time),
-        EventType(kind),
-        json.loads(payload),
-        raw.utc_datetime(received_at),
-    )
+    order, a page at a time (read as the kept fold reads the ledger)."""
+    for row in ledger_rows(connection, operation_id, after, top, only=_TRIP_ENTRIES):
+        yield row[0], row_event(row)
 
 
 __all__ = ["KeptTrips", "follows_trips", "kept_trips"]

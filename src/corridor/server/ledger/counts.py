@@ -65,6 +65,7 @@ Subject = tuple[str, str]
 OrderKey = tuple[datetime, int, str, int, str]
 
 _COLUMNS = "position, event_id, device_id, seq, device_time, type, payload, entry_hash, received_at"
+PAGE = 20_000  # ledger entries read at a time
 
 
 @dataclass
@@ -450,8 +451,8 @@ def _extend(session: Session, cached: OperationFold, operation_id: str, top: int
     connection = session.connection()
     marks = clock.marks_of(connection, operation_id, after=cached.position, top=top)
     again = cached.add(
-        clock.marked(_event(row), marks.get(row[0]))
-        for row in _rows(connection, operation_id, cached.position, top)
+        clock.marked(row_event(row), marks.get(row[0]))
+        for row in ledger_rows(connection, operation_id, cached.position, top)
     )
     for subject in again:
         cached.refold(subject, _about(connection, operation_id, subject, top))
@@ -464,7 +465,7 @@ def _extend(session: Session, cached: OperationFold, operation_id: str, top: int
     cached.registered = []
     cached.count(p.person_id for p in found)
     cached.position = top
-    cached.at_hash = _hash_at(connection, top)
+    cached.at_hash = hash_at(connection, top)
 
 
 def _people(session: Session, operation_id: str, ids: list[str] | None) -> list[PersonRecord]:
@@ -544,7 +545,7 @@ def reconciliation(
     )
 
 
-def _hash_at(connection: Connection, position: int) -> str | None:
+def hash_at(connection: Connection, position: int) -> str | None:
     mark = raw.marker(connection)
     found = connection.exec_driver_sql(
         f"SELECT entry_hash FROM {LedgerRow.__tablename__} WHERE position = {mark}", (position,)
@@ -552,16 +553,20 @@ def _hash_at(connection: Connection, position: int) -> str | None:
     return None if found is None else str(found)
 
 
-def _rows(connection: Connection, operation_id: str, after: int, top: int) -> Iterator[Any]:
-    """The operation's entries after ``after`` up to ``top``, in ledger order, a page at a time.
-    The range of the primary key leads: on SQLite ``+operation_id`` keeps the operation's
+def ledger_rows(
+    connection: Connection, operation_id: str, after: int, top: int, *, only: str = ""
+) -> Iterator[Any]:
+    """The operation's entries after ``after`` up to ``top``, in ledger order, a page at a time;
+    ``only``: a further SQL condition on the entry's columns (a constant of the caller's, never
+    input). The range of the primary key leads: on SQLite ``+operation_id`` keeps the operation's
     indexes (which would walk every entry of the operation) out of the plan."""
     mark = raw.marker(connection)
     column = "+operation_id" if connection.dialect.name == "sqlite" else "operation_id"
     statement = (
         f"SELECT {_COLUMNS} FROM {LedgerRow.__tablename__} "
         f"WHERE position > {mark} AND position <= {mark} AND {column} = {mark} "
-        f"ORDER BY position LIMIT 20000"
+        f"{f'AND ({only}) ' if only else ''}"
+        f"ORDER BY position LIMIT {PAGE}"
     )
     while after < top:
         page = connection.exec_driver_sql(statement, (after, top, operation_id)).all()
@@ -580,10 +585,10 @@ def _about(connection: Connection, operation_id: str, subject: Subject, top: int
     )
     rows = connection.exec_driver_sql(statement, (operation_id, *subject, top)).all()
     marks = clock.marks_of(connection, operation_id, top=top) if rows else {}
-    return [clock.marked(_event(row), marks.get(row[0])) for row in rows]
+    return [clock.marked(row_event(row), marks.get(row[0])) for row in rows]
 
 
-def _event(row: Any) -> ScanEvent:
+def row_event(row: Any) -> ScanEvent:
     _, event_id, device_id, seq, device_time, kind, payload, _, received_at = row
     return ScanEvent(
         event_id,
