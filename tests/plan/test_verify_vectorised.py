@@ -276,6 +276,8 @@ CHECKS: dict[str, tuple[Callable[[Plan], Plan], dict[str, object], str]] = {
     "horizon": (_edit(1, departures=(5, 6), arrival=7), {}, "after the horizon 6"),
     "arc -1": (_edit(0, arcs=(0, -1)), {}, "arc -1 is not an arc"),
     "arc past the network": (_edit(0, arcs=(0, 2)), {}, "arc 2 is not an arc"),
+    "arc past 64 bits": (_edit(0, arcs=(0, 2**70)), {}, f"arc {2**70} is not an arc"),
+    "people past 64 bits": (_edit(0, people=2**70), {}, "people and arrival must be whole numbers"),
     "negative departure": (_edit(0, departures=(-1, 0), arrival=1), {}, "departure step -1 is not a step"),
     "hops and departures": (_edit(0, departures=(0,)), {}, "2 arcs but 1 departures"),
     "no people": (_edit(0, people=0), {}, "carries 0 people"),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 
 import numpy as np
 from numpy.typing import NDArray
@@ -114,7 +114,8 @@ def _lookup(names: Sequence[object], index: dict[str, int]) -> IntArray | None:
     """Each name's index (``-1``: unknown); ``None`` if a name is not a plain string."""
     if not _strings(names):
         return None
-    return np.fromiter((index.get(str(n), -1) for n in names), dtype=np.int64, count=len(names))
+    found = map(index.get, names, repeat(-1, len(names)))  # type: ignore[arg-type]  # strings, checked
+    return np.fromiter(found, dtype=np.int64, count=len(names))
 
 
 def _within(values: IntArray, low: int, high: int) -> bool:
@@ -198,10 +199,11 @@ def _whole_ints(values: Sequence[object], low: int, high: int) -> IntArray | Non
     """Plain ints (no bools, no numpy integers) all in ``[low, high]``, as an array."""
     if not set(map(type, values)) <= {int}:
         return None
-    ints: list[int] = values  # type: ignore[assignment]  # every one is an int, checked above
-    if ints and (min(ints) < low or max(ints) > high):
+    try:
+        ints = np.fromiter(values, dtype=np.int64, count=len(values))
+    except OverflowError:  # past int64: out of any range here
         return None
-    return np.array(ints, dtype=np.int64).reshape(len(ints))
+    return ints if _within(ints, low, high) else None
 
 
 def _from_routes(routes: Sequence[Route], problem: Problem) -> Flat | None:
