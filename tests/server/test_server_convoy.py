@@ -12,18 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from corridor.network.build import load_network
 from corridor.plan.convoy import ConvoyPlan, Trip
 from corridor.problem.convoy import LiveState, compile_convoy
 from corridor.scenario.load import load_scenario
+from corridor.server.access.tables import AccessLogEntry
 from corridor.server.convoys import service as convoys
+from corridor.server.convoys.jobs import METHODS
 from corridor.server.convoys.live import live_state
 from corridor.server.convoys.planning import step_of
 from corridor.server.convoys.scenario import load
 from corridor.server.operations.tables import Operation
 from corridor.server.runtime import Runtime
-from corridor.solve.convoy import solve_convoy
+from corridor.solve.convoy import CONVOY_METHODS, solve_convoy
 from server.conftest import PASSWORD, World
 
 SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "east-aleppo-2016" / "scenario.toml"
@@ -77,7 +80,8 @@ def test_a_verified_plan_is_published_as_trips_of_the_operations_vehicles(world:
 
 def test_the_server_plans_the_scenario_itself_as_a_job(world: World) -> None:
     """Without a plan the request starts a convoy plan job and answers 202 with it (it never waits
-    for the planner); the job publishes the plan with the vehicle codes asked."""
+    for the planner); the job publishes the plan with the vehicle codes asked, in the access log
+    as published by whoever asked. Asked again once it has ended, a new job plans again."""
     runtime: Runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
     bus = example_plan().vehicles[0]
     answer = publish(world, {"vehicles": {bus: "BUS-A"}}, role="coordinator")
@@ -88,24 +92,62 @@ def test_the_server_plans_the_scenario_itself_as_a_job(world: World) -> None:
         "greedy",
         {bus: "BUS-A"},
     )
-    assert publish(world, {"vehicles": {bus: "BUS-A"}}, role="coordinator").json()["id"] == job["id"]
+    same = publish(world, {"vehicles": {bus: "BUS-A"}}, role="coordinator").json()
+    if same["id"] != job["id"]:  # only once the first job has ended
+        assert runtime.jobs.wait(job["id"], 0).final
     ended = runtime.jobs.wait(job["id"], 300)
     assert (ended.state, ended.error, (ended.result or {}).get("convoy_version")) == ("done", None, 1)
+    runtime.jobs.wait(same["id"], 300)
     listed = world.client.get(world.url("/convoys"), headers=world.coordinator).json()
     # The same dispatcher on the same scenario: the same plan.
     assert [v["plan_hash"] for v in listed] == [example_plan().content_hash()]
     body = world.client.get(world.url("/convoys/1"), headers=world.coordinator).json()
     assert body["vehicles"][bus] == "BUS-A"
-    # A method the workers do not know: the job fails naming it, and nothing more is published.
-    refused = publish(world, {"method": "no-such-method"}, role="coordinator")
-    assert refused.status_code == 202, refused.text
-    failed = runtime.jobs.wait(refused.json()["id"], 300)
-    assert failed.state == "failed" and failed.error is not None and "no-such-method" in failed.error
+    with runtime.db.reading() as session:
+        logged = list(
+            session.scalars(
+                select(AccessLogEntry).where(
+                    AccessLogEntry.operation_id == world.operation_id,
+                    AccessLogEntry.action == "convoy.published",
+                )
+            )
+        )
+        assert logged and {e.actor for e in logged} == {ended.created_by}
+        assert all(e.decision == "allow" for e in logged) and any(job["id"] in e.path for e in logged)
+    # Asked again after it ended: a new job (not the old one, which would publish nothing); the
+    # same plan adds no version.
+    again = publish(world, {"vehicles": {bus: "BUS-A"}}, role="coordinator")
+    assert again.status_code == 202 and again.json()["id"] not in (job["id"], same["id"])
+    redone = runtime.jobs.wait(again.json()["id"], 300)
+    assert (redone.state, (redone.result or {}).get("convoy_version")) == ("done", 1)
     assert len(world.client.get(world.url("/convoys"), headers=world.coordinator).json()) == 1
     # The 202 and its job are in the API's description.
     described = world.client.get("/openapi.json").json()["paths"]
     responses = described["/api/operations/{operation_id}/convoy"]["post"]["responses"]
     assert responses["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/JobOut")
+
+
+def test_a_plan_job_asked_wrongly_is_refused_before_it_starts(world: World) -> None:
+    """An unknown or empty method, a vehicle the scenario's fleet lacks (named), a closed operation:
+    refused at once, and no job started."""
+    runtime: Runtime = world.client.app.state.runtime  # type: ignore[attr-defined]
+    answer = publish(world, {"method": "no-such-method"}, role="coordinator")
+    assert answer.status_code == 422 and answer.json()["error"]["where"] == "method", answer.text
+    assert "no-such-method" in answer.json()["error"]["message"]
+    answer = publish(world, {"method": ""}, role="coordinator")
+    assert answer.status_code == 422 and "method" in answer.text
+    answer = publish(world, {"vehicles": {"bus-99": "BUS-A"}}, role="coordinator")
+    assert answer.status_code == 422 and answer.json()["error"]["where"] == "vehicles.bus-99", answer.text
+    assert runtime.jobs.latest(world.operation_id, "convoy-plan") is None
+    closed = world.client.patch(world.url(), json={"state": "closed"}, headers=world.coordinator)
+    assert closed.status_code == 200, closed.text
+    answer = publish(world, {}, role="coordinator")
+    assert answer.status_code == 409 and "closed" in answer.json()["error"]["message"], answer.text
+    assert runtime.jobs.latest(world.operation_id, "convoy-plan") is None
+
+
+def test_the_service_names_the_methods_the_workers_know() -> None:
+    assert set(METHODS) == set(CONVOY_METHODS)
 
 
 def test_observers_and_registrars_cannot_publish(world: World) -> None:

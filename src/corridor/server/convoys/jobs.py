@@ -26,12 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from corridor.core.errors import ConflictError, InputError
 from corridor.jobs.convoy_state import state_from_dict, state_to_dict
 from corridor.plan.convoy import ConvoyPlan
 from corridor.problem.convoy import ConvoyProblem, LiveState
+from corridor.server.access import service as access
 from corridor.server.convoys import service as convoys
 from corridor.server.convoys.planning import Replan
-from corridor.server.convoys.scenario import Basis, Loaded, load_file, verify
+from corridor.server.convoys.scenario import Basis, Loaded, load_file, problem, verify
 from corridor.server.errors import NotFoundError
 from corridor.server.jobs.service import JobView
 from corridor.server.jobs.tables import Job
@@ -46,10 +48,23 @@ PLAN = "convoy-plan"
 REPLAN = "convoy-replan"
 
 
-def scenario_path(runtime: Runtime, operation_id: str) -> Path:
-    """The operation's scenario file; a 404 naming where it was looked for."""
+# The convoy methods the workers know (corridor.solve.convoy.CONVOY_METHODS, named here so that the
+# service checks a method without importing the planner; a test keeps the two the same).
+METHODS = ("greedy", "exact", "search")
+
+
+def scenario_path(runtime: Runtime, operation_id: str, *, open_only: bool = False) -> Path:
+    """The operation's scenario file; a 404 naming where it was looked for (with ``open_only``, a
+    409 for a closed operation)."""
     with runtime.db.reading() as session:
-        name = operations.get(session, operation_id).scenario_name
+        operation = operations.get(session, operation_id)
+        name, state = operation.scenario_name, operation.state
+    if open_only and state == "closed":
+        raise ConflictError(
+            f"operation {operation_id} is closed: no convoy plan is made for it",
+            where="state",
+            hint="closed operations cannot change",
+        )
     path = find_scenario(runtime.settings.scenarios_dir, name)
     if path is None:
         raise NotFoundError(
@@ -60,6 +75,28 @@ def scenario_path(runtime: Runtime, operation_id: str) -> Path:
     return path
 
 
+def check_method(method: str) -> None:
+    """A 422 naming ``method`` unless the workers know it."""
+    if method not in METHODS:
+        raise InputError(
+            f"unknown convoy method {method!r}", where="method", hint=f"use one of {', '.join(METHODS)}"
+        )
+
+
+def check_vehicles(path: Path, vehicles: Mapping[str, str]) -> None:
+    """A 422 naming the first key of ``vehicles`` that is not a vehicle of the scenario's fleet."""
+    if not vehicles:
+        return
+    fleet = set(problem(load_file(path), Basis()).vehicle_ids)
+    for key in vehicles:
+        if key not in fleet:
+            raise InputError(
+                f"vehicle {key!r} is not in the scenario's fleet",
+                where=f"vehicles.{key}",
+                hint=f"name the scenario's vehicles (e.g. {', '.join(sorted(fleet)[:3])})",
+            )
+
+
 def start_plan(
     runtime: Runtime,
     operation_id: str,
@@ -68,12 +105,16 @@ def start_plan(
     by: str,
     vehicles: Mapping[str, str] | None = None,
     assign: bool = False,
+    again: bool = False,
 ) -> JobView:
     """The operation's convoy plan job for ``method`` on its scenario file as it is: the one
-    running or done already, else a new one (also after one that failed or was cancelled).
-    ``vehicles`` (plan vehicle id -> the operation's code) is the mapping it is published with;
-    with ``assign``, the people registered but on no manifest are assigned to its trips then."""
-    path = scenario_path(runtime, operation_id)
+    running, or done already (with ``again``: a new one once it is done), else a new one (also
+    after one that failed or was cancelled). ``vehicles`` (plan vehicle id -> the operation's code)
+    is the mapping it is published with; with ``assign``, the people registered but on no manifest
+    are assigned to its trips then. Refused before any job starts: a closed operation (409), a
+    vehicle the scenario's fleet lacks (422; the API's ``POST .../convoy`` checks the method too)."""
+    path = scenario_path(runtime, operation_id, open_only=True)
+    check_vehicles(path, vehicles or {})
     params: dict[str, Any] = {
         "scenario": str(path),
         "file_version": f"{_modified(path):.6f}",
@@ -84,7 +125,7 @@ def start_plan(
     if assign:
         params["assign"] = True
     found = runtime.jobs.latest(operation_id, PLAN, params)
-    if found is not None and found.state not in ("failed", "cancelled"):
+    if found is not None and found.state not in ("failed", "cancelled") and not (again and found.final):
         return found
     payload = {"scenario": str(path), "method": method}
     return runtime.jobs.start(kind=PLAN, operation_id=operation_id, params=params, payload=payload, by=by)
@@ -177,7 +218,8 @@ def prepare_plan(result: Any, params: dict[str, Any]) -> PreparedConvoy:
 
 
 def keep_plan(session: Session, job: Job, prepared: PreparedConvoy) -> dict[str, Any]:
-    """The plan published as the operation's next convoy version (the one holding it, if any)."""
+    """The plan published as the operation's next convoy version (the one holding it, if any),
+    in the access log as published by whoever started the job."""
     operation = operations.get(session, str(job.operation_id))
     version = convoys.publish(
         session,
@@ -191,6 +233,14 @@ def keep_plan(session: Session, job: Job, prepared: PreparedConvoy) -> dict[str,
     )
     if job.params.get("assign"):
         manifests.assign_unassigned(session, operation_id=operation.id)
+    access.log_access(
+        session,
+        actor=job.created_by,
+        operation_id=operation.id,
+        action="convoy.published",
+        decision="allow",
+        path=f"job {job.id} ({PLAN})",
+    )
     return {
         "convoy_version": version.version,
         "plan_hash": version.plan_hash,

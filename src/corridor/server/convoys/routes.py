@@ -53,8 +53,9 @@ def version_out(version: ConvoyVersion) -> ConvoyVersionOut:
     responses={
         status.HTTP_202_ACCEPTED: {
             "model": JobOut,
-            "description": "Without ``plan``: the convoy plan job started (or the same one asked "
-            "before), followed at GET .../jobs/{job_id}; its plan is published when made.",
+            "description": "Without ``plan``: the convoy plan job started (the same one while one "
+            "asked the same way runs; a new one once it ended), followed at GET .../jobs/{job_id}; its "
+            "plan is published when made.",
         }
     },
 )
@@ -73,10 +74,15 @@ def publish_convoy(
     Without ``plan`` the server plans the operation's scenario by ``method`` as a job on the
     cluster (the request never waits for the planner): the answer is 202 with the job (as
     ``POST .../convoy/jobs`` gives it), whose plan, verified, is published with ``vehicles`` as the
-    next convoy version when it ends (its number in the job's ``result``: ``convoy_version``)."""
+    next convoy version when it ends (its number in the job's ``result``: ``convoy_version``).
+    Asked again the same way while that job runs, the answer is that job; once it has ended, a new
+    job plans the scenario again (the same plan publishes no new version). Refused before any job
+    starts: a closed operation (409), a method the workers do not know or a ``vehicles`` key that is
+    not a vehicle of the scenario's fleet (422, naming it)."""
     if body.plan is None:
+        convoy_jobs.check_method(body.method)
         job = convoy_jobs.start_plan(
-            runtime, operation_id, method=body.method, by=actor.label, vehicles=body.vehicles
+            runtime, operation_id, method=body.method, by=actor.label, vehicles=body.vehicles, again=True
         )
         return JSONResponse(jsonable_encoder(job_out(job)), status_code=status.HTTP_202_ACCEPTED)
     with runtime.db.reading() as session:

@@ -24,7 +24,9 @@ class ConvoyPublishIn(BaseModel):
         max_length=2000,
         description="Plan vehicle id -> the operation's vehicle code, where they differ.",
     )
-    method: str = Field(default="greedy", max_length=40, description="Convoy method when the server plans.")
+    method: str = Field(
+        default="greedy", min_length=1, max_length=40, description="Convoy method when the server plans."
+    )
 
 
 class ConvoyVersionOut(BaseModel):
