@@ -15,6 +15,10 @@ cut leaves behind; on networks with a bottleneck (one exit, a bridge) they are t
 at every horizon, and their bound is the quickest time. One max flow then proves that everyone
 gets out by it. The scout proves nothing by itself: only the bound of the set it names is used,
 and that bound holds for any set.
+
+A max flow that falls short by little (``WARM_SHARE`` of everyone at most) is kept, and the next
+probe at a longer horizon grows its max flow from it (:mod:`corridor.solve.warm`): near the
+quickest time that costs about half a max flow from nothing.
 """
 
 from __future__ import annotations
