@@ -1,10 +1,14 @@
-"""Shortest routes in steps, ignoring capacity: the bounds that prune the time-expanded network."""
+"""Shortest routes in steps, ignoring capacity: the bounds that prune the time-expanded network.
+
+The distances come from a label-correcting pass written with numpy (no scipy: importing it costs a
+``corridor plan`` process about 0.15 s, more than the searches themselves). Every arc takes at
+least one step, so the pass ends after as many rounds as the most hops on a shortest route (about
+140 on Berlin-Center's 13,000 nodes, a few milliseconds each way).
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from corridor.problem.model import IntArray, Problem
 
@@ -18,29 +22,46 @@ def usable_arcs(problem: Problem) -> IntArray:
     return np.flatnonzero(ok)
 
 
-def _graph(problem: Problem, *, reverse: bool) -> csr_matrix:
+def _out_arcs(problem: Problem, *, reverse: bool) -> tuple[IntArray, IntArray, IntArray]:
+    """The usable arcs grouped by the node they leave (``reverse``: the node they enter), as
+    ``(first, head, tau)``: the arcs of node ``u`` are ``first[u]:first[u + 1]``."""
     arcs = usable_arcs(problem)
     tail, head = problem.network.tail[arcs], problem.network.head[arcs]
     if reverse:
         tail, head = head, tail
-    tau = problem.tau[arcs]
-    # csr_matrix sums duplicates: keep the quickest of parallel arcs.
-    order = np.lexsort((tau, head, tail))
-    tail, head, tau = tail[order], head[order], tau[order]
-    first = np.ones(len(tail), dtype=bool)
-    first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
-    n = problem.n_nodes
-    return csr_matrix((tau[first].astype(np.float64), (tail[first], head[first])), shape=(n, n))
+    order = np.argsort(tail, kind="stable")
+    first = np.zeros(problem.n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=problem.n_nodes), out=first[1:])
+    return first, head[order].astype(np.int64), problem.tau[arcs][order].astype(np.int64)
 
 
 def _steps(problem: Problem, starts: IntArray, *, reverse: bool) -> IntArray:
-    if len(starts) == 0:
-        return np.full(problem.n_nodes, UNREACHABLE, dtype=np.int64)
-    dist = dijkstra(_graph(problem, reverse=reverse), indices=np.unique(starts), min_only=True)
-    out = np.full(problem.n_nodes, UNREACHABLE, dtype=np.int64)
-    finite = np.isfinite(dist)
-    out[finite] = np.rint(dist[finite]).astype(np.int64)
-    return out
+    """Fewest steps from any of ``starts`` to each node (``reverse``: from each node to one of
+    them), UNREACHABLE where there is no route. Each round relaxes the arcs leaving the nodes whose
+    label fell in the round before (the quickest of parallel arcs wins by the minimum)."""
+    n = problem.n_nodes
+    dist = np.full(n, UNREACHABLE, dtype=np.int64)
+    front = np.unique(np.asarray(starts, dtype=np.int64))
+    if len(front) == 0:
+        return dist
+    first, head, tau = _out_arcs(problem, reverse=reverse)
+    degree = np.diff(first)
+    dist[front] = 0
+    while len(front):
+        count = degree[front]
+        ends = np.cumsum(count)
+        total = int(ends[-1])
+        if total == 0:
+            break
+        # The positions of the front's arcs: node u's run starts at first[u].
+        at = np.arange(total, dtype=np.int64) + np.repeat(first[front] - ends + count, count)
+        to = head[at]
+        label = np.repeat(dist[front], count) + tau[at]
+        better = label < dist[to]
+        to, label = to[better], label[better]
+        np.minimum.at(dist, to, label)
+        front = np.flatnonzero(np.bincount(to, minlength=n))
+    return dist
 
 
 def steps_from_sources(problem: Problem) -> IntArray:
