@@ -30,10 +30,8 @@ Exit status 1 when an objective differs (people out at the deadline, the total e
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -43,11 +41,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+
+if TYPE_CHECKING:  # the ``corridor plan`` child imports only what the CLI imports
+    import argparse
+
+    from rich.table import Table
 
 START = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
 DEFAULT_SEED = 20161215
@@ -354,6 +355,8 @@ def write_scenario(
 
 
 def _mib() -> float:
+    import resource
+
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -361,10 +364,9 @@ def cli_child(stats_path: str, argv: list[str]) -> int:
     """``corridor`` with ``argv``, recording the pipeline's load/check and solve times (and the
     solver's own stats) into ``stats_path``. Nothing else differs from the ``corridor`` script."""
     t_import = time.perf_counter()
-    import corridor.solve.pipeline as pipeline
-    from corridor.cli.main import app
+    from corridor.cli.main import app  # first, as the ``corridor`` script does
     from corridor.plan.model import Plan
-    from corridor.reports import figures  # noqa: F401  (``corridor plan`` imports it first thing)
+    from corridor.solve import pipeline  # what ``corridor plan`` imports when it runs
 
     parts: dict[str, Any] = {"imports_s": time.perf_counter() - t_import}
     for method in ("verify", "summary"):
@@ -714,6 +716,8 @@ def ratios(rows: list[Row], args: argparse.Namespace) -> list[str]:
 
 
 def render_table(written: Written, rows: list[Row]) -> Table:
+    from rich.table import Table
+
     table = Table(
         title=f"{written.name}: {written.nodes:,} nodes, {written.arcs:,} arcs", title_justify="left"
     )
@@ -756,6 +760,8 @@ def calibrate(written: Written, args: argparse.Namespace) -> str:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    import argparse
+
     doc = __doc__ or ""
     p = argparse.ArgumentParser(prog="python -m bench.evacuation", description=doc.split("\n")[0])
     p.add_argument("--only", nargs="+", choices=list(SPECS), default=None, help="only these instances")
@@ -789,6 +795,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["--cli-child"] and given[2:3] == ["--"]:  # run_row's command, without argparse
+        return cli_child(given[1], given[3:])
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     args = parse_args(argv)
     if args.cli_child:
         return cli_child(args.cli_child, list(args.cli_args))
