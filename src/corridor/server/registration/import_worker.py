@@ -128,7 +128,8 @@ _imports: dict[str, _Import] = {}  # in the worker process: the imports being ma
 
 
 class WorkerFailedError(RuntimeError):
-    """The worker process failed on a chunk; the message holds its traceback."""
+    """The import worker process failed (an error not of the CorridorError family, or the key
+    file refused); the message holds its traceback."""
 
 
 def _values(row: Household | Person) -> Values:
