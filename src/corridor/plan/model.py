@@ -97,7 +97,11 @@ class Plan:
         data: dict[str, Any] = {}
         for f in fields(self):
             if f.name == "routes":
-                data["routes"] = tuple(dict(vars(r)) for r in self.routes)
+                routes = self.routes
+                if isinstance(routes, RouteTable):  # the planner's: read from its columns
+                    data["routes"] = routes.dicts()
+                else:
+                    data["routes"] = tuple(dict(vars(r)) for r in routes)
             elif f.name != "stats":
                 data[f.name] = getattr(self, f.name)
         data["start"] = self.start.isoformat()

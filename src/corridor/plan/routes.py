@@ -90,6 +90,13 @@ class RouteTable(Sequence[Route]):
     def arrival(self) -> IntArray:
         return self.columns.arrival
 
+    def dicts(self) -> tuple[dict[str, Any], ...]:
+        """Every route as the dict of its fields (the plan file's), read from the columns: a plan's
+        hash and file need no ``Route`` objects."""
+        if self._made is not None:
+            return tuple(dict(vars(r)) for r in self._made)
+        return _dicts(self.columns)
+
     def by_group(self) -> dict[str, int]:
         c = self.columns
         totals = np.bincount(c.group, c.people, len(c.group_names)).astype(np.int64)
@@ -100,14 +107,19 @@ class RouteTable(Sequence[Route]):
         return {"columns": self.columns, "_made": None}
 
 
-def _make(c: RouteColumns) -> tuple[Route, ...]:
+RouteRow = tuple[str, str, int, str, int, int, int, int, int]
+
+
+def _flat(c: RouteColumns) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...], Iterator[RouteRow]]:
+    """The flat node ids, arcs and departure steps of every route, and per route its source,
+    group, people, destination, node slice ``i0:i1``, hop slice ``j0:j1`` and arrival."""
     # Flat tuples, sliced per route: a slice of a tuple is the tuple a Route holds, and a tuple of
     # plain values leaves the cycle collector's lists after one pass (a list stays on them).
     nodes = tuple(np.asarray(c.node_ids, dtype=object)[c.node].tolist())
     arcs, steps = _shared_ints(c.arc), _shared_ints(c.step)
     n0 = c.node_first
     a0 = c.hop_first
-    columns = (
+    rows = zip(
         np.asarray(c.source_ids, dtype=object)[c.source].tolist(),
         np.asarray(c.group_names, dtype=object)[c.group].tolist(),
         c.people.tolist(),
@@ -117,11 +129,37 @@ def _make(c: RouteColumns) -> tuple[Route, ...]:
         a0.tolist(),
         (a0 + c.hops).tolist(),
         c.arrival.tolist(),
+        strict=True,
     )
+    return nodes, arcs, steps, rows
+
+
+def _make(c: RouteColumns) -> tuple[Route, ...]:
+    nodes, arcs, steps, rows = _flat(c)
     with _collector_paused():
         return tuple(
             Route(src, group, p, dest, nodes[i0:i1], arcs[j0:j1], steps[j0:j1], arr)
-            for src, group, p, dest, i0, i1, j0, j1, arr in zip(*columns, strict=True)
+            for src, group, p, dest, i0, i1, j0, j1, arr in rows
+        )
+
+
+def _dicts(c: RouteColumns) -> tuple[dict[str, Any], ...]:
+    """What ``dict(vars(route))`` gives for every route of ``_make(c)``, without the routes: the
+    keys are :class:`Route`'s fields in their order (a test holds them to it)."""
+    nodes, arcs, steps, rows = _flat(c)
+    with _collector_paused():
+        return tuple(
+            {
+                "source": src,
+                "group": group,
+                "people": p,
+                "destination": dest,
+                "nodes": nodes[i0:i1],
+                "arcs": arcs[j0:j1],
+                "departures": steps[j0:j1],
+                "arrival": arr,
+            }
+            for src, group, p, dest, i0, i1, j0, j1, arr in rows
         )
 
 
