@@ -94,3 +94,22 @@ def test_columns_of_different_lengths_are_refused() -> None:
     broken = RouteTable(replace(c, arrival=c.arrival[:-1]))
     with pytest.raises(ValueError, match="zip"):
         broken.dicts()
+
+
+def test_names_needing_escapes_hash_alike() -> None:
+    # Quotes, backslashes, non-ASCII and control characters in every name the text path writes.
+    plan = _fresh(solve_exact(_already_there()))
+    assert isinstance(plan.routes, RouteTable)
+    c = plan.routes.columns
+    odd = RouteTable(
+        replace(
+            c,
+            node_ids=[f'n"{i}\\ü\t' for i in range(len(c.node_ids))],
+            source_ids=[f"Straße {i} «x»" for i in range(len(c.source_ids))],
+            dest_ids=[f"d\n{i}" for i in range(len(c.dest_ids))],
+            group_names=["群 \u2028"] * len(c.group_names),
+        )
+    )
+    weird = replace(plan, routes=odd, scenario='sc"é', network="net\\z")
+    assert weird.content_hash() == canonical.content_hash(weird.to_dict())
+    assert weird.content_hash() != plan.content_hash()

@@ -10,6 +10,7 @@ groups) from the arrays without making any.
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -97,6 +98,12 @@ class RouteTable(Sequence[Route]):
             return tuple(dict(vars(r)) for r in self._made)
         return _dicts(self.columns)
 
+    def canonical_json(self) -> str:
+        """The routes' dicts as canonical JSON (keys sorted, no spaces: ``json.dumps(self.dicts(),
+        sort_keys=True, separators=(",", ":"))``), written from the columns as text without the
+        dicts: each route's numbers and node ids are a slice of one joined string."""
+        return _canonical_json(self.columns)
+
     def by_group(self) -> dict[str, int]:
         c = self.columns
         totals = np.bincount(c.group, c.people, len(c.group_names)).astype(np.int64)
@@ -161,6 +168,55 @@ def _dicts(c: RouteColumns) -> tuple[dict[str, Any], ...]:
             }
             for src, group, p, dest, i0, i1, j0, j1, arr in rows
         )
+
+
+def _joined(values: IntArray, texts: Sequence[str]) -> tuple[str, list[int], list[int]]:
+    """``texts[v]`` for every entry ``v`` of ``values``, joined by commas, and where the text of a
+    run ``j0:j1`` of entries starts and stops: ``text[start[j0] : stop[j1]]`` (empty when
+    ``j1 == j0``, a route of no hops, wherever its run sits)."""
+    table = np.asarray(texts, dtype=object)
+    sizes = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))[values] + 1
+    at = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=at[1:])
+    joined: list[str] = table[values].tolist()
+    return ",".join(joined), at.tolist(), np.maximum(at - 1, 0).tolist()
+
+
+def _canonical_json(c: RouteColumns) -> str:
+    def quoted(names: Sequence[str], which: IntArray) -> list[str]:
+        out: list[str] = np.asarray([json.dumps(str(x)) for x in names], dtype=object)[which].tolist()
+        return out
+
+    def numbers(values: IntArray) -> list[str]:
+        return [str(v) for v in range(int(values.max()) + 1 if len(values) else 0)]
+
+    nodes, node_at, node_to = _joined(c.node, [json.dumps(str(x)) for x in c.node_ids])
+    arcs, arc_at, arc_to = _joined(c.arc, numbers(c.arc))
+    steps, step_at, step_to = _joined(c.step, numbers(c.step))
+    n0, a0 = c.node_first, c.hop_first
+    parts = zip(
+        quoted(c.source_ids, c.source),
+        quoted(c.group_names, c.group),
+        c.people.tolist(),
+        quoted(c.dest_ids, c.dest),
+        n0.tolist(),
+        (n0 + c.hops + 1).tolist(),
+        a0.tolist(),
+        (a0 + c.hops).tolist(),
+        c.arrival.tolist(),
+        strict=True,
+    )
+    return (
+        "["
+        + ",".join(
+            f'{{"arcs":[{arcs[arc_at[j0] : arc_to[j1]]}],"arrival":{arr},'
+            f'"departures":[{steps[step_at[j0] : step_to[j1]]}],"destination":{dest},'
+            f'"group":{group},"nodes":[{nodes[node_at[i0] : node_to[i1]]}],"people":{p},'
+            f'"source":{src}}}'
+            for src, group, p, dest, i0, i1, j0, j1, arr in parts
+        )
+        + "]"
+    )
 
 
 def _shared_ints(values: IntArray) -> tuple[int, ...]:
