@@ -9,9 +9,13 @@ start by seconds), so without the file the demo has no published plan until one 
 The demo also follows a convoy plan: ``out/east-aleppo-2016/convoy/convoy.json`` when ``corridor
 convoy --out`` wrote it, else the example's fleet planned by a convoy plan job on the cluster,
 started once the operation is made (the start does not wait for it: the plan is published as
-version 1 when the job ends, and everyone registered is assigned to its trips then). Its buses
-and ambulances are the operation's (``bus-07`` is ``BUS-07``, ``ambulance-3`` is ``AMB-3``; the
-vehicles the demo lacks are registered), and everyone registered is assigned to its trips.
+version 1 when the job ends, and the demo households are registered then). A later start that
+finds the operation without a convoy plan and no job running for it (the job failed, or the
+service stopped while it ran) starts the job again. Its buses and ambulances are the operation's
+(``bus-07`` is ``BUS-07``, ``ambulance-3`` is ``AMB-3``; the vehicles the demo lacks are
+registered). The demo households are registered at the gathering points the plan's trips load
+people at (people on stretchers only where they load stretcher cases), so that everyone
+registered is assigned to its trips.
 """
 
 from __future__ import annotations
@@ -31,12 +35,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import CorridorError
+from corridor.plan.convoy import ConvoyPlan
 from corridor.server.access import service as access
 from corridor.server.access.tables import User
 from corridor.server.auth import Role
 from corridor.server.convoys import jobs as convoy_jobs
 from corridor.server.convoys import service as convoys
 from corridor.server.convoys.scenario import Basis, load, problem, verify
+from corridor.server.convoys.tables import ConvoyVersion
 from corridor.server.jobs.service import JobView
 from corridor.server.manifests import service as manifests
 from corridor.server.manifests.schemas import VehicleIn
@@ -57,6 +63,7 @@ DEMO_CONVOY = CHECKOUT / "out" / "east-aleppo-2016" / "convoy" / "convoy.json"  
 # Where the demo route points stand on the example's network (examples/east-aleppo-2016).
 DEMO_NODES = {"amiriyah": "amiriyah-crossing", "ramouseh": "ramouseh-checkpoint", "rashideen": "rashideen"}
 PUBLISHER = "corridor serve --seed-example"
+DEMO_HOUSEHOLDS = "demo-households"  # what the demo's convoy plan job does as it publishes
 DEMO_NAME = "East Aleppo 2016 (demo)"
 log = logging.getLogger(__name__)
 # The demo's people are named from the name list the duplicate matcher ships (ops/data): a given
@@ -120,12 +127,15 @@ def seed_example(
             _publish_demo_plan(session, operation, plan_file)
             if convoy_file is not None and convoy_file.is_file():
                 served = _publish_demo_convoy(session, runtime, operation, convoy_file)
-            else:
-                served, to_plan = None, operation.id
-            _register(session, runtime, operation, households, points, served)
-            _demo_consent(session, runtime, operation)
-            if to_plan is None:  # else when the job's plan is published, to its trips
+                _register(session, runtime, operation, households, points, served)
+                _demo_consent(session, runtime, operation)
                 manifests.assign_unassigned(session, operation_id=operation.id)
+            else:  # registered where the job's plan loads people, when it is published
+                to_plan = operation.id
+        elif convoys.current(session, operation.id) is None:
+            # Its plan was never published (the job failed, or the service stopped while it ran):
+            # planned again, unless a job runs for it (start_plan answers with that one).
+            to_plan = operation.id
         for role in Role:
             username = f"demo-{role}"
             user = session.scalar(select(User).where(User.username == username))
@@ -141,7 +151,7 @@ def seed_example(
             scope = None if role is Role.COORDINATOR else operation.id
             access.grant(session, user_id=user.id, role=role, operation_id=scope)
     if to_plan is not None:  # once the operation is stored: the job's row refers to it
-        _start_demo_convoy_job(runtime, to_plan)
+        _start_demo_convoy_job(runtime, to_plan, households)
     return passwords
 
 
@@ -153,24 +163,51 @@ def demo_convoy_job(runtime: Runtime) -> JobView | None:
     return None if operation_id is None else convoy_jobs.latest(runtime, operation_id)
 
 
-def _start_demo_convoy_job(runtime: Runtime, operation_id: str) -> None:
-    """Start the job that plans the example's fleet; its plan is published with the demo's vehicle
-    codes and everyone registered assigned to its trips when it ends. The start does not wait."""
+def _start_demo_convoy_job(runtime: Runtime, operation_id: str, households: int) -> None:
+    """Start the job that plans the example's fleet (or find the one running); its plan is
+    published with the demo's vehicle codes when it ends, the demo households registered where its
+    trips load people and everyone registered assigned to its trips. The start does not wait."""
     try:
         with runtime.db.reading() as session:
             name = operations.get(session, operation_id).scenario_name
         compiled = problem(load(runtime.settings.scenarios_dir, name), Basis())
+        convoy_jobs.after_publishing(DEMO_HOUSEHOLDS, _registering(runtime, households))
         job = convoy_jobs.start_plan(
             runtime,
             operation_id,
             by=PUBLISHER,
             vehicles={v: demo_vehicle(v) for v in compiled.vehicle_ids},
             assign=True,
+            again=True,
+            then=DEMO_HOUSEHOLDS,
         )
     except (OSError, ValueError, CorridorError) as error:
         log.warning("demo operation made without a convoy plan: %s", error)
         return
     log.info("demo operation: its convoy plan is being made (job %s); published when it ends", job.id)
+
+
+def _registering(runtime: Runtime, households: int) -> convoy_jobs.Published:
+    """What the demo's convoy plan job does as it publishes: the demo households registered where
+    the plan loads people (once: not when the operation has people already), and the demo consent."""
+
+    def register(session: Session, operation: Operation, plan: ConvoyPlan, version: ConvoyVersion) -> None:
+        if session.scalar(select(Person.id).where(Person.operation_id == operation.id).limit(1)):
+            return
+        served = _served(plan, version)
+        _register(session, runtime, operation, households, [s["id"] for s in served], served)
+        _demo_consent(session, runtime, operation)
+
+    return register
+
+
+def _served(plan: ConvoyPlan, version: ConvoyVersion) -> list[dict[str, Any]]:
+    """The version's sources, each with the people the plan loads there (``load``)."""
+    loads: dict[str, int] = {}
+    for trip in plan.trips:
+        for source, people in trip.load:
+            loads[source] = loads.get(source, 0) + people
+    return [{**s, "load": loads.get(s["id"], 0)} for s in version.basis["sources"]]
 
 
 def _make_operation(session: Session) -> tuple[Operation, list[str]]:
@@ -285,11 +322,7 @@ def _publish_demo_convoy(
         log.warning("demo operation made without a convoy plan: %s", error)
         return None
     log.info("demo operation: convoy plan version %d, %d trips", version.version, version.trips)
-    loads: dict[str, int] = {}
-    for trip in plan.trips:
-        for source, people in trip.load:
-            loads[source] = loads.get(source, 0) + people
-    return [{**s, "load": loads.get(s["id"], 0)} for s in version.basis["sources"]]
+    return _served(plan, version)
 
 
 def _publish_demo_plan(session: Session, operation: Operation, plan_file: Path | None) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,11 +34,13 @@ from corridor.server.access import service as access
 from corridor.server.convoys import service as convoys
 from corridor.server.convoys.planning import Replan
 from corridor.server.convoys.scenario import Basis, Loaded, load_file, problem, verify
+from corridor.server.convoys.tables import ConvoyVersion
 from corridor.server.errors import NotFoundError
 from corridor.server.jobs.service import JobView
 from corridor.server.jobs.tables import Job
 from corridor.server.manifests import service as manifests
 from corridor.server.operations import service as operations
+from corridor.server.operations.tables import Operation
 from corridor.server.web.plan_cache import _modified, find_scenario
 
 if TYPE_CHECKING:
@@ -106,12 +108,14 @@ def start_plan(
     vehicles: Mapping[str, str] | None = None,
     assign: bool = False,
     again: bool = False,
+    then: str | None = None,
 ) -> JobView:
     """The operation's convoy plan job for ``method`` on its scenario file as it is: the one
     running, or done already (with ``again``: a new one once it is done), else a new one (also
     after one that failed or was cancelled). ``vehicles`` (plan vehicle id -> the operation's code)
     is the mapping it is published with; with ``assign``, the people registered but on no manifest
-    are assigned to its trips then. Refused before any job starts: a closed operation (409), a
+    are assigned to its trips then, after what was set with :func:`after_publishing` under the
+    name ``then`` (in the same transaction). Refused before any job starts: a closed operation (409), a
     vehicle the scenario's fleet lacks (422; the API's ``POST .../convoy`` checks the method too)."""
     path = scenario_path(runtime, operation_id, open_only=True)
     check_vehicles(path, vehicles or {})
@@ -124,11 +128,25 @@ def start_plan(
         params["vehicles"] = dict(sorted(vehicles.items()))
     if assign:
         params["assign"] = True
+    if then:
+        params["then"] = then
     found = runtime.jobs.latest(operation_id, PLAN, params)
     if found is not None and found.state not in ("failed", "cancelled") and not (again and found.final):
         return found
     payload = {"scenario": str(path), "method": method}
     return runtime.jobs.start(kind=PLAN, operation_id=operation_id, params=params, payload=payload, by=by)
+
+
+# What a convoy plan job started with ``then`` does in the transaction that publishes its plan,
+# before people are assigned: the demo's seeding registers its households where the plan loads
+# people (corridor.server.seed). Set in this process: a job whose name is not set publishes nothing.
+Published = Callable[[Session, Operation, ConvoyPlan, ConvoyVersion], None]
+_after: dict[str, Published] = {}
+
+
+def after_publishing(name: str, then: Published) -> None:
+    """Have the convoy plan jobs started with ``then=name`` call ``then`` when they publish."""
+    _after[name] = then
 
 
 def latest(runtime: Runtime, operation_id: str, kind: str = PLAN) -> JobView | None:
@@ -221,6 +239,14 @@ def keep_plan(session: Session, job: Job, prepared: PreparedConvoy) -> dict[str,
     """The plan published as the operation's next convoy version (the one holding it, if any),
     in the access log as published by whoever started the job."""
     operation = operations.get(session, str(job.operation_id))
+    name = job.params.get("then")
+    then = _after.get(str(name)) if name else None
+    if name and then is None:
+        raise ConflictError(
+            f"nothing named {name!r} follows a publication in this service: the plan is not published",
+            where="then",
+            hint="start the job again from where it was started (the demo: restart the service)",
+        )
     version = convoys.publish(
         session,
         operation,
@@ -231,6 +257,8 @@ def keep_plan(session: Session, job: Job, prepared: PreparedConvoy) -> dict[str,
         mapping=dict(job.params.get("vehicles") or {}),
         by=job.created_by,
     )
+    if then is not None:
+        then(session, operation, prepared.plan, version)
     if job.params.get("assign"):
         manifests.assign_unassigned(session, operation_id=operation.id)
     access.log_access(
