@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from corridor.plan.convoy import ConvoyPlan
 from web.a11y import problems
 from web.conftest import LiveServer, log_in, screenshot
+from web.convoy_job import publish_convoy
 
 ROUTE = [
     {"id": "amiriyah", "name": "al-Amiriyah crossing", "kind": "departure", "expected_minutes": 0},
@@ -122,9 +123,8 @@ def replan_operation(live_server: LiveServer) -> Iterator[tuple[str, dict[str, A
         for role in ("planner", "observer"):
             member = {"username": f"demo-{role}", "role": role}
             assert api.post(f"/api/operations/{operation_id}/members", json=member).status_code == 204
-        published = api.post(f"/api/operations/{operation_id}/convoy", json={})
-        assert published.status_code == 200, published.text
-        plan = api.get(f"/api/operations/{operation_id}/convoys/1").json()["plan"]
+        version = publish_convoy(api, operation_id)
+        plan = api.get(f"/api/operations/{operation_id}/convoys/{version}").json()["plan"]
     yield operation_id, plan
 
 

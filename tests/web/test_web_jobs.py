@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from web.a11y import problems
 from web.conftest import LiveServer, log_in, screenshot
+from web.convoy_job import publish_convoy
 
 ROUTE = [
     {"id": "amiriyah", "name": "al-Amiriyah crossing", "kind": "departure", "expected_minutes": 0},
@@ -47,8 +48,7 @@ def _operation(live_server: LiveServer, convoy: bool = False) -> Iterator[str]:
         member = {"username": "demo-planner", "role": "planner"}
         assert api.post(f"/api/operations/{operation_id}/members", json=member).status_code == 204
         if convoy:
-            published = api.post(f"/api/operations/{operation_id}/convoy", json={})
-            assert published.status_code == 200, published.text
+            publish_convoy(api, operation_id)
         yield operation_id
         for job in api.get(f"/api/operations/{operation_id}/jobs").json():  # leave the workers free
             api.post(f"/api/operations/{operation_id}/jobs/{job['id']}/cancel")
