@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -20,6 +22,7 @@ from anyio import to_thread
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from corridor.core.errors import ConflictError
 from corridor.ops.ledger import EventType
 from corridor.server.auth import PASSWORD_NICE, lower_this_thread
 from corridor.server.db import Database
@@ -30,6 +33,7 @@ from corridor.server.operations import service as operations
 from corridor.server.operations.schemas import OperationIn, PointIn
 from corridor.server.registration import duplicates, import_worker, imports, service
 from corridor.server.registration.schemas import HouseholdIn, PersonIn
+from corridor.server.registration.tables import Person
 from server.conftest import PASSWORD, World
 from server.test_server_login import CountingPasswords, attempt
 
@@ -325,6 +329,65 @@ def test_the_import_worker_refuses_a_key_file_without_the_services_key(world: Wo
     assert not (tmp_path / "missing.key").exists()
     with db.reading() as session:
         assert not session.scalars(select(LedgerRow.event_id).where(LedgerRow.type == "registered")).all()
+    db.dispose()
+
+
+def test_an_import_whose_worker_dies_says_what_it_stored(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import worker killed (SIGKILL) mid-import: the import stops with a 409 that says how
+    many households it stored before (they stay) and from which row to import the rest, never a
+    500 saying nothing was stored; the next import gets a new worker process."""
+    data = alike_csv(200, seed=5)
+    db = Database(world.settings.database_url)
+    operation_id = new_operation(db)
+    prepared = imports.prepare("alike.csv", data, accept_valid_rows=False, max_rows=10_000)
+    calls = 0
+    matching = import_worker.WorkerMatching.__call__
+
+    def killed_on_the_third(self: import_worker.WorkerMatching, first: int, most_people: int) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            pid, _ = import_worker.worker_pool().submit(import_worker.facts).result()
+            os.kill(pid, signal.SIGKILL)
+        return matching(self, first, most_people)
+
+    monkeypatch.setattr(import_worker.WorkerMatching, "__call__", killed_on_the_third)
+    with pytest.raises(ConflictError) as raised:
+        imports.store(
+            db,
+            sealer=Sealer.from_file(world.settings.key_file),
+            operation_id=operation_id,
+            prepared=prepared,
+            chunk_people=20,
+            key_file=world.settings.key_file,
+        )
+    error = raised.value
+    assert "worker process failed" in error.message and error.where == "file"
+    found = re.search(
+        r"the (\d+) households stored before it stay registered; .* from row (\d+)", error.hint or ""
+    )
+    assert found is not None, error.hint
+    stored_households, row = int(found.group(1)), int(found.group(2))
+    with db.reading() as session:
+        people = session.scalar(
+            select(func.count()).select_from(Person).where(Person.operation_id == operation_id)
+        )
+    first_rows = [rows for _, rows, _ in prepared.households]
+    assert stored_households > 0 and people == sum(
+        len(body.people) for _, _, body in prepared.households[:stored_households]
+    )
+    assert row == min(first_rows[stored_households])  # the first row of the first household not stored
+    monkeypatch.undo()
+    again = imports.store(
+        db,
+        sealer=Sealer.from_file(world.settings.key_file),
+        operation_id=operation_id,
+        prepared=imports.prepare("alike.csv", alike_csv(5, seed=6), accept_valid_rows=False, max_rows=100),
+        key_file=world.settings.key_file,
+    )
+    assert again.households == 5  # a new worker process
     db.dispose()
 
 

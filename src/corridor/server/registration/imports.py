@@ -23,6 +23,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from corridor.server.errors import InputProblemsError, TooLargeError
 from corridor.server.ids import new_id
 from corridor.server.operations import service as operations
 from corridor.server.registration import service
-from corridor.server.registration.import_worker import Ready, matching_for
+from corridor.server.registration.import_worker import Ready, WorkerFailedError, matching_for
 from corridor.server.registration.schemas import (
     VULNERABILITIES,
     HouseholdIn,
@@ -553,6 +554,19 @@ def _write(session: Session, operation_id: str, ready: Ready, committed: int) ->
     service.store_made(session, operation_id=operation_id, made=ready.made)
 
 
+def _stopped(at: tuple[str, list[int], HouseholdIn], committed: int) -> ConflictError:
+    """The import stopped before household ``at`` because its worker process failed (killed, out
+    of memory): the ``committed`` households stored before it stay, as after a conflict."""
+    key, rows, _ = at
+    return ConflictError(
+        f"the import stopped at household {key} (rows {', '.join(map(str, rows))}): the import's "
+        "worker process failed",
+        where="file",
+        hint=f"the {committed} households stored before it stay registered; import the rest of the "
+        f"file again from row {min(rows)} (a new worker process starts)",
+    )
+
+
 def store(
     db: Database,
     *,
@@ -597,7 +611,10 @@ def store(
         while households < len(pending):
             time.sleep(rest)
             matching_began = time.monotonic()
-            ready = match(households, size)
+            try:
+                ready = match(households, size)
+            except (BrokenProcessPool, WorkerFailedError):
+                raise _stopped(pending[households], households) from None
             began = time.monotonic()
             with db.writing() as session:
                 operations.get(session, operation_id)
