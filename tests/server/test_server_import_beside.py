@@ -4,6 +4,7 @@ is stored between two of its chunks; log-ins check passwords on their own bounde
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import re
@@ -19,12 +20,13 @@ from typing import Any
 
 import pytest
 from anyio import to_thread
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import ConflictError
 from corridor.ops.ledger import EventType
-from corridor.server.auth import PASSWORD_NICE, lower_this_thread
+from corridor.server.auth import PASSWORD_NICE, Passwords, lower_this_thread
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.ids import new_id
@@ -427,6 +429,26 @@ def test_the_passwords_own_threads_run_below_the_server(world: World) -> None:
     assert len(ids) == runtime.passwords.concurrent == 1
     assert [os.getpriority(os.PRIO_PROCESS, tid) for tid in ids] == [min(19, own + PASSWORD_NICE)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own  # the caller's unchanged
+
+
+def test_a_password_is_hashed_on_the_passwords_own_threads_too() -> None:
+    """A user made or a password changed hashes the password on the passwords' lowered threads, not
+    on the caller's (a request thread at the scans' priority); the dummy hash a log-in of an unknown
+    name is checked against is made there too, without waiting on itself."""
+    passwords = Passwords(time_cost=1, memory_kib=64)
+    hashed_on: list[int] = []
+
+    class Noting(PasswordHasher):
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            hashed_on.append(threading.get_native_id())
+            return super().hash(password, salt=salt)
+
+    passwords._hasher = Noting(time_cost=1, memory_cost=64)
+    made = passwords.hash("a long enough password")
+    assert passwords.verify(made, "a long enough password")
+    assert not asyncio.run(passwords.check(None, "anything"))  # makes the dummy hash on its thread
+    assert len(hashed_on) == 2 and set(hashed_on) <= set(passwords.thread_ids)
+    assert threading.get_native_id() not in hashed_on
 
 
 def test_a_thread_is_lowered_at_most_to_19() -> None:

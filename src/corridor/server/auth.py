@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -170,6 +171,8 @@ PASSWORD_NICE = 10
 def lower_this_thread(nice: int) -> None:
     """Make the calling thread's nice value ``nice`` more than it is (at most 19); nothing where
     a thread has no nice value of its own or it may not be changed."""
+    if not sys.platform.startswith("linux"):  # elsewhere the id would name a process, not a thread
+        return
     with contextlib.suppress(OSError, AttributeError):
         tid = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
@@ -277,6 +280,13 @@ class Passwords:
             return self._dummy
 
     def hash(self, password: str) -> str:
+        """The password's hash, made on the passwords' own (lowered) threads like every check: a
+        user made or a password changed does not hash at the scans' priority."""
+        if threading.get_native_id() in self.thread_ids:  # already on one (the dummy hash)
+            return self._hash_now(password)
+        return self._threads().submit(self._hash_now, password).result()
+
+    def _hash_now(self, password: str) -> str:
         with self._turn():
             return self._hasher.hash(password)
 
