@@ -136,3 +136,29 @@ def test_manifests_page_assigns_and_names_only_for_manifest_readers(world: World
     assert printable.status_code == 200
     assert "Layla Khatib" in printable.text
     assert printable.headers["cache-control"] == "no-store"
+
+
+def test_a_vehicle_manifest_in_arabic_names_needs_sex_and_age_in_arabic(world: World) -> None:
+    """A manifest printed from the Arabic page says each person's needs, sex and age band in
+    Arabic (the stored codes, such as ``elderly``, were shown as they are)."""
+    world.vehicle("BUS-1", seats=10)
+    world.household(
+        {
+            "name": "Layla Khatib",
+            "age_band": "60+",
+            "sex": "female",
+            "vulnerabilities": ["elderly", "wheelchair"],
+        }
+    )
+    client = world.client
+    _log_in(client, "coordinator")
+    headers = {"HX-Request": "true", "X-CSRF-Token": client.cookies["corridor_csrf"]}
+    assert (
+        client.post(f"/operations/{world.operation_id}/manifests/assign", headers=headers).status_code == 200
+    )
+    arabic = client.get(f"/operations/{world.operation_id}/manifests/BUS-1?lang=ar")
+    assert arabic.status_code == 200
+    assert "مسنّ" in arabic.text and "elderly" not in arabic.text and "wheelchair" not in arabic.text
+    assert ">female<" not in arabic.text and "\u206660+\u2069" in arabic.text
+    english = client.get(f"/operations/{world.operation_id}/manifests/BUS-1?lang=en")
+    assert "Elderly" in english.text or "elderly" in english.text.lower()

@@ -81,7 +81,7 @@ def vehicle_manifest(
                 "name": runtime.sealer.open(person.name_sealed) if person.name_sealed else None,
                 "age": person.age_band,
                 "sex": person.sex,
-                "needs": ", ".join(person.vulnerabilities),
+                "needs": list(person.vulnerabilities),
                 "wristband": person.wristband or "",
                 "place": place,
                 "trip": number,
