@@ -21,7 +21,9 @@ def test_manifests_page_builds_and_shows_manifests(
 ) -> None:
     tag = secrets.token_hex(3)
     base = f"/api/operations/{live_server.operation_id}"
-    _ok(api.post(f"{base}/vehicles", json={"code": f"0M-{tag}", "kind": "bus", "seats": 1}))
+    # Seats for everyone not yet on a manifest (other tests register people too), so that the new
+    # person is on this vehicle whoever else is waiting.
+    _ok(api.post(f"{base}/vehicles", json={"code": f"0M-{tag}", "kind": "bus", "seats": 60}))
     _ok(
         api.post(
             f"{base}/households",
