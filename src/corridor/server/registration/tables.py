@@ -28,14 +28,20 @@ class Household(Base):
 
 
 class Person(Base):
+    """``ix_people_operation_id_id`` serves look-ups of some of an operation's people
+    (``operation_id = ? AND id IN (...)``, as scans, counts and rosters make): with an index on
+    ``operation_id`` alone SQLite searched that one for four ids or more, every person of the
+    operation, inside the scans' write transaction."""
+
     __tablename__ = "people"
     __table_args__ = (
         UniqueConstraint("operation_id", "wristband"),
         Index("ix_people_operation_name_index", "operation_id", "name_index"),
+        Index("ix_people_operation_id_id", "operation_id", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    operation_id: Mapped[str] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    operation_id: Mapped[str] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"))
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
     name_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
     phone_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
