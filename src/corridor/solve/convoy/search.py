@@ -7,10 +7,18 @@ repairs it:
 - **window**: every vehicle loses its trips from a random moment on;
 - **last**: a few vehicles lose their last trip (fewer, fuller trips);
 - **gap**: the vehicles inspected just after the longest idle spell of a checkpoint lose their trips
-  from a while before it (so that another order may fill it).
+  from a while before it (so that another order may fill it);
+- **reception**: a vehicle loses its trips from one of them on, and makes that trip again to another
+  reception point (one of the nearest to its gathering point with room) before the repair;
+- **swap**: two vehicles lose their trips from two trips that start close in time, and each makes the
+  other's trip (same gathering and reception point) before the repair;
+- **end**: a few vehicles lose their last one to three trips and make, instead, the sequence of trips
+  that brings out the most people by the deadline by the fastest drives (a small enumeration of the
+  trips that arrive soonest; then the earliest arrival), so that one more may fit before the deadline.
 
 The trips kept stay exactly as they were (removing trips only frees people, room at the reception
-points and inspection slots), and the repair sends every vehicle, the free first, on the trip a
+points and inspection slots); the trips a move prescribes are timed after them (skipped if they cannot
+be made), and the repair sends every vehicle, the free first, on the trip a
 randomised greedy choice prefers (:class:`~corridor.solve.convoy.schedule.Chooser` with noise on the
 people moved per step). The new plan replaces the current one when it is no worse under
 :func:`~corridor.solve.convoy.schedule.objective_key` (most people out by priority level, then the
@@ -29,15 +37,18 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.bounds import Bounds
-from corridor.solve.convoy.legs import Legs
-from corridor.solve.convoy.schedule import Chooser, Schedule, Timed, dispatch, objective_key
+from corridor.solve.convoy.legs import NEVER, Legs
+from corridor.solve.convoy.schedule import Chooser, Intent, Schedule, Timed, dispatch, objective_key
 
 Progress = Callable[[int, int], None]  # (trips, people out) of the best plan so far
 _LOOKAHEADS: tuple[int | None, ...] = (0, 0, 15, 60, None)
+_END_WIDTH = 6  # trips tried at each level of the "end" move's enumeration (those that arrive soonest)
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ class SearchResult:
     improvements: int
     seconds: float
     stopped: str  # "time", "iterations", "stall" or "bound"
+    moves: dict[str, tuple[int, int]] = field(default_factory=dict)  # move: (steps, improvements)
 
 
 def _key(problem: ConvoyProblem, schedule: Schedule) -> tuple[int, ...]:
@@ -82,6 +94,8 @@ class _Search:
         self.rng = random.Random(settings.seed)
         self.chooser = Chooser(problem, noise=settings.noise, rng=self.rng)
         self.bound = problem.people if bound is None else min(bound, problem.people)
+        self._haul_steps: dict[int, np.ndarray] = {}
+        self.end_width = _END_WIDTH
 
     # -- destroy ---------------------------------------------------------------------------------
     def _cut(self, timed: list[Timed], vehicles: set[int], moment: int) -> list[Timed]:
@@ -99,21 +113,149 @@ class _Search:
             return self.rng.choice(timed).trip.approach.start
         return self.rng.randint(0, max(0, self.problem.horizon))
 
-    def destroy(self, timed: list[Timed]) -> tuple[str, list[Timed]]:
+    def destroy(self, timed: list[Timed]) -> tuple[str, list[Timed], list[Intent]]:
+        """A move: its name, the trips kept and the trips it prescribes next (before the repair)."""
         roll = self.rng.random()
-        if roll < 0.45 or not timed:
-            return "vehicles", self._cut(timed, self._some_vehicles(timed), self._moment(timed))
-        if roll < 0.7:
+        if roll < 0.35 or not timed:
+            return "vehicles", self._cut(timed, self._some_vehicles(timed), self._moment(timed)), []
+        if roll < 0.55:
             everyone = set(range(self.problem.n_vehicles))
-            return "window", self._cut(timed, everyone, self._moment(timed))
-        if roll < 0.85:
+            return "window", self._cut(timed, everyone, self._moment(timed)), []
+        if roll < 0.65:
             last: dict[int, Timed] = {}
             for t in timed:
                 last[t.vehicle] = t
             chosen = self._some_vehicles(timed)
             drop = {id(last[v]) for v in chosen if v in last}
-            return "last", [t for t in timed if id(t) not in drop]
-        return "gap", self._gap(timed)
+            return "last", [t for t in timed if id(t) not in drop], []
+        if roll < 0.75:
+            return "gap", self._gap(timed), []
+        if roll < 0.83:
+            return "reception", *self._reception(timed)
+        if roll < 0.9:
+            return "swap", *self._swap(timed)
+        return "end", *self._end(timed)
+
+    def _reception(self, timed: list[Timed]) -> tuple[list[Timed], list[Intent]]:
+        """Cut a vehicle from one of its trips on; that trip again, to another reception point."""
+        chosen = self.rng.choice(timed)
+        kept = self._cut(timed, {chosen.vehicle}, chosen.trip.approach.start)
+        kind = int(self.problem.vehicle_type[chosen.vehicle])
+        dests = self.problem.flow.dest_node.tolist()
+        others = sorted(
+            (self.legs.static_haul_steps(kind, chosen.gathering, int(d)), r)
+            for r, d in enumerate(dests)
+            if r != chosen.reception
+        )
+        others = [(steps, r) for steps, r in others if steps < NEVER][:3]
+        if not others:
+            return kept, []
+        _, r = self.rng.choice(others)
+        return kept, [Intent(chosen.vehicle, chosen.gathering, r)]
+
+    def _swap(self, timed: list[Timed]) -> tuple[list[Timed], list[Intent]]:
+        """Cut two vehicles from two trips that start close in time; each makes the other's trip."""
+        a = self.rng.choice(timed)
+        start = a.trip.approach.start
+        near = sorted(
+            (abs(t.trip.approach.start - start), i)
+            for i, t in enumerate(timed)
+            if t.vehicle != a.vehicle and t.gathering != a.gathering
+        )[:8]
+        if not near:
+            return self._cut(timed, {a.vehicle}, start), []
+        b = timed[self.rng.choice(near)[1]]
+        kept = [
+            t
+            for t in timed
+            if not (t.vehicle == a.vehicle and t.trip.approach.start >= start)
+            and not (t.vehicle == b.vehicle and t.trip.approach.start >= b.trip.approach.start)
+        ]
+        forced = [Intent(a.vehicle, b.gathering, b.reception), Intent(b.vehicle, a.gathering, a.reception)]
+        return kept, forced
+
+    def _end(self, timed: list[Timed]) -> tuple[list[Timed], list[Intent]]:
+        """Cut a few vehicles' last one to three trips; planned again below (:meth:`_end_trips`)."""
+        chosen = self._some_vehicles(timed)
+        by_vehicle: dict[int, list[Timed]] = {}
+        for t in timed:
+            if t.vehicle in chosen:
+                by_vehicle.setdefault(t.vehicle, []).append(t)
+        drop: set[int] = set()
+        for trips in by_vehicle.values():
+            drop |= {id(t) for t in trips[-self.rng.randint(1, 3) :]}
+        return [t for t in timed if id(t) not in drop], [Intent(v, -1, -1) for v in sorted(chosen)]
+
+    def _hauls(self, kind: int) -> np.ndarray:
+        """Static haul steps from each gathering node to each reception point (fastest drives)."""
+        hit = self._haul_steps.get(kind)
+        if hit is None:
+            p = self.problem
+            hit = np.asarray(
+                [
+                    [self.legs.static_haul_steps(kind, int(g), int(d)) for d in p.flow.dest_node.tolist()]
+                    for g in p.gathering_nodes.tolist()
+                ],
+                dtype=np.int64,
+            ).reshape(len(p.gathering_nodes), len(p.flow.dest_ids))
+            self._haul_steps[kind] = hit
+        return hit
+
+    def _end_trips(self, schedule: Schedule, vehicle: int) -> list[Intent]:
+        """The trips (at most three) that bring out the most people for ``vehicle`` from its state in
+        ``schedule`` by the deadline, then arrive earliest, by the fastest drives; at each level only
+        the ``end_width`` trips that arrive soonest are tried."""
+        p, legs = self.problem, self.legs
+        if schedule.on_board(vehicle):
+            return []
+        kind = int(p.vehicle_type[vehicle])
+        places = int(p.type_seats[kind] + p.type_stretchers[kind])
+        load, unload = int(p.load_steps[kind]), int(p.unload_steps[kind])
+        nodes = p.gathering_nodes
+        at_node = schedule.waiting_at()
+        waiting = np.asarray([at_node.get(int(g), 0) for g in nodes.tolist()], dtype=np.int64)
+        dests = [int(d) for d in p.flow.dest_node.tolist()]
+        rooms = np.asarray([r for r in range(len(dests)) if schedule.spare(r) > 0], dtype=np.int64)
+        if not len(rooms) or not len(nodes):
+            return []
+        hauls = self._hauls(kind)[:, rooms]
+        best: tuple[int, int, tuple[tuple[int, int], ...]] = (0, 0, ())
+
+        def walk(
+            node: int, at: int, left: np.ndarray, path: tuple[tuple[int, int], ...], people: int
+        ) -> None:
+            nonlocal best
+            if (people, -at, -len(path)) > (best[0], best[1], -len(best[2])):
+                best = (people, -at, path)
+            if len(path) == 3:
+                return
+            arrive = at + legs.static_from(kind, node)[nodes][:, None] + load + hauls
+            arrive[left <= 0, :] = NEVER
+            flat = np.flatnonzero(arrive.ravel() <= p.horizon)
+            if not len(flat):
+                return
+            soonest = flat[np.argsort(arrive.ravel()[flat], kind="stable")[: self.end_width]]
+            for cell in soonest.tolist():
+                i, j = divmod(cell, len(rooms))
+                n = int(min(places, left[i]))
+                after = left.copy()
+                after[i] -= n
+                walk(dests[int(rooms[j])], int(arrive[i, j]) + unload, after, (*path, (i, j)), people + n)
+
+        walk(schedule.free_node[vehicle], schedule.free_at[vehicle], waiting, (), 0)
+        return [Intent(vehicle, int(nodes[i]), int(rooms[j])) for i, j in best[2]]
+
+    def repair(self, schedule: Schedule, forced: list[Intent]) -> Schedule:
+        """Make the trips a move prescribes (those that can be made), in order; an intent with
+        gathering point -1 stands for the "end" move's trips of its vehicle (:meth:`_end_trips`)."""
+        for intent in forced:
+            todo = self._end_trips(schedule, intent.vehicle) if intent.gathering < 0 else [intent]
+            for step in todo:
+                found = schedule.trip(step)
+                if found is None:
+                    break
+                schedule.commit(found)
+        return schedule
 
     def _gap(self, timed: list[Timed]) -> list[Timed]:
         """Cut the vehicles inspected right after the longest idle spell of a checkpoint."""
@@ -145,6 +287,7 @@ class _Search:
         since = 0
         improvements = 0
         stopped = "iterations"
+        moves: dict[str, tuple[int, int]] = {}
         i = 0
         for i in range(1, settings.iterations + 1):  # noqa: B007 (i is reported)
             if time.perf_counter() - began >= time_limit:
@@ -156,12 +299,15 @@ class _Search:
             if -sum(best_key[:-2]) >= self.bound and since >= settings.stall // 4:
                 stopped = "bound"
                 break
-            _, kept = self.destroy(current.timed)
+            move, kept, forced = self.destroy(current.timed)
             self.chooser.cycle = self.rng.random() < 0.5
             lookahead = self.rng.choice(_LOOKAHEADS)
-            candidate = dispatch(current.rebuilt(kept), self.chooser, lookahead=lookahead)
+            rebuilt = self.repair(current.rebuilt(kept), forced)
+            candidate = dispatch(rebuilt, self.chooser, lookahead=lookahead)
             key = _key(problem, candidate)
             since += 1
+            tried, better = moves.get(move, (0, 0))
+            moves[move] = (tried + 1, better + (key < best_key))
             if key < best_key:
                 best, best_key = candidate, key
                 since = 0
@@ -175,7 +321,7 @@ class _Search:
                 current, current_key = candidate, key
             elif since and since % 50 == 0:
                 current, current_key = best, best_key
-        return SearchResult(best, i, improvements, time.perf_counter() - began, stopped)
+        return SearchResult(best, i, improvements, time.perf_counter() - began, stopped, moves)
 
 
 def _portfolio(problem: ConvoyProblem, legs: Legs) -> Schedule:
