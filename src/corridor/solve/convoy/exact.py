@@ -40,6 +40,7 @@ the slots it can use by then.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -80,13 +81,23 @@ def _pieces(table: Sequence[int]) -> list[tuple[int, int, bool, int]]:
 
 @dataclass
 class ExactResult:
-    """The schedule found, its status, and a proved bound on people out (``None`` if none better)."""
+    """The schedule found, its status, and a proved bound on people out (``None`` if none better).
+
+    ``skipped`` names the phases left out because the time limit was spent (``"model"``: the model
+    was not finished and the dispatcher's plan is returned; ``"hint"``: the dispatcher's plan was
+    hinted by its decisions only; ``"ceiling"``/``"floor"``: the first/second solve had no bound from
+    :mod:`.cuts`; ``"solve"``: a solve was not started). ``seconds`` is the method's own wall time."""
 
     schedule: Schedule
     status: str
     bound: int | None
     levels: list[str] = field(default_factory=list)  # CP-SAT status of each solve of the sequence
     seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)
+
+
+class _OutOfTimeError(Exception):
+    """The time limit ran out while the model was being built."""
 
 
 @dataclass
@@ -112,7 +123,10 @@ class _Slot:
 class _Model:
     """The CP-SAT model of a convoy problem (see the module's documentation)."""
 
-    def __init__(self, problem: ConvoyProblem, legs: Legs, slots: Sequence[int]) -> None:
+    def __init__(
+        self, problem: ConvoyProblem, legs: Legs, slots: Sequence[int], deadline: float = math.inf
+    ) -> None:
+        self.deadline = deadline  # time.perf_counter() past which building raises _OutOfTimeError
         self.p = problem
         self.legs = legs
         self.m = cp_model.CpModel()
@@ -141,6 +155,12 @@ class _Model:
         self._checkpoints()
         self._symmetry()
         self._objective_terms()
+        self.tick()
+
+    def tick(self) -> None:
+        """Raise :class:`_OutOfTimeError` once the deadline has passed (checked all through building)."""
+        if time.perf_counter() > self.deadline:
+            raise _OutOfTimeError
 
     # -- drive tables ---------------------------------------------------------------------------
     def fn(self, kind: int, u: int, w: int, avoid: frozenset[int]) -> Fn:
@@ -160,6 +180,8 @@ class _Model:
             arrivals = []
             constant = True
             for t in range(self.H + 1):
+                if t % 16 == 0:
+                    self.tick()
                 path = self.legs.drive(kind, u, w, t, avoid)
                 arr = self.LATE if path is None else min(path.arrival, self.LATE)
                 arrivals.append(arr)
@@ -203,6 +225,7 @@ class _Model:
         out: list[_Slot] = []
         count = max(count, 1 if carried else 0)
         for k in range(count):
+            self.tick()
             name = f"v{v}k{k}"
             is_carried = bool(carried) and k == 0
             gnodes = [int(p.vehicle_node[v])] if is_carried else self.gathering
@@ -476,6 +499,7 @@ class _Model:
             return
         received: list[list[cp_model.IntVar]] = [[] for _ in caps]
         for v, slots in enumerate(self.slots):
+            self.tick()
             most = sum(p.capacity(v))
             for k, sl in enumerate(slots):
                 ys = []
@@ -621,6 +645,8 @@ class _Model:
 
 
 PARAMETERS: dict[str, object] = {}  # extra CP-SAT parameters (benchmarks)
+BUILD_SHARE = 0.6  # of the time limit: a model not built by then is given up for the dispatcher's plan
+LEAST_SOLVE = 0.05  # seconds: no solve (nor bound of .cuts) is started with less time than this
 
 
 def _solver(time_limit: float, workers: int) -> cp_model.CpSolver:
@@ -798,18 +824,52 @@ def _slots_within(problem: ConvoyProblem, legs: Legs, start: Schedule, slots: Se
 
 
 def _set_goal(
-    model: _Model, expr: cp_model.LinearExprT, maximise: bool, people: int, floor_time: float, workers: int
+    model: _Model,
+    expr: cp_model.LinearExprT,
+    maximise: bool,
+    people: int,
+    floor_time: float,
+    workers: int,
+    skipped: list[str],
 ) -> list[str]:
     """Make ``expr`` the objective, first bounded by the people ceiling (people out) or, with the
     people out fixed at ``people``, the completion floor (completion and trips), given ``floor_time``
-    seconds. Returns notes for the solve's log."""
+    seconds (none below :data:`LEAST_SOLVE`: the bound is then left out and named in ``skipped``).
+    Returns notes for the solve's log."""
     if maximise:
-        notes = [_ceiling(model, expr, floor_time, workers)]
         model.m.maximize(expr)
-        return notes
-    notes = [_floor(model, expr, people, floor_time, workers)]
-    model.m.minimize(expr)
-    return notes
+    else:
+        model.m.minimize(expr)
+    if floor_time < LEAST_SOLVE:
+        skipped.append("ceiling" if maximise else "floor")
+        return []
+    if maximise:
+        return [_ceiling(model, expr, floor_time, workers)]
+    return [_floor(model, expr, people, floor_time, workers)]
+
+
+def _left(stop: float) -> float:
+    """Seconds until ``stop`` (a ``time.perf_counter()``)."""
+    return stop - time.perf_counter()
+
+
+def _build(problem: ConvoyProblem, legs: Legs, slots: Sequence[int], deadline: float) -> _Model | None:
+    """The model, or None where it could not be built by ``deadline`` (a ``time.perf_counter()``)."""
+    try:
+        return _Model(problem, legs, slots, deadline=deadline)
+    except _OutOfTimeError:
+        return None
+
+
+def _hint_start(model: _Model, start: Schedule, seconds: float, workers: int) -> list[str]:
+    """Hint the starting plan: completed into a whole solution given ``seconds``, or by its decisions
+    alone where there is no time for that (then ``["hint"]``, the phase skipped, is returned)."""
+    if seconds >= LEAST_SOLVE:
+        _complete_hint(model, start, seconds, workers)
+        return []
+    for var, value in model.decisions(start):
+        model.m.add_hint(var, value)
+    return ["hint"]
 
 
 def solve_exact(
@@ -821,16 +881,29 @@ def solve_exact(
     progress: Progress | None = None,
     slots: Sequence[int] | None = None,
 ) -> ExactResult:
-    """The lexicographic optimum of ``problem`` (or the best found within ``time_limit`` seconds)."""
+    """The lexicographic optimum of ``problem`` (or the best found within ``time_limit`` seconds).
+
+    Every phase keeps to the limit: the model is given up if it is not built within
+    :data:`BUILD_SHARE` of it, the dispatcher's plan is completed into a hint and the bounds of
+    :mod:`.cuts` are computed only with time to spare, and a twentieth of the limit is kept for
+    rebuilding the plan. Whatever is left out (``skipped``), the plan is at least the dispatcher's and
+    called ``optimal`` only when proved."""
     began = time.perf_counter()
+    stop = began + 0.95 * time_limit  # a twentieth is kept for rebuilding the plan and handing it over
+
+    skipped: list[str] = []
+    statuses: list[str] = []
     start_plan = greedy(problem, legs)
     if slots is None:
         slots = trips_possible(problem, legs)
     slots = _slots_within(problem, legs, start_plan, slots)
-    model = _Model(problem, legs, slots)
+    model = _build(problem, legs, slots, began + BUILD_SHARE * time_limit)
+    if model is None:
+        statuses.append(f"model:out-of-time:{time.perf_counter() - began:.1f}s")
+        skipped += ["model", "solve"]
+        return ExactResult(start_plan, "feasible", None, statuses, time.perf_counter() - began, skipped)
     objectives, everyone = _objectives(model, start_plan)
-    _complete_hint(model, start_plan, max(1.0, time_limit / 3), workers)
-    statuses: list[str] = []
+    skipped += _hint_start(model, start_plan, min(time_limit / 3, _left(stop) / 3), workers)
     proved = True
     bound: int | None = None
     solver: cp_model.CpSolver | None = None
@@ -841,14 +914,12 @@ def solve_exact(
         people = _most(model)
     solved = 0  # objectives proved optimal
     for expr, maximise in objectives:
-        # a twentieth of the limit is kept for handing the model over and rebuilding the plan
-        left = 0.95 * time_limit - (time.perf_counter() - began)
-        if left <= 0.05 and solver is not None:
+        statuses += _set_goal(model, expr, maximise, people, min(5.0, _left(stop) / 10), workers, skipped)
+        if _left(stop) < LEAST_SOLVE:
+            skipped.append("solve")
             proved = False
             break
-        statuses += _set_goal(model, expr, maximise, people, min(5.0, left / 10), workers)
-        left = 0.95 * time_limit - (time.perf_counter() - began)
-        attempt = _solver(left, workers)
+        attempt = _solver(_left(stop), workers)
         code = attempt.solve(model.m)
         statuses.append(f"{attempt.status_name(code)}:{attempt.wall_time:.1f}s")
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -875,13 +946,13 @@ def solve_exact(
             break
     schedule = Schedule(problem, legs)
     if solver is None:
-        return ExactResult(start_plan, "feasible", None, statuses, time.perf_counter() - began)
+        return ExactResult(start_plan, "feasible", None, statuses, time.perf_counter() - began, skipped)
     _timed_trips(model, solver, schedule)
     if objective_key(problem, schedule.trips) > objective_key(problem, start_plan.trips):
         # never worse than the dispatcher (a solve cut short may be)
-        return ExactResult(start_plan, "feasible", bound, statuses, time.perf_counter() - began)
+        return ExactResult(start_plan, "feasible", bound, statuses, time.perf_counter() - began, skipped)
     status = "optimal" if proved and solved == len(objectives) else "feasible"
-    return ExactResult(schedule, status, bound, statuses, time.perf_counter() - began)
+    return ExactResult(schedule, status, bound, statuses, time.perf_counter() - began, skipped)
 
 
 def exact(
