@@ -146,9 +146,9 @@ def test_with_the_convoy_file_no_job_is_started(settings: Settings, tmp_path: Pa
 def test_the_service_starts_without_loading_the_simulator() -> None:
     """The jobs' cluster settings (LEAN) are read without importing the simulator's cluster module."""
     code = (
-        "import sys, corridor.server.app, corridor.jobs.runner\n"
+        "import sys, corridor.server.app, corridor.jobs.embedded\n"
         "from corridor.simulate.dask_settings import LEAN\n"
-        "assert corridor.jobs.runner.LEAN is LEAN\n"
+        "assert corridor.jobs.embedded.LEAN is LEAN\n"
         "print(sorted(m for m in sys.modules if m.startswith('corridor.simulate.')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

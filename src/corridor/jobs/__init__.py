@@ -24,7 +24,8 @@ progress, error and the plan version a plan job's result became, so a job outliv
 
 from __future__ import annotations
 
+from corridor.jobs.embedded import embedded_cluster
 from corridor.jobs.registry import KINDS, Cancelled, register
-from corridor.jobs.runner import FINAL, JobError, Jobs, JobState, embedded_cluster
+from corridor.jobs.runner import FINAL, JobError, Jobs, JobState
 
 __all__ = ["FINAL", "KINDS", "Cancelled", "JobError", "JobState", "Jobs", "embedded_cluster", "register"]

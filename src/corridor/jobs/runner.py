@@ -9,28 +9,29 @@ cancel, wait for the result.
 
 A worker that dies while running a job: the scheduler runs the job again on another worker, and
 after ``distributed.scheduler.allowed-failures`` deaths (3 by default) the job fails with
-"a worker died running it". A job is never left running forever for want of its worker.
+"a worker died running it". A job is never left waiting for ever for want of a worker: the
+embedded cluster's lost workers are replaced (and a closed embedded cluster by a new one: the
+jobs it held fail) whenever a job is started or read, and a job whose cluster has had no worker
+for ``NO_WORKER_SECONDS`` fails, saying so.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import logging
 import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import dask
 from distributed import Client, Event, Future, LocalCluster, Variable
 from distributed.scheduler import KilledWorker
 
 from corridor.core.errors import CorridorError, InputError
 from corridor.jobs import worker
+from corridor.jobs.embedded import embedded_cluster, mend, running, worker_count
 from corridor.jobs.registry import task_name
-from corridor.simulate.dask_settings import LEAN
 
 State = Literal["queued", "running", "done", "failed", "cancelled"]
 FINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -57,47 +58,34 @@ class JobState:
         return self.state in FINAL
 
 
-_embedded: dict[int, LocalCluster] = {}
-_embedded_guard = threading.Lock()
-
-
-def embedded_cluster(workers: int) -> LocalCluster:
-    """The process's embedded cluster of ``workers`` worker processes (one thread each), started
-    on first use and shut down when the process exits; every client of the process shares it."""
-    with _embedded_guard:
-        found = _embedded.get(workers)
-        if found is None:
-            with dask.config.set(LEAN):  # read by the scheduler, nannies and workers as they start
-                found = LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    host="127.0.0.1",
-                )
-            _embedded[workers] = found
-            atexit.register(_close_embedded)
-        return found
-
-
-def _close_embedded() -> None:
-    # At exit: the workers' goodbyes are not news (and the log's streams may be closed already).
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
-    with _embedded_guard:
-        for cluster in _embedded.values():
-            with contextlib.suppress(Exception):
-                cluster.close()
-        _embedded.clear()
+# A job that is not done fails once its cluster has had no worker for this long (seconds): an
+# embedded cluster that lost its workers and could not start others, or a scheduler that no worker
+# has joined (or that cannot be reached). Nothing runs on a cluster without workers.
+NO_WORKER_SECONDS = 120.0
+# A scheduler's workers (not the embedded cluster's, which are read in this process) are counted
+# at most this often (seconds) while jobs are read.
+LOOK_SECONDS = 2.0
 
 
 class Jobs:
-    """A client of one Dask cluster that runs jobs by kind (see :mod:`corridor.jobs.registry`)."""
+    """A client of one Dask cluster that runs jobs by kind (see :mod:`corridor.jobs.registry`).
 
-    def __init__(self, client: Client) -> None:
+    ``cluster`` and ``workers``: the process's embedded cluster this client joined and its size,
+    kept whole while jobs are started and read (see :mod:`corridor.jobs.embedded`)."""
+
+    def __init__(self, client: Client, *, cluster: LocalCluster | None = None, workers: int = 0) -> None:
         self.client = client
+        self.no_worker_seconds = NO_WORKER_SECONDS
+        self._cluster = cluster
+        self._workers = workers
         self._futures: dict[str, Future[Any]] = {}
         self._cancelled: set[str] = set()
+        self._failed: dict[str, str] = {}
         self._guard = threading.Lock()
+        self._watching = threading.Lock()
+        self._counted_at = float("-inf")
+        self._counted = 0
+        self._workerless_since: float | None = None
 
     @classmethod
     def connect(cls, scheduler: str | None = None, *, workers: int = 2, timeout: float = 5.0) -> Jobs:
@@ -109,10 +97,11 @@ class Jobs:
         if scheduler is None:
             if workers < 1:
                 raise InputError(f"{workers} workers", where="--workers", hint="give 1 or more")
-            client = Client(embedded_cluster(workers), set_as_default=False)
+            cluster = embedded_cluster(workers)
+            client = Client(cluster, set_as_default=False)
             with contextlib.suppress(Exception):  # lowered now, not at their first job (see worker.NICE)
                 client.run(worker.lower)
-            return cls(client)
+            return cls(client, cluster=cluster, workers=workers)
         try:
             client = Client(scheduler, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as error:
@@ -124,6 +113,62 @@ class Jobs:
             ) from None
         return cls(client)
 
+    # -- the cluster's workers
+
+    def _watch(self) -> float:
+        """Keep the embedded cluster whole (a new one for a closed one, new workers for lost
+        ones); for how many seconds the cluster has had no worker (0 while it has one)."""
+        now = time.monotonic()
+        with self._watching:
+            cluster = self._cluster
+            if cluster is not None:
+                if not running(cluster):
+                    cluster = self._rejoin()
+                mend(cluster, self._workers)
+                self._counted = worker_count(cluster)
+            elif now - self._counted_at >= LOOK_SECONDS:
+                self._counted_at = now
+                try:
+                    scheduler = self.client.scheduler
+                    if scheduler is None:
+                        raise OSError("the client is not connected")
+                    info = self.client.sync(scheduler.identity, n_workers=0, callback_timeout=LOOK_SECONDS)
+                    self._counted = int(info.get("n_workers", 0))
+                except Exception:  # the scheduler cannot be reached: no worker of it runs anything
+                    self._counted = 0
+            if self._counted > 0:
+                self._workerless_since = None
+            elif self._workerless_since is None:
+                self._workerless_since = now
+            return 0.0 if self._workerless_since is None else now - self._workerless_since
+
+    def _rejoin(self) -> LocalCluster:
+        """The embedded cluster was closed: join a new one. The jobs the closed one held (and
+        their results) are gone with it: they fail."""
+        cluster = embedded_cluster(self._workers)
+        client = Client(cluster, set_as_default=False)
+        with self._guard:
+            old, self.client, self._cluster = self.client, client, cluster
+            for key in self._futures:
+                if key not in self._cancelled:
+                    self._failed.setdefault(
+                        key, "the cluster running it was closed before it ended; start it again"
+                    )
+        with contextlib.suppress(Exception):
+            old.close(timeout=5)
+        return cluster
+
+    def _fail(self, key: str, error: str) -> JobState:
+        """Mark the job ``key`` failed with ``error`` and stop it on the cluster."""
+        with self._guard:
+            self._failed.setdefault(key, error)
+            error = self._failed[key]
+            future = self._futures.get(key)
+        if future is not None:
+            with contextlib.suppress(Exception):
+                future.cancel()
+        return JobState(key, "failed", error=error)
+
     @property
     def address(self) -> str:
         return str(self.client.scheduler_info()["address"])
@@ -132,6 +177,7 @@ class Jobs:
         """Start a job of ``kind`` on ``payload`` (JSON-able); its key (``key``, else a new one)."""
         task = task_name(kind)
         key = key or f"corridor-job-{uuid.uuid4().hex}"
+        self._watch()
         # Queued until a worker starts it and publishes its first progress.
         Variable(worker.progress_name(key), client=self.client).set([-1.0, "waiting for a worker"])
         future = self.client.submit(worker.run, task, payload, key, key=key, pure=False)
@@ -144,6 +190,7 @@ class Jobs:
         answer (for the service's own calls whose arguments are objects, not JSON); the task's
         own errors are raised here as they were raised there."""
         key = f"corridor-call-{uuid.uuid4().hex}"
+        self._watch()
         future = self.client.submit(worker.call, task, args, kwargs, key=key, pure=False)
         try:
             return future.result(timeout=timeout)
@@ -162,23 +209,39 @@ class Jobs:
             return key in self._futures
 
     def state(self, key: str) -> JobState:
-        """Where the job ``key`` stands (this client's jobs only)."""
+        """Where the job ``key`` stands (this client's jobs only). A job that has not ended fails
+        here once its cluster has had no worker for ``no_worker_seconds``, or once the embedded
+        cluster that held it was closed."""
         with self._guard:
             future = self._futures.get(key)
             cancelled = key in self._cancelled
+            failed = self._failed.get(key)
         if cancelled:
             return JobState(key, "cancelled", message="cancelled")
         if future is None:
             raise InputError(
                 f"no job {key} here", where="key", hint="a job is read by the client that made it"
             )
+        workerless = 0.0
+        if failed is None:
+            workerless = self._watch()
+            with self._guard:
+                failed = self._failed.get(key)
+        if failed is not None:
+            return JobState(key, "failed", error=failed)
         status = future.status
         if status == "finished":
             return JobState(key, "done", 1.0, "done", result=future.result())
         if status == "error":
             return JobState(key, "failed", error=describe(future.exception()))
-        if status == "cancelled":
-            return JobState(key, "cancelled", message="cancelled")
+        if status == "cancelled":  # not by this client: the scheduler dropped it
+            return self._fail(key, "the cluster dropped it (did its scheduler stop?); start it again")
+        if workerless >= self.no_worker_seconds:
+            return self._fail(
+                key,
+                f"no worker could run it: the cluster has had no worker for {workerless:.0f} s "
+                "(see the service's log); start it again",
+            )
         seen = self.progress(key)
         if seen is None or seen[0] < 0:
             return JobState(key, "queued", 0.0, "waiting for a worker")
@@ -198,8 +261,11 @@ class Jobs:
         """Wait for the job's result; raises :class:`JobError` when it failed or was cancelled."""
         with self._guard:
             future = self._futures.get(key)
+            failed = self._failed.get(key)
         if future is None or key in self._cancelled:
             raise JobError(f"job {key} was cancelled or is not known here", where="key")
+        if failed is not None:
+            raise JobError(failed, where=key)
         try:
             return future.result(timeout=timeout)
         except (TimeoutError, CorridorError):
@@ -221,6 +287,7 @@ class Jobs:
         with self._guard:
             future = self._futures.pop(key, None)
             self._cancelled.discard(key)
+            self._failed.pop(key, None)
         if future is not None:
             future.release()
         with contextlib.suppress(Exception):
