@@ -24,7 +24,9 @@ import logging
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, insert, update
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import InputError
@@ -184,16 +186,22 @@ def seal(sealer: Sealer, route: Route, saved: Saved) -> Sealed | None:
 
 
 def write(session: Session, operation_id: str, sealed: Sealed) -> None:
-    """Store ``sealed`` as the operation's snapshot (replacing the one before)."""
-    row = session.get(CountsSnapshot, operation_id)
-    if row is None:
-        row = CountsSnapshot(operation_id=operation_id)
-        session.add(row)
-    row.position = sealed.position
-    row.at_hash = sealed.at_hash
-    row.route_hash = sealed.route_hash
-    row.written_at = utc_now()
-    row.body = sealed.body
+    """Store ``sealed`` as the operation's snapshot (replacing the one before), without reading
+    the one before: its body is megabytes at a hundred thousand people, and this runs in a write
+    transaction that scans wait for."""
+    values = {
+        "position": sealed.position,
+        "at_hash": sealed.at_hash,
+        "route_hash": sealed.route_hash,
+        "written_at": utc_now(),
+        "body": sealed.body,
+    }
+    replaced = session.execute(
+        update(CountsSnapshot).where(CountsSnapshot.operation_id == operation_id).values(values),
+        execution_options={"synchronize_session": False},
+    )
+    if not cast("CursorResult[Any]", replaced).rowcount:
+        session.execute(insert(CountsSnapshot).values(operation_id=operation_id, **values))
 
 
 def read(session: Session, sealer: Sealer, operation_id: str, route: Route, top: int) -> Saved | None:

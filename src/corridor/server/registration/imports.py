@@ -98,12 +98,16 @@ MAX_COLUMNS = 500
 MAX_EMPTY_ROWS = 10_000
 MAX_CELL_CHARS = 32_767  # a spreadsheet cell's own limit
 # People stored per write transaction: at most CHUNK_PEOPLE, and as many as the last transaction's
-# pace says fit in CHUNK_SECONDS (at least CHUNK_LEAST). Between two transactions the import rests
-# as long as the last one took (at least CHUNK_PAUSE): scans get the write lock, and the
-# interpreter, at least half the time.
+# pace says fit in CHUNK_SECONDS (at least CHUNK_LEAST), starting at CHUNK_FIRST and growing at most
+# by CHUNK_GROWTH a transaction (a fast transaction, its commit's flush to disk quick by chance, made
+# the next one several times too long). Between two transactions the import rests as long as the
+# last one took (at least CHUNK_PAUSE): scans get the write lock, and the interpreter, at least half
+# the time. A scan that comes while a chunk is written waits for it: CHUNK_SECONDS bounds that wait.
 CHUNK_PEOPLE = 500
-CHUNK_LEAST = 20
-CHUNK_SECONDS = 0.05
+CHUNK_FIRST = 40
+CHUNK_LEAST = 10
+CHUNK_GROWTH = 1.5
+CHUNK_SECONDS = 0.015
 CHUNK_PAUSE = 0.01
 
 
@@ -605,7 +609,7 @@ def store(
                 ) from None
     households = people = duplicates = 0
     pending = prepared.households
-    size, rest = chunk_people, 0.0
+    size, rest = min(chunk_people, CHUNK_FIRST), 0.0
     # Each key's block is read once an import, by the matcher kept from one chunk to the next.
     with matching_for(db, sealer, key_file, operation_id, pending, person_ids) as match:
         while households < len(pending):
@@ -628,7 +632,8 @@ def store(
             rest = max(CHUNK_PAUSE, time.monotonic() - (matching_began if match.in_process else began))
             # The next chunk as large as fits in CHUNK_SECONDS at this pace (within its bounds).
             done = sum(len(made) for _, made in ready.made)
-            size = max(CHUNK_LEAST, min(chunk_people, int(done * CHUNK_SECONDS / max(took, 0.001))))
+            fits = int(done * CHUNK_SECONDS / max(took, 0.001))
+            size = max(CHUNK_LEAST, min(chunk_people, int(size * CHUNK_GROWTH), fits))
     return ImportReport(
         imported=True,
         households=households,
