@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy import solve_convoy
 from corridor.solve.convoy.bounds import convoy_bounds, trips_possible
-from corridor.solve.convoy.cuts import completion_floor, people_ceiling, trips_needed
+from corridor.solve.convoy.cuts import completion_floor, floor_plan, people_ceiling, trips_needed
 from corridor.solve.convoy.exact import solve_exact
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.mip import solve_mip
@@ -465,6 +465,11 @@ def test_the_ceiling_and_the_floor_hold_the_optimum_of_every_plan(
     assert floor <= key[-2] * weight + key[-1], (floor // weight, floor % weight, key)
     result = solve_exact(problem, legs, time_limit=30)
     assert result.status == "optimal" and objective_key(problem, result.schedule.trips) == key
+    made = floor_plan(problem, legs, slots, 10.0)
+    if made is not None:  # the floor's solution as a plan: it verifies, everyone out, not above the optimum
+        plan = made.plan(method="x", status="feasible", bound=10**6, bound_kind="x", stats={})
+        assert plan.verify(problem) == []
+        assert made.waiting_people() == 0 and objective_key(problem, made.trips) >= key
     if everyone:
         node_of = {nid: i for i, nid in enumerate(problem.network.node_ids)}
         for node, need in trips_needed(problem).items():
@@ -526,12 +531,15 @@ def test_the_completion_floor_is_the_optimum_where_one_bus_shuttles() -> None:
     result = solve_exact(problem, legs, time_limit=30)
     assert result.status == "optimal"
     assert any(note.startswith("floor:22") for note in result.levels)
+    made = floor_plan(problem, legs, slots, 10.0)  # three trips of the one bus: the optimum
+    assert made is not None and objective_key(problem, made.trips) == (0, -7, 22, 3)
     # with a deadline at step 15 two trips fit (arrivals 6 and 14): the ceiling is 6 people, the optimum
     early = replace(problem, flow=replace(flow, axis=replace(flow.axis, horizon=15)))
     legs = Legs(early)
     slots = trips_possible(early, legs)
     assert people_ceiling(early, legs, slots, _level_weights(early), 10.0) == 6
     assert brute_force(early, legs) == (0, -6, 14, 2)
+    assert floor_plan(early, legs, slots, 10.0) is None  # not everyone can be brought out
 
 
 def test_the_floor_and_the_ceiling_refuse_weights_and_slots_that_do_not_fit() -> None:
@@ -557,6 +565,8 @@ def test_the_floor_and_the_ceiling_refuse_weights_and_slots_that_do_not_fit() ->
         people_ceiling(problem, legs, slots, [1], 1.0)
     with pytest.raises(ValueError, match="one weight per priority level"):
         completion_floor(problem, legs, slots, 10**6, 1.0, 1, ([1, 1, 1], 3))
+    with pytest.raises(ValueError, match="one slot count per vehicle"):
+        floor_plan(problem, legs, slots[:1], 1.0)
 
 
 def test_the_floor_and_the_ceiling_leave_out_vehicles_with_people_on_board() -> None:
@@ -577,3 +587,4 @@ def test_the_floor_and_the_ceiling_leave_out_vehicles_with_people_on_board() -> 
     slots = trips_possible(problem, legs)
     assert completion_floor(problem, legs, slots, sum(slots) + 1, 1.0) is None
     assert people_ceiling(problem, legs, slots, _level_weights(problem), 1.0) is None
+    assert floor_plan(problem, legs, slots, 1.0) is None

@@ -18,7 +18,8 @@ The objective is lexicographic (see :mod:`corridor.plan.convoy`), solved as two 
 exact weights: the people out, each priority level weighing more than everyone of the levels after
 it; then, with that fixed, the completion weighing more than every possible trip count. The plan is
 ``optimal`` only when both solves are proved optimal. The dispatcher's plan is the starting solution;
-where it brings everyone out, the first solve is proved without CP-SAT and left out.
+where it brings everyone out, the first solve is proved without CP-SAT and left out, and the plan made
+of the completion floor's own solution (:func:`.cuts.floor_plan`) starts instead where it is better.
 
 Besides the constraints that define a plan, redundant ones help the linear relaxation: an unused slot
 chooses nothing (no gathering point, reception point nor route) and keeps the previous slot's loaded
@@ -51,7 +52,7 @@ from corridor.plan.convoy import Drive, Inspection, Trip
 from corridor.problem.convoy import ConvoyProblem
 from corridor.problem.model import UNLIMITED
 from corridor.solve.convoy.bounds import Bounds, trips_possible
-from corridor.solve.convoy.cuts import completion_floor, people_ceiling, trips_needed
+from corridor.solve.convoy.cuts import completion_floor, floor_plan, people_ceiling, trips_needed
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
 
@@ -814,8 +815,7 @@ def _slots_within(problem: ConvoyProblem, legs: Legs, start: Schedule, slots: Se
     """Where ``start`` brings everyone out, an optimum completes no later than it does: each vehicle
     needs no more slots than the loaded arrivals it can make by then (:func:`trips_possible` with that
     deadline), fewer than by the deadline where ``start`` finishes early."""
-    carried = sum(n for load in problem.vehicle_on_board for _, n in load)
-    if sum(t.people for t in start.trips) < int(problem.flow.source_people.sum()) + carried:
+    if not _everyone(problem, start):
         return list(slots)
     completion = objective_key(problem, start.trips)[-2]
     flow = problem.flow
@@ -846,6 +846,35 @@ def _set_goal(
     if maximise:
         return [_ceiling(model, expr, floor_time, workers)]
     return [_floor(model, expr, people, floor_time, workers)]
+
+
+def _everyone(problem: ConvoyProblem, start: Schedule) -> bool:
+    carried = sum(n for load in problem.vehicle_on_board for _, n in load)
+    return sum(t.people for t in start.trips) >= int(problem.flow.source_people.sum()) + carried
+
+
+def _start(
+    problem: ConvoyProblem,
+    legs: Legs,
+    dispatched: Schedule,
+    slots: Sequence[int],
+    seconds: float,
+    workers: int,
+    statuses: list[str],
+    skipped: list[str],
+) -> Schedule:
+    """The starting plan: the dispatcher's, or where it brings everyone out, the plan made of the
+    completion floor's solution (:func:`.cuts.floor_plan`, given ``seconds``) if that is better."""
+    if not _everyone(problem, dispatched):
+        return dispatched
+    if seconds < LEAST_SOLVE:
+        skipped.append("floor-plan")
+        return dispatched
+    other = floor_plan(problem, legs, slots, seconds, workers)
+    if other is None or objective_key(problem, other.trips) >= objective_key(problem, dispatched.trips):
+        return dispatched
+    statuses.append(f"start:floor-plan:{objective_key(problem, other.trips)[-2]}")
+    return other
 
 
 def _left(stop: float) -> float:
@@ -896,6 +925,9 @@ def solve_exact(
     start_plan = greedy(problem, legs)
     if slots is None:
         slots = trips_possible(problem, legs)
+    start_plan = _start(
+        problem, legs, start_plan, slots, min(5.0, time_limit / 10), workers, statuses, skipped
+    )
     slots = _slots_within(problem, legs, start_plan, slots)
     model = _build(problem, legs, slots, began + BUILD_SHARE * time_limit)
     if model is None:
