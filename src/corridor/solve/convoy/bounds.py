@@ -389,6 +389,7 @@ class _RouteLP:
     ) -> None:
         self.problem, self.legs, self.timed = problem, legs, timed
         self.q = 1  # steps per bucket of the timed programme (see _timed_class)
+        self.untimed: set[int] = set()  # classes kept aggregated over time in the timed programme
         self.gathering, self.dests = gathering, dests
         classes: dict[tuple[int, int, int], int] = {}
         for v in range(problem.n_vehicles):
@@ -427,7 +428,7 @@ class _RouteLP:
         first = [legs.static_steps(kind, start, g) for g in self.gathering]
         haul = [[legs.static_haul_steps(kind, g, d) for d in self.dests] for g in self.gathering]
         back = [[legs.static_steps(kind, d, g) for g in self.gathering] for d in self.dests]
-        if self.timed:
+        if self.timed and i not in self.untimed:
             self._timed_class(i, count, ready, load, unload, first, haul, back)
             return
         fcols = [self.col(0.0 if first[g] >= NEVER else np.inf) for g in range(self.n_g)]
@@ -660,9 +661,11 @@ def _route_bound(
     :meth:`_RouteLP._timed_class`): a trip boarding at ``g`` is at ``r`` ``(load + haul) // q``
     buckets later (by the deadline's bucket), an empty drive from ``r`` is at ``g`` ``(unload +
     back) // q`` buckets later; at each point and bucket no more vehicles leave than have come. This
-    sees the deadline cut each vehicle's last trip. **Aggregated** (and timed): the class's first
-    drives, trips and empty drives fit in ``n (H - ready + unload)`` steps; trips from ``g`` are
-    reached by first or empty drives, empty drives from ``r`` follow arrivals there. Both: people
+    sees the deadline cut each vehicle's last trip. Classes with a small share of the fleet's places
+    (:func:`_minor_classes`) stay aggregated only, so that the others get finer buckets.
+    **Aggregated** (and timed): the class's first drives, trips and empty drives fit in
+    ``n (H - ready + unload)`` steps; trips from ``g`` are reached by first or empty drives, empty
+    drives from ``r`` follow arrivals there. Both: people
     ``p[g, r]`` fit in those trips' places and ``r``'s capacity, seats and stretcher places apart per
     gathering point; the checkpoint's inspections as in the time bound, and, where a haul can only
     pass checkpoint ``c``, its inspections fit in ``c``'s open time. Each vehicle's day is such a walk
@@ -677,7 +680,10 @@ def _route_bound(
         return None
     lp = _RouteLP(problem, legs, gathering, dests, timed=timed)
     if timed:
-        per_bucket = len(lp.keys) * (2 * len(gathering) * len(dests) + len(gathering) + len(dests))
+        lp.untimed = _minor_classes(problem, lp)
+        per_bucket = (len(lp.keys) - len(lp.untimed)) * (
+            2 * len(gathering) * len(dests) + len(gathering) + len(dests)
+        )
         lp.q = max(1, math.ceil(per_bucket * (problem.horizon + 1) / columns))
     for i in range(len(lp.keys)):
         lp.vehicle_class(i)
@@ -686,6 +692,21 @@ def _route_bound(
     lp.checkpoints()
     value = lp.solve()
     return None if value is None else math.floor(value + 1e-6) + board
+
+
+MINOR_CLASS = 0.05  # a class with less than this share of the fleet's places stays aggregated
+
+
+def _minor_classes(problem: ConvoyProblem, lp: _RouteLP) -> set[int]:
+    """The classes that the timed route programme keeps aggregated over time (one time budget): those
+    with less than ``MINOR_CLASS`` of the fleet's places (vehicles times seats and stretcher places),
+    so that the columns go to finer buckets for the others. Each class's walks are relaxed on their
+    own (classes share only the people, the reception points' room and the inspections), so every
+    mix of timed and aggregated classes bounds the people out."""
+    places = problem.type_seats + problem.type_stretchers
+    share = {i: lp.classes[key] * int(places[key[0]]) for i, key in enumerate(lp.keys)}
+    total = sum(share.values())
+    return {i for i, n in share.items() if n < MINOR_CLASS * total}
 
 
 def _waiting_by_point(problem: ConvoyProblem, gathering: list[int]) -> tuple[np.ndarray, np.ndarray]:
