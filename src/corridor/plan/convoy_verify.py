@@ -26,15 +26,36 @@ from corridor.problem.model import UNLIMITED
 _MAX_REPORTED = 200
 
 
-def _closed_arc(problem: ConvoyProblem, arc: int, dep: int, arrive: int) -> bool:
-    flow = problem.flow
-    net = flow.network
-    one = np.asarray([arc], dtype=np.int64)
-    return bool(
-        flow.arc_closed.closed(one, np.asarray([dep]))[0]
-        or flow.node_closed.closed(net.tail[one], np.asarray([dep]))[0]
-        or flow.node_closed.closed(net.head[one], np.asarray([arrive]))[0]
-    )
+class _Closures:
+    """The closed windows of each road and node, looked up per item (a plan of 800 trips on a network
+    with hundreds of closures checks each road it drives against them: scanning every window for
+    each road took minutes)."""
+
+    def __init__(self, problem: ConvoyProblem) -> None:
+        flow = problem.flow
+        self.arcs = self._by_item(flow.arc_closed.item, flow.arc_closed.begin, flow.arc_closed.end)
+        self.nodes = self._by_item(flow.node_closed.item, flow.node_closed.begin, flow.node_closed.end)
+        self.tail = flow.network.tail.tolist()
+        self.head = flow.network.head.tolist()
+
+    @staticmethod
+    def _by_item(item: np.ndarray, begin: np.ndarray, end: np.ndarray) -> dict[int, list[tuple[int, int]]]:
+        out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for it, a, b in zip(item.tolist(), begin.tolist(), end.tolist(), strict=True):
+            out[int(it)].append((int(a), int(b)))
+        return dict(out)
+
+    @staticmethod
+    def _inside(windows: list[tuple[int, int]] | None, step: int) -> bool:
+        return windows is not None and any(a <= step < b for a, b in windows)
+
+    def arc(self, arc: int, dep: int, arrive: int) -> bool:
+        """Is road ``arc`` closed when left at ``dep``, or its tail then, or its head at ``arrive``?"""
+        return (
+            self._inside(self.arcs.get(arc), dep)
+            or self._inside(self.nodes.get(self.tail[arc]), dep)
+            or self._inside(self.nodes.get(self.head[arc]), arrive)
+        )
 
 
 def _arcs_between(problem: ConvoyProblem) -> dict[tuple[int, int], list[int]]:
@@ -57,6 +78,7 @@ class _Checker:
         self.dest_index = {d: i for i, d in enumerate(problem.flow.dest_ids)}
         self.checkpoint_index = {c: i for i, c in enumerate(problem.flow.checkpoint_ids)}
         self.inspections: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+        self.closures = _Closures(problem)
 
     def add(self, text: str) -> None:
         self.out.append(text)
@@ -89,7 +111,7 @@ class _Checker:
                 self.add(f"{where}: leaves {drive.nodes[k]} at step {dep}, outside the window")
             # parallel roads: the drive may take any of them that is open when driven; the fastest
             # open one gives the earliest it can be at the next node (a slower one is waiting)
-            open_arcs = [a for a in candidates if not _closed_arc(problem, a, dep, dep + int(steps[a]))]
+            open_arcs = [a for a in candidates if not self.closures.arc(a, dep, dep + int(steps[a]))]
             if not open_arcs:
                 self.add(
                     f"{where}: road {drive.nodes[k]}->{drive.nodes[k + 1]} used at step {dep} while closed"
