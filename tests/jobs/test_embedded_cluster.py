@@ -25,6 +25,7 @@ from distributed import LocalCluster
 from distributed.core import Status
 from fastapi.testclient import TestClient
 
+from corridor.core.errors import InputError
 from corridor.jobs import Jobs, JobState, embedded_cluster, runner
 from corridor.server.app import create_app
 from corridor.server.db import upgrade
@@ -32,6 +33,8 @@ from corridor.server.settings import Settings
 from server.conftest import CHEAP, PASSWORD, make_world
 
 MISSING = {"scenario": "/nowhere/scenario.toml"}  # a job a worker ends at once (its file is read there)
+SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "east-aleppo-2016" / "scenario.toml"
+SHORT = {"scenario": str(SCENARIO), "method": "exact", "deadline": "2016-12-15T19:10:00+02:00"}
 
 
 def running(cluster: LocalCluster) -> bool:
@@ -115,6 +118,25 @@ def test_a_closed_embedded_cluster_is_replaced_and_its_jobs_fail(one_worker: Job
         assert again.client.scheduler_info()["address"] == new.scheduler_address
     finally:
         again.close()
+
+
+def test_a_job_forgotten_while_it_is_read_is_not_known_any_more(
+    one_worker: Jobs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service settles and forgets an ended job on one thread while a page reads it on
+    another: the reader is told the job is not held any more (and reads its row), not given the
+    cluster's error for a released result."""
+    key = one_worker.submit("plan", SHORT)
+    assert until(lambda: one_worker.state(key)).state == "done"
+    watch = one_worker._watch
+
+    def forgotten_meanwhile() -> float:
+        one_worker.forget(key)
+        return watch()
+
+    monkeypatch.setattr(one_worker, "_watch", forgotten_meanwhile)
+    with pytest.raises(InputError):
+        one_worker.state(key)
 
 
 @pytest.fixture(scope="module")

@@ -158,12 +158,18 @@ class Jobs:
             old.close(timeout=5)
         return cluster
 
+    def _known(self, key: str) -> None:
+        """Raise :class:`InputError` unless this client still holds the job ``key`` (another
+        thread may have settled and forgotten it since it was looked up)."""
+        if not self.holds(key):
+            raise InputError(f"no job {key} here (any more)", where="key", hint="it was forgotten")
+
     def _fail(self, key: str, error: str) -> JobState:
         """Mark the job ``key`` failed with ``error`` and stop it on the cluster."""
         with self._guard:
-            self._failed.setdefault(key, error)
-            error = self._failed[key]
             future = self._futures.get(key)
+            if future is not None:
+                error = self._failed.setdefault(key, error)
         if future is not None:
             with contextlib.suppress(Exception):
                 future.cancel()
@@ -231,10 +237,15 @@ class Jobs:
             return JobState(key, "failed", error=failed)
         status = future.status
         if status == "finished":
-            return JobState(key, "done", 1.0, "done", result=future.result())
+            try:
+                return JobState(key, "done", 1.0, "done", result=future.result())
+            except Exception as error:  # released meanwhile (forgotten), or gone with its cluster
+                self._known(key)
+                return self._fail(key, f"its result could not be read: {describe(error)}")
         if status == "error":
             return JobState(key, "failed", error=describe(future.exception()))
-        if status == "cancelled":  # not by this client: the scheduler dropped it
+        if status == "cancelled":  # forgotten meanwhile, or dropped by the scheduler
+            self._known(key)
             return self._fail(key, "the cluster dropped it (did its scheduler stop?); start it again")
         if workerless >= self.no_worker_seconds:
             return self._fail(
