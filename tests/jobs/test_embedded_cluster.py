@@ -11,6 +11,7 @@ tests' have two) and close it at the end."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -85,12 +86,16 @@ def _lose_the_workers(jobs: Jobs, cluster: LocalCluster) -> None:
     assert not cluster.workers and worker_count(cluster) == 0
 
 
-def test_a_cluster_that_lost_its_workers_for_good_gets_new_ones(one_worker: Jobs) -> None:
+def test_a_cluster_that_lost_its_workers_for_good_gets_new_ones(
+    one_worker: Jobs, caplog: pytest.LogCaptureFixture
+) -> None:
     cluster = embedded_cluster(1)
     _lose_the_workers(one_worker, cluster)
     # A job started now is run by a new worker (it would wait for ever for the lost one).
-    key = one_worker.submit("plan", MISSING)
-    assert ran_on_a_worker(until(lambda: one_worker.state(key))), one_worker.state(key)
+    with caplog.at_level(logging.WARNING, logger="corridor.jobs.embedded"):
+        key = one_worker.submit("plan", MISSING)
+        assert ran_on_a_worker(until(lambda: one_worker.state(key))), one_worker.state(key)
+    assert "the embedded cluster holds 0 of its 1 worker(s)" in caplog.text  # the log says so
     one_worker.forget(key)
     assert embedded_cluster(1) is cluster and worker_count(cluster) == 1
     # Lost again while a job waits: reading the job gives the cluster a worker again.

@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import logging
 import threading
+import time
 
 import dask
 from distributed import LocalCluster
@@ -23,11 +24,14 @@ from distributed.core import Status
 
 from corridor.simulate.dask_settings import LEAN
 
+log = logging.getLogger(__name__)
+
 # A nanny in one of these will never run a worker again.
 _GONE = frozenset({Status.closing, Status.closed, Status.closing_gracefully, Status.failed})
 
 _embedded: dict[int, LocalCluster] = {}
 _embedded_guard = threading.Lock()
+_quiet_until: dict[int, float] = {}  # by cluster: when mending it is next worth a line in the log
 _exit_registered = False
 
 
@@ -39,6 +43,7 @@ def embedded_cluster(workers: int) -> LocalCluster:
     with _embedded_guard:
         found = _embedded.get(workers)
         if found is not None and not running(found):
+            log.warning("the embedded cluster of %d worker(s) was closed: starting a new one", workers)
             with contextlib.suppress(Exception):  # closed already, or half-way
                 found.close(timeout=10)
             found = None
@@ -95,9 +100,21 @@ def _mend_now(cluster: LocalCluster, workers: int) -> None:
     (the lost ones are closed and dropped, new ones start under new names)."""
     if not running(cluster):
         return
-    for name, nanny in list(cluster.workers.items()):
-        if nanny.status in _GONE:
-            cluster.worker_spec.pop(name, None)
+    gone = [name for name, nanny in cluster.workers.items() if nanny.status in _GONE]
+    missing = [name for name in cluster.worker_spec if name not in cluster.workers]
+    now = time.monotonic()
+    if now >= _quiet_until.get(id(cluster), 0.0):  # once a minute at most (nannies take seconds to start)
+        _quiet_until[id(cluster)] = now + 60.0
+        log.warning(
+            "the embedded cluster holds %d of its %d worker(s) (nannies closed: %s; not started: %s): "
+            "starting new ones",
+            worker_count(cluster),
+            workers,
+            ", ".join(map(str, gone)) or "none",
+            ", ".join(map(str, missing)) or "none",
+        )
+    for name in gone:
+        cluster.worker_spec.pop(name, None)
     cluster.scale(workers)
 
 
