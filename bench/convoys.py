@@ -60,13 +60,16 @@ from corridor.solve.convoy.bounds import Bounds, convoy_bounds
 from corridor.solve.convoy.exact import solve_exact
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.mip import solve_mip
-from corridor.solve.convoy.schedule import Schedule, objective_key
+from corridor.solve.convoy.route_start import route_start
+from corridor.solve.convoy.schedule import Schedule, greedy, objective_key
 from corridor.solve.convoy.search import SearchSettings, search
 
 ROOT = Path(__file__).resolve().parents[1]
 # --methods: every registered method, "restarts" (the bench's own: `search` again from its best plan
 # with the next seed until the time limit is spent) and the textbook MIP
-METHODS = (*CONVOY_METHODS, "restarts", "mip")
+# and "route" (the bench's own too: the timed route programme's walks as the start, see
+# corridor.solve.convoy.route_start, then `search` with restarts for the time left)
+METHODS = (*CONVOY_METHODS, "restarts", "route", "mip")
 
 
 @dataclass
@@ -537,6 +540,8 @@ def run_case(case: Case, args: argparse.Namespace, console: Console) -> list[Row
         rows.append(_plan_row(case, method, plan, problem, time.perf_counter() - t, best, kind))
     if "restarts" in methods:
         rows.append(_restarts_row(case, problem, legs, best, kind))
+    if "route" in methods:
+        rows.append(_route_row(case, problem, legs, best, kind, args.start_columns))
     if "exact" in methods:
         rows.append(_exact_row(case, problem, legs, args.workers, best, kind))
     # the tightest bound any method proved holds for all of them
@@ -597,23 +602,56 @@ def _restarts_row(case: Case, problem: ConvoyProblem, legs: Legs, best: int, kin
     """`search` from the dispatcher's plan, then again from its best plan with the next seed, until the
     time limit is spent (less a twentieth, kept for the plan's check) or the bound is reached."""
     began = time.perf_counter()
-    schedule: Schedule | None = None
+    schedule, runs = _search_on(problem, legs, None, best, began, case.time_limit)
+    plan = schedule.plan(method="search", status="feasible", bound=best, bound_kind=kind, stats={})
+    row = _plan_row(case, "search, restarts", plan, problem, time.perf_counter() - began, best, kind)
+    row.note = f"{runs} runs"
+    return row
+
+
+def _search_on(
+    problem: ConvoyProblem, legs: Legs, start: Schedule | None, bound: int, began: float, limit: float
+) -> tuple[Schedule, int]:
+    schedule = start
     seed = 0
     while True:
-        left = 0.95 * case.time_limit - (time.perf_counter() - began)
-        if left <= 0:
+        left = 0.95 * limit - (time.perf_counter() - began)
+        if left <= 0 and schedule is not None:
             break
         result = search(
-            problem, legs, time_limit=left, settings=SearchSettings(seed=seed), bound=best, start=schedule
+            problem,
+            legs,
+            time_limit=max(0.0, left),
+            settings=SearchSettings(seed=seed),
+            bound=bound,
+            start=schedule,
         )
         schedule = result.schedule
         seed += 1
         if result.stopped in ("bound", "time"):
             break
     assert schedule is not None
+    return schedule, seed
+
+
+def _route_row(case: Case, problem: ConvoyProblem, legs: Legs, best: int, kind: str, columns: int) -> Row:
+    """The timed route programme's walks as the start (or the dispatcher's plan where it is better; the
+    programme's optimum is a bound too), then `search` with restarts for the time left."""
+    began = time.perf_counter()
+    found = route_start(problem, legs, columns=columns)
+    start, note = None, "no route programme"
+    if found is not None:
+        start, bound = found
+        if bound < best:
+            best, kind = bound, "route"
+        note = f"start {sum(t.people for t in start.trips):,} in {time.perf_counter() - began:.0f} s"
+        first = greedy(problem, legs)
+        if objective_key(problem, first.trips) < objective_key(problem, start.trips):
+            start, note = first, note + ", the dispatcher's better"
+    schedule, runs = _search_on(problem, legs, start, best, began, case.time_limit)
     plan = schedule.plan(method="search", status="feasible", bound=best, bound_kind=kind, stats={})
-    row = _plan_row(case, "search, restarts", plan, problem, time.perf_counter() - began, best, kind)
-    row.note = f"{seed} runs"
+    row = _plan_row(case, "route walks, search", plan, problem, time.perf_counter() - began, best, kind)
+    row.note = f"{note}; {runs} runs"
     return row
 
 
@@ -738,6 +776,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=120_000,
         help="columns of the timed route bound's programme (finer time buckets; default 120,000)",
+    )
+    parser.add_argument(
+        "--start-columns",
+        type=int,
+        default=250_000,
+        help="columns of the route programme whose walks start the 'route' method (default 250,000)",
     )
     parser.add_argument("--no-flow-bound", action="store_true")
     parser.add_argument("--markdown", type=Path)

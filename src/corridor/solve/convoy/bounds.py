@@ -405,6 +405,9 @@ class _RouteLP:
         self.cols: list[int] = []
         self.vals: list[float] = []
         self.rhs: list[float] = []
+        # timed: column -> (class, from (place, bucket) or None at the start, to (place, bucket))
+        self.arcs: dict[int, tuple[int, tuple[int, int] | None, tuple[int, int] | None]] = {}
+        self.solution: np.ndarray | None = None
 
     def col(self, upper: float = np.inf, gain: float = 0.0) -> int:
         self.upper.append(upper)
@@ -493,6 +496,7 @@ class _RouteLP:
         budget: list[tuple[int, float]] = []
 
         def flow(col: int, frm: tuple[int, int] | None, to: tuple[int, int] | None, steps: int) -> None:
+            self.arcs[col] = (i, frm, to)
             if frm is not None:
                 balance.setdefault(frm, []).append((col, 1.0))
             if to is not None:
@@ -637,7 +641,10 @@ class _RouteLP:
         bounds = [(0.0, None if np.isinf(u) else float(u)) for u in self.upper]
         cost = -np.asarray(self.gain)
         result = linprog(cost, A_ub=matrix, b_ub=np.asarray(self.rhs), bounds=bounds, method="highs")
-        return None if result.status != 0 else -float(result.fun)
+        if result.status != 0:
+            return None
+        self.solution = np.asarray(result.x, dtype=float)
+        return -float(result.fun)
 
 
 ROUTE_COLUMNS = 30_000  # the timed route programme's buckets are chosen to keep about this many columns
@@ -673,6 +680,19 @@ def _route_bound(
     point than straight; a real drive waits where the relaxation arrives early), so the optimum
     bounds the people out.
     """
+    solved = solved_route_lp(problem, legs, checkpoint, timed=timed, columns=columns)
+    if solved is None:
+        return None
+    board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
+    return math.floor(solved[1] + 1e-6) + board
+
+
+def solved_route_lp(
+    problem: ConvoyProblem, legs: Legs, checkpoint: int | None, *, timed: bool, columns: int = ROUTE_COLUMNS
+) -> tuple[_RouteLP, float] | None:
+    """The programme of :func:`_route_bound`, solved: the programme (with ``timed``, its vehicles'
+    moves in ``arcs``; its ``solution``) and its optimum (people out, less those on board at the
+    start); None when it does not apply or cannot be solved."""
     flow = problem.flow
     gathering = [int(g) for g in problem.gathering_nodes.tolist()]
     dests = [int(d) for d in flow.dest_node.tolist()]
@@ -691,7 +711,7 @@ def _route_bound(
     lp.people(checkpoint, board)
     lp.checkpoints()
     value = lp.solve()
-    return None if value is None else math.floor(value + 1e-6) + board
+    return None if value is None else (lp, value)
 
 
 MINOR_CLASS = 0.05  # a class with less than this share of the fleet's places stays aggregated

@@ -1,0 +1,59 @@
+"""The start plan from the timed route programme's walks: its plans verify, never carry more than the
+programme's bound, and on a bus whose last trip the deadline cuts it makes the optimal walk."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+
+from convoy_cases import convoy_problems
+from corridor.plan.convoy_verify import verify_convoy
+from corridor.problem.convoy import ConvoyProblem
+from corridor.solve.convoy.legs import Legs
+from corridor.solve.convoy.route_start import route_start, route_walks
+from factories import problem
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(convoy_problems(vehicles=3, horizon=(4, 24)))
+def test_route_start_plans_verify_and_stay_within_the_bound(p: ConvoyProblem) -> None:
+    legs = Legs(p)
+    found = route_start(p, legs, columns=100_000)
+    if found is None:
+        return
+    schedule, bound = found
+    plan = schedule.plan(method="t", status="feasible", bound=bound, bound_kind="route", stats={})
+    assert verify_convoy(plan, p) == []
+    assert plan.evacuated <= bound
+    walks = route_walks(p, legs, columns=100_000)
+    assert walks is not None and set(walks.walks) <= set(range(p.n_vehicles))
+
+
+def test_route_start_makes_the_walk_that_fits_the_deadline() -> None:
+    """One bus of 4 seats at the reception point (node 1), 4 people 1 step away and 12 people 4 steps
+    away, 17 steps: the near point first, then the far one, 8 people, the bound's 8."""
+    arcs = [(0, 1, 5, 1), (1, 0, 5, 1), (1, 2, 5, 4), (2, 1, 5, 4)]
+    flow = problem(3, arcs, sources=[(0, 4), (2, 12)], destinations=[1], horizon=17)
+    p = ConvoyProblem(
+        flow=flow,
+        type_ids=("bus",),
+        type_seats=np.asarray([4], dtype=np.int64),
+        type_stretchers=np.zeros(1, dtype=np.int64),
+        type_speed=np.ones(1),
+        load_steps=np.ones(1, dtype=np.int64),
+        unload_steps=np.ones(1, dtype=np.int64),
+        vehicle_ids=("bus-1",),
+        vehicle_type=np.zeros(1, dtype=np.int64),
+        vehicle_node=np.ones(1, dtype=np.int64),
+        vehicle_ready=np.zeros(1, dtype=np.int64),
+        vehicle_on_board=((),),
+        group_stretcher=np.asarray([False]),
+        checkpoint_inspection=np.zeros(0, dtype=np.int64),
+        checkpoint_vehicle_rate=np.zeros(0),
+        checkpoint_people_rate=np.zeros(0),
+    )
+    found = route_start(p, Legs(p))
+    assert found is not None
+    schedule, bound = found
+    assert bound == 8
+    assert sum(t.people for t in schedule.trips) == 8
