@@ -3,7 +3,9 @@ password hashing inside the write transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -156,3 +158,23 @@ def test_a_busy_answer_does_not_count_against_the_name(world: World) -> None:
             busy = attempt(world, "monitor-user", PASSWORD)
             assert busy.status_code == 429 and busy.json()["error"]["where"] == "password"
     assert attempt(world, "monitor-user", PASSWORD).status_code == 200
+
+
+def test_the_passwords_thread_rests_between_checks_as_long_as_the_last_took() -> None:
+    passwords = Passwords(time_cost=1, memory_kib=64, rest=1e6)  # the rests are noted, not taken
+    stored = passwords.hash(PASSWORD)
+    rests: list[float] = []
+    passwords._sleep = rests.append
+
+    def check() -> bool:
+        return asyncio.run(passwords.check(stored, PASSWORD))
+
+    began = time.monotonic()
+    assert check()  # alone: no rest before it
+    took = time.monotonic() - began
+    assert rests == []
+    assert check() is True  # straight after: it rests first, at most rest times as long as the first took
+    assert len(rests) == 1 and 0 < rests[0] <= passwords.rest * took
+    passwords.rest = 0.0
+    passwords._rest_until = float("-inf")
+    assert check() and len(rests) == 1  # no rest asked, none taken
