@@ -27,7 +27,9 @@ earliest completion, then the fewest trips), so the result is never worse than g
 The search is anytime: it stops at ``time_limit`` seconds, after ``iterations`` steps, or after
 ``stall`` steps without improvement, or when the plan reaches the bound (every person out, or as many
 as the bound allows, with nothing left to shorten). For a given ``seed`` and a search that stops by
-its step counts (not by the clock), the plan is always the same.
+its step counts (not by the clock), the plan is always the same. The clock counts from the start: the
+greedy variants the search starts from (four dispatches) are tried only while there is time (the
+first always, as a plan is needed), and what the limit left out is named in ``SearchResult.skipped``.
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ class SearchResult:
     seconds: float
     stopped: str  # "time", "iterations", "stall" or "bound"
     moves: dict[str, tuple[int, int]] = field(default_factory=dict)  # move: (steps, improvements)
+    # phases left out because the time limit was spent: "portfolio" (greedy variants after the first),
+    # "steps" (not one step of the search)
+    skipped: list[str] = field(default_factory=list)
 
 
 def _key(problem: ConvoyProblem, schedule: Schedule) -> tuple[int, ...]:
@@ -324,18 +329,20 @@ class _Search:
         return SearchResult(best, i, improvements, time.perf_counter() - began, stopped, moves)
 
 
-def _portfolio(problem: ConvoyProblem, legs: Legs) -> Schedule:
-    """The best of the deterministic greedy variants (free first or by type; cycle-aware or not)."""
+def _portfolio(problem: ConvoyProblem, legs: Legs, deadline: float = math.inf) -> tuple[Schedule, bool]:
+    """The best of the deterministic greedy variants (free first or by type; cycle-aware or not) made
+    by ``deadline`` (a ``time.perf_counter()``; the first is always made), and whether any was left out."""
     best: Schedule | None = None
     best_key: tuple[int, ...] | None = None
-    for cycle in (True, False):
-        for lookahead in (0, None):
-            schedule = dispatch(Schedule(problem, legs), Chooser(problem, cycle=cycle), lookahead=lookahead)
-            key = _key(problem, schedule)
-            if best_key is None or key < best_key:
-                best, best_key = schedule, key
+    for cycle, lookahead in itertools.product((True, False), (0, None)):
+        if best is not None and time.perf_counter() >= deadline:
+            return best, True
+        schedule = dispatch(Schedule(problem, legs), Chooser(problem, cycle=cycle), lookahead=lookahead)
+        key = _key(problem, schedule)
+        if best_key is None or key < best_key:
+            best, best_key = schedule, key
     assert best is not None
-    return best
+    return best, False
 
 
 def search(
@@ -348,14 +355,22 @@ def search(
     start: Schedule | None = None,
     progress: Progress | None = None,
 ) -> SearchResult:
-    """Improve ``start`` (default: the greedy plan) for at most ``time_limit`` seconds."""
+    """Improve ``start`` (default: the greedy plan) for at most ``time_limit`` seconds, counted from the
+    call (the greedy variants of the default start included)."""
     began = time.perf_counter()
+    skipped: list[str] = []
     if start is None:
-        start = _portfolio(problem, legs)
+        start, short = _portfolio(problem, legs, began + time_limit)
+        skipped += ["portfolio"] if short else []
     if progress is not None:
         progress(len(start.trips), problem.people - start.waiting_people())
     left = max(0.0, time_limit - (time.perf_counter() - began))
-    return _Search(problem, legs, settings, bound).run(start, left, progress)
+    result = _Search(problem, legs, settings, bound).run(start, left, progress)
+    if result.stopped == "time" and not result.moves:
+        skipped.append("steps")
+    result.skipped = skipped
+    result.seconds = time.perf_counter() - began
+    return result
 
 
 def search_method(
