@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from corridor.server.access import service as access
 from corridor.server.app import create_app
@@ -66,16 +68,28 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _empty_postgres(url: str) -> None:
+EMPTY_HEAD = "INSERT INTO ledger_head (id, count, head_hash, server_seq) VALUES (1, 0, :h, 0)"
+
+
+def _empty_postgres(url: str, attempts: int = 5) -> None:
+    """Empty every table. A write still finishing from the test before (a background thread of its
+    service, a job's worker) can deadlock with the TRUNCATE's table locks: PostgreSQL then aborts
+    one of the two, and the TRUNCATE is tried again once the other is through."""
     engine = create_engine(url)
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        connection.execute(
-            text("INSERT INTO ledger_head (id, count, head_hash, server_seq) VALUES (1, 0, :h, 0)"),
-            {"h": "0" * 64},
-        )
-    engine.dispose()
+    try:
+        for attempt in range(attempts):
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                    connection.execute(text(EMPTY_HEAD), {"h": "0" * 64})
+                return
+            except OperationalError as exc:
+                if not isinstance(exc.orig, psycopg.errors.DeadlockDetected) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
