@@ -4,6 +4,7 @@ and a brute-force enumeration of trip decisions, for the convoy solvers' propert
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from corridor.network.build import load_network
 from corridor.problem.convoy import ConvoyProblem, compile_convoy
+from corridor.problem.model import Problem
 from corridor.scenario import load_scenario
 from corridor.scenario.model import Scenario
 from corridor.solve.convoy.legs import Legs
@@ -112,3 +114,37 @@ def brute_force(problem: ConvoyProblem, legs: Legs) -> tuple[int, ...]:
 
     walk(Schedule(problem, legs))
     return best
+
+
+def buses(
+    flow: Problem,
+    *,
+    depots: Sequence[int] = (0,),
+    seats: int = 4,
+    load: int = 1,
+    unload: int = 1,
+    ready: Sequence[int] | None = None,
+    ids: Sequence[str] | None = None,
+) -> ConvoyProblem:
+    """A fleet of one bus type (``seats`` seats, no stretcher places, boarding ``load`` and unloading
+    ``unload`` steps) with a bus at each of ``depots``, ready at ``ready`` (0); no checkpoint. The
+    buses are ``bus-1``, ``bus-2``, ... unless ``ids`` names them."""
+    count = len(depots)
+    return ConvoyProblem(
+        flow=flow,
+        type_ids=("bus",),
+        type_seats=np.asarray([seats], dtype=np.int64),
+        type_stretchers=np.zeros(1, dtype=np.int64),
+        type_speed=np.ones(1),
+        load_steps=np.asarray([load], dtype=np.int64),
+        unload_steps=np.asarray([unload], dtype=np.int64),
+        vehicle_ids=tuple(ids) if ids is not None else tuple(f"bus-{i + 1}" for i in range(count)),
+        vehicle_type=np.zeros(count, dtype=np.int64),
+        vehicle_node=np.asarray(depots, dtype=np.int64),
+        vehicle_ready=np.asarray(ready if ready is not None else [0] * count, dtype=np.int64),
+        vehicle_on_board=tuple(() for _ in range(count)),
+        group_stretcher=np.asarray([False]),
+        checkpoint_inspection=np.zeros(0, dtype=np.int64),
+        checkpoint_vehicle_rate=np.zeros(0),
+        checkpoint_people_rate=np.zeros(0),
+    )

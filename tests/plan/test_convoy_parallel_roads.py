@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
+from convoy_cases import buses
 from corridor.plan.convoy import ConvoyPlan, Drive, Trip
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy import solve_convoy
@@ -26,24 +25,7 @@ def _problem(fast_closed_until: int) -> ConvoyProblem:
     arcs = [(0, 1, 5, 1), (1, 0, 5, 1), (1, 2, 5, FAST), (1, 2, 5, SLOW), (2, 1, 5, 2)]
     closed = [(2, 0, fast_closed_until)] if fast_closed_until > 0 else []
     flow = problem(3, arcs, sources=[(0, 3)], destinations=[2], horizon=30, arc_closed=closed)
-    return ConvoyProblem(
-        flow=flow,
-        type_ids=("bus",),
-        type_seats=np.asarray([4], dtype=np.int64),
-        type_stretchers=np.asarray([0], dtype=np.int64),
-        type_speed=np.ones(1),
-        load_steps=np.asarray([1], dtype=np.int64),
-        unload_steps=np.asarray([1], dtype=np.int64),
-        vehicle_ids=("bus-1",),
-        vehicle_type=np.asarray([0], dtype=np.int64),
-        vehicle_node=np.asarray([0], dtype=np.int64),
-        vehicle_ready=np.zeros(1, dtype=np.int64),
-        vehicle_on_board=((),),
-        group_stretcher=np.asarray([False]),
-        checkpoint_inspection=np.zeros(0, dtype=np.int64),
-        checkpoint_vehicle_rate=np.zeros(0),
-        checkpoint_people_rate=np.zeros(0),
-    )
+    return buses(flow)
 
 
 def _retimed(plan: ConvoyPlan, last_hop: int) -> ConvoyPlan:

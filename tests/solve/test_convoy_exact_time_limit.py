@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import importlib
 
-import numpy as np
 import pytest
 
-from convoy_cases import example
+from convoy_cases import buses, example
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.exact import ExactResult, _Model, _OutOfTimeError, solve_exact
 from corridor.solve.convoy.legs import Legs
@@ -25,24 +24,7 @@ def _small() -> ConvoyProblem:
     steps away (node 2), more than the buses can bring out in 14 steps."""
     arcs = [(0, 1, 5, 1), (1, 0, 5, 1), (1, 2, 5, 4), (2, 1, 5, 4)]
     flow = problem(3, arcs, sources=[(0, 5), (2, 9)], destinations=[1], horizon=14)
-    return ConvoyProblem(
-        flow=flow,
-        type_ids=("bus",),
-        type_seats=np.asarray([4], dtype=np.int64),
-        type_stretchers=np.asarray([0], dtype=np.int64),
-        type_speed=np.ones(1),
-        load_steps=np.asarray([1], dtype=np.int64),
-        unload_steps=np.asarray([1], dtype=np.int64),
-        vehicle_ids=("bus-1", "bus-2"),
-        vehicle_type=np.asarray([0, 0], dtype=np.int64),
-        vehicle_node=np.asarray([1, 1], dtype=np.int64),
-        vehicle_ready=np.zeros(2, dtype=np.int64),
-        vehicle_on_board=((), ()),
-        group_stretcher=np.asarray([False]),
-        checkpoint_inspection=np.zeros(0, dtype=np.int64),
-        checkpoint_vehicle_rate=np.zeros(0),
-        checkpoint_people_rate=np.zeros(0),
-    )
+    return buses(flow, depots=[1, 1])
 
 
 def _honest(problem: ConvoyProblem, legs: Legs, result: ExactResult) -> None:

@@ -6,11 +6,10 @@ deadline cuts a vehicle's last trip. Static drives leave out the roads closed th
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from convoy_cases import convoy_problems
+from convoy_cases import buses, convoy_problems
 from corridor.problem.convoy import ConvoyProblem
 from corridor.problem.model import Problem
 from corridor.solve.convoy import solve_convoy
@@ -29,24 +28,7 @@ def _near_and_far(horizon: int) -> ConvoyProblem:
 
 
 def _one_bus(flow: Problem, depot: int) -> ConvoyProblem:
-    return ConvoyProblem(
-        flow=flow,
-        type_ids=("bus",),
-        type_seats=np.asarray([4], dtype=np.int64),
-        type_stretchers=np.asarray([0], dtype=np.int64),
-        type_speed=np.ones(1),
-        load_steps=np.asarray([1], dtype=np.int64),
-        unload_steps=np.asarray([1], dtype=np.int64),
-        vehicle_ids=("bus-1",),
-        vehicle_type=np.asarray([0], dtype=np.int64),
-        vehicle_node=np.asarray([depot], dtype=np.int64),
-        vehicle_ready=np.zeros(1, dtype=np.int64),
-        vehicle_on_board=((),),
-        group_stretcher=np.asarray([False]),
-        checkpoint_inspection=np.zeros(0, dtype=np.int64),
-        checkpoint_vehicle_rate=np.zeros(0),
-        checkpoint_people_rate=np.zeros(0),
-    )
+    return buses(flow, depots=[depot])
 
 
 @pytest.mark.parametrize(("horizon", "optimum"), [(8, 4), (17, 8), (27, 12)])

@@ -3,10 +3,9 @@ programme's bound, and on a bus whose last trip the deadline cuts it makes the o
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 
-from convoy_cases import convoy_problems
+from convoy_cases import buses, convoy_problems
 from corridor.plan.convoy_verify import verify_convoy
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.legs import Legs
@@ -34,24 +33,7 @@ def test_route_start_makes_the_walk_that_fits_the_deadline() -> None:
     away, 17 steps: the near point first, then the far one, 8 people, the bound's 8."""
     arcs = [(0, 1, 5, 1), (1, 0, 5, 1), (1, 2, 5, 4), (2, 1, 5, 4)]
     flow = problem(3, arcs, sources=[(0, 4), (2, 12)], destinations=[1], horizon=17)
-    p = ConvoyProblem(
-        flow=flow,
-        type_ids=("bus",),
-        type_seats=np.asarray([4], dtype=np.int64),
-        type_stretchers=np.zeros(1, dtype=np.int64),
-        type_speed=np.ones(1),
-        load_steps=np.ones(1, dtype=np.int64),
-        unload_steps=np.ones(1, dtype=np.int64),
-        vehicle_ids=("bus-1",),
-        vehicle_type=np.zeros(1, dtype=np.int64),
-        vehicle_node=np.ones(1, dtype=np.int64),
-        vehicle_ready=np.zeros(1, dtype=np.int64),
-        vehicle_on_board=((),),
-        group_stretcher=np.asarray([False]),
-        checkpoint_inspection=np.zeros(0, dtype=np.int64),
-        checkpoint_vehicle_rate=np.zeros(0),
-        checkpoint_people_rate=np.zeros(0),
-    )
+    p = buses(flow, depots=[1])
     found = route_start(p, Legs(p))
     assert found is not None
     schedule, bound = found

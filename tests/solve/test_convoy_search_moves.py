@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convoy_cases import convoy_problems
+from convoy_cases import buses, convoy_problems
 from corridor.plan.convoy_verify import verify_convoy
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.legs import Legs
@@ -56,24 +55,9 @@ def open_roads(draw: st.DrawFn) -> ConvoyProblem:
     sources = draw(st.lists(st.tuples(nodes, st.integers(1, 12)), min_size=1, max_size=3))
     dests = draw(st.lists(nodes, min_size=1, max_size=2, unique=True))
     flow = flow_problem(n, arcs, sources=sources, destinations=dests, horizon=draw(st.integers(3, 16)))
-    return ConvoyProblem(
-        flow=flow,
-        type_ids=("bus",),
-        type_seats=np.asarray([draw(st.integers(1, 6))], dtype=np.int64),
-        type_stretchers=np.zeros(1, dtype=np.int64),
-        type_speed=np.ones(1),
-        load_steps=np.asarray([draw(st.integers(0, 2))], dtype=np.int64),
-        unload_steps=np.asarray([draw(st.integers(0, 2))], dtype=np.int64),
-        vehicle_ids=("v0",),
-        vehicle_type=np.zeros(1, dtype=np.int64),
-        vehicle_node=np.asarray([draw(nodes)], dtype=np.int64),
-        vehicle_ready=np.asarray([draw(st.integers(0, 3))], dtype=np.int64),
-        vehicle_on_board=((),),
-        group_stretcher=np.asarray([False]),
-        checkpoint_inspection=np.zeros(0, dtype=np.int64),
-        checkpoint_vehicle_rate=np.zeros(0),
-        checkpoint_people_rate=np.zeros(0),
-    )
+    seats, load, unload = (draw(st.integers(1, 6)), draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    depot, ready = draw(nodes), draw(st.integers(0, 3))
+    return buses(flow, depots=[depot], seats=seats, load=load, unload=unload, ready=[ready], ids=["v0"])
 
 
 def _most_in_three_trips(problem: ConvoyProblem, legs: Legs) -> int:
@@ -121,24 +105,7 @@ def test_the_end_move_fits_both_loads_exactly_by_the_deadline() -> None:
         destinations=[0],
         horizon=10,
     )
-    problem = ConvoyProblem(
-        flow=flow,
-        type_ids=("bus",),
-        type_seats=np.asarray([5], dtype=np.int64),
-        type_stretchers=np.zeros(1, dtype=np.int64),
-        type_speed=np.ones(1),
-        load_steps=np.zeros(1, dtype=np.int64),
-        unload_steps=np.zeros(1, dtype=np.int64),
-        vehicle_ids=("v0",),
-        vehicle_type=np.zeros(1, dtype=np.int64),
-        vehicle_node=np.asarray([0], dtype=np.int64),
-        vehicle_ready=np.zeros(1, dtype=np.int64),
-        vehicle_on_board=((),),
-        group_stretcher=np.asarray([False]),
-        checkpoint_inspection=np.zeros(0, dtype=np.int64),
-        checkpoint_vehicle_rate=np.zeros(0),
-        checkpoint_people_rate=np.zeros(0),
-    )
+    problem = buses(flow, seats=5, load=0, unload=0, ids=["v0"])
     legs = Legs(problem)
     first = greedy(problem, legs)
     search = _Search(problem, legs, SearchSettings(), None)
