@@ -15,6 +15,10 @@ relaxation of the enforced constraints hides.
 - **people ceiling** (:func:`people_ceiling`): the same programme with every loaded arrival by the
   deadline and the people out free bounds the people out from above with whole trips (a gathering
   point of 35 people costs a 30-seat bus two trips); on the 5/5/3 river grids it is the optimum.
+
+Their CP-SAT solves run in a worker process (:mod:`corridor.solve.cpsat_process`): a crash of the
+solver raises :class:`~corridor.solve.cpsat_process.SolverCrashError` to the caller instead of ending
+the process.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from collections.abc import Sequence
 from ortools.sat.python import cp_model
 
 from corridor.problem.convoy import ConvoyProblem
+from corridor.solve import cpsat_process
 from corridor.solve.convoy.legs import NEVER, Legs
 from corridor.solve.convoy.schedule import Intent, Schedule
+from corridor.solve.cpsat_process import Solved
 
 
 def trips_needed(problem: ConvoyProblem) -> dict[int, int]:
@@ -87,8 +93,8 @@ def completion_floor(
         m.add(goal >= people[1])
     m, completion, trips = _floor_model(problem, legs, slots, out, m)
     m.minimize(completion)
-    solver = _floor_solver(time_limit / 2, workers)
-    code = solver.solve(m)
+    solver = _floor_solve(m, time_limit / 2, workers)
+    code = solver.status
     if code == cp_model.INFEASIBLE:
         return None  # no plan brings everyone out: nothing to bound here
     least = math.ceil(solver.best_objective_bound - 1e-6)
@@ -96,8 +102,8 @@ def completion_floor(
         return least * weight  # a plan completing at ``least`` or later
     m.add(completion <= least)
     m.minimize(trips)
-    solver = _floor_solver(time_limit - (time.perf_counter() - began), workers)
-    code = solver.solve(m)
+    solver = _floor_solve(m, time_limit - (time.perf_counter() - began), workers)
+    code = solver.status
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return least * weight
     return least * weight + math.ceil(solver.best_objective_bound - 1e-6)
@@ -123,8 +129,8 @@ def floor_plan(
     trips: dict[tuple[int, int], cp_model.IntVar] = {}
     m, completion, _ = _floor_model(problem, legs, slots, trips=trips)
     m.minimize(completion)
-    solver = _floor_solver(time_limit / 2, workers)  # the other half for booking the trips
-    if solver.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    solver = _floor_solve(m, time_limit / 2, workers)  # the other half for booking the trips
+    if solver.status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     quota = {key: int(solver.value(n)) for key, n in trips.items() if solver.value(n) > 0}
     schedule = Schedule(problem, legs)
@@ -176,8 +182,8 @@ def people_ceiling(
     out, goal = _people_out(m, problem, weights)
     _floor_model(problem, legs, slots, out, m)
     m.maximize(goal)
-    solver = _floor_solver(time_limit, workers)
-    code = solver.solve(m)
+    solver = _floor_solve(m, time_limit, workers)
+    code = solver.status
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return math.floor(solver.best_objective_bound + 1e-6)
@@ -198,11 +204,13 @@ def _people_out(
     return out, goal
 
 
-def _floor_solver(time_limit: float, workers: int) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
-    solver.parameters.num_workers = workers
-    return solver
+def _floor_solve(m: cp_model.CpModel, time_limit: float, workers: int) -> Solved:
+    """Solve ``m`` in CP-SAT's worker process (:mod:`corridor.solve.cpsat_process`; a crash of the
+    solver raises its :class:`~corridor.solve.cpsat_process.SolverCrashError`)."""
+    parameters = cp_model.CpSolver().parameters
+    parameters.max_time_in_seconds = max(0.05, time_limit)
+    parameters.num_workers = workers
+    return cpsat_process.solve(m, parameters)
 
 
 def _floor_model(

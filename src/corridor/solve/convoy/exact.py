@@ -37,10 +37,15 @@ relaxation (fractions of trips spread over vehicles) does not reach by itself. W
 brings everyone out, each gathering point also gets the trips its people need
 (:func:`.cuts.trips_needed`), the completion is capped at the dispatcher's and each vehicle gets only
 the slots it can use by then.
+
+Every CP-SAT solve (also those of :mod:`.cuts`) runs in a worker process
+(:mod:`corridor.solve.cpsat_process`): where the solver aborts, the method goes on without that
+solve's result and says so (``ExactResult.skipped``), instead of ending the process.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -51,12 +56,15 @@ from ortools.sat.python import cp_model
 from corridor.plan.convoy import Drive, Inspection, Trip
 from corridor.problem.convoy import ConvoyProblem
 from corridor.problem.model import UNLIMITED
+from corridor.solve import cpsat_process
 from corridor.solve.convoy.bounds import Bounds, trips_possible
 from corridor.solve.convoy.cuts import completion_floor, floor_plan, people_ceiling, trips_needed
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
+from corridor.solve.cpsat_process import Solved, SolverCrashError
 
 Progress = Callable[[int, int], None]
+_log = logging.getLogger(__name__)
 Fn = tuple[int, tuple[int, ...]]  # (constant offset, ()) or (-1, arrival per ready step 0..H+1)
 
 
@@ -87,7 +95,11 @@ class ExactResult:
     ``skipped`` names the phases left out because the time limit was spent (``"model"``: the model
     was not finished and the dispatcher's plan is returned; ``"hint"``: the dispatcher's plan was
     hinted by its decisions only; ``"ceiling"``/``"floor"``: the first/second solve had no bound from
-    :mod:`.cuts`; ``"solve"``: a solve was not started). ``seconds`` is the method's own wall time."""
+    :mod:`.cuts`; ``"solve"``: a solve was not started). A phase whose CP-SAT solve crashed (the solver
+    runs in a worker process, :mod:`corridor.solve.cpsat_process`) is named ``"<phase>:crashed"``
+    (``"floor-plan"``, ``"hint"``, ``"ceiling"``, ``"floor"``, ``"solve"``) and the crash is told in
+    ``levels`` (``"<phase>:CRASHED:<how the worker ended>"``); the plan is then the best found before it,
+    at least the dispatcher's, and ``feasible``. ``seconds`` is the method's own wall time."""
 
     schedule: Schedule
     status: str
@@ -650,13 +662,35 @@ BUILD_SHARE = 0.6  # of the time limit: a model not built by then is given up fo
 LEAST_SOLVE = 0.05  # seconds: no solve (nor bound of .cuts) is started with less time than this
 
 
-def _solver(time_limit: float, workers: int) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
-    solver.parameters.num_workers = workers
+def _solve(m: cp_model.CpModel, time_limit: float, workers: int) -> Solved:
+    """Solve ``m`` in CP-SAT's worker process (see :mod:`corridor.solve.cpsat_process`; raises its
+    :class:`SolverCrashError` where the solver dies)."""
+    parameters = cp_model.CpSolver().parameters
+    parameters.max_time_in_seconds = max(0.05, time_limit)
+    parameters.num_workers = workers
     for key, value in PARAMETERS.items():
-        setattr(solver.parameters, key, value)
-    return solver
+        setattr(parameters, key, value)
+    return cpsat_process.solve(m, parameters)
+
+
+def _attempt(
+    model: _Model, time_limit: float, workers: int, statuses: list[str], skipped: list[str]
+) -> Solved | None:
+    """One solve of the sequence (its status told in ``statuses``), or None where it found no
+    solution or CP-SAT crashed (then named in ``statuses`` and ``skipped``)."""
+    try:
+        attempt = _solve(model.m, time_limit, workers)
+    except SolverCrashError as error:
+        _crashed("solve", error, statuses, skipped)
+        return None
+    statuses.append(f"{attempt.status_name()}:{attempt.wall_time:.1f}s")
+    return attempt if attempt.status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+
+def _crashed(phase: str, error: SolverCrashError, statuses: list[str], skipped: list[str]) -> None:
+    """Name a phase whose CP-SAT solve crashed (its result is then left out)."""
+    statuses.append(f"{phase}:CRASHED:{error.note}")
+    skipped.append(f"{phase}:crashed")
 
 
 def _hint_all(model: _Model, values: Sequence[int]) -> None:
@@ -672,8 +706,8 @@ def _complete_hint(model: _Model, start: Schedule, time_limit: float, workers: i
     clone = model.m.clone()
     for var, value in model.decisions(start):
         clone.add(clone.get_int_var_from_proto_index(var.index) == value)
-    solver = _solver(time_limit, workers)
-    code = solver.solve(clone)
+    solver = _solve(clone, time_limit, workers)
+    code = solver.status
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         for var, value in model.decisions(start):
             model.m.add_hint(var, value)
@@ -682,7 +716,7 @@ def _complete_hint(model: _Model, start: Schedule, time_limit: float, workers: i
     return True
 
 
-def _timed_trips(model: _Model, solver: cp_model.CpSolver, schedule: Schedule) -> None:
+def _timed_trips(model: _Model, solver: Solved, schedule: Schedule) -> None:
     """Book the trips of the solution into ``schedule`` (paths from Legs at the solution's times)."""
     p, legs = model.p, model.legs
     flow = p.flow
@@ -843,9 +877,14 @@ def _set_goal(
     if floor_time < LEAST_SOLVE:
         skipped.append("ceiling" if maximise else "floor")
         return []
-    if maximise:
-        return [_ceiling(model, expr, floor_time, workers)]
-    return [_floor(model, expr, people, floor_time, workers)]
+    try:
+        if maximise:
+            return [_ceiling(model, expr, floor_time, workers)]
+        return [_floor(model, expr, people, floor_time, workers)]
+    except SolverCrashError as error:  # no bound: the solve goes on without it
+        notes: list[str] = []
+        _crashed("ceiling" if maximise else "floor", error, notes, skipped)
+        return notes
 
 
 def _everyone(problem: ConvoyProblem, start: Schedule) -> bool:
@@ -870,7 +909,11 @@ def _start(
     if seconds < LEAST_SOLVE:
         skipped.append("floor-plan")
         return dispatched
-    other = floor_plan(problem, legs, slots, seconds, workers)
+    try:
+        other = floor_plan(problem, legs, slots, seconds, workers)
+    except SolverCrashError as error:
+        _crashed("floor-plan", error, statuses, skipped)
+        return dispatched
     if other is None or objective_key(problem, other.trips) >= objective_key(problem, dispatched.trips):
         return dispatched
     statuses.append(f"start:floor-plan:{objective_key(problem, other.trips)[-2]}")
@@ -890,12 +933,22 @@ def _build(problem: ConvoyProblem, legs: Legs, slots: Sequence[int], deadline: f
         return None
 
 
-def _hint_start(model: _Model, start: Schedule, seconds: float, workers: int) -> list[str]:
+def _hint_start(
+    model: _Model, start: Schedule, seconds: float, workers: int, statuses: list[str]
+) -> list[str]:
     """Hint the starting plan: completed into a whole solution given ``seconds``, or by its decisions
-    alone where there is no time for that (then ``["hint"]``, the phase skipped, is returned)."""
+    alone where there is no time for that (then ``["hint"]``, the phase skipped, is returned) or where
+    the solve completing it crashed (``["hint:crashed"]``, the crash named in ``statuses``)."""
     if seconds >= LEAST_SOLVE:
-        _complete_hint(model, start, seconds, workers)
-        return []
+        try:
+            _complete_hint(model, start, seconds, workers)
+            return []
+        except SolverCrashError as error:  # the decisions alone, as without time
+            crash: list[str] = []
+            _crashed("hint", error, statuses, crash)
+            for var, value in model.decisions(start):
+                model.m.add_hint(var, value)
+            return crash
     for var, value in model.decisions(start):
         model.m.add_hint(var, value)
     return ["hint"]
@@ -919,6 +972,7 @@ def solve_exact(
     called ``optimal`` only when proved."""
     began = time.perf_counter()
     stop = began + 0.95 * time_limit  # a twentieth is kept for rebuilding the plan and handing it over
+    cpsat_process.prestart()  # the worker's start (an OR-Tools import) overlaps the model's building
 
     skipped: list[str] = []
     statuses: list[str] = []
@@ -935,10 +989,10 @@ def solve_exact(
         skipped += ["model", "solve"]
         return ExactResult(start_plan, "feasible", None, statuses, time.perf_counter() - began, skipped)
     objectives, everyone = _objectives(model, start_plan)
-    skipped += _hint_start(model, start_plan, min(time_limit / 3, _left(stop) / 3), workers)
+    skipped += _hint_start(model, start_plan, min(time_limit / 3, _left(stop) / 3), workers, statuses)
     proved = True
     bound: int | None = None
-    solver: cp_model.CpSolver | None = None
+    solver: Solved | None = None
     people = 0  # the people out (weighted) fixed for the second solve
     if everyone:
         statuses.append("OPTIMAL:everyone")
@@ -951,12 +1005,11 @@ def solve_exact(
             skipped.append("solve")
             proved = False
             break
-        attempt = _solver(_left(stop), workers)
-        code = attempt.solve(model.m)
-        statuses.append(f"{attempt.status_name(code)}:{attempt.wall_time:.1f}s")
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        attempt = _attempt(model, _left(stop), workers, statuses, skipped)
+        if attempt is None:  # no solution, or CP-SAT crashed
             proved = False
             break
+        code = attempt.status
         solver = attempt
         value = round(attempt.objective_value)
         if maximise and len(model.levels) == 1:
@@ -994,6 +1047,9 @@ def exact(
     result = solve_exact(
         problem, legs, time_limit=time_limit, progress=progress, slots=bounds.trips_per_vehicle
     )
+    for note in result.levels:
+        if ":CRASHED:" in note:
+            _log.warning("exact convoy method: CP-SAT crashed (%s); the plan is the best found before", note)
     return result.schedule, result.status
 
 
