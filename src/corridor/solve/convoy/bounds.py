@@ -24,14 +24,16 @@
   within the trips' places and the reception point's capacity; where a haul can only pass one
   checkpoint, the inspections fit in its open time. Aggregated, the class's walks fit in its time to
   the deadline; timed (``convoy_bounds(..., timed_route=True)``), the vehicles are a flow over time
-  in buckets of steps, so that each vehicle's last trip must end by the deadline (the deadline cut).
+  in buckets of steps, so that each vehicle's last trip must end by the deadline (the deadline cut),
+  each move timed by its departure, around the closures in force then (:mod:`.drive_tables`).
   It sees which reception point a trip can reach, where the vehicle goes on from there, and that a
   walk does not divide at the deadline.
 - **checkpoint**: where every loaded drive must pass a checkpoint, the inspections that fit in its open
   time before the last useful moment, times the largest vehicle.
 
 Every drive is counted at its fastest with no closure but those covering the whole window (see
-:mod:`.legs`): closures only delay.
+:mod:`.legs`): closures only delay; the timed route programme alone counts each drive as it is when it
+leaves (a later departure never arrives earlier).
 
 The bound reported is the smallest of these (and of the people to move).
 """
@@ -46,6 +48,7 @@ import numpy as np
 
 from corridor.problem.convoy import ConvoyProblem
 from corridor.problem.model import UNLIMITED, Problem
+from corridor.solve.convoy.drive_tables import DriveTables
 from corridor.solve.convoy.legs import NEVER, Legs
 from corridor.solve.quickest import people_out
 
@@ -389,6 +392,7 @@ class _RouteLP:
     ) -> None:
         self.problem, self.legs, self.timed = problem, legs, timed
         self.q = 1  # steps per bucket of the timed programme (see _timed_class)
+        self.tables: DriveTables | None = None  # the timed programme's drives by departure step
         self.untimed: set[int] = set()  # classes kept aggregated over time in the timed programme
         self.gathering, self.dests = gathering, dests
         classes: dict[tuple[int, int, int], int] = {}
@@ -428,12 +432,12 @@ class _RouteLP:
         kind, start, ready = self.keys[i]
         count = self.classes[self.keys[i]]
         load, unload = int(problem.load_steps[kind]), int(problem.unload_steps[kind])
+        if self.timed and i not in self.untimed:
+            self._timed_class(i, count, ready, load, unload)
+            return
         first = [legs.static_steps(kind, start, g) for g in self.gathering]
         haul = [[legs.static_haul_steps(kind, g, d) for d in self.dests] for g in self.gathering]
         back = [[legs.static_steps(kind, d, g) for g in self.gathering] for d in self.dests]
-        if self.timed and i not in self.untimed:
-            self._timed_class(i, count, ready, load, unload, first, haul, back)
-            return
         fcols = [self.col(0.0 if first[g] >= NEVER else np.inf) for g in range(self.n_g)]
         xcols = [
             [self.col(0.0 if haul[g][r] >= NEVER else np.inf) for r in range(self.n_r)]
@@ -469,81 +473,94 @@ class _RouteLP:
                 0.0,
             )
 
-    def _timed_class(
-        self,
-        i: int,
-        count: int,
-        ready: int,
-        load: int,
-        unload: int,
-        first: list[int],
-        haul: list[list[int]],
-        back: list[list[int]],
-    ) -> None:
+    def _timed_class(self, i: int, count: int, ready: int, load: int, unload: int) -> None:
         """Vehicles as a flow over time between the gathering and reception points, in buckets of
-        ``q`` steps (step ``t`` in bucket ``t // q``; a drive of ``d`` steps spans at least ``d // q``
-        buckets, so a real drive reaches its bucket or a later one and waits): a trip boards at
-        ``g`` and is at ``r`` ``(load + haul) // q`` buckets later, by the deadline's bucket; an empty
-        drive leaves ``r`` and is at ``g`` ``(unload + back) // q`` buckets later; vehicles wait
-        anywhere and may stop; ``count`` of them reach ``g`` in the bucket of ``ready + first[g]``.
-        At each point and bucket no more leave than have come. The class's time budget (as in the
-        aggregated programme) holds too: drives shorter than a bucket would otherwise be free."""
+        ``q`` steps (step ``t`` in bucket ``t // q``), each move timed by its departure
+        (:class:`~corridor.solve.convoy.drive_tables.DriveTables`, the closures in force then): a trip
+        boarding at ``g`` in bucket ``t`` leaves at step ``t q + load`` at the earliest and is at
+        ``r`` in the bucket of the earliest arrival of that departure (a later departure never
+        arrives earlier), provided that arrival is by the deadline; an empty drive from ``r`` in
+        bucket ``t`` leaves at ``t q + unload`` at the earliest and is at ``g`` in the bucket of its
+        earliest arrival, kept only when a trip can still leave ``g`` from then on; vehicles wait
+        anywhere and may stop; ``count`` of them reach ``g`` in the bucket of the earliest arrival
+        from the start at ``ready``. At each point and bucket no more leave than have come. The
+        class's time budget (as in the aggregated programme) holds too, each move costing the
+        shortest drive of a departure in its bucket: drives shorter than a bucket would otherwise be
+        free."""
         q = self.q
-        last = self.problem.horizon // q
-        least = [min(haul[g]) for g in range(self.n_g)]
+        horizon = self.problem.horizon
+        last = horizon // q
+        kind, start, _ = self.keys[i]
+        tables = self.tables
+        assert tables is not None
+        steps = np.arange(tables.last + 1, dtype=np.int64)
         # balance[(place, bucket)]: the row "leaving - arriving <= 0" at place (g, or n_g + r)
         balance: dict[tuple[int, int], list[tuple[int, float]]] = {}
         budget: list[tuple[int, float]] = []
 
-        def flow(col: int, frm: tuple[int, int] | None, to: tuple[int, int] | None, steps: int) -> None:
+        def flow(col: int, frm: tuple[int, int] | None, to: tuple[int, int] | None, cost: int) -> None:
             self.arcs[col] = (i, frm, to)
             if frm is not None:
                 balance.setdefault(frm, []).append((col, 1.0))
             if to is not None:
                 balance.setdefault(to, []).append((col, -1.0))
-            if steps:
-                budget.append((col, float(steps)))
+            if cost:
+                budget.append((col, float(cost)))
 
+        latest = [-1] * self.n_g  # the last bucket in which a trip can board at g
+        for g, gnode in enumerate(self.gathering):
+            for r, dnode in enumerate(self.dests):
+                arrive, leave = tables.haul(kind, gnode, dnode, unload)
+                took = arrive - steps  # drive steps per departure (huge where there is none)
+                cols: list[int] = []
+                for t in range(last + 1):
+                    b = t * q + load
+                    if arrive[b] > horizon:
+                        break  # later departures arrive no earlier
+                    cols.append(self.col())
+                    to = (self.n_g + r, min(int(leave[b]) // q, last + 1))  # after the last: stops
+                    flow(cols[-1], (g, t), to, load + int(took[b : b + q].min()) + unload)
+                    latest[g] = max(latest[g], t)
+                self.trips[(i, g, r)] = cols
         starts: list[tuple[int, float]] = []
-        for g in range(self.n_g):
-            if first[g] < NEVER and (ready + first[g]) // q + (load + least[g]) // q <= last:
+        for g, gnode in enumerate(self.gathering):
+            path = self.legs.drive(kind, start, gnode, ready)
+            if path is not None and path.arrival // q <= latest[g]:
                 c = self.col()
                 starts.append((c, 1.0))
-                flow(c, None, (g, (ready + first[g]) // q), first[g])
-            for r in range(self.n_r):
-                cols: list[int] = []
-                if haul[g][r] < NEVER:
-                    span = (load + haul[g][r]) // q
-                    for t in range(0, last - span + 1):
-                        cols.append(self.col())
-                        flow(cols[-1], (g, t), (self.n_g + r, t + span), load + haul[g][r] + unload)
-                self.trips[(i, g, r)] = cols
-        self._empty_and_waiting(load, unload, least, back, flow)
+                flow(c, None, (g, path.arrival // q), path.arrival - ready)
+        self._empty_and_waiting(i, unload, latest, flow)
         self.row(starts, float(count))
-        ready_left = max(0, self.problem.horizon - ready + unload)
+        ready_left = max(0, horizon - ready + unload)
         self.row(budget, float(count * ready_left))
         for entries in balance.values():
             self.row(entries, 0.0)
 
     def _empty_and_waiting(
         self,
-        load: int,
+        i: int,
         unload: int,
-        least: list[int],
-        back: list[list[int]],
+        latest: list[int],
         flow: Callable[[int, tuple[int, int] | None, tuple[int, int] | None, int], None],
     ) -> None:
-        """Empty drives of the timed programme (those after which a trip can still arrive by the
-        deadline's bucket), and waiting from each bucket to the next."""
+        """Empty drives of the timed programme (those after which a trip can still board, in bucket
+        ``latest[g]`` at the latest), and waiting from each bucket to the next."""
         q = self.q
         last = self.problem.horizon // q
-        for r in range(self.n_r):
-            for g in range(self.n_g):
-                if back[r][g] >= NEVER:
-                    continue
-                span = (unload + back[r][g]) // q
-                for t in range(0, last - span - (load + least[g]) // q + 1):
-                    flow(self.col(), (self.n_g + r, t), (g, t + span), back[r][g])
+        kind = self.keys[i][0]
+        tables = self.tables
+        assert tables is not None
+        steps = np.arange(tables.last + 1, dtype=np.int64)
+        for r, dnode in enumerate(self.dests):
+            for g, gnode in enumerate(self.gathering):
+                arrive = tables.drive(kind, dnode, gnode)
+                took = arrive - steps
+                for t in range(last + 1):
+                    d = t * q + unload
+                    bucket = int(arrive[d]) // q
+                    if bucket > latest[g]:
+                        break  # later departures arrive no earlier
+                    flow(self.col(), (self.n_g + r, t), (g, bucket), int(took[d : d + q].min()))
         for place in range(self.n_g + self.n_r):
             for t in range(last):
                 flow(self.col(), (place, t), (place, t + 1), 0)
@@ -661,17 +678,21 @@ def _route_bound(
     """The optimum of the module's **route** LP (None when it cannot be solved or does not apply).
 
     Per vehicle class (type, start, ready step): loaded trips from gathering point ``g`` to reception
-    point ``r``, empty drives from ``r`` to ``g`` and first drives from the start, each at its fastest
-    with no closure (but those of the whole window), boarding, the shortest inspection and unloading
-    counted. **Timed** (``timed=True``): the vehicles are a flow over time between the points, in
-    buckets of ``q`` steps (``q`` keeps about ``columns`` columns; see
-    :meth:`_RouteLP._timed_class`): a trip boarding at ``g`` is at ``r`` ``(load + haul) // q``
-    buckets later (by the deadline's bucket), an empty drive from ``r`` is at ``g`` ``(unload +
-    back) // q`` buckets later; at each point and bucket no more vehicles leave than have come. This
-    sees the deadline cut each vehicle's last trip. Classes with a small share of the fleet's places
-    (:func:`_minor_classes`) stay aggregated only, so that the others get finer buckets.
-    **Aggregated** (and timed): the class's first drives, trips and empty drives fit in
-    ``n (H - ready + unload)`` steps; trips from ``g`` are reached by first or empty drives, empty
+    point ``r``, empty drives from ``r`` to ``g`` and first drives from the start, boarding, the
+    shortest inspection and unloading counted. **Timed** (``timed=True``): the vehicles are a flow
+    over time between the points, in buckets of ``q`` steps (``q`` keeps about ``columns`` columns;
+    see :meth:`_RouteLP._timed_class`), each move timed by the earliest arrival of a departure at the
+    start of its bucket around the closures in force then (:class:`.drive_tables.DriveTables`; a
+    later departure never arrives earlier): a trip boarding at ``g`` in bucket ``t`` is at ``r`` in
+    the bucket of that arrival (a trip only where it is by the deadline; where ``r`` is a
+    checkpoint, when its inspection lets the vehicle leave), an empty drive from ``r`` is at ``g``
+    in the bucket of its arrival; at each point and bucket no more vehicles leave than have come.
+    This sees the deadline cut each vehicle's last trip, and the closures that last part of the
+    window. Classes with a small share of the fleet's places (:func:`_minor_classes`) stay
+    aggregated only, so that the others get finer buckets. **Aggregated**: each drive at its fastest
+    with no closure (but those of the whole window); the class's first drives, trips and empty
+    drives fit in ``n (H - ready + unload)`` steps (a timed class too, each move at the shortest
+    drive of a departure in its bucket); trips from ``g`` are reached by first or empty drives, empty
     drives from ``r`` follow arrivals there. Both: people
     ``p[g, r]`` fit in those trips' places and ``r``'s capacity, seats and stretcher places apart per
     gathering point; the checkpoint's inspections as in the time bound, and, where a haul can only
@@ -705,6 +726,8 @@ def solved_route_lp(
             2 * len(gathering) * len(dests) + len(gathering) + len(dests)
         )
         lp.q = max(1, math.ceil(per_bucket * (problem.horizon + 1) / columns))
+        slack = int(max(problem.load_steps.max(initial=0), problem.unload_steps.max(initial=0)))
+        lp.tables = DriveTables(problem, legs, problem.horizon + lp.q + slack)
     for i in range(len(lp.keys)):
         lp.vehicle_class(i)
     board = sum(p for loads in problem.vehicle_on_board for _, p in loads)
