@@ -128,11 +128,11 @@ class WatchedDatabase(Database):
         self.act: object = None
 
     @contextmanager
-    def writing(self) -> Iterator[Session]:
+    def writing(self, *, durable: bool = True) -> Iterator[Session]:
         self.writes += 1
         if self.writes == 2 and callable(self.act):
             self.act()
-        with super().writing() as session:
+        with super().writing(durable=durable) as session:
             self.writing_now = True
             try:
                 yield session

@@ -163,8 +163,8 @@ class CountingDatabase(Database):
         self.ends: list[int] = []
 
     @contextmanager
-    def writing(self) -> Iterator[Session]:
-        with super().writing() as session:
+    def writing(self, *, durable: bool = True) -> Iterator[Session]:
+        with super().writing(durable=durable) as session:
             yield session
             self.ends.append(session.scalar(select(LedgerHead.count)) or 0)
 
@@ -194,11 +194,11 @@ class RacingDatabase(Database):
         self.opened = 0
 
     @contextmanager
-    def writing(self) -> Iterator[Session]:
+    def writing(self, *, durable: bool = True) -> Iterator[Session]:
         self.opened += 1
         if self.opened == 2:
             self.world.household({"name": "Samir", "age_band": "60+", "sex": "male", "wristband": "w900"})
-        with super().writing() as session:
+        with super().writing(durable=durable) as session:
             yield session
 
 

@@ -14,9 +14,11 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from corridor.server.wal import WalCheckpoints
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -31,8 +33,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
-    """An engine for ``url``; SQLite files get WAL mode, foreign keys and a busy timeout."""
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", autocheckpoint: bool = True) -> Engine:
+    """An engine for ``url``; SQLite files get WAL mode, foreign keys and a busy timeout (and no
+    checkpoints inside commits without ``autocheckpoint``: see :mod:`corridor.server.wal`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -50,6 +53,8 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
         cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -70,26 +75,75 @@ class Database:
     """An engine, a session factory and, on SQLite, one lock so that writes never wait on each
     other inside the database (SQLite has one writer at a time anyway)."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "FULL", background_checkpoints: bool = False
+    ) -> None:
+        """``background_checkpoints``: SQLite's log is checkpointed by a thread of its own, never
+        inside a commit (:mod:`corridor.server.wal`; the service's choice)."""
         self.url = url
-        self.engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
+        path = make_url(url).database
+        on_file = make_url(url).get_backend_name() == "sqlite" and bool(path) and path != ":memory:"
+        self._checkpoints = WalCheckpoints(Path(str(path))) if background_checkpoints and on_file else None
+        self._autocheckpoint = self._checkpoints is None
+        self.engine = make_engine(
+            url, sqlite_synchronous=sqlite_synchronous, autocheckpoint=self._autocheckpoint
+        )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock()
         self._local = threading.local()
+        self._deferred: sessionmaker[Session] | None = None
+        self._deferred_engine: Engine | None = None
+        self._deferred_lock = threading.Lock()
 
     @contextmanager
-    def writing(self) -> Iterator[Session]:
-        """A session in a write transaction: committed on success, rolled back on any error."""
+    def writing(self, *, durable: bool = True) -> Iterator[Session]:
+        """A session in a write transaction: committed on success, rolled back on any error.
+
+        With ``durable=False`` the commit does not wait for the disk (SQLite: ``synchronous=NORMAL``
+        on connections of their own; PostgreSQL: ``synchronous_commit`` off for the transaction):
+        for bulk work written in many transactions (an import's chunks), whose caller makes them
+        durable with :meth:`sync` before it answers. The write-ahead log keeps the order of
+        commits, so a crash of the machine can lose only the last transactions, never one in the
+        middle; a durable commit after them (a scan's) makes them durable too."""
         if getattr(self._local, "writing", False):
             raise RuntimeError("Database.writing() is not re-entrant: pass the open session down")
         lock = self._write_lock if self.is_sqlite else _no_lock()
-        with lock, self.sessions() as session, session.begin():
+        sessions = self.sessions if durable or not self.is_sqlite else self._deferred_sessions()
+        with lock, sessions() as session, session.begin():
             self._local.writing = True
             try:
+                if not durable and not self.is_sqlite:
+                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
                 yield session
             finally:
                 self._local.writing = False
+
+    def _deferred_sessions(self) -> sessionmaker[Session]:
+        """Sessions whose SQLite connections commit without waiting for the disk (see
+        :meth:`writing`)."""
+        with self._deferred_lock:
+            if self._deferred is None:
+                self._deferred_engine = make_engine(
+                    self.url, sqlite_synchronous="NORMAL", autocheckpoint=self._autocheckpoint
+                )
+                self._deferred = sessionmaker(self._deferred_engine, expire_on_commit=False)
+            return self._deferred
+
+    def sync(self) -> None:
+        """Make every commit so far durable, those of ``writing(durable=False)`` included."""
+        if self.is_sqlite:
+            wal = Path(f"{make_url(self.url).database}-wal")
+            with suppress(FileNotFoundError):
+                fd = os.open(wal, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        else:
+            # A durable commit waits for the log up to its own record, which follows every other's.
+            with self.sessions() as session, session.begin():
+                session.execute(text("SELECT txid_current()"))
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -98,7 +152,11 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
         self.engine.dispose()
+        if self._deferred_engine is not None:
+            self._deferred_engine.dispose()
 
 
 @contextmanager

@@ -79,7 +79,11 @@ class Runtime:
     def start(cls, settings: Settings) -> Runtime:
         return cls(
             settings=settings,
-            db=Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous),
+            db=Database(
+                settings.database_url,
+                sqlite_synchronous=settings.sqlite_synchronous,
+                background_checkpoints=True,
+            ),
             sealer=Sealer.from_file(settings.key_file),
             passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
         )

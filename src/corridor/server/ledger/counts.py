@@ -411,7 +411,9 @@ class LedgerCounts:
             try:
                 sealed = snapshots.seal(self._sealer, route, saved)
                 if sealed is not None:
-                    with self._db.writing() as session:  # one row replaced: a short transaction
+                    # One row replaced: a short transaction, not waiting for the disk (a snapshot
+                    # lost with the machine is made again from the ledger; it never outlives its entries).
+                    with self._db.writing(durable=False) as session:
                         snapshots.write(session, operation_id, sealed)
             except Exception:
                 log.exception("the counts snapshot of operation %s could not be saved", operation_id)

@@ -15,6 +15,7 @@ bounded before it is parsed: its size, an XLSX's uncompressed size as its zip di
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib
 import io
@@ -571,6 +572,16 @@ def _stopped(at: tuple[str, list[int], HouseholdIn], committed: int) -> Conflict
     )
 
 
+@contextlib.contextmanager
+def _synced(db: Database) -> Iterator[None]:
+    """On the way out, however it is left, make the chunks written so far durable: an import
+    answers (200, or 409 naming the households stored) only once they are on disk."""
+    try:
+        yield
+    finally:
+        db.sync()
+
+
 def store(
     db: Database,
     *,
@@ -611,7 +622,7 @@ def store(
     pending = prepared.households
     size, rest = min(chunk_people, CHUNK_FIRST), 0.0
     # Each key's block is read once an import, by the matcher kept from one chunk to the next.
-    with matching_for(db, sealer, key_file, operation_id, pending, person_ids) as match:
+    with matching_for(db, sealer, key_file, operation_id, pending, person_ids) as match, _synced(db):
         while households < len(pending):
             time.sleep(rest)
             matching_began = time.monotonic()
@@ -620,7 +631,9 @@ def store(
             except (BrokenProcessPool, WorkerFailedError):
                 raise _stopped(pending[households], households) from None
             began = time.monotonic()
-            with db.writing() as session:
+            # Chunks commit without waiting for the disk (a scan's commit or the sync at the end
+            # makes them durable): the write lock is held for the writing, not for the disk.
+            with db.writing(durable=False) as session:
                 operations.get(session, operation_id)
                 _write(session, operation_id, ready, households)
             took = time.monotonic() - began
