@@ -1,7 +1,7 @@
 """The exact convoy method survives a CP-SAT crash: its solves run in a worker process
-(corridor.solve.cpsat_process); a worker killed during any of them (the floor plan, the hint, the ceiling,
-the floor, the solves) leaves the method with the best plan it had, verified, at least the dispatcher's,
-``feasible``, the crash named; and the next call solves to the optimum again."""
+(corridor.solve.cpsat_process); a worker killed during any of them (the floor plan, the walk programme,
+the hint, the ceiling, the floor, the solves) leaves the method with the best plan it had, verified,
+at least the dispatcher's, ``feasible``, the crash named; and the next call solves to the optimum again."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import greedy, objective_key
 from factories import problem
 
-PHASES = {"floor-plan", "hint", "ceiling", "floor", "solve"}
+PHASES = {"floor-plan", "walks", "hint", "ceiling", "floor", "solve"}
 
 
 def _small(people: int = 9) -> ConvoyProblem:
@@ -101,6 +101,7 @@ def test_a_crash_in_any_solve_gives_a_verified_feasible_plan_and_the_next_call_i
         assert again.status == "optimal" and objective_key(problem, again.schedule.trips) == best
     assert {"hint", "solve", "floor"} <= crashed_phases
     assert ("floor-plan" in crashed_phases) == (people == 3)
+    assert ("walks" in crashed_phases) == (people == 3)
     assert ("ceiling" in crashed_phases) == (people == 9)
 
 

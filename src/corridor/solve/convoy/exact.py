@@ -61,6 +61,7 @@ from corridor.solve.convoy.bounds import Bounds, trips_possible
 from corridor.solve.convoy.cuts import completion_floor, floor_plan, people_ceiling, trips_needed
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
+from corridor.solve.convoy.walks import walk_plan, walk_programme
 from corridor.solve.cpsat_process import Solved, SolverCrashError
 
 Progress = Callable[[int, int], None]
@@ -95,11 +96,12 @@ class ExactResult:
     ``skipped`` names the phases left out because the time limit was spent (``"model"``: the model
     was not finished and the dispatcher's plan is returned; ``"hint"``: the dispatcher's plan was
     hinted by its decisions only; ``"ceiling"``/``"floor"``: the first/second solve had no bound from
-    :mod:`.cuts`; ``"solve"``: a solve was not started). A phase whose CP-SAT solve crashed (the solver
-    runs in a worker process, :mod:`corridor.solve.cpsat_process`) is named ``"<phase>:crashed"``
-    (``"floor-plan"``, ``"hint"``, ``"ceiling"``, ``"floor"``, ``"solve"``) and the crash is told in
-    ``levels`` (``"<phase>:CRASHED:<how the worker ended>"``); the plan is then the best found before it,
-    at least the dispatcher's, and ``feasible``. ``seconds`` is the method's own wall time."""
+    :mod:`.cuts`; ``"walks"``: no walk programme, :mod:`.walks`; ``"solve"``: a solve was not started). A
+    phase whose CP-SAT solve crashed (the solver runs in a worker process,
+    :mod:`corridor.solve.cpsat_process`) is named ``"<phase>:crashed"`` (``"floor-plan"``, ``"walks"``,
+    ``"hint"``, ``"ceiling"``, ``"floor"``, ``"solve"``) and the crash is told in ``levels``
+    (``"<phase>:CRASHED:<how the worker ended>"``); the plan is then the best found before it, at least
+    the dispatcher's, and ``feasible``. ``seconds`` is the method's own wall time."""
 
     schedule: Schedule
     status: str
@@ -659,6 +661,7 @@ class _Model:
 
 PARAMETERS: dict[str, object] = {}  # extra CP-SAT parameters (benchmarks)
 BUILD_SHARE = 0.6  # of the time limit: a model not built by then is given up for the dispatcher's plan
+WALK_SHARE = 0.25  # of the time limit: the walk programme (.walks) where the dispatcher brings everyone out
 LEAST_SOLVE = 0.05  # seconds: no solve (nor bound of .cuts) is started with less time than this
 
 
@@ -799,11 +802,14 @@ def _most(model: _Model) -> int:
     return sum(w * most for w, most in zip(_level_weights(model), model.level_most, strict=True))
 
 
-def _objectives(model: _Model, start: Schedule) -> tuple[list[tuple[cp_model.LinearExprT, bool]], bool]:
+def _objectives(
+    model: _Model, start: Schedule, walk_floor: int = 0
+) -> tuple[list[tuple[cp_model.LinearExprT, bool]], bool]:
     """The solves in order (expression, maximise?): the people out with exact weights (each level
     counts more than everyone of the levels after it), then the completion and the trips. Where the
     starting plan brings everyone out, every level is at its most (proved): the first solve is left
-    out and the people out fixed (whether it was is the second value)."""
+    out and the people out fixed (whether it was is the second value), and the completion is at least
+    ``walk_floor`` (the walk programme's bound, :mod:`.walks`)."""
     weights = _level_weights(model)
     people_goal = cp_model.LinearExpr.weighted_sum(model.level_sum, weights)
     n_slots = sum(len(sl) for sl in model.slots)
@@ -815,6 +821,7 @@ def _objectives(model: _Model, start: Schedule) -> tuple[list[tuple[cp_model.Lin
         return objectives, False
     model.m.add(people_goal >= _most(model))
     model.everyone_out(objective_key(model.p, start.trips)[-2])
+    model.m.add(model.completion >= walk_floor)  # .walks: of every plan bringing everyone out
     return objectives[1:], True
 
 
@@ -920,6 +927,61 @@ def _start(
     return other
 
 
+def _walk_start(
+    problem: ConvoyProblem,
+    legs: Legs,
+    start: Schedule,
+    slots: Sequence[int],
+    seconds: float,
+    workers: int,
+    statuses: list[str],
+    skipped: list[str],
+) -> tuple[Schedule, int]:
+    """Where ``start`` brings everyone out: the plan made of the walk programme's solution
+    (:mod:`.walks`, given ``seconds``, started from ``start``) if better, and the programme's proved
+    lower bound on the completion of every plan bringing everyone out (0 if none)."""
+    if not _everyone(problem, start):
+        return start, 0
+    if seconds < LEAST_SOLVE:
+        skipped.append("walks")
+        return start, 0
+    began = time.perf_counter()
+    try:
+        solution = walk_programme(problem, legs, slots, seconds, workers, hint=start)
+    except SolverCrashError as error:
+        _crashed("walks", error, statuses, skipped)
+        return start, 0
+    if solution is None:
+        return start, 0
+    statuses.append(f"walks:{solution.completion}+{solution.trips}:floor:{solution.floor}")
+    other = walk_plan(problem, legs, solution, max(LEAST_SOLVE, seconds - (time.perf_counter() - began)))
+    if other is None or objective_key(problem, other.trips) >= objective_key(problem, start.trips):
+        return start, solution.floor
+    statuses.append(f"start:walks:{objective_key(problem, other.trips)[-2]}")
+    return other, solution.floor
+
+
+def _starts(
+    problem: ConvoyProblem,
+    legs: Legs,
+    slots: Sequence[int],
+    time_limit: float,
+    workers: int,
+    statuses: list[str],
+    skipped: list[str],
+) -> tuple[Schedule, list[int], int]:
+    """The starting plan (the best of the dispatcher's, :func:`.cuts.floor_plan`'s and the walk
+    programme's), the slots each vehicle needs to beat it, and the walk programme's floor (0 if none)."""
+    start = _start(
+        problem, legs, greedy(problem, legs), slots, min(5.0, time_limit / 10), workers, statuses, skipped
+    )
+    slots = _slots_within(problem, legs, start, slots)
+    start, walk_floor = _walk_start(
+        problem, legs, start, slots, WALK_SHARE * time_limit, workers, statuses, skipped
+    )
+    return start, _slots_within(problem, legs, start, slots), walk_floor
+
+
 def _left(stop: float) -> float:
     """Seconds until ``stop`` (a ``time.perf_counter()``)."""
     return stop - time.perf_counter()
@@ -976,19 +1038,15 @@ def solve_exact(
 
     skipped: list[str] = []
     statuses: list[str] = []
-    start_plan = greedy(problem, legs)
     if slots is None:
         slots = trips_possible(problem, legs)
-    start_plan = _start(
-        problem, legs, start_plan, slots, min(5.0, time_limit / 10), workers, statuses, skipped
-    )
-    slots = _slots_within(problem, legs, start_plan, slots)
+    start_plan, slots, walk_floor = _starts(problem, legs, slots, time_limit, workers, statuses, skipped)
     model = _build(problem, legs, slots, began + BUILD_SHARE * time_limit)
     if model is None:
         statuses.append(f"model:out-of-time:{time.perf_counter() - began:.1f}s")
         skipped += ["model", "solve"]
         return ExactResult(start_plan, "feasible", None, statuses, time.perf_counter() - began, skipped)
-    objectives, everyone = _objectives(model, start_plan)
+    objectives, everyone = _objectives(model, start_plan, walk_floor)
     skipped += _hint_start(model, start_plan, min(time_limit / 3, _left(stop) / 3), workers, statuses)
     proved = True
     bound: int | None = None
