@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model_helper as cmh
 
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve import cpsat_process
@@ -102,8 +103,9 @@ def vehicle_costs(problem: ConvoyProblem, legs: Legs, v: int) -> Costs:
 @dataclass
 class WalkSolution:
     """The walks chosen (vehicle -> gathering nodes in order), their least completion and trips, and a
-    lower bound on the completion of every plan bringing everyone out (``floor``; ``proved`` where the
-    programme was solved to the end, ``floor`` is then its optimum)."""
+    lower bound on the completion of every plan bringing everyone out (``floor``; ``proved`` where both
+    solves of the programme were solved to the end: ``floor`` is then the completion, and ``trips`` the
+    fewest of every plan completing then)."""
 
     walks: dict[int, Walk]
     completion: int
@@ -171,23 +173,40 @@ def walk_programme(
             m.add(counts[v] <= counts[v - 1])
     if hint is not None:
         _hint(m, problem, hint, chosen)
-    weight = sum(slots) + 1
-    m.minimize(completion * weight + sum(counts))
-    parameters = cp_model.CpSolver().parameters
-    parameters.max_time_in_seconds = max(0.05, time_limit)
-    parameters.num_workers = workers
-    solved = cpsat_process.solve(m, parameters)
+    # least completion first (three quarters of the time), then the fewest trips completing by then
+    began = time.perf_counter()
+    m.minimize(completion)
+    solved = cpsat_process.solve(m, _parameters(0.75 * time_limit, workers))
     if solved.status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
+    least = round(solved.objective_value)
+    floor = math.ceil(solved.best_objective_bound - 1e-6)
+    proved = solved.status == cp_model.OPTIMAL
+    m.add(completion <= least)
+    m.clear_hints()  # type: ignore[no-untyped-call]
+    for x in chosen:
+        for xk in x:
+            for lit in xk.values():
+                m.add_hint(lit, solved.boolean_value(lit))
+    m.minimize(sum(counts))
+    fewer = cpsat_process.solve(m, _parameters(time_limit - (time.perf_counter() - began), workers))
+    if fewer.status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solved = fewer
+    proved = proved and fewer.status == cp_model.OPTIMAL
     walks = {
         v: tuple(g for xk in x for g, lit in xk.items() if solved.boolean_value(lit))
         for v, x in enumerate(chosen)
     }
-    value = round(solved.objective_value)
-    floor = math.floor(solved.best_objective_bound + 1e-6) // weight
-    return WalkSolution(
-        walks, value // weight, value % weight, floor, solved.status == cp_model.OPTIMAL, costs
-    )
+    trips = sum(len(w) for w in walks.values())
+    completion_of = max((costs[v].time(w) for v, w in walks.items()), default=0)
+    return WalkSolution(walks, completion_of, trips, floor, proved, costs)
+
+
+def _parameters(seconds: float, workers: int) -> cmh.SatParameters:
+    parameters = cp_model.CpSolver().parameters
+    parameters.max_time_in_seconds = max(0.05, seconds)
+    parameters.num_workers = workers
+    return parameters
 
 
 def _vehicle_walk(
@@ -281,10 +300,12 @@ def book_walks(
     problem: ConvoyProblem, legs: Legs, walks: dict[int, Walk], costs: dict[int, Costs], stop: float
 ) -> Schedule | None:
     """Book each vehicle's walk in order, the trip arriving soonest first, to the reception point of
-    its least step to the next trip (the soonest haul for the last); a trip that would carry nobody is
-    skipped. None where people are left behind or ``stop`` (a perf_counter time) passed."""
+    its least step to the next trip (the soonest haul for the last; where that one cannot take it, the
+    one it reaches soonest); a trip that would carry nobody is skipped. None where people are left
+    behind or ``stop`` (a perf_counter time) passed."""
     schedule = Schedule(problem, legs)
     position = dict.fromkeys(walks, 0)
+    receptions = range(len(problem.flow.dest_ids))
     while True:
         if time.perf_counter() > stop:
             return None
@@ -296,6 +317,12 @@ def book_walks(
                 g = walk[k]
                 r = costs[v].via[g, walk[k + 1]] if k + 1 < len(walk) else costs[v].last[g]
                 timed = schedule.trip(Intent(v, g, r))
+                if timed is None:  # that reception point full (say): the soonest other one
+                    timed = min(
+                        (t for other in receptions if (t := schedule.trip(Intent(v, g, other))) is not None),
+                        key=lambda t: t.trip.haul.arrival,
+                        default=None,
+                    )
                 if timed is not None:
                     key = (timed.trip.haul.arrival, -timed.trip.people, v)
                     if best is None or key < best:
