@@ -174,10 +174,19 @@ def convoy(
     method: Annotated[
         str | None,
         typer.Option(
-            help="Convoy method (default: 'search' if present, else 'greedy'); see the list on error."
+            help=(
+                "Convoy method: 'search' (the default: local search from the dispatcher's plan until it"
+                " stalls or the time limit), 'greedy' (the dispatcher alone, instant), 'exact' (CP-SAT:"
+                " proves optimality on small fleets), 'route' (the timed route programme's plan as the"
+                " start, then search with restarts until the time limit: for large instances where"
+                " not everyone can get out and minutes are available, e.g. --time-limit 300)."
+            )
         ),
     ] = None,
-    time_limit: Annotated[float, typer.Option(help="Seconds for anytime methods.", min=0.0)] = 60.0,
+    time_limit: Annotated[
+        float,
+        typer.Option(help="Seconds for anytime methods ('route' uses all of them).", min=0.0),
+    ] = 60.0,
     fleet_sweep: Annotated[
         str | None,
         typer.Option(

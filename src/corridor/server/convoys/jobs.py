@@ -52,7 +52,7 @@ REPLAN = "convoy-replan"
 
 # The convoy methods the workers know (corridor.solve.convoy.CONVOY_METHODS, named here so that the
 # service checks a method without importing the planner; a test keeps the two the same).
-METHODS = ("greedy", "exact", "search")
+METHODS = ("greedy", "exact", "search", "route")
 
 
 def scenario_path(runtime: Runtime, operation_id: str, *, open_only: bool = False) -> Path:

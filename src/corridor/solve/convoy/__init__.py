@@ -3,7 +3,10 @@
 ``solve_convoy(problem, method=...)`` returns a :class:`~corridor.plan.convoy.ConvoyPlan` whose
 ``bound`` is the tightest proved bound of :mod:`corridor.solve.convoy.bounds` (or the optimum itself
 when a method proves it). Methods: ``greedy`` (dispatch the vehicle free first to its best trip),
-``search`` (the default: large-neighbourhood search from greedy, see :mod:`.search`).
+``search`` (the default: large-neighbourhood search from greedy, see :mod:`.search`), ``exact``
+(CP-SAT, proves optimality on small instances, see :mod:`.exact`) and ``route`` (the timed route
+programme's plan as the start, then search with restarts until the limit, see :mod:`.route_method`:
+for large instances with minutes to spend).
 """
 
 from __future__ import annotations
@@ -17,11 +20,16 @@ from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.bounds import Bounds, convoy_bounds
 from corridor.solve.convoy.exact import exact
 from corridor.solve.convoy.legs import Legs
+from corridor.solve.convoy.outcome import MethodOutcome
+from corridor.solve.convoy.route_method import route_method
 from corridor.solve.convoy.schedule import Schedule, greedy
 from corridor.solve.convoy.search import search_method
 
 Progress = Callable[[int, int], None]  # (trips so far, people out so far)
-ConvoyMethod = Callable[[ConvoyProblem, Legs, Bounds, float, Progress | None], tuple[Schedule, str]]
+# A method returns its plan and status, or a MethodOutcome (with its stats and a bound of its own).
+ConvoyMethod = Callable[
+    [ConvoyProblem, Legs, Bounds, float, Progress | None], tuple[Schedule, str] | MethodOutcome
+]
 
 
 def _greedy(
@@ -31,7 +39,12 @@ def _greedy(
     return greedy(problem, legs, progress=progress), "feasible"
 
 
-CONVOY_METHODS: dict[str, ConvoyMethod] = {"greedy": _greedy, "exact": exact, "search": search_method}
+CONVOY_METHODS: dict[str, ConvoyMethod] = {
+    "greedy": _greedy,
+    "exact": exact,
+    "search": search_method,
+    "route": route_method,
+}
 
 
 def solve_convoy(
@@ -56,22 +69,33 @@ def solve_convoy(
     bounds = convoy_bounds(problem, legs, flow=flow_bound)
     bound_time = time.perf_counter() - began
     left = max(0.0, time_limit - bound_time)
-    schedule, status = run(problem, legs, bounds, left, progress)
-    stats = {"bound_seconds": bound_time, "method_limit": left}
+    outcome = run(problem, legs, bounds, left, progress)
+    if not isinstance(outcome, MethodOutcome):
+        outcome = MethodOutcome(outcome[0], outcome[1])
+    schedule, status = outcome.schedule, outcome.status
+    stats = {**outcome.stats, "bound_seconds": bound_time, "method_limit": left}
+    best = bounds.best
+    if outcome.bound is not None and outcome.bound < best[0]:
+        best = (outcome.bound, outcome.bound_kind)  # a bound the method proved (e.g. its programme's)
     if method != "greedy":
         # No method is trusted: a plan its own checker refuses gives way to the dispatcher's plan.
-        violations = _plan(schedule, method, status, bounds, 0.0, stats).verify(problem)
+        violations = _plan(schedule, method, status, best, 0.0, stats).verify(problem)
         if violations:
             stats["fallback_violations"] = float(len(violations))
             schedule, status = greedy(problem, legs, progress=progress), "feasible"
     stats["seconds"] = time.perf_counter() - began
-    return _plan(schedule, method, status, bounds, time.perf_counter() - began, stats)
+    return _plan(schedule, method, status, best, time.perf_counter() - began, stats)
 
 
 def _plan(
-    schedule: Schedule, method: str, status: str, bounds: Bounds, seconds: float, stats: dict[str, float]
+    schedule: Schedule,
+    method: str,
+    status: str,
+    best: tuple[int, str],
+    seconds: float,
+    stats: dict[str, float],
 ) -> ConvoyPlan:
-    bound, kind = bounds.best
+    bound, kind = best
     # Only a method's own proof makes a plan optimal: reaching the bound proves the people out, not
     # the priority levels, the completion or the number of trips.
     if status == "optimal":

@@ -30,6 +30,8 @@ as the bound allows, with nothing left to shorten). For a given ``seed`` and a s
 its step counts (not by the clock), the plan is always the same. The clock counts from the start: the
 greedy variants the search starts from (four dispatches) are tried only while there is time (the
 first always, as a plan is needed), and what the limit left out is named in ``SearchResult.skipped``.
+A caller may also stop it between two steps (``stop``: asked before each step; e.g. when a better
+start has come from elsewhere).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class SearchResult:
     iterations: int
     improvements: int
     seconds: float
-    stopped: str  # "time", "iterations", "stall" or "bound"
+    stopped: str  # "time", "iterations", "stall", "bound" or "asked" (by ``stop``)
     moves: dict[str, tuple[int, int]] = field(default_factory=dict)  # move: (steps, improvements)
     # phases left out because the time limit was spent: "portfolio" (greedy variants after the first),
     # "steps" (not one step of the search)
@@ -284,7 +286,13 @@ class _Search:
         return self._cut(timed, vehicles, max(0, end - 3 * length - self.rng.randint(0, 60)))
 
     # -- run -------------------------------------------------------------------------------------
-    def run(self, start: Schedule, time_limit: float, progress: Progress | None) -> SearchResult:
+    def run(
+        self,
+        start: Schedule,
+        time_limit: float,
+        progress: Progress | None,
+        stop: Callable[[], bool] | None = None,
+    ) -> SearchResult:
         began = time.perf_counter()
         problem, settings = self.problem, self.settings
         best = current = start
@@ -297,6 +305,9 @@ class _Search:
         for i in range(1, settings.iterations + 1):  # noqa: B007 (i is reported)
             if time.perf_counter() - began >= time_limit:
                 stopped = "time"
+                break
+            if stop is not None and stop():
+                stopped = "asked"
                 break
             if since >= settings.stall:
                 stopped = "stall"
@@ -354,9 +365,11 @@ def search(
     bound: int | None = None,
     start: Schedule | None = None,
     progress: Progress | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> SearchResult:
     """Improve ``start`` (default: the greedy plan) for at most ``time_limit`` seconds, counted from the
-    call (the greedy variants of the default start included)."""
+    call (the greedy variants of the default start included), or until ``stop()`` is true before a
+    step."""
     began = time.perf_counter()
     skipped: list[str] = []
     if start is None:
@@ -365,7 +378,7 @@ def search(
     if progress is not None:
         progress(len(start.trips), problem.people - start.waiting_people())
     left = max(0.0, time_limit - (time.perf_counter() - began))
-    result = _Search(problem, legs, settings, bound).run(start, left, progress)
+    result = _Search(problem, legs, settings, bound).run(start, left, progress, stop)
     if result.stopped == "time" and not result.moves:
         skipped.append("steps")
     result.skipped = skipped
