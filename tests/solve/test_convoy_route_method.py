@@ -110,6 +110,8 @@ def test_a_short_limit_still_gives_a_verified_plan() -> None:
     for limit in (0.0, 0.3):
         plan = solve_convoy(p, method="route", time_limit=limit)
         assert plan.verify(p) == []
+        # the programme (about a second here) is predicted not to fit: not started
+        assert plan.stats["skipped_route_programme"] == 1.0
         assert plan.trips
         assert objective_key(p, plan.trips) <= objective_key(p, greedy(p, Legs(p)).trips)
         assert "fallback_violations" not in plan.stats
@@ -144,7 +146,7 @@ def test_without_a_child_process_it_is_the_search(monkeypatch: pytest.MonkeyPatc
             raise AssertionError("daemonic processes are not allowed to have children")
 
     monkeypatch.setattr(method_module, "_Child", NoChildren)
-    _, p = example()
+    p = _far_and_near()
     plan = solve_convoy(p, method="route", time_limit=1.0)
     assert plan.verify(p) == []
     assert plan.stats["route_no_process"] == 1.0

@@ -27,11 +27,12 @@ their plans are seldom better than the dispatcher's), it is ``search`` with rest
 The plan's stats say what happened (``1.0`` for yes): ``route_rungs`` programmes solved,
 ``route_steps_per_bucket`` and ``route_columns`` of the finest, ``route_seconds`` (when its plan
 came, from the method's start), ``route_start_people`` (its plan's people out), ``route_start_used``
-(the search went on from it), ``search_runs``; and what was left out: ``skipped_route_programme`` (no
-programme solved within the limit), ``skipped_route_finer`` (a finer programme predicted past the limit
-or stopped by it), ``route_not_applicable`` (no programme for this problem), ``route_failed`` (the child
-ended without a plan), ``route_no_process`` (no child process could be started, e.g. inside a daemonic
-worker: then no programme runs at all).
+(the search went on from it), ``search_runs``; and what was left out: ``skipped_route_programme``
+(no programme solved within the limit; none is started when even the coarsest is predicted, from
+:data:`QUIET`, to take more than half the time), ``skipped_route_finer`` (a finer programme
+predicted past the limit or stopped by it), ``route_not_applicable`` (no programme for this
+problem), ``route_failed`` (the child ended without a plan), ``route_no_process`` (no child process
+could be started, e.g. inside a daemonic worker: then no programme runs at all).
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ from corridor.solve.convoy.search import Progress, SearchSettings, search
 # the programme's time is taken to grow as its columns to this power (on 50 gathering points, 12
 # reception points and 50 vehicles: 2.5 / 5.9 / 25 / 114 s at 30,000 / 60,000 / 120,000 / 250,000)
 EXPONENT = 1.8
+# (columns, seconds) of that programme in one-step buckets on a quiet machine: the first programme is
+# not started at all unless it is predicted from this to take at most half the time left (with seconds
+# only, the child would take the cores from the search for a plan that comes too late or is coarse)
+QUIET = (250_000, 114.0)
 CHILD_SHARE = 0.9  # a programme is started only if it is predicted to end within this share of the time left
 RESERVE = 0.03  # the share of the limit (at most RESERVE_MAX s) kept for the last step and the child's end
 RESERVE_MAX = 1.0
@@ -213,6 +218,34 @@ class _Child:
         return self.open
 
 
+def _news(
+    child: _Child, problem: ConvoyProblem, legs: Legs, best: Schedule, stats: dict[str, float], began: float
+) -> tuple[Schedule, int | None]:
+    """The child's messages waiting, read: the best of ``best`` and the programmes' plans, and the
+    tightest of their optima (None without one); ``stats`` say what came."""
+    own: int | None = None
+    while child.ready():
+        message = child.read()
+        if isinstance(message, Solved):
+            stats["route_rungs"] += 1
+            stats["route_steps_per_bucket"] = float(message.rung.steps)
+            stats["route_columns"] = float(message.rung.columns)
+            stats["route_seconds"] = time.perf_counter() - began
+            own = message.bound if own is None else min(own, message.bound)
+            start = Schedule(problem, legs).rebuilt(message.timed)
+            stats["route_start_people"] = float(sum(t.people for t in start.trips))
+            if objective_key(problem, start.trips) < objective_key(problem, best.trips):
+                best = start
+                stats["route_start_used"] = 1.0
+        elif isinstance(message, Skipped):
+            stats["skipped_route_finer"] = 1.0
+        elif message is None:
+            stats["route_not_applicable"] = 1.0
+        elif isinstance(message, Failed):
+            stats["route_failed"] = 1.0
+    return best, own
+
+
 def route_method(
     problem: ConvoyProblem, legs: Legs, bounds: Bounds, time_limit: float, progress: Progress | None
 ) -> MethodOutcome:
@@ -223,23 +256,22 @@ def route_method(
     bound, _ = bounds.best
     own: int | None = None
     child: _Child | None = None
-    try:
-        child = _Child(problem, legs, CHILD_SHARE * max(0.0, end - time.perf_counter()))
-    except (AssertionError, OSError, ValueError):  # a daemonic process may have no children
-        stats["route_no_process"] = 1.0
+    budget = CHILD_SHARE * max(0.0, end - time.perf_counter())
+    if predicted(rungs(problem)[0], QUIET) <= budget / 2:
+        try:
+            child = _Child(problem, legs, budget)
+        except (AssertionError, OSError, ValueError):  # a daemonic process may have no children
+            stats["route_no_process"] = 1.0
     best: Schedule | None = None
     seed = 0
     try:
-        while True:
-            left = end - time.perf_counter()
-            if left <= 0 and best is not None:
-                break
+        while best is None or end - time.perf_counter() > 0:
             # the first search makes the dispatcher's plans (what a programme's plan must beat)
             watched = child
             result = search(
                 problem,
                 legs,
-                time_limit=max(0.0, left),
+                time_limit=max(0.0, end - time.perf_counter()),
                 settings=SearchSettings(seed=seed),
                 bound=bound,
                 start=best,
@@ -250,28 +282,14 @@ def route_method(
             seed += 1
             if result.stopped == "bound":
                 break
-            while child is not None and child.ready():
-                message = child.read()
-                if isinstance(message, Solved):
-                    stats["route_rungs"] += 1
-                    stats["route_steps_per_bucket"] = float(message.rung.steps)
-                    stats["route_columns"] = float(message.rung.columns)
-                    stats["route_seconds"] = time.perf_counter() - began
-                    own = message.bound if own is None else min(own, message.bound)
+            if child is not None:
+                before = best
+                best, found = _news(child, problem, legs, best, stats, began)
+                if found is not None:
+                    own = found if own is None else min(own, found)
                     bound = min(bound, own)
-                    start = Schedule(problem, legs).rebuilt(message.timed)
-                    stats["route_start_people"] = float(sum(t.people for t in start.trips))
-                    if objective_key(problem, start.trips) < objective_key(problem, best.trips):
-                        best = start
-                        stats["route_start_used"] = 1.0
-                        if progress is not None:
-                            progress(len(best.trips), problem.people - best.waiting_people())
-                elif isinstance(message, Skipped):
-                    stats["skipped_route_finer"] = 1.0
-                elif message is None:
-                    stats["route_not_applicable"] = 1.0
-                elif isinstance(message, Failed):
-                    stats["route_failed"] = 1.0
+                if progress is not None and best is not before:
+                    progress(len(best.trips), problem.people - best.waiting_people())
     finally:
         if child is not None and child.stop():
             stats["skipped_route_finer"] = 1.0
@@ -284,6 +302,7 @@ def route_method(
 
 __all__ = [
     "EXPONENT",
+    "QUIET",
     "Done",
     "Failed",
     "Rung",
