@@ -58,9 +58,13 @@ def _kill_call(number: int, sig: signal.Signals = signal.SIGKILL) -> None:
     cpsat_process.on_send = hook
 
 
-def _honest(problem: ConvoyProblem, legs: Legs, result: ExactResult) -> None:
+def _verifies(problem: ConvoyProblem, result: ExactResult) -> None:
     plan = result.schedule.plan(method="exact", status=result.status, bound=10**6, bound_kind="t", stats={})
     assert plan.verify(problem) == []
+
+
+def _honest(problem: ConvoyProblem, legs: Legs, result: ExactResult) -> None:
+    _verifies(problem, result)
     assert objective_key(problem, result.schedule.trips) <= objective_key(
         problem, greedy(problem, legs).trips
     )
@@ -90,10 +94,7 @@ def test_a_crash_in_any_solve_gives_a_verified_feasible_plan_and_the_next_call_i
         if phase == "solve":
             _honest(problem, legs, result)
         else:  # a bound, the hint or the start plan lost: the solves still run, maybe to the proof
-            plan = result.schedule.plan(
-                method="exact", status=result.status, bound=10**6, bound_kind="t", stats={}
-            )
-            assert plan.verify(problem) == []
+            _verifies(problem, result)
             assert objective_key(problem, result.schedule.trips) >= best
             if result.status == "optimal":
                 assert objective_key(problem, result.schedule.trips) == best
@@ -124,3 +125,25 @@ def test_the_solvers_abort_in_the_main_solve_is_a_feasible_plan_from_solve_convo
     assert objective_key(problem, plan.trips) == objective_key(problem, greedy(problem, Legs(problem)).trips)
     assert "SIGABRT" in caplog.text and "CP-SAT crashed" in caplog.text
     assert solve_convoy(problem, method="exact", time_limit=30).status == "optimal"
+
+
+def test_a_crash_of_the_walks_after_the_first_solve_leaves_the_solves_going() -> None:
+    """The dispatcher leaves two people behind; the first solve proves everyone can get out, then the
+    walk programme runs (and is killed here): the second solve goes on without its floor or its plan."""
+    arcs = [(0, 1, 5, 3), (1, 0, 5, 3), (1, 2, 5, 6), (2, 1, 5, 6), (2, 3, 5, 2), (3, 2, 5, 2)]
+    arcs += [(3, 4, 5, 4), (4, 3, 5, 4)]
+    shuttle = buses(problem(5, arcs, sources=[(1, 4), (3, 2)], destinations=[0], horizon=30), depots=[3])
+    legs = Legs(shuttle)
+    solves, reference = _count_solves(shuttle)
+    assert any(note.startswith("walks:") for note in reference.levels)
+    killed = None
+    for number in range(1, solves + 1):
+        _kill_call(number)
+        result = solve_exact(shuttle, legs, time_limit=30, workers=1)
+        cpsat_process.on_send = None
+        if "walks:crashed" in result.skipped:
+            killed = result
+            break
+    assert killed is not None
+    _verifies(shuttle, killed)
+    assert objective_key(shuttle, killed.schedule.trips) == objective_key(shuttle, reference.schedule.trips)

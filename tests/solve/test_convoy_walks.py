@@ -14,6 +14,7 @@ from convoy_cases import brute_force, buses, convoy_problems
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.bounds import trips_possible
 from corridor.solve.convoy.cuts import completion_floor
+from corridor.solve.convoy.exact import solve_exact
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import Intent, Schedule, greedy, objective_key
 from corridor.solve.convoy.walks import book_walks, vehicle_costs, walk_plan, walk_programme
@@ -148,3 +149,33 @@ def test_booking_refuses_walks_that_leave_people_behind_or_run_out_of_time() -> 
     assert book_walks(problem, legs, {0: (1, 2)}, costs, stop=0.0) is None  # no time
     both = book_walks(problem, legs, {0: (1, 2)}, costs, stop=float("inf"))
     assert both is not None and objective_key(problem, both.trips)[-2:] == (16, 2)
+
+
+def _dispatcher_leaves_two() -> ConvoyProblem:
+    """A road 0 -3- 1 -6- 2 -2- 3 -4- 4, reception point 0, 4 people at 1 and 2 at 3, one bus of 4 seats
+    at 3, deadline 30: the dispatcher takes the 4 at 1 first and has no time for the 2 at 3; the 2 first,
+    then the 4, bring everyone out by 20 (board at 3 by 1, at 0 by 12, unloaded by 13, at 1 by 16,
+    boarded by 17, at 0 by 20)."""
+    arcs = [
+        (0, 1, 5, 3),
+        (1, 0, 5, 3),
+        (1, 2, 5, 6),
+        (2, 1, 5, 6),
+        (2, 3, 5, 2),
+        (3, 2, 5, 2),
+        (3, 4, 5, 4),
+        (4, 3, 5, 4),
+    ]
+    flow = flow_problem(5, arcs, sources=[(1, 4), (3, 2)], destinations=[0], horizon=30)
+    return buses(flow, depots=[3], seats=4)
+
+
+def test_once_everyone_out_is_proved_the_exact_method_bounds_the_completion_by_walks() -> None:
+    problem = _dispatcher_leaves_two()
+    legs = Legs(problem)
+    assert objective_key(problem, greedy(problem, legs).trips) == (-4, 12, 1)
+    best = brute_force(problem, legs)
+    assert best == (-6, 20, 2)
+    result = solve_exact(problem, legs, time_limit=30, workers=1)
+    assert any(note.startswith("walks:20+2:floor:20") for note in result.levels), result.levels
+    assert result.status == "optimal" and objective_key(problem, result.schedule.trips) == best

@@ -982,6 +982,33 @@ def _starts(
     return start, _slots_within(problem, legs, start, slots), walk_floor
 
 
+def _walks_after(
+    model: _Model,
+    solved: Solved,
+    start: Schedule,
+    seconds: float,
+    workers: int,
+    statuses: list[str],
+    skipped: list[str],
+) -> Schedule:
+    """Where the first solve proved everyone out: the walk programme (:mod:`.walks`, given ``seconds``,
+    started from the first solve's plan) bounds the completion from below in the model, and its plan,
+    where better than the first solve's, is hinted and becomes the plan to beat (else ``start``)."""
+    p, legs = model.p, model.legs
+    first = Schedule(p, legs)
+    _timed_trips(model, solved, first)
+    slots = [len(sl) for sl in model.slots]
+    plan, walk_floor = _walk_start(p, legs, first, slots, seconds, workers, statuses, skipped)
+    if walk_floor:
+        model.m.add(model.completion >= walk_floor)
+    if plan is first:
+        return start
+    model.m.clear_hints()  # type: ignore[no-untyped-call]
+    for var, value in model.decisions(plan):
+        model.m.add_hint(var, value)
+    return plan if objective_key(p, plan.trips) < objective_key(p, start.trips) else start
+
+
 def _left(stop: float) -> float:
     """Seconds until ``stop`` (a ``time.perf_counter()``)."""
     return stop - time.perf_counter()
@@ -1077,16 +1104,16 @@ def solve_exact(
         else:
             solved += 1
         _hint_all(model, list(attempt.response_proto.solution))
-        if maximise:
-            model.m.add(expr >= value)
-            people = value
-        else:
-            model.m.add(expr <= value)
+        model.m.add(expr >= value if maximise else expr <= value)
+        people = value if maximise else people
         if progress is not None:
             progress(int(sum(attempt.value(sl.act) for slots_ in model.slots for sl in slots_)), value)
         if code != cp_model.OPTIMAL:
             # the remaining levels only refine an unproved plan: keep the time for nothing else
             break
+        if maximise and value >= _most(model):  # everyone out, proved: walks for the completion
+            seconds = min(WALK_SHARE * time_limit, _left(stop) / 3)
+            start_plan = _walks_after(model, attempt, start_plan, seconds, workers, statuses, skipped)
     schedule = Schedule(problem, legs)
     if solver is None:
         return ExactResult(start_plan, "feasible", None, statuses, time.perf_counter() - began, skipped)
