@@ -10,6 +10,7 @@ from corridor.plan.convoy_verify import verify_convoy
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.route_start import route_start, route_walks
+from corridor.solve.convoy.schedule import Intent, Schedule
 from factories import problem
 
 
@@ -39,3 +40,31 @@ def test_route_start_makes_the_walk_that_fits_the_deadline() -> None:
     schedule, bound = found
     assert bound == 8
     assert sum(t.people for t in schedule.trips) == 8
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(convoy_problems(vehicles=3, horizon=(4, 24)))
+def test_the_walks_are_drivable_when_the_programme_times_them(p: ConvoyProblem) -> None:
+    """With buckets of one step and no checkpoint (no queue), each vehicle's walk trips, made in the
+    order of their buckets, board no later than the programme's bucket, up to the first one that
+    cannot be made (its people taken by another walk's trip, or no room left)."""
+    if len(p.flow.checkpoint_node):
+        return
+    legs = Legs(p)
+    found = route_walks(p, legs, columns=10**6)
+    if found is None:
+        return
+    assert found.steps == 1
+    schedule = Schedule(p, legs)
+    gathering = [int(g) for g in p.gathering_nodes.tolist()]
+    broken: set[int] = set()
+    order = sorted((bucket, v, k) for v, walk in found.walks.items() for k, (_, _, bucket) in enumerate(walk))
+    for bucket, v, k in order:
+        g, r, _ = found.walks[v][k]
+        timed = schedule.trip(Intent(v, gathering[g], r))
+        if timed is None:
+            broken.add(v)
+            continue
+        if v not in broken:
+            assert timed.trip.board_start <= bucket, (v, k, timed.trip.board_start, bucket)
+        schedule.commit(timed)

@@ -7,7 +7,10 @@ takes one vehicle's worth of flow off every move it makes), and :func:`route_sta
 trips in the order of their buckets, each timed at the earliest from its vehicle's state (a trip that
 cannot be made is left out), then lets the dispatcher fill the time left. The walks carry the
 programme's choices of which gathering point serves which reception point and where each vehicle
-goes next, which the dispatcher, one trip at a time, does not see.
+goes next, which the dispatcher, one trip at a time, does not see. The programme times each move by
+its departure, around the closures in force then, as the schedule does (but for the checkpoints'
+queues and inspections longer than the shortest): with buckets of one step a walk the flow carries
+whole is then one its vehicle can drive, each trip boarding no later than the programme says.
 """
 
 from __future__ import annotations
@@ -75,8 +78,7 @@ def route_start(
     problem: ConvoyProblem, legs: Legs, *, columns: int = ROUTE_COLUMNS
 ) -> tuple[Schedule, int] | None:
     """The walks' trips made in order, then the dispatcher (see the module), and the route bound of
-    the same programme; None without a programme. With buckets of one step and drives that closures
-    do not delay, every walk is one a vehicle can drive."""
+    the same programme; None without a programme."""
     found = route_walks(problem, legs, columns=columns)
     if found is None:
         return None
