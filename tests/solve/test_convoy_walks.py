@@ -144,10 +144,9 @@ def test_where_far_apart_points_decide_the_walk_floor_is_the_optimum_and_the_old
 def test_booking_refuses_walks_that_leave_people_behind_or_run_out_of_time() -> None:
     problem = _far_apart()
     legs = Legs(problem)
-    costs = {0: vehicle_costs(problem, legs, 0)}
-    assert book_walks(problem, legs, {0: (1,)}, costs, stop=float("inf")) is None  # 4 left at node 2
-    assert book_walks(problem, legs, {0: (1, 2)}, costs, stop=0.0) is None  # no time
-    both = book_walks(problem, legs, {0: (1, 2)}, costs, stop=float("inf"))
+    assert book_walks(problem, legs, {0: (1,)}, stop=float("inf")) is None  # 4 left at node 2
+    assert book_walks(problem, legs, {0: (1, 2)}, stop=0.0) is None  # no time
+    both = book_walks(problem, legs, {0: (1, 2)}, stop=float("inf"))
     assert both is not None and objective_key(problem, both.trips)[-2:] == (16, 2)
 
 

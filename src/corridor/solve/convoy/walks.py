@@ -24,7 +24,8 @@ SiouxFalls 10/10/6 the vehicles spend 5-10 steps there against the 2-3 the floor
 
 **The plan** (:func:`walk_plan`, :func:`book_walks`): the walks of a solution booked trip by trip with
 the real drive times, closures, queues and capacities (:class:`~.schedule.Schedule`), the trip arriving
-soonest first, each to the reception point of its least step on (the soonest haul for a walk's last).
+soonest first, each to the reception point from which the vehicle can be soonest at its next trip's
+gathering point.
 """
 
 from __future__ import annotations
@@ -48,15 +49,11 @@ Walk = tuple[int, ...]  # gathering nodes, one per trip, in order
 
 @dataclass(frozen=True)
 class Costs:
-    """The least times of one vehicle's walks (see the module): ``first[g]``, ``step[g, h]``, ``end[g]``,
-    and the reception point (index) reaching ``h`` soonest after a trip from ``g`` (``via[g, h]``) or
-    the soonest haul from ``g`` (``last[g]``)."""
+    """The least times of one vehicle's walks (see the module): ``first[g]``, ``step[g, h]``, ``end[g]``."""
 
     first: dict[int, int]
     step: dict[tuple[int, int], int]
     end: dict[int, int]
-    via: dict[tuple[int, int], int]
-    last: dict[int, int]
 
     def time(self, walk: Walk) -> int:
         """The least last loaded arrival of ``walk`` (0 for no trip)."""
@@ -75,7 +72,6 @@ def vehicle_costs(problem: ConvoyProblem, legs: Legs, v: int) -> Costs:
     gathering = sorted({int(n) for n in problem.flow.source_node.tolist()})
     first: dict[int, int] = {}
     end: dict[int, int] = {}
-    last: dict[int, int] = {}
     for g in gathering:
         to_g = legs.static_steps(kind, start, g)
         hauls = [legs.static_haul_steps(kind, g, d) for d in dests]
@@ -83,21 +79,18 @@ def vehicle_costs(problem: ConvoyProblem, legs: Legs, v: int) -> Costs:
             continue
         first[g] = ready + to_g + load
         end[g] = min(hauls)
-        last[g] = hauls.index(end[g])
     step: dict[tuple[int, int], int] = {}
-    via: dict[tuple[int, int], int] = {}
     for g in first:
         hauls = [legs.static_haul_steps(kind, g, d) for d in dests]
         for h in first:
-            best, where = NEVER, -1
-            for r, d in enumerate(dests):
-                back = legs.static_steps(kind, d, h)
-                if hauls[r] < NEVER and back < NEVER and hauls[r] + unload + back < best:
-                    best, where = hauls[r] + unload + back, r
-            if where >= 0:
-                step[g, h] = best + load
-                via[g, h] = where
-    return Costs(first, step, end, via, last)
+            ways = [
+                haul + unload + back
+                for haul, d in zip(hauls, dests, strict=True)
+                if haul < NEVER and (back := legs.static_steps(kind, d, h)) < NEVER
+            ]
+            if ways:
+                step[g, h] = min(ways) + load
+    return Costs(first, step, end)
 
 
 @dataclass
@@ -293,16 +286,15 @@ def walk_plan(
     problem: ConvoyProblem, legs: Legs, solution: WalkSolution, time_limit: float
 ) -> Schedule | None:
     """The walks of ``solution`` booked with real times (:func:`book_walks`)."""
-    return book_walks(problem, legs, solution.walks, solution.costs, time.perf_counter() + time_limit)
+    return book_walks(problem, legs, solution.walks, time.perf_counter() + time_limit)
 
 
-def book_walks(
-    problem: ConvoyProblem, legs: Legs, walks: dict[int, Walk], costs: dict[int, Costs], stop: float
-) -> Schedule | None:
-    """Book each vehicle's walk in order, the trip arriving soonest first, to the reception point of
-    its least step to the next trip (the soonest haul for the last; where that one cannot take it, the
-    one it reaches soonest); a trip that would carry nobody is skipped. None where people are left
-    behind or ``stop`` (a perf_counter time) passed."""
+def book_walks(problem: ConvoyProblem, legs: Legs, walks: dict[int, Walk], stop: float) -> Schedule | None:
+    """Book each vehicle's walk in order, the trip arriving soonest first, each to the reception point
+    from which the vehicle (timed for real: closures, queues, capacities) can be soonest at its next
+    trip's gathering point (by the fastest drive; for a walk's last trip, the soonest arrival); a trip
+    that would carry nobody is skipped. None where people are left behind or ``stop`` (a perf_counter
+    time) passed."""
     schedule = Schedule(problem, legs)
     position = dict.fromkeys(walks, 0)
     receptions = range(len(problem.flow.dest_ids))
@@ -312,18 +304,21 @@ def book_walks(
         best: tuple[int, int, int] | None = None
         pick = None
         for v, walk in walks.items():
+            kind = int(problem.vehicle_type[v])
             while position[v] < len(walk):
                 k = position[v]
-                g = walk[k]
-                r = costs[v].via[g, walk[k + 1]] if k + 1 < len(walk) else costs[v].last[g]
-                timed = schedule.trip(Intent(v, g, r))
-                if timed is None:  # that reception point full (say): the soonest other one
+                g, after = walk[k], walk[k + 1] if k + 1 < len(walk) else None
+                options = [t for r in receptions if (t := schedule.trip(Intent(v, g, r))) is not None]
+                if options:
                     timed = min(
-                        (t for other in receptions if (t := schedule.trip(Intent(v, g, other))) is not None),
-                        key=lambda t: t.trip.haul.arrival,
-                        default=None,
+                        options,
+                        key=lambda t: (
+                            t.trip.haul.arrival
+                            if after is None
+                            else t.free_at + legs.static_steps(kind, t.free_node, after),
+                            t.trip.haul.arrival,
+                        ),
                     )
-                if timed is not None:
                     key = (timed.trip.haul.arrival, -timed.trip.people, v)
                     if best is None or key < best:
                         best, pick = key, timed
