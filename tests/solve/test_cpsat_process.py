@@ -4,6 +4,7 @@ aborted or stopped) raises SolverCrashError naming how it ended; the next solve 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 import signal
 import threading
@@ -193,3 +194,22 @@ def test_a_forked_process_starts_its_own_worker_and_leaves_the_parents_alone() -
     assert answer == b"1"
     assert set(parents) <= set(cpsat_process.worker_pids())  # still there, still the parent's
     assert round(cpsat_process.solve(m, _parameters()).objective_value) == _best_by_enumeration()
+
+
+def _solve_in_daemon(answers: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    m, _ = _knapsack()
+    solved = cpsat_process.solve(m, _parameters())
+    answers.put((multiprocessing.current_process().daemon, round(solved.objective_value)))
+
+
+def test_a_daemonic_process_such_as_a_dask_worker_may_solve_in_a_worker() -> None:
+    """multiprocessing forbids children to daemonic processes; the worker is a plain subprocess."""
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    process = context.Process(target=_solve_in_daemon, args=(answers,), daemon=True)
+    process.start()
+    try:
+        assert answers.get(timeout=120) == (True, _best_by_enumeration())
+    finally:
+        process.join(timeout=30)
+    assert process.exitcode == 0
