@@ -13,8 +13,9 @@ of its standard output, whose descriptor then points at the parent's standard er
 solver's own log (``log_search_progress``) is shown as before. Idle workers are kept for the next
 solve (one per thread solving at once); starting one takes some 0.4 s (the OR-Tools import), paid
 once. Being a plain subprocess, not a ``multiprocessing`` child, it may be started from a daemonic
-process such as a Dask worker, and it ends when its parent does (its standard input closes). Solution callbacks, log callbacks and ``stop_search`` do not cross the process boundary; the
-caller gets the final response only.
+process such as a Dask worker, and it ends when its parent does (its standard input closes).
+Solution callbacks, log callbacks and ``stop_search`` do not cross the process boundary; the caller
+gets the final response only.
 
 ``CORRIDOR_CPSAT_IN_PROCESS=1`` in the environment solves in the calling process instead (as before).
 """
