@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -154,3 +155,33 @@ def test_the_service_starts_without_loading_the_simulator() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['corridor.simulate.dask_settings']"
+
+
+def test_a_seeding_that_finds_the_job_ended_but_not_yet_settled_starts_no_second_one(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The job ends on the cluster after the seeding saw no plan and before it looks the job up:
+    the look-up settles it (its plan published), and that job is the demo's plan, not a reason
+    to plan again (a second job had been started, and a second version published)."""
+    absent = tmp_path / "absent" / "convoy.json"
+    runtime = Runtime.start(settings)
+    try:
+        runtime.jobs.connect()
+        runtime.jobs._settler = None  # settled only when looked up, as if its settling were late
+        seed_example(runtime, households=3, plan_file=None, convoy_file=absent)
+        first = demo_convoy_job(runtime)
+        assert first is not None
+        cluster = runtime.jobs.connect()
+        key = f"corridor-job-{first.id}"
+        deadline = time.monotonic() + 300
+        while not cluster.state(key).final and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert cluster.state(key).state == "done"
+        assert _counts(runtime)[0] == []  # ended there, not settled here: no plan yet
+        seed_example(runtime, households=3, plan_file=None, convoy_file=absent)
+        again = demo_convoy_job(runtime)
+        assert again is not None and again.id == first.id and again.state == "done"
+        assert [v.version for v in _counts(runtime)[0]] == [1]
+    finally:
+        runtime.jobs.stop()
+        runtime.db.dispose()

@@ -178,7 +178,9 @@ def _start_demo_convoy_job(runtime: Runtime, operation_id: str, households: int)
             by=PUBLISHER,
             vehicles={v: demo_vehicle(v) for v in compiled.vehicle_ids},
             assign=True,
-            again=True,
+            # Not ``again``: a job found done has published its plan (settled as it was looked up,
+            # after this seeding saw none), so the one found is the plan; a failed or cancelled
+            # one is started again anyway.
             then=DEMO_HOUSEHOLDS,
         )
     except (OSError, ValueError, CorridorError) as error:
