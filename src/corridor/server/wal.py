@@ -5,7 +5,9 @@ copies megabytes into the database file and waits for the disk, and in the servi
 one write lock meanwhile, so every scan behind it waits too (an import of 20,000 people crosses the
 mark every second or two). The service turns that off (``PRAGMA wal_autocheckpoint=0`` on its
 connections) and runs :class:`WalCheckpoints`: every ``every`` seconds a passive checkpoint on a
-connection of its own, outside the write lock, so that each copies what half a second wrote. A
+connection of its own, outside the write lock. (The wal-index that says how much of the log is
+not yet copied is not read here: a file of SQLite's opened and closed in its process releases
+SQLite's own locks on it.) A
 passive checkpoint never waits for a reader or the writer; it copies what no reader still needs
 (nothing, and without touching the disk, when all is copied), and the log starts again from its
 beginning once all of it has been copied.
@@ -20,8 +22,10 @@ from pathlib import Path
 
 log = logging.getLogger("corridor.server.wal")
 
-# Seconds between two checkpoints.
-EVERY = 0.5
+# Seconds between two checkpoints: a checkpoint waits for the disk twice (the log, then the
+# database file), which scans' commits feel when it comes every half second; the log grows by a
+# few megabytes in this time beside an import.
+EVERY = 5.0
 
 
 class WalCheckpoints:
