@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from ortools.sat.python import cp_model
@@ -202,8 +203,12 @@ def _solve_in_daemon(answers: multiprocessing.Queue) -> None:  # type: ignore[ty
     answers.put((multiprocessing.current_process().daemon, round(solved.objective_value)))
 
 
-def test_a_daemonic_process_such_as_a_dask_worker_may_solve_in_a_worker() -> None:
+def test_a_daemonic_process_such_as_a_dask_worker_may_solve_in_a_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """multiprocessing forbids children to daemonic processes; the worker is a plain subprocess."""
+    # The spawned process imports this module by its name (tests.solve...), from the parent's path.
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     context = multiprocessing.get_context("spawn")
     answers = context.Queue()
     process = context.Process(target=_solve_in_daemon, args=(answers,), daemon=True)
