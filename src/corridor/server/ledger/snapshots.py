@@ -128,20 +128,32 @@ def encode(saved: Saved) -> bytes:
                 None if key is None else [key[0].isoformat(), *key[1:]],
             ]
         )
-    body = {
-        "format": FORMAT,
-        "position": saved.position,
-        "at_hash": saved.at_hash,
-        "states": states,
-        "devices": [
-            [d, top, [list(g) for g in gaps], points] for d, (top, gaps, points) in saved.devices.items()
-        ],
-        "people": [
-            [p.person_id, p.household_id, p.gathering_point, list(p.vulnerabilities)]
-            for p in saved.people.values()
-        ],
-    }
-    return zlib.compress(json.dumps(body, separators=(",", ":")).encode("utf-8"), 1)
+    devices = [[d, top, [list(g) for g in gaps], points] for d, (top, gaps, points) in saved.devices.items()]
+    people = [
+        [p.person_id, p.household_id, p.gathering_point, list(p.vulnerabilities)]
+        for p in saved.people.values()
+    ]
+    # The same JSON as one json.dumps of the whole body, written a row at a time: one call over a
+    # hundred thousand rows holds the interpreter's lock for its whole length (tenths of a second),
+    # and every scan of the service waits that long; between two rows other threads get it.
+    head = {"format": FORMAT, "position": saved.position, "at_hash": saved.at_hash}
+    text = "".join(
+        [
+            _dumps(head)[:-1],
+            ',"states":[',
+            ",".join(map(_dumps, states)),
+            '],"devices":[',
+            ",".join(map(_dumps, devices)),
+            '],"people":[',
+            ",".join(map(_dumps, people)),
+            "]}",
+        ]
+    )
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def decode(data: bytes) -> Saved:
