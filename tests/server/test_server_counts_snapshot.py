@@ -4,8 +4,10 @@ newer entries, giving the full fold's answers; a snapshot the ledger no longer m
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -46,6 +48,24 @@ PEOPLE = [
     PersonRecord("p2", "h1", "gp-a"),
     PersonRecord("p3", "h2", None, ("child", "disabled")),
 ]
+
+
+def test_a_snapshot_written_a_row_at_a_time_is_the_json_of_one_call() -> None:
+    saved = snapshots.Saved(7, "abc")
+    saved.states["person", "p1"] = SubjectState("person", "p1", 2, "gp-a", NOW, events=3)
+    saved.states["vehicle", "bus-1"] = SubjectState("vehicle", "bus-1")
+    saved.devices["d1"] = (5, [(2, 3)], ["gp-a"])
+    saved.people.update((p.person_id, p) for p in PEOPLE)
+    text = zlib.decompress(snapshots.encode(saved)).decode("utf-8")
+    assert text == json.dumps(json.loads(text), separators=(",", ":"))  # valid, and as one call writes it
+    back = snapshots.decode(snapshots.encode(saved))
+    assert (back.position, back.at_hash, back.states, back.devices, back.people) == (
+        7,
+        "abc",
+        saved.states,
+        saved.devices,
+        saved.people,
+    )
 
 
 def _tally(kept: OperationFold) -> tuple[Any, ...]:

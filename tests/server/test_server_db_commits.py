@@ -17,6 +17,8 @@ from corridor.core.errors import ConflictError
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.registration import imports
+from corridor.server.runtime import Runtime
+from corridor.server.settings import Settings
 from server.conftest import World
 
 HEADER = "hh_id,name,age,sex,wristband\n"
@@ -129,3 +131,16 @@ def test_without_the_checkpoints_thread_sqlite_checkpoints_in_its_commits(tmp_pa
         assert path.stat().st_size >= 4 * 1024 * 1024  # the commit past 1,000 pages copied them
     finally:
         db.dispose()
+
+
+def test_the_service_runtime_checkpoints_beside_its_writes(settings: Settings) -> None:
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite's checkpoints (PostgreSQL has none of its own to move)")
+    runtime = Runtime.start(settings)
+    try:
+        with runtime.db.reading() as session:
+            setting = session.execute(text("PRAGMA wal_autocheckpoint")).scalar_one()
+    finally:
+        runtime.jobs.stop()
+        runtime.db.dispose()
+    assert setting == 0

@@ -81,8 +81,9 @@ class Database:
         """``background_checkpoints``: SQLite's log is checkpointed by a thread of its own, never
         inside a commit (:mod:`corridor.server.wal`; the service's choice)."""
         self.url = url
-        path = make_url(url).database
-        on_file = make_url(url).get_backend_name() == "sqlite" and bool(path) and path != ":memory:"
+        parsed = make_url(url)
+        path = parsed.database
+        on_file = parsed.get_backend_name() == "sqlite" and bool(path) and path != ":memory:"
         self._checkpoints = WalCheckpoints(Path(str(path))) if background_checkpoints and on_file else None
         self._autocheckpoint = self._checkpoints is None
         self.engine = make_engine(
@@ -133,6 +134,8 @@ class Database:
     def sync(self) -> None:
         """Make every commit so far durable, those of ``writing(durable=False)`` included."""
         if self.is_sqlite:
+            # Opening and closing a file of SQLite's in this process drops the POSIX locks SQLite
+            # holds on it (its -shm file, its database file); it takes none on the log, the -wal file.
             wal = Path(f"{make_url(self.url).database}-wal")
             with suppress(FileNotFoundError):
                 fd = os.open(wal, os.O_RDONLY)
