@@ -17,6 +17,14 @@ load, each ``--seconds`` long:
 In both loaded runs ``--observers`` observers (two) also read the operation's counts
 (``GET .../counts``, the dashboard's figures) every ``--poll`` seconds each.
 
+The log-ins, the import and the observers run in a process of their own (``--loads process``, the
+default), as they would from other machines: the scanners' event loop then does nothing but scan,
+and what a scan waits for is the service (and the cores, which the two processes share). With
+``--loads loop`` they run in the scanners' event loop, as the bench did until 2026-12-07: a client
+busy opening a log-in's connection, encoding the import's upload or reading a counts answer then
+delays the scans' answers as measured. ``--loads both`` measures each loaded run both ways, one
+after the other, so that the two can be compared in the same run.
+
 It prints, per run, the p50, p90, p99 and largest scan latency, the log-in, import and counts
 answers, and the load average of the machine as the run ended (other people's programs included).
 
@@ -28,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import secrets
@@ -38,6 +47,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.queues import Queue as QueueType
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 import httpx
@@ -162,7 +173,7 @@ def registration_csv(rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def running(stop: float, done: asyncio.Event | None) -> bool:
+def running(stop: float, done: Finished | asyncio.Event | None) -> bool:
     """Until ``stop`` and, when given, until ``done`` is set (at most MAX_SECONDS more)."""
     now = time.monotonic()
     return now < stop or (done is not None and not done.is_set() and now < stop + 2 * MAX_SECONDS)
@@ -176,7 +187,7 @@ async def scans(
     seconds: float,
     interval: float,
     run: Run,
-    done: asyncio.Event | None = None,
+    done: Finished | None = None,
 ) -> None:
     """Each scanner sends one event every ``interval`` seconds for ``seconds`` (and until ``done``)."""
     path = f"/api/operations/{operation_id}/events"
@@ -298,6 +309,67 @@ async def _import(port: int, operation_id: str, token: str, data: bytes, run: Ru
             run.import_people = int(answer.json()["people"])
 
 
+class Finished:
+    """The end of the loads as the scans see it: an :class:`asyncio.Event` or a process' ``Event``."""
+
+    def __init__(self, event: asyncio.Event | EventType) -> None:
+        self.event = event
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
+async def _loads(
+    port: int,
+    operation_id: str,
+    args: argparse.Namespace,
+    token: str,
+    known: str,
+    watching: list[str],
+    addresses: int,
+    run: Run,
+    done: asyncio.Event,
+) -> None:
+    """The log-ins, the import and the observers, side by side (until the import has answered)."""
+    data = registration_csv(args.rows)
+    await asyncio.gather(
+        log_ins(port, args.logins, args.seconds, addresses, known, run, done),
+        registration_import(port, operation_id, token, data, run, done),
+        observers(port, operation_id, watching, args.poll, args.seconds, run, done),
+    )
+
+
+def _loads_process(
+    port: int,
+    operation_id: str,
+    args: argparse.Namespace,
+    token: str,
+    known: str,
+    watching: list[str],
+    addresses: int,
+    name: str,
+    finished: EventType,
+    answers: QueueType[Run],
+) -> None:
+    """The loads in a process of their own: its event loop never delays a scan's answer."""
+    run = Run(name)
+    done = asyncio.Event()
+
+    async def main() -> None:
+        watch = asyncio.create_task(
+            _loads(port, operation_id, args, token, known, watching, addresses, run, done)
+        )
+        await done.wait()
+        finished.set()
+        await watch
+
+    try:
+        asyncio.run(main())
+    finally:
+        finished.set()
+        answers.put(run)
+
+
 async def loaded(
     server: Server,
     operation_id: str,
@@ -310,13 +382,51 @@ async def loaded(
     addresses: int,
     run: Run,
 ) -> None:
-    data = registration_csv(args.rows)
-    done = asyncio.Event()
-    await asyncio.gather(
-        scans(server.port, operation_id, devices, people, args.seconds, args.interval, run, done),
-        log_ins(server.port, args.logins, args.seconds, addresses, known, run, done),
-        registration_import(server.port, operation_id, token, data, run, done),
-        observers(server.port, operation_id, watching, args.poll, args.seconds, run, done),
+    """The scans beside the loads. With ``args.loads == "loop"`` all in one event loop (as the bench did
+    before: a client busy sending log-ins, encoding the import or reading counts delays the scans'
+    answers as measured); with ``"process"`` the loads run in a process of their own, as they would
+    on other machines (the scans then share only the cores with them)."""
+    if args.loads == "loop":
+        done = asyncio.Event()
+        await asyncio.gather(
+            scans(
+                server.port, operation_id, devices, people, args.seconds, args.interval, run, Finished(done)
+            ),
+            _loads(server.port, operation_id, args, token, known, watching, addresses, run, done),
+        )
+        return
+    context = multiprocessing.get_context("fork")
+    finished = context.Event()
+    answers: QueueType[Run] = context.Queue()
+    process = context.Process(
+        target=_loads_process,
+        args=(
+            server.port,
+            operation_id,
+            args,
+            token,
+            known,
+            watching,
+            addresses,
+            run.name,
+            finished,
+            answers,
+        ),
+        daemon=True,
+    )
+    process.start()
+    try:
+        await scans(
+            server.port, operation_id, devices, people, args.seconds, args.interval, run, Finished(finished)
+        )
+        theirs = await asyncio.get_running_loop().run_in_executor(None, answers.get, True, MAX_SECONDS)
+    finally:
+        process.join(MAX_SECONDS)
+    run.logins, run.counts = theirs.logins, theirs.counts
+    run.import_status, run.import_seconds, run.import_people = (
+        theirs.import_status,
+        theirs.import_seconds,
+        theirs.import_people,
     )
 
 
@@ -324,7 +434,7 @@ def show(runs: list[Run], quiet: Run) -> None:
     base = percentile(quiet.latencies, 0.99)
     print()
     columns = ("scans", "p50 ms", "p90 ms", "p99 ms", "max ms", "p99/quiet", "load")
-    print(f"{'run':14} " + " ".join(f"{c:>9}" for c in columns) + "  errors")
+    print(f"{'run':24} " + " ".join(f"{c:>9}" for c in columns) + "  errors")
     for run in runs:
         p = [percentile(run.latencies, q) * 1000 for q in (0.5, 0.9, 0.99)]
         most = max(run.latencies, default=float("nan")) * 1000
@@ -336,7 +446,7 @@ def show(runs: list[Run], quiet: Run) -> None:
             f"{ratio:>9.2f}",
             f"{run.load:>9.1f}",
         ]
-        print(f"{run.name:14} " + " ".join(figures) + f"  {errors}")
+        print(f"{run.name:24} " + " ".join(figures) + f"  {errors}")
     for run in runs[1:]:
         answers = ", ".join(f"{status}: {count}" for status, count in sorted(run.logins.items()))
         counted = ", ".join(f"{status}: {count}" for status, count in sorted(run.counts.items()))
@@ -357,6 +467,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=20_000, help="rows of the import")
     parser.add_argument("--observers", type=int, default=2, help="observers reading the counts")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between an observer's reads")
+    parser.add_argument(
+        "--loads",
+        choices=["process", "loop", "both"],
+        default="process",
+        help="where the log-ins, the import and the observers run: in a process of their own (as on other "
+        "machines), in the scanners' event loop (as before), or both, one after the other",
+    )
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="corridor-beside-"))
@@ -377,16 +494,27 @@ def main(argv: list[str] | None = None) -> int:
             quiet.load = os.getloadavg()[0]
             print(f"quiet: done (load average {quiet.load:.1f})", flush=True)
             runs = [quiet]
+            where = ["process", "loop"] if args.loads == "both" else [args.loads]
             for name, addresses in (("one address", 1), ("16 addresses", 16)):
-                run = Run(name)
-                asyncio.run(
-                    loaded(
-                        server, operation_id, devices, people, args, token, known, watching, addresses, run
+                for loads in where:
+                    run = Run(name if len(where) == 1 else f"{name} ({loads})")
+                    asyncio.run(
+                        loaded(
+                            server,
+                            operation_id,
+                            devices,
+                            people,
+                            argparse.Namespace(**{**vars(args), "loads": loads}),
+                            token,
+                            known,
+                            watching,
+                            addresses,
+                            run,
+                        )
                     )
-                )
-                run.load = os.getloadavg()[0]
-                runs.append(run)
-                print(f"{name}: done (load average {run.load:.1f})", flush=True)
+                    run.load = os.getloadavg()[0]
+                    runs.append(run)
+                    print(f"{run.name}: done (load average {run.load:.1f})", flush=True)
         finally:
             server.stop()
         show(runs, quiet)
