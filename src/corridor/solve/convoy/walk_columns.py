@@ -1,0 +1,430 @@
+"""The walk relaxation (:mod:`.walks`) solved exactly: one column (trips per gathering point) per vehicle.
+
+Covering people needs only how many trips each vehicle makes to each gathering point (its **count
+vector** ``c``); the least time of the trips of ``c`` over every order is a small dynamic programme
+over (counts, last point)::
+
+    f(e_g, g) = first(g),   f(c, g) = min_h f(c - e_g, h) + step(h, g),   time(c) = min_g f(c, g) + end(g)
+
+with the costs of :func:`.walks.vehicle_costs` made closed first (``step`` its shortest paths,
+``first(h)`` at most ``first(g) + step(g, h)``), which lowers no walk's time below a real plan's last
+loaded arrival and makes leaving out a trip never make a walk later. Hence the columns can be cut:
+a vehicle makes no more trips to ``g`` than its places need to carry ``g``'s people alone (seats for
+those who sit, stretcher places for the wounded, as :func:`.walks.walk_programme` counts them), no
+more trips than its slots, and no column is later than a known plan's completion (``ceiling``).
+Identical vehicles (type, start, ready time, slots) share their columns.
+
+A small integer programme (HiGHS) then chooses a column per vehicle whose places hold everyone: the
+least completion ``T`` is found by bisection over the columns' times (is there a choice among the
+columns done by ``T``?; only the columns no other trip can be added to by ``T`` are needed, since
+times grow with counts), then, at ``T``, the fewest trips. Both are the exact optimum of the walk
+relaxation, so ``T`` is a floor on the completion of every plan bringing everyone out, and the
+trips a floor on the trips of every such plan completing by ``T``. The chosen columns in the
+dynamic programme's orders are walks that :func:`.walks.walk_plan` books into a plan.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from corridor.problem.convoy import ConvoyProblem
+from corridor.solve import cpsat_process
+from corridor.solve.convoy.legs import Legs
+from corridor.solve.convoy.walks import Costs, Walk, WalkSolution, _demand, vehicle_costs
+
+Counts = tuple[int, ...]
+Choice = list[tuple[int, int, int]]  # (class, column, vehicles taking it)
+
+
+def closed(costs: Costs) -> Costs:
+    """``costs`` with ``step`` replaced by its shortest paths and ``first(h)`` by the least of
+    ``first(g) + step(g, h)`` (never later; a walk with a trip left out is then never later)."""
+    nodes = sorted(costs.first)
+    step = dict(costs.step)
+    for k in nodes:
+        for i in nodes:
+            ik = step.get((i, k))
+            if ik is None:
+                continue
+            for j in nodes:
+                kj = step.get((k, j))
+                if kj is not None and ik + kj < step.get((i, j), ik + kj + 1):
+                    step[i, j] = ik + kj
+    first = {
+        h: min([costs.first[h]] + [costs.first[g] + step[g, h] for g in nodes if (g, h) in step])
+        for h in nodes
+    }
+    return Costs(first, step, dict(costs.end))
+
+
+@dataclass
+class Columns:
+    """The columns of one class of identical vehicles: ``points`` (gathering nodes, in the order of
+    the count vectors), ``counts`` (one count vector a row, the empty one first) and ``times`` (their
+    least times; 0 for the empty one), and the programme's table ``(counts, last) -> (f, previous)``
+    from which :meth:`walk` rebuilds the order."""
+
+    vehicles: tuple[int, ...]
+    points: tuple[int, ...]
+    counts: np.ndarray
+    times: np.ndarray
+    last: list[int]  # per column: the last point's index of its best order (-1 for the empty one)
+    table: dict[tuple[Counts, int], tuple[int, int]]
+
+    def walk(self, column: int) -> Walk:
+        """The gathering nodes of ``column``'s trips in its best order."""
+        c = [int(x) for x in self.counts[column]]
+        g = self.last[column]
+        order: list[int] = []
+        while g >= 0:
+            order.append(self.points[g])
+            key = tuple(c)
+            _, previous = self.table[key, g]
+            c[g] -= 1
+            g = previous
+        return tuple(reversed(order))
+
+
+def _class_key(problem: ConvoyProblem, v: int, slots: Sequence[int]) -> tuple[int, int, int, int]:
+    return (
+        int(problem.vehicle_type[v]),
+        int(problem.vehicle_node[v]),
+        int(problem.vehicle_ready[v]),
+        int(slots[v]),
+    )
+
+
+def _caps(
+    problem: ConvoyProblem,
+    v: int,
+    points: Sequence[int],
+    rows: Sequence[tuple[int, bool]],
+    people: Sequence[int],
+) -> list[int]:
+    """The most trips vehicle ``v`` needs to make to each point: enough to carry its people alone."""
+    seats, stretchers = problem.capacity(v)
+    need = dict(zip(rows, people, strict=True))
+    caps = []
+    for g in points:
+        cap = 0
+        for places, row in ((seats, (g, False)), (stretchers, (g, True))):
+            if places and need.get(row, 0) > 0:
+                cap = max(cap, math.ceil(need[row] / places))
+        caps.append(cap)
+    return caps
+
+
+def class_columns(
+    costs: Costs, caps: Sequence[int], most: int, ceiling: int, stop: float
+) -> (
+    tuple[tuple[int, ...], list[Counts], list[int], list[int], dict[tuple[Counts, int], tuple[int, int]]]
+    | None
+):
+    """The count vectors (at most ``caps`` trips per point, ``most`` in all) whose least time under
+    ``costs`` (closed, see :func:`closed`) is at most ``ceiling``, with their times, last points and
+    the programme's table; None where ``stop`` (a perf_counter time) passed."""
+    cost = closed(costs)
+    points = tuple(g for g, cap in zip(sorted(cost.first), caps, strict=True) if cap > 0)
+    cap_of = dict(zip(sorted(cost.first), caps, strict=True))
+    pcaps = [cap_of[g] for g in points]
+    n = len(points)
+    first = [cost.first[g] for g in points]
+    end = [cost.end[g] for g in points]
+    big = 1 << 60
+    step = [[cost.step.get((g, h), big) for h in points] for g in points]
+    table: dict[tuple[Counts, int], tuple[int, int]] = {}
+    level: dict[Counts, dict[int, int]] = {}
+    zero = [0] * n
+    for i in range(n):
+        if first[i] + end[i] <= ceiling:
+            one = zero.copy()
+            one[i] = 1
+            key = tuple(one)
+            level.setdefault(key, {})[i] = first[i]
+            table[key, i] = (first[i], -1)
+    counts: list[Counts] = [tuple(zero)]
+    times: list[int] = [0]
+    lasts: list[int] = [-1]
+    size = 1
+    while level:
+        if time.perf_counter() > stop:
+            return None
+        for c, ends in level.items():
+            best = min(ends, key=lambda i: ends[i] + end[i])
+            counts.append(c)
+            times.append(ends[best] + end[best])
+            lasts.append(best)
+        if size >= most:
+            break
+        size += 1
+        nxt: dict[Counts, dict[int, int]] = {}
+        for c, ends in level.items():
+            for h in range(n):
+                if c[h] >= pcaps[h]:
+                    continue
+                limit = ceiling - end[h]
+                options = [(f + step[g][h], g) for g, f in ends.items() if f + step[g][h] <= limit]
+                if not options:
+                    continue
+                f, g = min(options)
+                lc = list(c)
+                lc[h] += 1
+                key = tuple(lc)
+                row = nxt.setdefault(key, {})
+                if f < row.get(h, big):
+                    row[h] = f
+                    table[key, h] = (f, g)
+        level = nxt
+    return points, counts, times, lasts, table
+
+
+def _columns(
+    problem: ConvoyProblem,
+    legs: Legs,
+    slots: Sequence[int],
+    ceiling: int,
+    rows: Sequence[tuple[int, bool]],
+    people: Sequence[int],
+    stop: float,
+) -> tuple[list[Columns], dict[int, Costs]] | None:
+    classes: dict[tuple[int, int, int, int], list[int]] = {}
+    for v in range(problem.n_vehicles):
+        classes.setdefault(_class_key(problem, v, slots), []).append(v)
+    out: list[Columns] = []
+    costs: dict[int, Costs] = {}
+    for vehicles in classes.values():
+        v = vehicles[0]
+        cost = vehicle_costs(problem, legs, v)
+        for w in vehicles:
+            costs[w] = cost
+        caps = _caps(problem, v, sorted(cost.first), rows, people)
+        made = class_columns(cost, caps, int(slots[v]), ceiling, stop)
+        if made is None:
+            return None
+        points, counts, times, lasts, table = made
+        out.append(
+            Columns(
+                tuple(vehicles),
+                points,
+                np.asarray(counts, dtype=np.int64).reshape(len(counts), len(points)),
+                np.asarray(times, dtype=np.int64),
+                lasts,
+                table,
+            )
+        )
+    return out, costs
+
+
+def _choose(
+    problem: ConvoyProblem,
+    classes: Sequence[Columns],
+    picked: Sequence[np.ndarray],
+    rows: Sequence[tuple[int, bool]],
+    people: Sequence[int],
+    trips: bool,
+    time_limit: float,
+    workers: int,
+) -> tuple[str, list[tuple[int, int, int]]]:
+    """How many vehicles of each class take each picked column (``picked[k]``: column indices of
+    class ``k``) so that their places hold everyone (fewest trips if ``trips``, else any), by CP-SAT
+    in its worker process: the status (``"optimal"``, ``"infeasible"`` or ``"unknown"``) and the
+    choice (class, column, vehicles)."""
+    m = cp_model.CpModel()
+    held: dict[tuple[int, bool], list[cp_model.LinearExprT]] = {r: [] for r in rows}
+    chosen: list[tuple[int, int, cp_model.IntVar]] = []
+    sizes: list[cp_model.LinearExprT] = []
+    for k, (cl, columns) in enumerate(zip(classes, picked, strict=True)):
+        seats, stretchers = problem.capacity(cl.vehicles[0])
+        per_point: dict[int, list[cp_model.LinearExprT]] = {}
+        ys = []
+        for j in columns.tolist():
+            c = cl.counts[j]
+            if not c.any():
+                continue
+            y = m.new_int_var(0, len(cl.vehicles), f"y{k}_{j}")
+            ys.append(y)
+            chosen.append((k, j, y))
+            sizes.append(int(c.sum()) * y)
+            for i in np.flatnonzero(c).tolist():
+                per_point.setdefault(cl.points[i], []).append(int(c[i]) * y)
+        if not ys:
+            continue
+        m.add(sum(ys) <= len(cl.vehicles))
+        for g, terms in per_point.items():
+            n = m.new_int_var(0, len(cl.vehicles) * int(cl.counts.max(initial=0)), f"n{k}_{g}")
+            m.add(n == sum(terms))
+            for places, row in ((seats, (g, False)), (stretchers, (g, True))):
+                if places and row in held:
+                    held[row].append(places * n)
+    for row, need in zip(rows, people, strict=True):
+        m.add(sum(held[row]) >= need)
+    if trips:
+        m.minimize(sum(sizes))
+    parameters = cp_model.CpSolver().parameters
+    parameters.max_time_in_seconds = max(0.05, time_limit)
+    parameters.num_workers = workers
+    solved = cpsat_process.solve(m, parameters)
+    if solved.status == cp_model.INFEASIBLE:
+        return "infeasible", []
+    if solved.status != cp_model.OPTIMAL:
+        return "unknown", []
+    return "optimal", [(k, j, v) for k, j, y in chosen if (v := int(solved.value(y))) > 0]
+
+
+def _maximal(cl: Columns, within: float) -> np.ndarray:
+    """The columns done by ``within`` to which no trip can be added by then (times grow with counts,
+    so every column done by then is below one of them)."""
+    ok = cl.times <= within
+    index = {tuple(int(x) for x in c): j for j, c in enumerate(cl.counts)}
+    out = []
+    for j in np.flatnonzero(ok).tolist():
+        c = list(int(x) for x in cl.counts[j])
+        grows = False
+        for i in range(len(c)):
+            c[i] += 1
+            other = index.get(tuple(c))
+            c[i] -= 1
+            if other is not None and cl.times[other] <= within:
+                grows = True
+                break
+        if not grows:
+            out.append(j)
+    return np.asarray(out, dtype=np.int64)
+
+
+def _bisect(
+    times: Sequence[int], feasible: Callable[[int], tuple[str, Choice]], known_top: bool
+) -> tuple[int, int, Choice]:
+    """The least of ``times`` at which ``feasible`` finds a choice, by bisection: ``(lo, hi, choice)``
+    with ``times[lo]`` proved infeasible (-1: none) and ``times[hi]`` feasible by ``choice``
+    (``len(times)``: none found; ``hi - lo > 1`` where a solve ran out of time). Where ``known_top``
+    (a plan's walks are a choice by the last time), the time just below it is tried first, and the
+    last time is taken as feasible without a choice."""
+    lo, hi = -1, len(times)
+    choice: Choice = []
+    order = [len(times) - 2] if known_top and len(times) > 1 else []
+    while hi - lo > 1:
+        if known_top and lo == len(times) - 2:
+            return lo, lo + 1, choice  # the fewest trips' solve finds a choice
+        mid = order.pop() if order else (lo + hi) // 2 if hi < len(times) else len(times) - 1
+        status, found = feasible(times[mid])
+        if status == "unknown":
+            break
+        if status == "optimal":
+            hi, choice = mid, found
+        else:
+            lo = mid
+    return lo, hi, choice
+
+
+@dataclass
+class ColumnSolution:
+    """The walk relaxation's optimum as far as it was solved: ``floor`` (a lower bound on the
+    completion of every plan bringing everyone out; ``least`` says whether it is the relaxation's
+    exact optimum), ``trips_floor`` (at completion ``floor``, a lower bound on the trips of every plan
+    bringing everyone out by then, or None where not proved), the walks chosen (None where no choice
+    was found) and what was solved (``columns`` per class, ``solves`` with seconds)."""
+
+    floor: int
+    least: bool
+    trips_floor: int | None
+    walks: WalkSolution | None
+    columns: list[int]
+    solves: list[str]
+    seconds: float
+
+    def note(self) -> str:
+        """A line for the exact method's log."""
+        walks = "" if self.walks is None else f":walks:{self.walks.completion}+{self.walks.trips}"
+        trips = "" if self.trips_floor is None else f"+{self.trips_floor}"
+        return f"columns:floor:{self.floor}{trips}{'' if self.least else '?'}{walks}:{self.seconds:.1f}s"
+
+
+def walk_columns(
+    problem: ConvoyProblem,
+    legs: Legs,
+    slots: Sequence[int],
+    time_limit: float,
+    ceiling: int | None = None,
+    workers: int = 1,
+) -> ColumnSolution | None:
+    """The walk relaxation's exact optimum (least completion, then fewest trips; see the module) with
+    at most ``slots[v]`` trips per vehicle ``v`` and no walk later than ``ceiling`` (the horizon if
+    None; where a plan bringing everyone out by ``ceiling`` is known, the completion just below it is
+    tried first). None where vehicles start with people on board, the columns were not made within
+    ``time_limit`` seconds or no choice holds everyone by ``ceiling``. Raises
+    :class:`~corridor.solve.cpsat_process.SolverCrashError` where CP-SAT crashes."""
+    began = time.perf_counter()
+    stop = began + time_limit
+    if len(slots) != problem.n_vehicles:
+        raise ValueError(
+            f"walk_columns needs one slot count per vehicle: {len(slots)} for {problem.n_vehicles}"
+        )
+    if any(problem.vehicle_on_board):
+        return None
+    rows, people = _demand(problem)
+    top = problem.horizon if ceiling is None else min(ceiling, problem.horizon)
+    made = _columns(problem, legs, slots, top, rows, people, stop)
+    if made is None:
+        return None
+    classes, costs = made
+    solves: list[str] = [f"columns:{time.perf_counter() - began:.1f}s"]
+
+    def feasible(t: int) -> tuple[str, Choice]:
+        left = stop - time.perf_counter()
+        if left < 0.05:
+            return "unknown", []
+        found = _choose(
+            problem, classes, [_maximal(cl, t) for cl in classes], rows, people, False, left, workers
+        )
+        solves.append(f"{t}:{found[0]}:{time.perf_counter() - began:.1f}s")
+        return found
+
+    times = sorted({int(t) for cl in classes for t in cl.times.tolist()})
+    lo, hi, choice = _bisect(times, feasible, ceiling is not None)
+    columns = [len(cl.times) for cl in classes]
+    if hi - lo > 1 or hi >= len(times):
+        if lo < 0:
+            return None
+        # the least completion not found: a floor only (the next time after one proved too soon)
+        floor = times[lo + 1] if lo + 1 < len(times) else times[lo] + 1
+        return ColumnSolution(floor, False, None, None, columns, solves, time.perf_counter() - began)
+    least = times[hi]
+    left = stop - time.perf_counter()
+    status, fewest = "unknown", list[tuple[int, int, int]]()
+    if left >= 0.05:
+        status, fewest = _choose(
+            problem,
+            classes,
+            [np.flatnonzero(cl.times <= least) for cl in classes],
+            rows,
+            people,
+            True,
+            left,
+            workers,
+        )
+        solves.append(f"trips:{status}:{time.perf_counter() - began:.1f}s")
+    if status == "optimal":
+        choice = fewest
+    solution = None
+    if choice or status == "optimal":
+        walks: dict[int, Walk] = {v: () for v in range(problem.n_vehicles)}
+        for k, j, count in choice:
+            cl = classes[k]
+            free = [v for v in cl.vehicles if not walks[v]]
+            for v in free[:count]:
+                walks[v] = cl.walk(j)
+        completion = max((costs[v].time(w) for v, w in walks.items() if w), default=0)
+        trips = sum(len(w) for w in walks.values())
+        solution = WalkSolution(walks, completion, trips, least, status == "optimal", costs)
+    trips_floor = solution.trips if solution is not None and solution.proved else None
+    return ColumnSolution(least, True, trips_floor, solution, columns, solves, time.perf_counter() - began)
+
+
+__all__ = ["ColumnSolution", "Columns", "class_columns", "closed", "walk_columns"]

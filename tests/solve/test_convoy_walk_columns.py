@@ -1,0 +1,166 @@
+"""The walk relaxation by columns (solve/convoy/walk_columns.py): its least completion and fewest trips
+are those of the walk programme solved by CP-SAT (solve/convoy/walks.py) where the walks' costs need no
+closing, never above the best plan found by enumerating every plan, the same with the best plan's
+completion as ceiling, and its walks, booked, make plans that verify; the closed costs never make a walk
+later and make leaving a trip out never make it later."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from convoy_cases import brute_force, buses, convoy_problems
+from corridor.problem.convoy import ConvoyProblem
+from corridor.solve.convoy.bounds import trips_possible
+from corridor.solve.convoy.legs import Legs
+from corridor.solve.convoy.schedule import objective_key
+from corridor.solve.convoy.walk_columns import closed, walk_columns
+from corridor.solve.convoy.walks import vehicle_costs, walk_plan, walk_programme
+from factories import problem as flow_problem
+
+TINY = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+
+# the instances of test_convoy_walks.py (test modules are not imported from one another)
+
+
+@st.composite
+def spread_points(draw: st.DrawFn) -> ConvoyProblem:
+    """A road of 4-6 nodes (1-6 steps each way, maybe a shortcut), 2-3 gathering points of 1-4 people,
+    1-2 reception points elsewhere, 1-2 buses of 4 seats: every trip empties its point, so the
+    enumeration stays small, and the deadline is late enough for everyone to get out."""
+    n = draw(st.integers(4, 6))
+    arcs = []
+    for u in range(n - 1):
+        t = draw(st.integers(1, 6))
+        arcs += [(u, u + 1, 5, t), (u + 1, u, 5, t)]
+    if draw(st.booleans()):
+        u, w, t = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1)), draw(st.integers(1, 3))
+        if u != w:
+            arcs += [(u, w, 5, t), (w, u, 5, t)]
+    nodes = draw(st.permutations(range(n)))
+    gathering = nodes[: draw(st.integers(2, 3))]
+    reception = nodes[len(gathering) : len(gathering) + draw(st.integers(1, 2))]
+    sources = [(g, draw(st.integers(1, 4))) for g in gathering]
+    flow = flow_problem(n, arcs, sources=sources, destinations=list(reception), horizon=80)
+    depots = [draw(st.integers(0, n - 1)) for _ in range(draw(st.integers(1, 2)))]
+    return buses(flow, depots=depots, seats=4)
+
+
+def _far_apart() -> ConvoyProblem:
+    """Reception points at both ends of a road (0 and 3), gathering points 1 and 2 next to each, 10 steps
+    apart; one bus of 4 seats at node 1, 4 people at each gathering point, boarding and unloading 1 step.
+    Whatever the order, the bus drives the long road once, empty or loaded: 16 steps at best (board at 1
+    by 1, at 0 by 2, unloaded by 3, at 2 by 14, boarded by 15, at 3 by 16)."""
+    arcs = [(0, 1, 5, 1), (1, 0, 5, 1), (1, 2, 5, 10), (2, 1, 5, 10), (2, 3, 5, 1), (3, 2, 5, 1)]
+    flow = flow_problem(4, arcs, sources=[(1, 4), (2, 4)], destinations=[0, 3], horizon=40)
+    return buses(flow, depots=[1], seats=4)
+
+
+def _dispatcher_leaves_two() -> ConvoyProblem:
+    """A road 0 -3- 1 -6- 2 -2- 3 -4- 4, reception point 0, 4 people at 1 and 2 at 3, one bus of 4 seats
+    at 3, deadline 30: the dispatcher takes the 4 at 1 first and has no time for the 2 at 3; the 2 first,
+    then the 4, bring everyone out by 20 (board at 3 by 1, at 0 by 12, unloaded by 13, at 1 by 16,
+    boarded by 17, at 0 by 20)."""
+    arcs = [
+        (0, 1, 5, 3),
+        (1, 0, 5, 3),
+        (1, 2, 5, 6),
+        (2, 1, 5, 6),
+        (2, 3, 5, 2),
+        (3, 2, 5, 2),
+        (3, 4, 5, 4),
+        (4, 3, 5, 4),
+    ]
+    flow = flow_problem(5, arcs, sources=[(1, 4), (3, 2)], destinations=[0], horizon=30)
+    return buses(flow, depots=[3], seats=4)
+
+
+def _closing_changes_nothing(problem: ConvoyProblem, legs: Legs) -> bool:
+    for v in range(problem.n_vehicles):
+        costs = vehicle_costs(problem, legs, v)
+        if closed(costs) != costs:
+            return False
+    return True
+
+
+@TINY
+@given(problem=spread_points())
+def test_the_columns_optimum_is_the_walk_programmes_and_never_above_every_plans(
+    problem: ConvoyProblem,
+) -> None:
+    legs = Legs(problem)
+    slots = trips_possible(problem, legs)
+    best = brute_force(problem, legs)
+    assert -sum(best[:-2]) == int(problem.flow.source_people.sum())  # everyone out
+    programme = walk_programme(problem, legs, slots, 10.0)
+    assert programme is not None and programme.proved
+    for ceiling in (None, best[-2]):
+        found = walk_columns(problem, legs, slots, 10.0, ceiling=ceiling)
+        assert found is not None and found.least and found.walks is not None
+        assert (found.floor, found.trips_floor) <= (best[-2], best[-1])
+        if _closing_changes_nothing(problem, legs):
+            assert (found.floor, found.trips_floor) == (programme.completion, programme.trips)
+        else:
+            assert found.floor <= programme.completion
+        made = walk_plan(problem, legs, found.walks, 10.0)
+        assert made is not None  # no closure, no checkpoint: every walk can be booked
+        plan = made.plan(method="x", status="feasible", bound=10**6, bound_kind="x", stats={})
+        assert plan.verify(problem) == []
+        assert objective_key(problem, made.trips) >= best
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problem=convoy_problems(vehicles=2, horizon=(10, 24)))
+def test_with_checkpoints_closures_and_stretchers_the_floor_never_exceeds_the_optimum(
+    problem: ConvoyProblem,
+) -> None:
+    if any(problem.vehicle_on_board):
+        return
+    legs = Legs(problem)
+    slots = trips_possible(problem, legs)
+    best = brute_force(problem, legs)
+    found = walk_columns(problem, legs, slots, 10.0)
+    everyone = -sum(best[:-2]) == int(problem.flow.source_people.sum())
+    if not everyone:
+        return  # the relaxation bounds only plans that bring everyone out
+    assert found is not None and found.least and found.trips_floor is not None
+    assert (found.floor, found.trips_floor) <= (best[-2], best[-1])
+
+
+def test_far_apart_points_and_the_dispatchers_trap_are_solved_to_their_optimum() -> None:
+    for problem, optimum in ((_far_apart(), (16, 2)), (_dispatcher_leaves_two(), (20, 2))):
+        legs = Legs(problem)
+        slots = trips_possible(problem, legs)
+        assert brute_force(problem, legs)[-2:] == optimum
+        for ceiling in (None, optimum[0], optimum[0] + 3):
+            found = walk_columns(problem, legs, slots, 10.0, ceiling=ceiling)
+            assert found is not None and (found.floor, found.trips_floor) == optimum
+            assert found.walks is not None
+            made = walk_plan(problem, legs, found.walks, 10.0)
+            assert made is not None and objective_key(problem, made.trips)[-2:] == optimum
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problem=convoy_problems(vehicles=2, horizon=(10, 30)), data=st.data())
+def test_closed_costs_are_never_later_and_a_trip_left_out_never_makes_a_walk_later(
+    problem: ConvoyProblem, data: st.DataObject
+) -> None:
+    legs = Legs(problem)
+    for v in range(problem.n_vehicles):
+        costs = vehicle_costs(problem, legs, v)
+        shut = closed(costs)
+        nodes = sorted(costs.first)
+        if not nodes:
+            continue
+        for walk in itertools.islice(itertools.product(nodes, repeat=3), 30):
+            if all((g, h) in costs.step for g, h in itertools.pairwise(walk)):
+                assert shut.time(walk) <= costs.time(walk)
+            if all((g, h) in shut.step for g, h in itertools.pairwise(walk)):
+                for k in range(len(walk)):
+                    shorter = walk[:k] + walk[k + 1 :]
+                    assert shut.time(shorter) <= shut.time(walk), (walk, k)
