@@ -530,7 +530,9 @@ def test_the_completion_floor_is_the_optimum_where_one_bus_shuttles() -> None:
     assert brute_force(problem, legs) == (0, -7, 22, 3)
     result = solve_exact(problem, legs, time_limit=30)
     assert result.status == "optimal"
-    assert any(note.startswith("floor:22") for note in result.levels)
+    # proved by the walk relaxation's floors (.walk_columns), 22 steps and 3 trips, without the model
+    assert "OPTIMAL:walk-floor" in result.levels
+    assert any(note.startswith("columns:floor:22+3:") for note in result.levels), result.levels
     made = floor_plan(problem, legs, slots, 10.0)  # three trips of the one bus: the optimum
     assert made is not None and objective_key(problem, made.trips) == (0, -7, 22, 3)
     # with a deadline at step 15 two trips fit (arrivals 6 and 14): the ceiling is 6 people, the optimum

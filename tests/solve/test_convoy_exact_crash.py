@@ -100,7 +100,10 @@ def test_a_crash_in_any_solve_gives_a_verified_feasible_plan_and_the_next_call_i
                 assert objective_key(problem, result.schedule.trips) == best
         again = solve_exact(problem, legs, time_limit=30, workers=1)
         assert again.status == "optimal" and objective_key(problem, again.schedule.trips) == best
-    assert {"hint", "solve", "floor"} <= crashed_phases
+    if "OPTIMAL:walk-floor" in reference.levels:  # proved by the walk relaxation: no model solved
+        assert people == 3 and crashed_phases == {"floor-plan", "walks"}
+    else:
+        assert {"hint", "solve", "floor"} <= crashed_phases
     assert ("floor-plan" in crashed_phases) == (people == 3)
     assert ("walks" in crashed_phases) == (people == 3)
     assert ("ceiling" in crashed_phases) == (people == 9)

@@ -61,7 +61,8 @@ from corridor.solve.convoy.bounds import Bounds, trips_possible
 from corridor.solve.convoy.cuts import completion_floor, floor_plan, people_ceiling, trips_needed
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
-from corridor.solve.convoy.walks import walk_plan, walk_programme
+from corridor.solve.convoy.walk_columns import walk_columns
+from corridor.solve.convoy.walks import WalkSolution, walk_plan, walk_programme
 from corridor.solve.cpsat_process import Solved, SolverCrashError
 
 Progress = Callable[[int, int], None]
@@ -661,7 +662,9 @@ class _Model:
 
 PARAMETERS: dict[str, object] = {}  # extra CP-SAT parameters (benchmarks)
 BUILD_SHARE = 0.6  # of the time limit: a model not built by then is given up for the dispatcher's plan
-WALK_SHARE = 0.25  # of the time limit: the walk programme (.walks) where the dispatcher brings everyone out
+WALK_SHARE = (
+    0.35  # of the time limit: the walk relaxation (.walk_columns) where the start brings everyone out
+)
 LEAST_SOLVE = 0.05  # seconds: no solve (nor bound of .cuts) is started with less time than this
 
 
@@ -802,14 +805,39 @@ def _most(model: _Model) -> int:
     return sum(w * most for w, most in zip(_level_weights(model), model.level_most, strict=True))
 
 
+@dataclass(frozen=True)
+class _WalkFloor:
+    """The walk relaxation's floors (:mod:`.walk_columns`, :mod:`.walks`) on every plan bringing
+    everyone out: its completion, and at that completion its trips (None where not proved)."""
+
+    completion: int = 0
+    trips: int | None = None
+
+    def proves(self, problem: ConvoyProblem, plan: Schedule) -> bool:
+        """Whether ``plan`` (bringing everyone out) completes by the floor with the fewest trips."""
+        return self.trips is not None and objective_key(problem, plan.trips)[-2:] == (
+            self.completion,
+            self.trips,
+        )
+
+    def bound(self, model: _Model) -> None:
+        """The floors in ``model`` (with the people out fixed at everyone): the completion, and the
+        second objective (completion weighing more than every trip count) at least the floor's."""
+        model.m.add(model.completion >= self.completion)
+        if self.trips is not None:
+            n_slots = sum(len(sl) for sl in model.slots)
+            least = self.completion * (n_slots + 1) + min(self.trips, n_slots)
+            model.m.add(model.completion * (n_slots + 1) + model.trips >= least)
+
+
 def _objectives(
-    model: _Model, start: Schedule, walk_floor: int = 0
+    model: _Model, start: Schedule, walk_floor: _WalkFloor | None = None
 ) -> tuple[list[tuple[cp_model.LinearExprT, bool]], bool]:
     """The solves in order (expression, maximise?): the people out with exact weights (each level
     counts more than everyone of the levels after it), then the completion and the trips. Where the
     starting plan brings everyone out, every level is at its most (proved): the first solve is left
-    out and the people out fixed (whether it was is the second value), and the completion is at least
-    ``walk_floor`` (the walk programme's bound, :mod:`.walks`)."""
+    out and the people out fixed (whether it was is the second value), and the completion and trips
+    are at least ``walk_floor``'s (the walk relaxation's bounds)."""
     weights = _level_weights(model)
     people_goal = cp_model.LinearExpr.weighted_sum(model.level_sum, weights)
     n_slots = sum(len(sl) for sl in model.slots)
@@ -821,7 +849,8 @@ def _objectives(
         return objectives, False
     model.m.add(people_goal >= _most(model))
     model.everyone_out(objective_key(model.p, start.trips)[-2])
-    model.m.add(model.completion >= walk_floor)  # .walks: of every plan bringing everyone out
+    if walk_floor is not None:  # the walk relaxation: of every plan bringing everyone out
+        walk_floor.bound(model)
     return objectives[1:], True
 
 
@@ -936,32 +965,45 @@ def _walk_start(
     workers: int,
     statuses: list[str],
     skipped: list[str],
-) -> tuple[Schedule, int]:
-    """Where ``start`` brings everyone out: the plan made of the walk programme's solution
-    (:mod:`.walks`, given ``seconds``, started from ``start``) if better, and the programme's proved
-    lower bound on the completion of every plan bringing everyone out (0 if none)."""
+) -> tuple[Schedule, _WalkFloor]:
+    """Where ``start`` brings everyone out: the plan made of the walk relaxation's solution, solved
+    exactly by columns (:mod:`.walk_columns`, given ``seconds``, no walk later than ``start``; the
+    walk programme of :mod:`.walks` where the columns were not made in time), if better, and the
+    relaxation's proved floors on every plan bringing everyone out (none if none)."""
     if not _everyone(problem, start):
-        return start, 0
+        return start, _WalkFloor()
     if seconds < LEAST_SOLVE:
         skipped.append("walks")
-        return start, 0
+        return start, _WalkFloor()
     began = time.perf_counter()
+    ceiling = objective_key(problem, start.trips)[-2]
     try:
         # 0.15 of the time is kept for booking the walks (about 0.2 s on SiouxFalls 10/10/6)
-        solution = walk_programme(problem, legs, slots, 0.85 * seconds, workers, hint=start)
+        columns = walk_columns(problem, legs, slots, 0.85 * seconds, ceiling, workers)
+        solution: WalkSolution | None
+        if columns is not None:
+            statuses.append(columns.note())
+            solution = columns.walks
+            floor = _WalkFloor(columns.floor, columns.trips_floor)
+        else:
+            left = 0.85 * seconds - (time.perf_counter() - began)
+            solution = walk_programme(problem, legs, slots, left, workers, hint=start)
+            floor = _WalkFloor()
+            if solution is not None:
+                floor = _WalkFloor(solution.floor, solution.trips if solution.proved else None)
     except SolverCrashError as error:
         _crashed("walks", error, statuses, skipped)
-        return start, 0
+        return start, _WalkFloor()
     if solution is None:
-        return start, 0
-    statuses.append(f"walks:{solution.completion}+{solution.trips}:floor:{solution.floor}")
+        return start, floor
+    statuses.append(f"walks:{solution.completion}+{solution.trips}:floor:{floor.completion}")
     other = walk_plan(problem, legs, solution, max(LEAST_SOLVE, seconds - (time.perf_counter() - began)))
     if other is None:
         statuses.append("walk-plan:none")  # out of time, or people left behind by the real times
     if other is None or objective_key(problem, other.trips) >= objective_key(problem, start.trips):
-        return start, solution.floor
+        return start, floor
     statuses.append(f"start:walks:{objective_key(problem, other.trips)[-2]}")
-    return other, solution.floor
+    return other, floor
 
 
 def _starts(
@@ -972,9 +1014,9 @@ def _starts(
     workers: int,
     statuses: list[str],
     skipped: list[str],
-) -> tuple[Schedule, list[int], int]:
+) -> tuple[Schedule, list[int], _WalkFloor]:
     """The starting plan (the best of the dispatcher's, :func:`.cuts.floor_plan`'s and the walk
-    programme's), the slots each vehicle needs to beat it, and the walk programme's floor (0 if none)."""
+    relaxation's), the slots each vehicle needs to beat it, and the walk relaxation's floors."""
     start = _start(
         problem, legs, greedy(problem, legs), slots, min(5.0, time_limit / 10), workers, statuses, skipped
     )
@@ -994,16 +1036,16 @@ def _walks_after(
     statuses: list[str],
     skipped: list[str],
 ) -> Schedule:
-    """Where the first solve proved everyone out: the walk programme (:mod:`.walks`, given ``seconds``,
-    started from the first solve's plan) bounds the completion from below in the model, and its plan,
+    """Where the first solve proved everyone out: the walk relaxation (:mod:`.walk_columns`, given
+    ``seconds``, no walk later than the first solve's plan) bounds the completion and trips from below
+    in the model, and its plan,
     where better than the first solve's, is hinted and becomes the plan to beat (else ``start``)."""
     p, legs = model.p, model.legs
     first = Schedule(p, legs)
     _timed_trips(model, solved, first)
     slots = [len(sl) for sl in model.slots]
     plan, walk_floor = _walk_start(p, legs, first, slots, seconds, workers, statuses, skipped)
-    if walk_floor:
-        model.m.add(model.completion >= walk_floor)
+    walk_floor.bound(model)
     if plan is first:
         return start
     model.m.clear_hints()  # type: ignore[no-untyped-call]
@@ -1063,7 +1105,6 @@ def solve_exact(
     rebuilding the plan. Whatever is left out (``skipped``), the plan is at least the dispatcher's and
     called ``optimal`` only when proved."""
     began = time.perf_counter()
-    stop = began + 0.95 * time_limit  # a twentieth is kept for rebuilding the plan and handing it over
     cpsat_process.prestart()  # the worker's start (an OR-Tools import) overlaps the model's building
 
     skipped: list[str] = []
@@ -1071,6 +1112,34 @@ def solve_exact(
     if slots is None:
         slots = trips_possible(problem, legs)
     start_plan, slots, walk_floor = _starts(problem, legs, slots, time_limit, workers, statuses, skipped)
+    if _everyone(problem, start_plan) and walk_floor.proves(problem, start_plan):
+        # everyone out, the completion and trips at the walk relaxation's floors: no solve can do better
+        statuses += ["OPTIMAL:everyone", "OPTIMAL:walk-floor"]
+        everyone_out = int(problem.flow.source_people.sum())
+        return ExactResult(
+            start_plan, "optimal", everyone_out, statuses, time.perf_counter() - began, skipped
+        )
+    return _solve_model(
+        problem, legs, start_plan, slots, walk_floor, time_limit, workers, progress, began, statuses, skipped
+    )
+
+
+def _solve_model(
+    problem: ConvoyProblem,
+    legs: Legs,
+    start_plan: Schedule,
+    slots: Sequence[int],
+    walk_floor: _WalkFloor,
+    time_limit: float,
+    workers: int,
+    progress: Progress | None,
+    began: float,
+    statuses: list[str],
+    skipped: list[str],
+) -> ExactResult:
+    """The model of every trip solved objective by objective from ``start_plan`` (see
+    :func:`solve_exact`)."""
+    stop = began + 0.95 * time_limit  # a twentieth is kept for rebuilding the plan and handing it over
     model = _build(problem, legs, slots, began + BUILD_SHARE * time_limit)
     if model is None:
         statuses.append(f"model:out-of-time:{time.perf_counter() - began:.1f}s")
