@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib
 import io
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ from corridor.core.errors import ConflictError
 from corridor.server.db import Database
 from corridor.server.encryption import Sealer
 from corridor.server.errors import InputProblemsError, TooLargeError
+from corridor.server.ledger.service import lock_head
 from corridor.server.ledger.tables import LedgerHead
 from corridor.server.registration import imports
 from server.conftest import World
@@ -182,6 +185,57 @@ def test_an_import_is_stored_in_chunks_of_at_most_500_people(world: World, tmp_p
     sizes = [b - a for a, b in zip([before, *db.ends], db.ends, strict=False)]
     assert sum(sizes) == 1_300  # one "registered" event per person
     assert len(sizes) >= 3 and max(sizes) <= imports.CHUNK_PEOPLE  # more when a chunk runs out of time
+
+
+class WaitedForDatabase(CountingDatabase):
+    """A database in which, while the import's first write transaction is open, a scan's write
+    (another thread) waits to write; what the import had written when it committed is noted."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.first_people: int | None = None
+        self.other: threading.Thread | None = None
+
+    def _scan(self) -> None:
+        with super().writing() as session:
+            lock_head(session)  # as a scan's append does (PostgreSQL: waits for the import's commit)
+
+    @contextmanager
+    def writing(self, *, durable: bool = True) -> Iterator[Session]:
+        if self.other is not None or durable:  # the scan's own write, or after the first chunk
+            with super().writing(durable=durable) as session:
+                yield session
+            return
+        with super().writing(durable=durable) as session:
+            lock_head(session)  # as the import's first append will
+            self.other = threading.Thread(target=self._scan)
+            self.other.start()
+            while not self.others_writing():  # the scan's thread is in writing(), waiting
+                time.sleep(0.001)
+            before = session.scalar(select(LedgerHead.count)) or 0
+            yield session
+            self.first_people = (session.scalar(select(LedgerHead.count)) or 0) - before
+
+
+def test_an_import_commits_its_chunk_early_when_a_scan_waits_to_write(world: World) -> None:
+    """A chunk is written a slice at a time and committed as soon as another write waits: the
+    scan waits for one slice, not for the chunk (which the test makes 500 people, 0.5 s long)."""
+    rows = "".join(f"H{n // 5},Person {n},30,{'fm'[n % 2]},w{n}\n" for n in range(1_000))
+    prepared = imports.prepare("big.csv", (HEADER + rows).encode(), accept_valid_rows=False, max_rows=10_000)
+    db = WaitedForDatabase(world.settings.database_url)
+    sealer = Sealer.from_file(world.settings.key_file)
+    first, seconds = imports.CHUNK_FIRST, imports.CHUNK_SECONDS
+    imports.CHUNK_FIRST, imports.CHUNK_SECONDS = 500, 0.5
+    try:
+        report = imports.store(db, sealer=sealer, operation_id=world.operation_id, prepared=prepared)
+    finally:
+        imports.CHUNK_FIRST, imports.CHUNK_SECONDS = first, seconds
+    assert db.other is not None
+    db.other.join(10)
+    db.dispose()
+    assert (report.households, report.people) == (200, 1_000)
+    assert db.first_people == imports.CHUNK_SLICE  # one slice (five households of five), then the scan
+    assert len(db.ends) >= 3  # the rest of the first chunk came in transactions of its own
 
 
 class RacingDatabase(Database):

@@ -92,6 +92,8 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock()
+        self._writers = 0  # threads in writing(), holding its lock or waiting for it
+        self._writers_lock = threading.Lock()
         self._local = threading.local()
         self._deferred: sessionmaker[Session] | None = None
         self._deferred_engine: Engine | None = None
@@ -111,14 +113,26 @@ class Database:
             raise RuntimeError("Database.writing() is not re-entrant: pass the open session down")
         lock = self._write_lock if self.is_sqlite else _no_lock()
         sessions = self.sessions if durable or not self.is_sqlite else self._deferred_sessions()
-        with lock, sessions() as session, session.begin():
-            self._local.writing = True
-            try:
-                if not durable and not self.is_sqlite:
-                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-                yield session
-            finally:
-                self._local.writing = False
+        with self._writers_lock:
+            self._writers += 1
+        try:
+            with lock, sessions() as session, session.begin():
+                self._local.writing = True
+                try:
+                    if not durable and not self.is_sqlite:
+                        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+                    yield session
+                finally:
+                    self._local.writing = False
+        finally:
+            with self._writers_lock:
+                self._writers -= 1
+
+    def others_writing(self) -> bool:
+        """Whether another thread of this process is in :meth:`writing` (waiting for the write
+        lock, on SQLite, or for the ledger's head, on both) while the caller writes: long work in a
+        write transaction (an import's chunk) commits what it has and lets it through."""
+        return self._writers > 1
 
     def _deferred_sessions(self) -> sessionmaker[Session]:
         """Sessions whose SQLite connections commit without waiting for the disk (see

@@ -103,13 +103,16 @@ MAX_CELL_CHARS = 32_767  # a spreadsheet cell's own limit
 # by CHUNK_GROWTH a transaction (a fast transaction, its commit's flush to disk quick by chance, made
 # the next one several times too long). Between two transactions the import rests as long as the
 # last one took (at least CHUNK_PAUSE): scans get the write lock, and the interpreter, at least half
-# the time. A scan that comes while a chunk is written waits for it: CHUNK_SECONDS bounds that wait.
+# the time. A chunk is written a slice of about CHUNK_SLICE people at a time, and committed as soon
+# as it has taken CHUNK_SECONDS or another write waits (a scan), the rest of it in the next
+# transaction: a scan that comes while a chunk is written waits for one slice and a commit.
 CHUNK_PEOPLE = 500
 CHUNK_FIRST = 40
 CHUNK_LEAST = 10
 CHUNK_GROWTH = 1.5
 CHUNK_SECONDS = 0.015
 CHUNK_PAUSE = 0.01
+CHUNK_SLICE = 25
 
 
 def _column_key(header: str) -> str:
@@ -559,6 +562,26 @@ def _write(session: Session, operation_id: str, ready: Ready, committed: int) ->
     service.store_made(session, operation_id=operation_id, made=ready.made)
 
 
+def _write_slices(
+    db: Database, session: Session, operation_id: str, ready: Ready, committed: int, began: float
+) -> int:
+    """Write ``ready``'s households a slice of about :data:`CHUNK_SLICE` people at a time, until
+    all are written, :data:`CHUNK_SECONDS` have passed since ``began`` or another write waits
+    (:meth:`Database.others_writing`); how many households were written (at least one)."""
+    written = 0
+    while written < len(ready.made):
+        end, size = written, 0
+        while end < len(ready.made) and (end == written or size + len(ready.made[end][1]) <= CHUNK_SLICE):
+            size += len(ready.made[end][1])
+            end += 1
+        part = Ready(made=ready.made[written:end], keys=ready.keys[written:end])
+        _write(session, operation_id, part, committed)  # a conflict rolls back the slices before it
+        written = end
+        if time.monotonic() - began >= CHUNK_SECONDS or db.others_writing():
+            break
+    return written
+
+
 def _stopped(at: tuple[str, list[int], HouseholdIn], committed: int) -> ConflictError:
     """The import stopped before household ``at`` because its worker process failed (killed, out
     of memory): the ``committed`` households stored before it stay, as after a conflict."""
@@ -621,30 +644,33 @@ def store(
     households = people = duplicates = 0
     pending = prepared.households
     size, rest = min(chunk_people, CHUNK_FIRST), 0.0
+    carried = Ready()  # households matched and made, not written yet
     # Each key's block is read once an import, by the matcher kept from one chunk to the next.
     with matching_for(db, sealer, key_file, operation_id, pending, person_ids) as match, _synced(db):
         while households < len(pending):
             time.sleep(rest)
             matching_began = time.monotonic()
-            try:
-                ready = match(households, size)
-            except (BrokenProcessPool, WorkerFailedError):
-                raise _stopped(pending[households], households) from None
+            if not carried.made:
+                try:
+                    carried = match(households, size)
+                except (BrokenProcessPool, WorkerFailedError):
+                    raise _stopped(pending[households], households) from None
+                duplicates += carried.duplicates
             began = time.monotonic()
             # Chunks commit without waiting for the disk (a scan's commit or the sync at the end
             # makes them durable): the write lock is held for the writing, not for the disk.
             with db.writing(durable=False) as session:
                 operations.get(session, operation_id)
-                _write(session, operation_id, ready, households)
+                written = _write_slices(db, session, operation_id, carried, households, began)
             took = time.monotonic() - began
-            households += len(ready.made)
-            people += sum(len(made) for _, made in ready.made)
-            duplicates += ready.duplicates
+            done = sum(len(made) for _, made in carried.made[:written])
+            households += written
+            people += done
+            carried = Ready(made=carried.made[written:], keys=carried.keys[written:])
             # Rest as long as this process worked on the chunk (the matching too when done here):
             # the import has the interpreter at most half the time, the write lock less.
             rest = max(CHUNK_PAUSE, time.monotonic() - (matching_began if match.in_process else began))
             # The next chunk as large as fits in CHUNK_SECONDS at this pace (within its bounds).
-            done = sum(len(made) for _, made in ready.made)
             fits = int(done * CHUNK_SECONDS / max(took, 0.001))
             size = max(CHUNK_LEAST, min(chunk_people, int(size * CHUNK_GROWTH), fits))
     return ImportReport(
