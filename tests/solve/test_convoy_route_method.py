@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
+import signal
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -140,18 +145,128 @@ def test_a_programme_that_fails_leaves_the_search(waiting: None, monkeypatch: py
     assert plan.stats["skipped_route_programme"] == 1.0
 
 
-def test_without_a_child_process_it_is_the_search(monkeypatch: pytest.MonkeyPatch) -> None:
-    class NoChildren:
+def test_without_any_process_it_is_the_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoFork:
         def __init__(self, *args: object) -> None:
             raise AssertionError("daemonic processes are not allowed to have children")
 
-    monkeypatch.setattr(method_module, "_Child", NoChildren)
+    def no_subprocess(*args: object, **kwargs: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(method_module, "_Forked", NoFork)
+    monkeypatch.setattr(method_module.subprocess, "Popen", no_subprocess)
     p = _far_and_near()
     plan = solve_convoy(p, method="route", time_limit=1.0)
     assert plan.verify(p) == []
     assert plan.stats["route_no_process"] == 1.0
     assert plan.stats["skipped_route_programme"] == 1.0
     assert objective_key(p, plan.trips) <= objective_key(p, greedy(p, Legs(p)).trips)
+
+
+def _route_in_daemon(answers: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """In a daemonic process (as a Dask worker is): the route method with the waiting search, whose
+    child runs the real programme."""
+    module = importlib.import_module("corridor.solve.convoy.route_method")
+    module.search = _waiting_search  # type: ignore[attr-defined]
+    plan = solve_convoy(_far_and_near(), method="route", time_limit=60.0, flow_bound=False)
+    answers.put((multiprocessing.current_process().daemon, plan))
+
+
+def test_in_a_daemonic_process_such_as_a_dask_worker_the_programme_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """multiprocessing forbids children to daemonic processes; the programme's child is a subprocess."""
+    # The spawned process imports this module by its name (tests.solve...), from the parent's path.
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    process = context.Process(target=_route_in_daemon, args=(answers,), daemon=True)
+    process.start()
+    try:
+        daemonic, plan = answers.get(timeout=120)
+    finally:
+        process.join(timeout=30)
+    assert process.exitcode == 0
+    assert daemonic is True
+    p = _far_and_near()
+    assert plan.verify(p) == []
+    assert plan.stats["route_rungs"] >= 1
+    assert "route_no_process" not in plan.stats and "route_failed" not in plan.stats
+    # the programme's own plan, made here: the method's is no worse, and within its optimum
+    legs = Legs(p)
+    found = route_start(p, legs, columns=rungs(p)[-1].columns)
+    assert found is not None
+    start, bound = found
+    assert plan.stats["route_start_people"] == sum(t.people for t in start.trips)
+    assert objective_key(p, plan.trips) <= objective_key(p, start.trips)
+    assert plan.evacuated <= bound
+
+
+class _StuckLegs(Legs):
+    """Drives as :class:`Legs`, except in another process (the programme's child): there the first
+    drive asked for writes the process's id to ``mark`` and waits for ever."""
+
+    def __init__(self, problem: ConvoyProblem, mark: Path) -> None:
+        super().__init__(problem)
+        self.mark = mark
+        self.home = os.getpid()
+
+    def _stuck(self) -> None:
+        if os.getpid() != self.home:
+            self.mark.with_suffix(".tmp").write_text(str(os.getpid()))
+            self.mark.with_suffix(".tmp").rename(self.mark)
+            while True:
+                time.sleep(1)
+
+    def static_steps(self, kind: int, origin: int, target: int, avoid: frozenset[int] = frozenset()) -> int:
+        self._stuck()
+        return super().static_steps(kind, origin, target, avoid)
+
+    def drive(self, *args: Any, **kwargs: Any) -> Any:
+        self._stuck()
+        return super().drive(*args, **kwargs)
+
+
+@pytest.mark.parametrize("kind", ["_Forked", "_Piped"])
+def test_a_child_killed_in_its_programme_leaves_the_search(
+    kind: str, waiting: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The child (forked, or the subprocess a daemonic process starts) is killed (SIGKILL) while it
+    solves: the method says ``route_failed`` and its plan is the search's."""
+    # The subprocess unpickles _StuckLegs: it imports this module by its name, from the parent's path.
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(root), str(root / "tests")]))
+    made = getattr(method_module, kind)
+    monkeypatch.setattr(method_module, "_start", made)
+    p = _far_and_near()
+    mark = tmp_path / "child"
+    legs = _StuckLegs(p, mark)
+    killed: list[int] = []
+
+    def kill() -> None:
+        began = time.monotonic()
+        while not mark.exists() and time.monotonic() - began < 60:
+            time.sleep(0.01)
+        pid = int(mark.read_text())
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    bounds = convoy_bounds(p, Legs(p), flow=False)
+    killer = threading.Thread(target=kill)
+    killer.start()
+    try:
+        outcome = method_module.route_method(p, legs, bounds, 60.0, None)
+    finally:
+        killer.join()
+    assert killed and killed[0] != os.getpid()
+    stats = outcome.stats
+    assert stats["route_failed"] == 1.0
+    assert stats["route_rungs"] == 0.0 and "route_no_process" not in stats
+    assert outcome.bound is None
+    bound, kind = bounds.best
+    plan = outcome.schedule.plan(method="route", status="feasible", bound=bound, bound_kind=kind, stats={})
+    assert plan.verify(p) == []
+    assert list(plan.trips) == greedy(p, Legs(p)).trips  # the (waiting) search's plan
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
