@@ -96,7 +96,8 @@ def test_the_columns_optimum_is_the_walk_programmes_and_never_above_every_plans(
     legs = Legs(problem)
     slots = trips_possible(problem, legs)
     best = brute_force(problem, legs)
-    assert -sum(best[:-2]) == int(problem.flow.source_people.sum())  # everyone out
+    if -sum(best[:-2]) < int(problem.flow.source_people.sum()):
+        return  # a point no bus can reach in time: the relaxation bounds plans bringing everyone out
     programme = walk_programme(problem, legs, slots, 10.0)
     assert programme is not None and programme.proved
     for ceiling in (None, best[-2]):
@@ -107,11 +108,13 @@ def test_the_columns_optimum_is_the_walk_programmes_and_never_above_every_plans(
             assert (found.floor, found.trips_floor) == (programme.completion, programme.trips)
         else:
             assert found.floor <= programme.completion
-        made = walk_plan(problem, legs, found.walks, 10.0)
-        assert made is not None  # no closure, no checkpoint: every walk can be booked
-        plan = made.plan(method="x", status="feasible", bound=10**6, bound_kind="x", stats={})
-        assert plan.verify(problem) == []
-        assert objective_key(problem, made.trips) >= best
+        for solution in (found.walks, *found.others):  # the optimum's walks, then those on the way
+            assert solution.completion >= found.floor
+            made = walk_plan(problem, legs, solution, 10.0)
+            assert made is not None  # no closure, no checkpoint: every walk can be booked
+            plan = made.plan(method="x", status="feasible", bound=10**6, bound_kind="x", stats={})
+            assert plan.verify(problem) == []
+            assert objective_key(problem, made.trips) >= best
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)

@@ -981,9 +981,10 @@ def _walk_start(
         # 0.15 of the time is kept for booking the walks (about 0.2 s on SiouxFalls 10/10/6)
         columns = walk_columns(problem, legs, slots, 0.85 * seconds, ceiling, workers)
         solution: WalkSolution | None
+        others: list[WalkSolution] = []
         if columns is not None:
             statuses.append(columns.note())
-            solution = columns.walks
+            solution, others = columns.walks, columns.others
             floor = _WalkFloor(columns.floor, columns.trips_floor)
         else:
             left = 0.85 * seconds - (time.perf_counter() - began)
@@ -997,13 +998,31 @@ def _walk_start(
     if solution is None:
         return start, floor
     statuses.append(f"walks:{solution.completion}+{solution.trips}:floor:{floor.completion}")
-    other = walk_plan(problem, legs, solution, max(LEAST_SOLVE, seconds - (time.perf_counter() - began)))
+    other = _book_best(problem, legs, [solution, *others], began + seconds)
     if other is None:
         statuses.append("walk-plan:none")  # out of time, or people left behind by the real times
     if other is None or objective_key(problem, other.trips) >= objective_key(problem, start.trips):
         return start, floor
     statuses.append(f"start:walks:{objective_key(problem, other.trips)[-2]}")
     return other, floor
+
+
+def _book_best(
+    problem: ConvoyProblem, legs: Legs, solutions: Sequence[WalkSolution], stop: float
+) -> Schedule | None:
+    """The best plan made of the walks of ``solutions`` (booked in order, the first given at least
+    :data:`LEAST_SOLVE` seconds, the others while ``stop``, a perf_counter time, has not passed)."""
+    best: Schedule | None = None
+    for i, solution in enumerate(solutions):
+        left = stop - time.perf_counter()
+        if i and left < LEAST_SOLVE:
+            break
+        made = walk_plan(problem, legs, solution, max(LEAST_SOLVE, left))
+        if made is not None and (
+            best is None or objective_key(problem, made.trips) < objective_key(problem, best.trips)
+        ):
+            best = made
+    return best
 
 
 def _starts(

@@ -329,12 +329,14 @@ class ColumnSolution:
     completion of every plan bringing everyone out; ``least`` says whether it is the relaxation's
     exact optimum), ``trips_floor`` (at completion ``floor``, a lower bound on the trips of every plan
     bringing everyone out by then, or None where not proved), the walks chosen (None where no choice
-    was found) and what was solved (``columns`` per class, ``solves`` with seconds)."""
+    was found), the other choices found on the way (later ones, soonest first: their real times may
+    book better) and what was solved (``columns`` per class, ``solves`` with seconds)."""
 
     floor: int
     least: bool
     trips_floor: int | None
     walks: WalkSolution | None
+    others: list[WalkSolution]
     columns: list[int]
     solves: list[str]
     seconds: float
@@ -375,6 +377,18 @@ def walk_columns(
         return None
     classes, costs = made
     solves: list[str] = [f"columns:{time.perf_counter() - began:.1f}s"]
+    found_on_the_way: list[Choice] = []
+
+    def walks_of(choice: Choice, floor: int, proved: bool) -> WalkSolution:
+        walks: dict[int, Walk] = {v: () for v in range(problem.n_vehicles)}
+        for k, j, count in choice:
+            cl = classes[k]
+            free = [v for v in cl.vehicles if not walks[v]]
+            for v in free[:count]:
+                walks[v] = cl.walk(j)
+        completion = max((costs[v].time(w) for v, w in walks.items() if w), default=0)
+        trips = sum(len(w) for w in walks.values())
+        return WalkSolution(walks, completion, trips, floor, proved, costs)
 
     def feasible(t: int) -> tuple[str, Choice]:
         left = stop - time.perf_counter()
@@ -384,17 +398,22 @@ def walk_columns(
             problem, classes, [_maximal(cl, t) for cl in classes], rows, people, False, left, workers
         )
         solves.append(f"{t}:{found[0]}:{time.perf_counter() - began:.1f}s")
+        if found[0] == "optimal":
+            found_on_the_way.append(found[1])
         return found
 
     times = sorted({int(t) for cl in classes for t in cl.times.tolist()})
     lo, hi, choice = _bisect(times, feasible, ceiling is not None)
     columns = [len(cl.times) for cl in classes]
     if hi - lo > 1 or hi >= len(times):
-        if lo < 0:
+        if lo < 0 and not found_on_the_way:
             return None
         # the least completion not found: a floor only (the next time after one proved too soon)
         floor = times[lo + 1] if lo + 1 < len(times) else times[lo] + 1
-        return ColumnSolution(floor, False, None, None, columns, solves, time.perf_counter() - began)
+        others = [walks_of(c, floor, False) for c in reversed(found_on_the_way)]
+        walks = others.pop(0) if others else None
+        seconds = time.perf_counter() - began
+        return ColumnSolution(floor, False, None, walks, others, columns, solves, seconds)
     least = times[hi]
     left = stop - time.perf_counter()
     status, fewest = "unknown", list[tuple[int, int, int]]()
@@ -412,19 +431,11 @@ def walk_columns(
         solves.append(f"trips:{status}:{time.perf_counter() - began:.1f}s")
     if status == "optimal":
         choice = fewest
-    solution = None
-    if choice or status == "optimal":
-        walks: dict[int, Walk] = {v: () for v in range(problem.n_vehicles)}
-        for k, j, count in choice:
-            cl = classes[k]
-            free = [v for v in cl.vehicles if not walks[v]]
-            for v in free[:count]:
-                walks[v] = cl.walk(j)
-        completion = max((costs[v].time(w) for v, w in walks.items() if w), default=0)
-        trips = sum(len(w) for w in walks.values())
-        solution = WalkSolution(walks, completion, trips, least, status == "optimal", costs)
+    solution = walks_of(choice, least, status == "optimal") if choice or status == "optimal" else None
     trips_floor = solution.trips if solution is not None and solution.proved else None
-    return ColumnSolution(least, True, trips_floor, solution, columns, solves, time.perf_counter() - began)
+    others = [walks_of(c, least, False) for c in reversed(found_on_the_way) if c is not choice]
+    seconds = time.perf_counter() - began
+    return ColumnSolution(least, True, trips_floor, solution, others, columns, solves, seconds)
 
 
 __all__ = ["ColumnSolution", "Columns", "class_columns", "closed", "walk_columns"]
