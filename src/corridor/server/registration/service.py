@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from corridor.core.errors import ConflictError
@@ -129,17 +129,27 @@ def store_made(
     session: Session, *, operation_id: str, made: Sequence[tuple[Household, list[Person]]]
 ) -> None:
     """Store households made by :func:`made_household` (their wristbands checked by the
-    caller), with one flush and one append of their ``registered`` events, in order."""
-    for household, people in made:
-        session.add(household)
-        session.add_all(people)
-    session.flush()
+    caller), with one insert of the households, one of their people and one append of their
+    ``registered`` events, in order. The inserts are the table's own (no unit of work: a third
+    of the time an import held the write lock went to the ORM's flush); the objects stay
+    outside the session."""
+    if not made:
+        return
+    connection = session.connection()
+    connection.execute(insert(Household), [_row(household) for household, _ in made])
+    connection.execute(insert(Person), [_row(p) for _, people in made for p in people])
     append_server_events(
         session,
         operation_id=operation_id,
         type=EventType.REGISTERED,
         payloads=[{"person_id": p.id, "household_id": h.id} for h, people in made for p in people],
     )
+
+
+def _row(item: Household | Person) -> dict[str, object]:
+    """An object's column values, as its table's insert takes them (unset ones are None)."""
+    values = item.__dict__
+    return {column.key: values.get(column.key) for column in type(item).__mapper__.columns}
 
 
 def taken_wristbands(session: Session, operation_id: str, wristbands: Sequence[str]) -> set[str]:
