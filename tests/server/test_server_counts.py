@@ -144,6 +144,10 @@ def test_the_service_answers_as_the_full_fold_on_both_databases(world: World, se
         assert body["by_group"] == full.by_group and body["vehicles"] == full.vehicle_counts
         assert body["by_gathering_point"] == full.by_gathering_point
         assert body["ceasefire"]["people_inside"] == full.ceasefire.people_inside
+        dashboard = counts.json()  # the counts alone, made without going through who is in transit
+        assert (dashboard["by_group"], dashboard["vehicles"]) == (full.by_group, full.vehicle_counts)
+        assert dashboard["by_gathering_point"] == full.by_gathering_point
+        assert dashboard["ceasefire"]["people_inside"] == full.ceasefire.people_inside
         assert body["unknown_subjects"] == [f"{k}:{i}" for k, i in full.unknown_subjects]
         assert [o["subject_id"] for o in body["overdue_vehicles"]] == [
             o.subject_id for o in full.overdue_vehicles

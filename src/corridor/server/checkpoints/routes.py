@@ -96,7 +96,9 @@ def _counts(result: Reconciliation) -> dict[str, object]:
     }
 
 
-def _reconcile(runtime: RuntimeDep, operation_id: str, at: datetime | None) -> Reconciliation:
+def _reconcile(
+    runtime: RuntimeDep, operation_id: str, at: datetime | None, *, only_counts: bool = False
+) -> Reconciliation:
     with runtime.db.reading() as session:
         operation = operations.get(session, operation_id)
         return counts.reconciliation(
@@ -105,6 +107,7 @@ def _reconcile(runtime: RuntimeDep, operation_id: str, at: datetime | None) -> R
             operation=operation,
             now=at or utc_now(),
             grace_minutes=runtime.settings.grace_minutes,
+            only_counts=only_counts,
         )
 
 
@@ -116,7 +119,7 @@ def read_counts(
     at: AtQuery = None,
 ) -> CountsOut:
     """Counts by status, group and gathering point, and the ceasefire time left (no one named)."""
-    return CountsOut.model_validate(_counts(_reconcile(runtime, operation_id, at)))
+    return CountsOut.model_validate(_counts(_reconcile(runtime, operation_id, at, only_counts=True)))
 
 
 @router.get("/reconciliation")

@@ -509,18 +509,26 @@ def kept_state(
 
 
 def reconciliation(
-    counts: LedgerCounts, session: Session, *, operation: Operation, now: datetime, grace_minutes: float
+    counts: LedgerCounts,
+    session: Session,
+    *,
+    operation: Operation,
+    now: datetime,
+    grace_minutes: float,
+    only_counts: bool = False,
 ) -> Reconciliation:
     """The operation's reconciliation at ``now`` from its kept fold and counts: the full fold's
     answer (alarms in order of kind and id). Its cost follows the people in transit or in alarm
-    and the vehicles, not the people registered nor the events."""
+    and the vehicles, not the people registered nor the events. With ``only_counts`` (the
+    dashboard's counts) no one is listed: ``not_seen``, ``overdue_vehicles`` and ``alarms`` are
+    left empty, and the people in transit are not gone through."""
     route = operations.route_of(operation)
     vehicle_ids = list(session.scalars(select(Vehicle.code).where(Vehicle.operation_id == operation.id)))
     kept = counts.fold(session, operation.id, route)
     with counts.reading(operation.id):
         tally = kept.tally
-        transit = [kept.states[("person", p)] for p in sorted(tally.transit)]
-        alarmed = [kept.states[("person", p)] for p in sorted(tally.alarmed)]
+        transit = [] if only_counts else [kept.states[("person", p)] for p in sorted(tally.transit)]
+        alarmed = [] if only_counts else [kept.states[("person", p)] for p in sorted(tally.alarmed)]
         vehicles = [kept.states.get(("vehicle", v)) or SubjectState("vehicle", v) for v in vehicle_ids]
         known = set(vehicle_ids)
         unknown = sorted(k for k in tally.strangers if not (k[0] == "vehicle" and k[1] in known))
@@ -539,11 +547,11 @@ def reconciliation(
         by_gathering_point=points,
         vehicle_counts={str(s): vehicle_status.count(s) for s in Status},
         not_seen=overdue(transit, [s.status for s in transit], route, now, grace, pending),
-        overdue_vehicles=overdue(vehicles, vehicle_status, route, now, grace, pending),
+        overdue_vehicles=[] if only_counts else overdue(vehicles, vehicle_status, route, now, grace, pending),
         data_pending={d.device_id: d.gaps for d in devices if d.gaps},
         unknown_subjects=unknown,
         ceasefire=ceasefire(operations.windows_of(operation), now, inside),
-        alarms=[*alarmed, *(v for v in vehicles if v.alarm is not None)],
+        alarms=[] if only_counts else [*alarmed, *(v for v in vehicles if v.alarm is not None)],
     )
 
 
