@@ -2,11 +2,14 @@
 are those of the walk programme solved by CP-SAT (solve/convoy/walks.py) where the walks' costs need no
 closing, never above the best plan found by enumerating every plan, the same with the best plan's
 completion as ceiling, and its walks, booked, make plans that verify; the closed costs never make a walk
-later and make leaving a trip out never make it later."""
+later and make leaving a trip out never make it later. The walk ceiling on people out by the deadline is
+never below the enumerated optimum, and is exact where far-apart points decide (the whole-trip ceiling of
+cuts.py is not)."""
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,9 +17,10 @@ from hypothesis import strategies as st
 from convoy_cases import brute_force, buses, convoy_problems
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.bounds import trips_possible
+from corridor.solve.convoy.cuts import people_ceiling
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import objective_key
-from corridor.solve.convoy.walk_columns import closed, walk_columns
+from corridor.solve.convoy.walk_columns import closed, people_ceiling_walks, walk_columns
 from corridor.solve.convoy.walks import vehicle_costs, walk_plan, walk_programme
 from factories import problem as flow_problem
 
@@ -167,3 +171,51 @@ def test_closed_costs_are_never_later_and_a_trip_left_out_never_makes_a_walk_lat
                 for k in range(len(walk)):
                     shorter = walk[:k] + walk[k + 1 :]
                     assert shut.time(shorter) <= shut.time(walk), (walk, k)
+
+
+def _weights(problem: ConvoyProblem) -> list[int]:
+    """Each priority level weighing more than everyone of the levels after it (most urgent first)."""
+    flow = problem.flow
+    levels = sorted(set(flow.group_priority.tolist()))
+    most = [
+        sum(
+            int(n)
+            for n, g in zip(flow.source_people.tolist(), flow.source_group.tolist(), strict=True)
+            if int(flow.group_priority[g]) == level
+        )
+        for level in levels
+    ]
+    weights: list[int] = []
+    weight = 1
+    for m in reversed(most):
+        weights.insert(0, weight)
+        weight *= m + 1
+    return weights
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problem=convoy_problems(vehicles=2, horizon=(4, 16)))
+def test_the_walk_ceiling_on_people_out_is_never_below_every_plans(problem: ConvoyProblem) -> None:
+    if any(problem.vehicle_on_board):
+        return
+    legs = Legs(problem)
+    weights = _weights(problem)
+    best = brute_force(problem, legs)  # (-people out per level, ..., completion, trips)
+    most = sum(w * -people for w, people in zip(weights, best[:-2], strict=True))
+    ceiling = people_ceiling_walks(problem, legs, trips_possible(problem, legs), weights, 10.0)
+    assert ceiling is not None and ceiling >= most
+
+
+def test_where_far_apart_points_decide_the_walk_ceiling_is_the_optimum_and_the_whole_trip_one_is_not() -> (
+    None
+):
+    """One bus, 4 people at each of two points 10 steps apart: by step 15 only one trip arrives (the
+    second at 16), which the walk ceiling sees and the whole-trip ceiling of cuts.py does not."""
+    base = _far_apart()
+    for horizon, out in ((14, 4), (15, 4), (16, 8), (20, 8)):
+        problem = replace(base, flow=replace(base.flow, axis=replace(base.flow.axis, horizon=horizon)))
+        legs = Legs(problem)
+        slots = trips_possible(problem, legs)
+        assert -brute_force(problem, legs)[0] == out
+        assert people_ceiling_walks(problem, legs, slots, [1], 10.0) == out
+        assert people_ceiling(problem, legs, slots, [1], 10.0) == 8

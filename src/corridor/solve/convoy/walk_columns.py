@@ -438,4 +438,87 @@ def walk_columns(
     return ColumnSolution(least, True, trips_floor, solution, others, columns, solves, seconds)
 
 
-__all__ = ["ColumnSolution", "Columns", "class_columns", "closed", "walk_columns"]
+def _places_sent(
+    m: cp_model.CpModel, problem: ConvoyProblem, classes: Sequence[Columns], rows: Sequence[tuple[int, bool]]
+) -> dict[tuple[int, bool], list[cp_model.LinearExprT]]:
+    """A column done by the deadline per vehicle (variables of ``m``), only those to which no trip
+    can be added by then: the places they send to each demand row."""
+    places: dict[tuple[int, bool], list[cp_model.LinearExprT]] = {r: [] for r in rows}
+    for k, cl in enumerate(classes):
+        seats, stretchers = problem.capacity(cl.vehicles[0])
+        per_point: dict[int, list[cp_model.LinearExprT]] = {}
+        ys = []
+        for j in _maximal(cl, problem.horizon).tolist():
+            c = cl.counts[j]
+            if not c.any():
+                continue
+            y = m.new_int_var(0, len(cl.vehicles), f"y{k}_{j}")
+            ys.append(y)
+            for i in np.flatnonzero(c).tolist():
+                per_point.setdefault(cl.points[i], []).append(int(c[i]) * y)
+        if ys:
+            m.add(sum(ys) <= len(cl.vehicles))
+        for g, terms in per_point.items():
+            for room, row in ((seats, (g, False)), (stretchers, (g, True))):
+                if room and row in places:
+                    places[row].append(room * sum(terms))
+    return places
+
+
+def people_ceiling_walks(
+    problem: ConvoyProblem,
+    legs: Legs,
+    slots: Sequence[int],
+    weights: Sequence[int],
+    time_limit: float,
+    workers: int = 1,
+) -> int | None:
+    """An upper bound on the people out by the deadline, each priority level ``i`` (most urgent
+    first) weighing ``weights[i]``, over the plans with at most ``slots[v]`` trips of vehicle ``v``:
+    each vehicle's trips arriving by the deadline are a walk whose least time (see the module) is
+    within it, so a column done by the deadline; the people out of a gathering point are at most its
+    people and the places sent there (seats for those who sit, stretcher places for the wounded). Only
+    the columns to which no trip can be added by the deadline are needed. None where vehicles start
+    with people on board or nothing was proved in ``time_limit`` seconds. Raises
+    :class:`~corridor.solve.cpsat_process.SolverCrashError` where CP-SAT crashes."""
+    if len(slots) != problem.n_vehicles:
+        raise ValueError(
+            f"people_ceiling_walks needs one slot count per vehicle: {len(slots)} for {problem.n_vehicles}"
+        )
+    if any(problem.vehicle_on_board):
+        return None
+    began = time.perf_counter()
+    flow = problem.flow
+    levels = sorted(set(flow.group_priority.tolist()))
+    if len(weights) != len(levels):
+        raise ValueError(f"one weight per priority level is needed: {len(weights)} for {len(levels)}")
+    rows, people = _demand(problem)
+    made = _columns(problem, legs, slots, problem.horizon, rows, people, began + time_limit)
+    if made is None:
+        return None
+    classes, _ = made
+    m = cp_model.CpModel()
+    places = _places_sent(m, problem, classes, rows)
+    out: dict[tuple[int, bool], list[cp_model.LinearExprT]] = {r: [] for r in rows}
+    goal: list[cp_model.LinearExprT] = []
+    for s, (node, n, group) in enumerate(
+        zip(flow.source_node.tolist(), flow.source_people.tolist(), flow.source_group.tolist(), strict=True)
+    ):
+        if n <= 0:
+            continue
+        x = m.new_int_var(0, int(n), f"out{s}")
+        out[int(node), bool(problem.source_stretcher[s])].append(x)
+        goal.append(weights[levels.index(int(flow.group_priority[int(group)]))] * x)
+    for row in rows:
+        m.add(sum(out[row]) <= sum(places[row]))
+    m.maximize(sum(goal))
+    parameters = cp_model.CpSolver().parameters
+    parameters.max_time_in_seconds = max(0.05, time_limit - (time.perf_counter() - began))
+    parameters.num_workers = workers
+    solved = cpsat_process.solve(m, parameters)
+    if solved.status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return math.floor(solved.best_objective_bound + 1e-6)
+
+
+__all__ = ["ColumnSolution", "Columns", "class_columns", "closed", "people_ceiling_walks", "walk_columns"]
