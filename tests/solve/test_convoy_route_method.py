@@ -269,6 +269,49 @@ def test_a_child_killed_in_its_programme_leaves_the_search(
     assert list(plan.trips) == greedy(p, Legs(p)).trips  # the (waiting) search's plan
 
 
+def _orphan(mark: Path) -> None:
+    """Start the programme's subprocess on a drive that never ends, and wait to be killed."""
+    p = _far_and_near()
+    child = method_module._Piped(p, _StuckLegs(p, mark), 1_000.0)
+    del child
+    time.sleep(600)
+
+
+def _ended(pid: int) -> bool:
+    """Whether process ``pid`` has ended (gone, or a zombie no one has reaped yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_programmes_subprocess_ends_when_its_parent_is_killed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(root), str(root / "tests")]))
+    mark = tmp_path / "child"
+    process = multiprocessing.get_context("spawn").Process(target=_orphan, args=(mark,), daemon=True)
+    process.start()
+    try:
+        began = time.monotonic()
+        while not mark.exists() and process.is_alive() and time.monotonic() - began < 120:
+            time.sleep(0.01)
+        assert mark.exists()
+        pid = int(mark.read_text())  # the subprocess, in its programme
+        assert not _ended(pid)
+    finally:
+        process.kill()
+        process.join()
+    began = time.monotonic()
+    while not _ended(pid) and time.monotonic() - began < 60:
+        time.sleep(0.01)
+    assert _ended(pid)
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(convoy_problems())
 def test_the_rungs_go_from_coarse_to_one_step_buckets(p: ConvoyProblem) -> None:

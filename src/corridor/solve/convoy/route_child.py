@@ -51,8 +51,9 @@ def _watch(requests: IO[bytes]) -> None:
 
 
 def _die_with_parent(parent: int) -> None:
-    """On Linux, also be killed by the kernel when the parent ends (the watcher needs the interpreter's
-    lock, which a long call into the LP solver may hold)."""
+    """On Linux, also be killed by the kernel when the parent ends. The watcher needs the interpreter's
+    lock: it ended the child within 0.02 s of its parent's SIGKILL in the middle of an LP (SciPy's HiGHS
+    lets the lock go), but a solver that held it would keep the child to the end of its LP."""
     if not sys.platform.startswith("linux"):
         return
     try:
