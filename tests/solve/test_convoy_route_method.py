@@ -163,6 +163,23 @@ def test_without_any_process_it_is_the_search(monkeypatch: pytest.MonkeyPatch) -
     assert objective_key(p, plan.trips) <= objective_key(p, greedy(p, Legs(p)).trips)
 
 
+def test_where_no_fork_may_start_the_programme_runs_in_a_subprocess(
+    waiting: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NoFork:
+        def __init__(self, *args: object) -> None:
+            raise AssertionError("daemonic processes are not allowed to have children")
+
+    monkeypatch.setattr(method_module, "_Forked", NoFork)
+    p = _far_and_near()
+    plan = solve_convoy(p, method="route", time_limit=60.0, flow_bound=False)
+    assert plan.verify(p) == []
+    assert plan.stats["route_rungs"] >= 1 and "route_no_process" not in plan.stats
+    found = route_start(p, Legs(p), columns=rungs(p)[-1].columns)
+    assert found is not None
+    assert plan.stats["route_start_people"] == sum(t.people for t in found[0].trips)
+
+
 def _route_in_daemon(answers: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     """In a daemonic process (as a Dask worker is): the route method with the waiting search, whose
     child runs the real programme."""

@@ -245,6 +245,9 @@ class _Forked:
         )
         try:
             self.process.start()
+        except BaseException:
+            self.channel.close()
+            raise
         finally:
             theirs.close()
         self.open = True
