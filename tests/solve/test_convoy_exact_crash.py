@@ -105,7 +105,7 @@ def test_a_crash_in_any_solve_gives_a_verified_feasible_plan_and_the_next_call_i
     else:
         assert {"hint", "solve", "floor"} <= crashed_phases
     assert ("floor-plan" in crashed_phases) == (people == 3)
-    assert ("walks" in crashed_phases) == (people == 3)
+    assert "walks" in crashed_phases  # with 9, the walk relaxation's solve that finds not everyone out
     assert ("ceiling" in crashed_phases) == (people == 9)
 
 

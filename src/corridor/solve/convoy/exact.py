@@ -1007,6 +1007,37 @@ def _walk_start(
     return other, floor
 
 
+def _everyone_by_walks(
+    problem: ConvoyProblem,
+    legs: Legs,
+    start: Schedule,
+    slots: Sequence[int],
+    seconds: float,
+    workers: int,
+    statuses: list[str],
+    skipped: list[str],
+) -> Schedule:
+    """Where ``start`` leaves people behind: the plan made of the walk relaxation's walks by the
+    deadline (:mod:`.walk_columns`, given ``seconds``) where it books with everyone out, else
+    ``start``."""
+    if seconds < LEAST_SOLVE or _everyone(problem, start):
+        return start
+    began = time.perf_counter()
+    try:
+        columns = walk_columns(problem, legs, slots, 0.85 * seconds, None, workers)
+    except SolverCrashError as error:
+        _crashed("walks", error, statuses, skipped)
+        return start
+    if columns is None or columns.walks is None:  # not everyone can get out, or out of time
+        return start
+    other = _book_best(problem, legs, [columns.walks, *columns.others], began + seconds)
+    if other is None or not _everyone(problem, other):
+        statuses.append("columns:everyone:not-booked")  # the real times leave people behind
+        return start
+    statuses.append(f"start:columns:{objective_key(problem, other.trips)[-2]}")
+    return other
+
+
 def _book_best(
     problem: ConvoyProblem, legs: Legs, solutions: Sequence[WalkSolution], stop: float
 ) -> Schedule | None:
@@ -1035,9 +1066,13 @@ def _starts(
     skipped: list[str],
 ) -> tuple[Schedule, list[int], _WalkFloor]:
     """The starting plan (the best of the dispatcher's, :func:`.cuts.floor_plan`'s and the walk
-    relaxation's), the slots each vehicle needs to beat it, and the walk relaxation's floors."""
+    relaxation's, also where the dispatcher leaves people behind), the slots each vehicle needs to beat
+    it, and the walk relaxation's floors."""
     start = _start(
         problem, legs, greedy(problem, legs), slots, min(5.0, time_limit / 10), workers, statuses, skipped
+    )
+    start = _everyone_by_walks(
+        problem, legs, start, slots, WALK_SHARE * time_limit / 3, workers, statuses, skipped
     )
     slots = _slots_within(problem, legs, start, slots)
     start, walk_floor = _walk_start(
