@@ -39,6 +39,7 @@ from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.walks import Costs, Walk, WalkSolution, _demand, vehicle_costs
 
 Counts = tuple[int, ...]
+MOST_STATES = 300_000  # (counts, last point) states of one class: beyond, no columns (memory)
 Choice = list[tuple[int, int, int]]  # (class, column, vehicles taking it)
 
 
@@ -46,21 +47,25 @@ def closed(costs: Costs) -> Costs:
     """``costs`` with ``step`` replaced by its shortest paths and ``first(h)`` by the least of
     ``first(g) + step(g, h)`` (never later; a walk with a trip left out is then never later)."""
     nodes = sorted(costs.first)
-    step = dict(costs.step)
-    for k in nodes:
-        for i in nodes:
-            ik = step.get((i, k))
-            if ik is None:
-                continue
-            for j in nodes:
-                kj = step.get((k, j))
-                if kj is not None and ik + kj < step.get((i, j), ik + kj + 1):
-                    step[i, j] = ik + kj
-    first = {
-        h: min([costs.first[h]] + [costs.first[g] + step[g, h] for g in nodes if (g, h) in step])
-        for h in nodes
-    }
-    return Costs(first, step, dict(costs.end))
+    n = len(nodes)
+    big = np.int64(1) << 60
+    step = np.full((n, n), big, dtype=np.int64)
+    for (g, h), t in costs.step.items():
+        step[nodes.index(g), nodes.index(h)] = t
+    for k in range(n):  # Floyd-Warshall
+        np.minimum(step, step[:, k, None] + step[None, k, :], out=step)
+    first = np.asarray([costs.first[g] for g in nodes], dtype=np.int64)
+    first = np.minimum(first, (first[:, None] + step).min(axis=0, initial=big))
+    return Costs(
+        {g: int(first[i]) for i, g in enumerate(nodes)},
+        {
+            (g, h): int(step[i, j])
+            for i, g in enumerate(nodes)
+            for j, h in enumerate(nodes)
+            if step[i, j] < big
+        },
+        dict(costs.end),
+    )
 
 
 @dataclass
@@ -128,7 +133,8 @@ def class_columns(
 ):
     """The count vectors (at most ``caps`` trips per point, ``most`` in all) whose least time under
     ``costs`` (closed, see :func:`closed`) is at most ``ceiling``, with their times, last points and
-    the programme's table; None where ``stop`` (a perf_counter time) passed."""
+    the programme's table; None where ``stop`` (a perf_counter time) passed or the states exceed
+    :data:`MOST_STATES`."""
     cost = closed(costs)
     points = tuple(g for g, cap in zip(sorted(cost.first), caps, strict=True) if cap > 0)
     cap_of = dict(zip(sorted(cost.first), caps, strict=True))
@@ -164,7 +170,9 @@ def class_columns(
             break
         size += 1
         nxt: dict[Counts, dict[int, int]] = {}
-        for c, ends in level.items():
+        for made, (c, ends) in enumerate(level.items()):
+            if made % 256 == 0 and (time.perf_counter() > stop or len(table) > MOST_STATES):
+                return None
             for h in range(n):
                 if c[h] >= pcaps[h]:
                     continue
