@@ -1,14 +1,16 @@
 """The walk relaxation by columns (solve/convoy/walk_columns.py): its least completion and fewest trips
-are those of the walk programme solved by CP-SAT (solve/convoy/walks.py) where the walks' costs need no
-closing, never above the best plan found by enumerating every plan, the same with the best plan's
-completion as ceiling, and its walks, booked, make plans that verify; the closed costs never make a walk
-later and make leaving a trip out never make it later. The walk ceiling on people out by the deadline is
-never below the enumerated optimum, and is exact where far-apart points decide (the whole-trip ceiling of
-cuts.py is not)."""
+are those of the walk programme solved by CP-SAT (solve/convoy/walks.py) without closures or
+checkpoints, never above the best plan found by enumerating every plan (also with closures, checkpoints
+and stretchers, and with the best plan's completion as ceiling), and its walks, booked, make plans that
+verify; with closures and checkpoints a walk's time is never later than a real schedule's last loaded
+arrival, and leaving a trip out never makes it later. The walk ceiling on people out by the deadline is
+never below the enumerated optimum, and is exact where far-apart points decide (the whole-trip ceiling
+of cuts.py is not)."""
 
 from __future__ import annotations
 
 import itertools
+import random
 from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
@@ -19,9 +21,9 @@ from corridor.problem.convoy import ConvoyProblem
 from corridor.solve.convoy.bounds import trips_possible
 from corridor.solve.convoy.cuts import people_ceiling
 from corridor.solve.convoy.legs import Legs
-from corridor.solve.convoy.schedule import objective_key
-from corridor.solve.convoy.walk_columns import closed, people_ceiling_walks, walk_columns
-from corridor.solve.convoy.walks import vehicle_costs, walk_plan, walk_programme
+from corridor.solve.convoy.schedule import Intent, Schedule, greedy, objective_key
+from corridor.solve.convoy.walk_columns import Timing, people_ceiling_walks, walk_columns
+from corridor.solve.convoy.walks import walk_plan, walk_programme
 from factories import problem as flow_problem
 
 TINY = settings(
@@ -84,14 +86,6 @@ def _dispatcher_leaves_two() -> ConvoyProblem:
     return buses(flow, depots=[3], seats=4)
 
 
-def _closing_changes_nothing(problem: ConvoyProblem, legs: Legs) -> bool:
-    for v in range(problem.n_vehicles):
-        costs = vehicle_costs(problem, legs, v)
-        if closed(costs) != costs:
-            return False
-    return True
-
-
 @TINY
 @given(problem=spread_points())
 def test_the_columns_optimum_is_the_walk_programmes_and_never_above_every_plans(
@@ -108,10 +102,8 @@ def test_the_columns_optimum_is_the_walk_programmes_and_never_above_every_plans(
         found = walk_columns(problem, legs, slots, 10.0, ceiling=ceiling)
         assert found is not None and found.least and found.walks is not None
         assert (found.floor, found.trips_floor) <= (best[-2], best[-1])
-        if _closing_changes_nothing(problem, legs):
-            assert (found.floor, found.trips_floor) == (programme.completion, programme.trips)
-        else:
-            assert found.floor <= programme.completion
+        # no closure, no checkpoint: the times of the walks are the walk programme's
+        assert (found.floor, found.trips_floor) == (programme.completion, programme.trips)
         for solution in (found.walks, *found.others):  # the optimum's walks, then those on the way
             assert solution.completion >= found.floor
             made = walk_plan(problem, legs, solution, 10.0)
@@ -152,25 +144,57 @@ def test_far_apart_points_and_the_dispatchers_trap_are_solved_to_their_optimum()
             assert made is not None and objective_key(problem, made.trips)[-2:] == optimum
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
-@given(problem=convoy_problems(vehicles=2, horizon=(10, 30)), data=st.data())
-def test_closed_costs_are_never_later_and_a_trip_left_out_never_makes_a_walk_later(
-    problem: ConvoyProblem, data: st.DataObject
+def _walks_of(problem: ConvoyProblem, schedule: Schedule) -> dict[int, tuple[tuple[int, ...], int]]:
+    """Per vehicle: its trips' gathering nodes in order and its last loaded arrival."""
+    index = {vid: i for i, vid in enumerate(problem.vehicle_ids)}
+    out: dict[int, tuple[tuple[int, ...], int]] = {}
+    for trip in sorted(schedule.trips, key=lambda t: (t.vehicle, t.number)):
+        v = index[trip.vehicle]
+        walk, _ = out.get(v, ((), 0))
+        out[v] = ((*walk, problem.network.index[trip.gathering]), trip.haul.arrival)
+    return out
+
+
+def _random_schedule(problem: ConvoyProblem, legs: Legs, seed: int) -> Schedule:
+    """Trips chosen at random (vehicle, gathering point, reception point) until none can be made."""
+    rng = random.Random(seed)
+    schedule = Schedule(problem, legs)
+    gathering = sorted({int(n) for n in problem.flow.source_node.tolist()})
+    choices = [
+        Intent(v, g, r)
+        for v in range(problem.n_vehicles)
+        for g in gathering
+        for r in range(len(problem.flow.dest_ids))
+    ]
+    while True:
+        rng.shuffle(choices)
+        timed = next((t for c in choices if (t := schedule.trip(c)) is not None), None)
+        if timed is None:
+            return schedule
+        schedule.commit(timed)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problem=convoy_problems(vehicles=3, horizon=(6, 30)), seed=st.integers(0, 1000))
+def test_with_closures_a_walks_time_is_never_later_than_a_real_schedules_and_a_trip_left_out_never_later(
+    problem: ConvoyProblem, seed: int
 ) -> None:
+    if any(problem.vehicle_on_board):
+        return
     legs = Legs(problem)
+    for schedule in (greedy(problem, legs), _random_schedule(problem, legs, seed)):
+        for v, (walk, last) in _walks_of(problem, schedule).items():
+            timing = Timing(problem, legs, v)
+            assert timing.time(walk) <= last, (v, walk, last)
+            for k in range(len(walk)):
+                shorter = walk[:k] + walk[k + 1 :]
+                assert timing.time(shorter) <= timing.time(walk), (walk, k)
+    nodes = sorted({int(n) for n in problem.flow.source_node.tolist()})
     for v in range(problem.n_vehicles):
-        costs = vehicle_costs(problem, legs, v)
-        shut = closed(costs)
-        nodes = sorted(costs.first)
-        if not nodes:
-            continue
-        for walk in itertools.islice(itertools.product(nodes, repeat=3), 30):
-            if all((g, h) in costs.step for g, h in itertools.pairwise(walk)):
-                assert shut.time(walk) <= costs.time(walk)
-            if all((g, h) in shut.step for g, h in itertools.pairwise(walk)):
-                for k in range(len(walk)):
-                    shorter = walk[:k] + walk[k + 1 :]
-                    assert shut.time(shorter) <= shut.time(walk), (walk, k)
+        timing = Timing(problem, legs, v)
+        for walk in itertools.product(nodes, repeat=3):
+            for k in range(3):
+                assert timing.time(walk[:k] + walk[k + 1 :]) <= timing.time(walk), (walk, k)
 
 
 def _weights(problem: ConvoyProblem) -> list[int]:

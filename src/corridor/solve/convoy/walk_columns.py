@@ -4,27 +4,30 @@ Covering people needs only how many trips each vehicle makes to each gathering p
 vector** ``c``); the least time of the trips of ``c`` over every order is a small dynamic programme
 over (counts, last point)::
 
-    f(e_g, g) = first(g),   f(c, g) = min_h f(c - e_g, h) + step(h, g),   time(c) = min_g f(c, g) + end(g)
+    f(e_g, g) = first(g),   f(c, g) = min_h step(h, g, f(c - e_g, h)),   time(c) = min_g end(g, f(c, g))
 
-with the costs of :func:`.walks.vehicle_costs` made closed first (``step`` its shortest paths,
-``first(h)`` at most ``first(g) + step(g, h)``), which lowers no walk's time below a real plan's last
-loaded arrival and makes leaving out a trip never make a walk later. Hence the columns can be cut:
-a vehicle makes no more trips to ``g`` than its places need to carry ``g``'s people alone (seats for
-those who sit, stretcher places for the wounded, as :func:`.walks.walk_programme` counts them), no
-more trips than its slots, and no column is later than a known plan's completion (``ceiling``).
-Identical vehicles (type, start, ready time, slots) share their columns.
+where ``f`` is the step by which the vehicle has boarded at its last point, timed with the closures in
+force (:class:`Timing`: every drive at its earliest around closures, inspections at their shortest
+with no queue; a later departure never arrives sooner, so the earliest ``f`` of each state is the one
+to keep). Every real plan times each vehicle's trips no sooner, and leaving a trip out never makes a
+walk later, hence the columns can be cut: a vehicle makes no more trips to ``g`` than its places need
+to carry ``g``'s people alone (seats for those who sit, stretcher places for the wounded, as
+:func:`.walks.walk_programme` counts them), no more trips than its slots, and no column is later than
+a known plan's completion (``ceiling``). Identical vehicles (type, start, ready time, slots) share
+their columns. Without closures the times are those of :func:`.walks.vehicle_costs`.
 
-A small integer programme (HiGHS) then chooses a column per vehicle whose places hold everyone: the
-least completion ``T`` is found by bisection over the columns' times (is there a choice among the
-columns done by ``T``?; only the columns no other trip can be added to by ``T`` are needed, since
-times grow with counts), then, at ``T``, the fewest trips. Both are the exact optimum of the walk
-relaxation, so ``T`` is a floor on the completion of every plan bringing everyone out, and the
-trips a floor on the trips of every such plan completing by ``T``. The chosen columns in the
+A small integer programme (CP-SAT, in its worker process) then chooses a column per vehicle whose
+places hold everyone: the least completion ``T`` is found by bisection over the columns' times (is
+there a choice among the columns done by ``T``?; only the columns no other trip can be added to by
+``T`` are needed, since times grow with counts), then, at ``T``, the fewest trips. Both are the exact
+optimum of the relaxation, so ``T`` is a floor on the completion of every plan bringing everyone out,
+and the trips a floor on the trips of every such plan completing by ``T``. The chosen columns in the
 dynamic programme's orders are walks that :func:`.walks.walk_plan` books into a plan.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +38,7 @@ from ortools.sat.python import cp_model
 
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve import cpsat_process
-from corridor.solve.convoy.legs import Legs
+from corridor.solve.convoy.legs import NEVER, Legs
 from corridor.solve.convoy.walks import Costs, Walk, WalkSolution, _demand, vehicle_costs
 
 Counts = tuple[int, ...]
@@ -43,29 +46,94 @@ MOST_STATES = 300_000  # (counts, last point) states of one class: beyond, no co
 Choice = list[tuple[int, int, int]]  # (class, column, vehicles taking it)
 
 
-def closed(costs: Costs) -> Costs:
-    """``costs`` with ``step`` replaced by its shortest paths and ``first(h)`` by the least of
-    ``first(g) + step(g, h)`` (never later; a walk with a trip left out is then never later)."""
-    nodes = sorted(costs.first)
-    n = len(nodes)
-    big = np.int64(1) << 60
-    step = np.full((n, n), big, dtype=np.int64)
-    for (g, h), t in costs.step.items():
-        step[nodes.index(g), nodes.index(h)] = t
-    for k in range(n):  # Floyd-Warshall
-        np.minimum(step, step[:, k, None] + step[None, k, :], out=step)
-    first = np.asarray([costs.first[g] for g in nodes], dtype=np.int64)
-    first = np.minimum(first, (first[:, None] + step).min(axis=0, initial=big))
-    return Costs(
-        {g: int(first[i]) for i, g in enumerate(nodes)},
-        {
-            (g, h): int(step[i, j])
-            for i, g in enumerate(nodes)
-            for j, h in enumerate(nodes)
-            if step[i, j] < big
-        },
-        dict(costs.end),
-    )
+class Timing:
+    """The least times of one vehicle's trips with the closures in force (see the module): a drive
+    leaving at a step arrives at its earliest (:meth:`.legs.Legs.drive`, around closures, waiting
+    allowed; later departures never arrive sooner), a haul around every checkpoint or through one
+    inspected at its shortest from the arrival (no queue, no hold), boarding and unloading at their
+    steps. Every real trip is timed no sooner; a walk's time is its last loaded arrival, and leaving a
+    trip out never makes a walk later (an empty drive at its earliest is never later than the trips it
+    replaces, themselves drives with waits)."""
+
+    def __init__(self, problem: ConvoyProblem, legs: Legs, v: int) -> None:
+        self.problem, self.legs = problem, legs
+        self.kind = int(problem.vehicle_type[v])
+        self.load = int(problem.load_steps[self.kind])
+        self.unload = int(problem.unload_steps[self.kind])
+        self.start, self.ready = int(problem.vehicle_node[v]), int(problem.vehicle_ready[v])
+        self.dests = [int(d) for d in problem.flow.dest_node.tolist()]
+        self.cps = frozenset(int(c) for c in problem.flow.checkpoint_node.tolist())
+        self._hauls: dict[tuple[int, int], list[int]] = {}
+        self._steps: dict[tuple[int, int, int], int] = {}
+
+    def _arrival(self, origin: int, target: int, ready: int, avoid: frozenset[int] = frozenset()) -> int:
+        if ready >= NEVER:
+            return int(NEVER)
+        path = self.legs.drive(self.kind, origin, target, ready, avoid)
+        return int(NEVER) if path is None else path.arrival
+
+    def haul(self, g: int, d: int, ready: int) -> int:
+        """The least loaded arrival at ``d`` leaving ``g`` at ``ready`` (NEVER if none)."""
+        ends = {g, d} & self.cps
+        if len(ends) > 1:
+            return int(NEVER)
+        best = int(NEVER) if ends else self._arrival(g, d, ready, self.cps)
+        for c, node in enumerate(self.problem.flow.checkpoint_node.tolist()):
+            if ends and node not in ends:
+                continue
+            others = self.cps - {node}
+            first = self._arrival(g, node, ready, others)
+            if first >= NEVER:
+                continue
+            if node == d:
+                best = min(best, first)
+                continue
+            need = self.problem.inspection_steps(c, 1)
+            best = min(best, self._arrival(node, d, first + need, others))
+        return best
+
+    def hauls(self, g: int, ready: int) -> list[int]:
+        """:meth:`haul` to each reception point."""
+        hit = self._hauls.get((g, ready))
+        if hit is None:
+            hit = [self.haul(g, d, ready) for d in self.dests]
+            self._hauls[g, ready] = hit
+        return hit
+
+    def first(self, g: int) -> int:
+        """The least step by which the vehicle has boarded at ``g`` on its first trip."""
+        arrival = self._arrival(self.start, g, self.ready)
+        return arrival + self.load if arrival < NEVER else int(NEVER)
+
+    def end(self, g: int, boarded: int) -> int:
+        """The least loaded arrival of a trip boarded at ``g`` by ``boarded``."""
+        return min(self.hauls(g, boarded), default=int(NEVER))
+
+    def step(self, g: int, h: int, boarded: int) -> int:
+        """The least step by which the vehicle has boarded at ``h`` after boarding at ``g`` by
+        ``boarded`` (the trip from ``g`` to any reception point, unloading, the drive to ``h``)."""
+        key = (g, h, boarded)
+        hit = self._steps.get(key)
+        if hit is None:
+            hit = int(NEVER)
+            for d, arrival in zip(self.dests, self.hauls(g, boarded), strict=True):
+                if arrival < NEVER:
+                    back = self._arrival(d, h, arrival + self.unload)
+                    if back < NEVER:
+                        hit = min(hit, back + self.load)
+            self._steps[key] = hit
+        return hit
+
+    def time(self, walk: Walk) -> int:
+        """The least last loaded arrival of ``walk`` (0 for no trip; NEVER if it cannot be driven)."""
+        if not walk:
+            return 0
+        boarded = self.first(walk[0])
+        for g, h in itertools.pairwise(walk):
+            if boarded >= NEVER:
+                return int(NEVER)
+            boarded = self.step(g, h, boarded)
+        return self.end(walk[-1], boarded) if boarded < NEVER else int(NEVER)
 
 
 @dataclass
@@ -126,34 +194,29 @@ def _caps(
 
 
 def class_columns(
-    costs: Costs, caps: Sequence[int], most: int, ceiling: int, stop: float
+    timing: Timing, nodes: Sequence[int], caps: Sequence[int], most: int, ceiling: int, stop: float
 ) -> (
     tuple[tuple[int, ...], list[Counts], list[int], list[int], dict[tuple[Counts, int], tuple[int, int]]]
     | None
 ):
-    """The count vectors (at most ``caps`` trips per point, ``most`` in all) whose least time under
-    ``costs`` (closed, see :func:`closed`) is at most ``ceiling``, with their times, last points and
-    the programme's table; None where ``stop`` (a perf_counter time) passed or the states exceed
-    :data:`MOST_STATES`."""
-    cost = closed(costs)
-    points = tuple(g for g, cap in zip(sorted(cost.first), caps, strict=True) if cap > 0)
-    cap_of = dict(zip(sorted(cost.first), caps, strict=True))
-    pcaps = [cap_of[g] for g in points]
+    """The count vectors over ``nodes`` (at most ``caps`` trips per point, ``most`` in all) whose least
+    time under ``timing`` is at most ``ceiling``, with their times, last points and the programme's
+    table; None where ``stop`` (a perf_counter time) passed or the states exceed :data:`MOST_STATES`."""
+    points = tuple(g for g, cap in zip(nodes, caps, strict=True) if cap > 0)
+    pcaps = [cap for cap in caps if cap > 0]
     n = len(points)
-    first = [cost.first[g] for g in points]
-    end = [cost.end[g] for g in points]
     big = 1 << 60
-    step = [[cost.step.get((g, h), big) for h in points] for g in points]
     table: dict[tuple[Counts, int], tuple[int, int]] = {}
     level: dict[Counts, dict[int, int]] = {}
     zero = [0] * n
     for i in range(n):
-        if first[i] + end[i] <= ceiling:
+        first = timing.first(points[i])
+        if first < NEVER and timing.end(points[i], first) <= ceiling:
             one = zero.copy()
             one[i] = 1
             key = tuple(one)
-            level.setdefault(key, {})[i] = first[i]
-            table[key, i] = (first[i], -1)
+            level.setdefault(key, {})[i] = first
+            table[key, i] = (first, -1)
     counts: list[Counts] = [tuple(zero)]
     times: list[int] = [0]
     lasts: list[int] = [-1]
@@ -162,9 +225,10 @@ def class_columns(
         if time.perf_counter() > stop:
             return None
         for c, ends in level.items():
-            best = min(ends, key=lambda i: ends[i] + end[i])
+            done = {i: timing.end(points[i], f) for i, f in ends.items()}
+            best = min(done, key=lambda i: done[i])
             counts.append(c)
-            times.append(ends[best] + end[best])
+            times.append(done[best])
             lasts.append(best)
         if size >= most:
             break
@@ -176,11 +240,10 @@ def class_columns(
             for h in range(n):
                 if c[h] >= pcaps[h]:
                     continue
-                limit = ceiling - end[h]
-                options = [(f + step[g][h], g) for g, f in ends.items() if f + step[g][h] <= limit]
-                if not options:
-                    continue
+                options = [(timing.step(points[g], points[h], f), g) for g, f in ends.items()]
                 f, g = min(options)
+                if f >= NEVER or timing.end(points[h], f) > ceiling:
+                    continue
                 lc = list(c)
                 lc[h] += 1
                 key = tuple(lc)
@@ -211,8 +274,9 @@ def _columns(
         cost = vehicle_costs(problem, legs, v)
         for w in vehicles:
             costs[w] = cost
-        caps = _caps(problem, v, sorted(cost.first), rows, people)
-        made = class_columns(cost, caps, int(slots[v]), ceiling, stop)
+        nodes = sorted({int(g) for g in problem.flow.source_node.tolist()})
+        caps = _caps(problem, v, nodes, rows, people)
+        made = class_columns(Timing(problem, legs, v), nodes, caps, int(slots[v]), ceiling, stop)
         if made is None:
             return None
         points, counts, times, lasts, table = made
@@ -529,4 +593,4 @@ def people_ceiling_walks(
     return math.floor(solved.best_objective_bound + 1e-6)
 
 
-__all__ = ["ColumnSolution", "Columns", "class_columns", "closed", "people_ceiling_walks", "walk_columns"]
+__all__ = ["ColumnSolution", "Columns", "Timing", "class_columns", "people_ceiling_walks", "walk_columns"]
