@@ -1,6 +1,7 @@
-"""Review of the import's write path (issue 10, hardening): what an import stores must be what a
-registration stores, row for row, and must reach everyone a registration reaches (SQLite and
-PostgreSQL)."""
+"""Review of the import's write path (issue 10, hardening): what an import stores must reach
+everyone a registration reaches (the phones' roster deltas), and an import beside a registration
+must end as either would alone: stored, or refused with 409, never aborted by the database
+(SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def _imported(world: World, rows: list[tuple[str, str, str]], point: str) -> Non
     "(manifests/roster_tables.py) never sees them, so no roster change is written and a phone "
     "holding a roster never gets the imported people as a change",
 )
-def test_a_phone_holding_a_roster_gets_imported_people_as_a_registration_s(world: World) -> None:
+def test_a_phone_holding_a_roster_gets_imported_people_as_registered_ones(world: World) -> None:
     """People registered at a point on no manifest join that point's roster; a phone that already
     holds the roster gets every one of them in its next delta, whether they were registered one
     household at a time or imported. The whole roster asked afresh is the independent answer."""
