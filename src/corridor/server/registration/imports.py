@@ -660,6 +660,7 @@ def store(
             # Chunks commit without waiting for the disk (a scan's commit or the sync at the end
             # makes them durable): the write lock is held for the writing, not for the disk.
             with db.writing(durable=False) as session:
+                service.lock_first(session)
                 operations.get(session, operation_id)
                 written = _write_slices(db, session, operation_id, carried, households, began)
             took = time.monotonic() - began

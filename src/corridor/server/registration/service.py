@@ -14,7 +14,8 @@ from corridor.server.columns import utc_now
 from corridor.server.encryption import Sealer
 from corridor.server.errors import NotFoundError
 from corridor.server.ids import new_id
-from corridor.server.ledger.service import append_server_events
+from corridor.server.ledger.service import append_server_events, lock_head
+from corridor.server.manifests.roster_tables import RosterChange
 from corridor.server.public.consent import Granted, grant
 from corridor.server.registration import duplicates as matching
 from corridor.server.registration.schemas import HouseholdIn, PersonOut, PossibleDuplicate
@@ -48,7 +49,12 @@ def register_household(
     ``names`` keeps the names opened for the duplicate look-up across calls (an import);
     ``ids`` gives the people their ids (an import made idempotent by the form's submission ids);
     ``household_id`` the household's; ``shown``, the possible duplicates of each person worked
-    out beforehand (an import: :class:`matching.ImportMatcher`), in place of the look-up."""
+    out beforehand (an import: :class:`matching.ImportMatcher`), in place of the look-up.
+
+    The ledger's head is locked first, as an import's chunk locks it (:func:`lock_first`): on
+    PostgreSQL the two take their locks in the same order (no deadlock), and the wristband check
+    sees every registration committed before it."""
+    lock_first(session)
     check_wristbands(session, operation_id, [p.wristband for p in body.people if p.wristband])
     household, people = made_household(
         sealer,
@@ -132,18 +138,37 @@ def store_made(
     caller), with one insert of the households, one of their people and one append of their
     ``registered`` events, in order. The inserts are the table's own (no unit of work: a third
     of the time an import held the write lock went to the ORM's flush); the objects stay
-    outside the session."""
+    outside the session, so the phones' roster changes (:mod:`corridor.server.manifests.roster_tables`,
+    noted on an ORM flush) are inserted here too, one per person."""
     if not made:
         return
     connection = session.connection()
     connection.execute(insert(Household), [_row(household) for household, _ in made])
     connection.execute(insert(Person), [_row(p) for _, people in made for p in people])
+    now = utc_now()
+    connection.execute(
+        insert(RosterChange),
+        [
+            {"operation_id": operation_id, "subject_kind": "person", "subject_id": p.id, "changed_at": now}
+            for _, people in made
+            for p in people
+        ],
+    )
     append_server_events(
         session,
         operation_id=operation_id,
         type=EventType.REGISTERED,
         payloads=[{"person_id": p.id, "household_id": h.id} for h, people in made for p in people],
     )
+
+
+def lock_first(session: Session) -> None:
+    """Lock the ledger's head before anything else of a transaction that registers people (a
+    registration, an import's chunk): their ``registered`` events lock it anyway, and taking it
+    first orders them on PostgreSQL, where a person inserted before it would wait for another
+    transaction holding the head while that one waits for the person's wristband or id (a deadlock,
+    a 500). On SQLite, whose writes wait for one another already, it costs one read."""
+    lock_head(session)
 
 
 def _row(item: Household | Person) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""Review of the import's write path (issue 10, hardening): what an import stores must reach
+"""An import's write path beside the rest of the service: what an import stores must reach
 everyone a registration reaches (the phones' roster deltas), and an import beside a registration
 must end as either would alone: stored, or refused with 409, never aborted by the database
 (SQLite and PostgreSQL)."""
@@ -44,12 +44,6 @@ def _imported(world: World, rows: list[tuple[str, str, str]], point: str) -> Non
     assert answer.json()["people"] == len(rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store_made inserts people with the table's own insert: the ORM's before_flush listener "
-    "(manifests/roster_tables.py) never sees them, so no roster change is written and a phone "
-    "holding a roster never gets the imported people as a change",
-)
 def test_a_phone_holding_a_roster_gets_imported_people_as_registered_ones(world: World) -> None:
     """People registered at a point on no manifest join that point's roster; a phone that already
     holds the roster gets every one of them in its next delta, whether they were registered one
@@ -71,11 +65,6 @@ def test_a_phone_holding_a_roster_gets_imported_people_as_registered_ones(world:
     assert {row[0] for row in delta["people"]} == new
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store_made bypasses the ORM flush: an imported person gets no roster_changes row, a "
-    "registered one does",
-)
 def test_every_person_stored_has_a_roster_change_as_a_registered_one_does(world: World) -> None:
     """Each person stored, by a registration or by an import, has a row in ``roster_changes``."""
     registered = world.household({"name": "Mariam Haddad", "age_band": "18-59", "sex": "female"})
@@ -182,13 +171,8 @@ def _register_beside_import(world: World, monkeypatch: pytest.MonkeyPatch, share
     return outcome
 
 
-def _postgres_only_xfail(world: World, request: pytest.FixtureRequest, reason: str) -> None:
-    if not world.settings.database_url.startswith("sqlite"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 def test_a_registration_beside_an_import_is_never_killed_by_a_deadlock(
-    world: World, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The import's transaction writes its first slice (people, then their events: the ledger's
     head locked), then the second slice's people. A registration that comes between the two and
@@ -196,13 +180,6 @@ def test_a_registration_beside_an_import_is_never_killed_by_a_deadlock(
     head; the import's insert of that wristband waits for the registration. Neither may be
     aborted by the database, and one person holds the wristband. (SQLite: the write lock orders
     them; before the slices the import locked the head after all its inserts.)"""
-    _postgres_only_xfail(
-        world,
-        request,
-        "from its second slice on, an import inserts people while holding the ledger head (locked by "
-        "the first slice's events); a registration takes them the other way round (people, then "
-        "head): PostgreSQL aborts one with deadlock detected",
-    )
     outcome = _register_beside_import(world, monkeypatch, shared=32)
     assert not _deadlocked(outcome["registration"]) and not _deadlocked(outcome["import"])
     assert outcome["registration"] == "stored" or isinstance(outcome["registration"], ConflictError)
@@ -210,18 +187,11 @@ def test_a_registration_beside_an_import_is_never_killed_by_a_deadlock(
 
 
 def test_a_wristband_registered_while_an_import_writes_stops_it_with_409(
-    world: World, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A registration that gives a wristband of the import's slice once the import's transaction
     has checked it: the import stops with 409 naming how many households are stored (or stores
     them all, the registration refused), as its docstring promises; never an IntegrityError."""
-    _postgres_only_xfail(
-        world,
-        request,
-        "on PostgreSQL the import checks the wristbands and inserts later in its transaction, "
-        "with nothing held between: a registration committed in between makes the insert fail "
-        "with IntegrityError (500), and the households stored are not named",
-    )
     outcome = _register_beside_import(world, monkeypatch, shared=2)
     stopped = outcome["import"]
     assert isinstance(stopped, ImportReport | ConflictError), repr(stopped)
