@@ -38,6 +38,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import queue
 import random
 import secrets
 import shutil
@@ -47,6 +48,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue as QueueType
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
@@ -312,11 +314,13 @@ async def _import(port: int, operation_id: str, token: str, data: bytes, run: Ru
 class Finished:
     """The end of the loads as the scans see it: an :class:`asyncio.Event` or a process' ``Event``."""
 
-    def __init__(self, event: asyncio.Event | EventType) -> None:
+    def __init__(self, event: asyncio.Event | EventType, process: BaseProcess | None = None) -> None:
         self.event = event
+        self.process = process
 
     def is_set(self) -> bool:
-        return self.event.is_set()
+        """The loads ended (or their process died)."""
+        return self.event.is_set() or (self.process is not None and not self.process.is_alive())
 
 
 async def _loads(
@@ -416,12 +420,18 @@ async def loaded(
     )
     process.start()
     try:
-        await scans(
-            server.port, operation_id, devices, people, args.seconds, args.interval, run, Finished(finished)
-        )
-        theirs = await asyncio.get_running_loop().run_in_executor(None, answers.get, True, MAX_SECONDS)
+        ended = Finished(finished, process)
+        await scans(server.port, operation_id, devices, people, args.seconds, args.interval, run, ended)
+        try:
+            theirs = await asyncio.get_running_loop().run_in_executor(None, answers.get, True, 60)
+        except queue.Empty:  # the loads' process died without its figures: reported as a failed import
+            print(f"{run.name}: the loads' process ended without its figures", flush=True)
+            run.import_status = 0
+            return
     finally:
-        process.join(MAX_SECONDS)
+        process.join(60)
+        if process.is_alive():
+            process.kill()
     run.logins, run.counts = theirs.logins, theirs.counts
     run.import_status, run.import_seconds, run.import_people = (
         theirs.import_status,
