@@ -6,6 +6,7 @@ points decide, its floor is the optimum while the completion floor of cuts.py is
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -177,4 +178,17 @@ def test_once_everyone_out_is_proved_the_exact_method_bounds_the_completion_by_w
     assert best == (-6, 20, 2)
     result = solve_exact(problem, legs, time_limit=30, workers=1)
     assert any(note.startswith("walks:20+2:floor:20") for note in result.levels), result.levels
+    assert result.status == "optimal" and objective_key(problem, result.schedule.trips) == best
+
+
+def test_by_an_early_deadline_the_exact_method_is_bounded_by_the_walk_ceiling() -> None:
+    """The far-apart points by step 15: one trip arrives (4 people), which the walk ceiling of
+    walk_columns.py proves (the whole-trip ceiling of cuts.py says 8)."""
+    base = _far_apart()
+    problem = replace(base, flow=replace(base.flow, axis=replace(base.flow.axis, horizon=15)))
+    legs = Legs(problem)
+    best = brute_force(problem, legs)
+    assert best[0] == -4
+    result = solve_exact(problem, legs, time_limit=30, workers=1)
+    assert any(note.startswith("ceiling:4:trips:8:walks:4") for note in result.levels), result.levels
     assert result.status == "optimal" and objective_key(problem, result.schedule.trips) == best

@@ -61,7 +61,7 @@ from corridor.solve.convoy.bounds import Bounds, trips_possible
 from corridor.solve.convoy.cuts import completion_floor, floor_plan, people_ceiling, trips_needed
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
-from corridor.solve.convoy.walk_columns import walk_columns
+from corridor.solve.convoy.walk_columns import people_ceiling_walks, walk_columns
 from corridor.solve.convoy.walks import WalkSolution, walk_plan, walk_programme
 from corridor.solve.cpsat_process import Solved, SolverCrashError
 
@@ -870,15 +870,21 @@ def _floor(model: _Model, expr: cp_model.LinearExprT, people: int, time_limit: f
 
 
 def _ceiling(model: _Model, expr: cp_model.LinearExprT, time_limit: float, workers: int) -> str:
-    """Bound the people-out objective ``expr`` from above by :func:`.cuts.people_ceiling` (whole trips
-    per vehicle and gathering point); its value for the solve's log."""
-    ceiling = people_ceiling(
-        model.p, model.legs, [len(sl) for sl in model.slots], _level_weights(model), time_limit, workers
-    )
-    if ceiling is None:
+    """Bound the people-out objective ``expr`` from above by the least of :func:`.cuts.people_ceiling`
+    (whole trips per vehicle and gathering point) and :func:`.walk_columns.people_ceiling_walks`
+    (each vehicle's trips by the deadline a walk done by then), each given half of ``time_limit``;
+    their values for the solve's log."""
+    counts = [len(sl) for sl in model.slots]
+    weights = _level_weights(model)
+    began = time.perf_counter()
+    walks = people_ceiling_walks(model.p, model.legs, counts, weights, time_limit / 2, workers)
+    left = max(LEAST_SOLVE, time_limit - (time.perf_counter() - began))
+    ceiling = people_ceiling(model.p, model.legs, counts, weights, left, workers)
+    found = [c for c in (ceiling, walks) if c is not None]
+    if not found:
         return "ceiling:none"
-    model.m.add(expr <= ceiling)
-    return f"ceiling:{ceiling}"
+    model.m.add(expr <= min(found))
+    return f"ceiling:{min(found)}:trips:{ceiling}:walks:{walks}"
 
 
 def _slots_within(problem: ConvoyProblem, legs: Legs, start: Schedule, slots: Sequence[int]) -> list[int]:

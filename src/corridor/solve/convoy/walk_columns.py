@@ -376,15 +376,12 @@ def _bisect(
     """The least of ``times`` at which ``feasible`` finds a choice, by bisection: ``(lo, hi, choice)``
     with ``times[lo]`` proved infeasible (-1: none) and ``times[hi]`` feasible by ``choice``
     (``len(times)``: none found; ``hi - lo > 1`` where a solve ran out of time). Where ``known_top``
-    (a plan's walks are a choice by the last time), the time just below it is tried first, and the
-    last time is taken as feasible without a choice."""
-    lo, hi = -1, len(times)
+    (a plan's walks are a choice by the last time), the last time is taken as feasible without a
+    choice (the solves far above the least are the slow ones)."""
+    lo, hi = -1, len(times) - 1 if known_top else len(times)
     choice: Choice = []
-    order = [len(times) - 2] if known_top and len(times) > 1 else []
     while hi - lo > 1:
-        if known_top and lo == len(times) - 2:
-            return lo, lo + 1, choice  # the fewest trips' solve finds a choice
-        mid = order.pop() if order else (lo + hi) // 2 if hi < len(times) else len(times) - 1
+        mid = (lo + hi) // 2 if hi < len(times) else len(times) - 1
         status, found = feasible(times[mid])
         if status == "unknown":
             break
@@ -430,8 +427,8 @@ def walk_columns(
 ) -> ColumnSolution | None:
     """The walk relaxation's exact optimum (least completion, then fewest trips; see the module) with
     at most ``slots[v]`` trips per vehicle ``v`` and no walk later than ``ceiling`` (the horizon if
-    None; where a plan bringing everyone out by ``ceiling`` is known, the completion just below it is
-    tried first). None where vehicles start with people on board, the columns were not made within
+    None; a plan bringing everyone out by ``ceiling`` with at most ``slots`` trips per vehicle is then
+    taken to be known). None where vehicles start with people on board, the columns were not made within
     ``time_limit`` seconds or no choice holds everyone by ``ceiling``. Raises
     :class:`~corridor.solve.cpsat_process.SolverCrashError` where CP-SAT crashes."""
     began = time.perf_counter()
