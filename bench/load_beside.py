@@ -189,7 +189,7 @@ async def scans(
     seconds: float,
     interval: float,
     run: Run,
-    done: Finished | None = None,
+    done: Finished | asyncio.Event | None = None,
 ) -> None:
     """Each scanner sends one event every ``interval`` seconds for ``seconds`` (and until ``done``)."""
     path = f"/api/operations/{operation_id}/events"
