@@ -5,7 +5,9 @@ and stretchers, and with the best plan's completion as ceiling), and its walks, 
 verify; with closures and checkpoints a walk's time is never later than a real schedule's last loaded
 arrival, and leaving a trip out never makes it later. The walk ceiling on people out by the deadline is
 never below the enumerated optimum, and is exact where far-apart points decide (the whole-trip ceiling
-of cuts.py is not)."""
+of cuts.py is not). The walk ceiling's choices booked (people_plans, where people are left behind)
+make plans that verify, never better than the enumerated optimum and at it where far-apart points
+decide."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from corridor.solve.convoy.bounds import trips_possible
 from corridor.solve.convoy.cuts import people_ceiling
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import Intent, Schedule, greedy, objective_key
-from corridor.solve.convoy.walk_columns import Timing, people_ceiling_walks, walk_columns
+from corridor.solve.convoy.walk_columns import Timing, people_ceiling_walks, people_plans, walk_columns
 from corridor.solve.convoy.walks import walk_plan, walk_programme
 from factories import problem as flow_problem
 
@@ -243,3 +245,33 @@ def test_where_far_apart_points_decide_the_walk_ceiling_is_the_optimum_and_the_w
         assert -brute_force(problem, legs)[0] == out
         assert people_ceiling_walks(problem, legs, slots, [1], 10.0) == out
         assert people_ceiling(problem, legs, slots, [1], 10.0) == 8
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problem=convoy_problems(vehicles=2, horizon=(4, 16)))
+def test_the_walk_ceilings_choices_book_into_verified_plans_never_above_every_plans(
+    problem: ConvoyProblem,
+) -> None:
+    if any(problem.vehicle_on_board):
+        return
+    legs = Legs(problem)
+    best = brute_force(problem, legs)
+    plans = people_plans(problem, legs, trips_possible(problem, legs), _weights(problem), 0.3)
+    keys = [objective_key(problem, made.trips) for made in plans]
+    assert keys == sorted(keys)
+    for made in plans:
+        plan = made.plan(method="x", status="feasible", bound=10**6, bound_kind="x", stats={})
+        assert plan.verify(problem) == []
+        assert objective_key(problem, made.trips) >= best
+
+
+def test_where_far_apart_points_decide_the_walk_ceilings_choice_books_the_most_people_out() -> None:
+    """The far-apart points by an early deadline: the ceiling's choice, booked, brings out as many as
+    the enumeration's optimum (4 by step 14 and 15, 8 by step 16 and 20)."""
+    base = _far_apart()
+    for horizon in (14, 15, 16, 20):
+        problem = replace(base, flow=replace(base.flow, axis=replace(base.flow.axis, horizon=horizon)))
+        legs = Legs(problem)
+        plans = people_plans(problem, legs, trips_possible(problem, legs), [1], 0.5)
+        best = brute_force(problem, legs)
+        assert plans and objective_key(problem, plans[0].trips)[:-2] == best[:-2]

@@ -61,7 +61,7 @@ from corridor.solve.convoy.bounds import Bounds, trips_possible
 from corridor.solve.convoy.cuts import completion_floor, floor_plan, people_ceiling, trips_needed
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
-from corridor.solve.convoy.walk_columns import people_ceiling_walks, walk_columns
+from corridor.solve.convoy.walk_columns import people_ceiling_walks, people_plans, walk_columns
 from corridor.solve.convoy.walks import WalkSolution, walk_plan, walk_programme
 from corridor.solve.cpsat_process import Solved, SolverCrashError
 
@@ -665,6 +665,7 @@ BUILD_SHARE = 0.6  # of the time limit: a model not built by then is given up fo
 WALK_SHARE = (
     0.35  # of the time limit: the walk relaxation (.walk_columns) where the start brings everyone out
 )
+PEOPLE_SHARE = 0.1  # of the time limit: the walk ceiling's choices booked where people are left behind
 LEAST_SOLVE = 0.05  # seconds: no solve (nor bound of .cuts) is started with less time than this
 
 
@@ -1044,6 +1045,40 @@ def _everyone_by_walks(
     return other
 
 
+def _people_start(
+    problem: ConvoyProblem,
+    legs: Legs,
+    start: Schedule,
+    slots: Sequence[int],
+    seconds: float,
+    statuses: list[str],
+) -> Schedule:
+    """Where ``start`` leaves people behind: the best plan made of the walk ceiling's choices
+    (:func:`.walk_columns.people_plans`, given ``seconds``) if better, else ``start``."""
+    if seconds < LEAST_SOLVE or _everyone(problem, start):
+        return start
+    flow = problem.flow
+    levels = sorted(set(flow.group_priority.tolist()))
+    most = [
+        sum(
+            int(n)
+            for n, g in zip(flow.source_people.tolist(), flow.source_group.tolist(), strict=True)
+            if int(flow.group_priority[int(g)]) == level
+        )
+        for level in levels
+    ]
+    weights: list[int] = []
+    weight = 1
+    for m in reversed(most):
+        weights.insert(0, weight)
+        weight *= m + 1
+    plans = people_plans(problem, legs, slots, weights, seconds)
+    if not plans or objective_key(problem, plans[0].trips) >= objective_key(problem, start.trips):
+        return start
+    statuses.append(f"start:people-walks:{sum(t.people for t in plans[0].trips)}:of:{len(plans)}")
+    return plans[0]
+
+
 def _book_best(
     problem: ConvoyProblem, legs: Legs, solutions: Sequence[WalkSolution], stop: float
 ) -> Schedule | None:
@@ -1080,6 +1115,7 @@ def _starts(
     start = _everyone_by_walks(
         problem, legs, start, slots, WALK_SHARE * time_limit / 3, workers, statuses, skipped
     )
+    start = _people_start(problem, legs, start, slots, PEOPLE_SHARE * time_limit, statuses)
     slots = _slots_within(problem, legs, start, slots)
     start, walk_floor = _walk_start(
         problem, legs, start, slots, WALK_SHARE * time_limit, workers, statuses, skipped

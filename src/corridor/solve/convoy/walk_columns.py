@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ from ortools.sat.python import cp_model
 from corridor.problem.convoy import ConvoyProblem
 from corridor.solve import cpsat_process
 from corridor.solve.convoy.legs import NEVER, Legs
-from corridor.solve.convoy.walks import Costs, Walk, WalkSolution, _demand, vehicle_costs
+from corridor.solve.convoy.schedule import Schedule, objective_key
+from corridor.solve.convoy.walks import Costs, Walk, WalkSolution, _demand, book_walks, vehicle_costs
 
 Counts = tuple[int, ...]
 MOST_STATES = 300_000  # (counts, last point) states of one class: beyond, no columns (memory)
@@ -590,4 +592,160 @@ def people_ceiling_walks(
     return math.floor(solved.best_objective_bound + 1e-6)
 
 
-__all__ = ["ColumnSolution", "Columns", "Timing", "class_columns", "people_ceiling_walks", "walk_columns"]
+def _people_choice(
+    problem: ConvoyProblem,
+    classes: Sequence[Columns],
+    rows: Sequence[tuple[int, bool]],
+    weights: Sequence[int],
+    deadline: int,
+    time_limit: float,
+) -> dict[int, Walk] | None:
+    """The walks of a choice of columns done by ``deadline`` (one per vehicle) sending the most
+    weighted people out as :func:`people_ceiling_walks` counts them (HiGHS, in this process: the model
+    is small), or None where no solution was found in ``time_limit`` seconds."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import lil_matrix
+
+    flow = problem.flow
+    levels = sorted(set(flow.group_priority.tolist()))
+    chosen = [
+        (k, j) for k, cl in enumerate(classes) for j in _maximal(cl, deadline).tolist() if cl.counts[j].any()
+    ]
+    sources = [s for s, n in enumerate(flow.source_people.tolist()) if n > 0]
+    nv = len(chosen)
+    if not nv or not sources:
+        return None
+    row_of = {row: i for i, row in enumerate(rows)}
+    a = lil_matrix((len(classes) + len(rows), nv + len(sources)))
+    for i, (k, j) in enumerate(chosen):
+        cl = classes[k]
+        a[k, i] = 1
+        seats, stretchers = problem.capacity(cl.vehicles[0])
+        for p in np.flatnonzero(cl.counts[j]).tolist():
+            for room, row in ((seats, (cl.points[p], False)), (stretchers, (cl.points[p], True))):
+                if room and row in row_of:
+                    a[len(classes) + row_of[row], i] -= room * int(cl.counts[j][p])
+    cost = np.zeros(nv + len(sources))
+    for i, s in enumerate(sources):
+        row = (int(flow.source_node[s]), bool(problem.source_stretcher[s]))
+        a[len(classes) + row_of[row], nv + i] = 1
+        cost[nv + i] = -weights[levels.index(int(flow.group_priority[int(flow.source_group[s])]))]
+    upper = [len(classes[k].vehicles) for k, _ in chosen] + [int(flow.source_people[s]) for s in sources]
+    lower_rows = [0.0] * len(classes) + [-np.inf] * len(rows)
+    upper_rows = [float(len(cl.vehicles)) for cl in classes] + [0.0] * len(rows)
+    solved = milp(
+        cost,
+        constraints=LinearConstraint(a.tocsr(), lower_rows, upper_rows),
+        bounds=Bounds(0, np.asarray(upper, dtype=np.float64)),
+        integrality=np.ones(nv + len(sources)),
+        options={"time_limit": max(0.05, time_limit)},
+    )
+    if solved.x is None:
+        return None
+    walks: dict[int, Walk] = {v: () for v in range(problem.n_vehicles)}
+    for (k, j), y in zip(chosen, np.round(solved.x[:nv]).astype(np.int64).tolist(), strict=True):
+        cl = classes[k]
+        free = [v for v in cl.vehicles if not walks[v]]
+        for v in free[:y]:
+            walks[v] = cl.walk(j)
+    return walks
+
+
+def people_plans(
+    problem: ConvoyProblem,
+    legs: Legs,
+    slots: Sequence[int],
+    weights: Sequence[int],
+    time_limit: float,
+    slack: int = 15,
+    seed: int = 0,
+) -> list[Schedule]:
+    """Plans where not everyone can get out: the walks of the walk ceiling's choice (the most weighted
+    people out, each vehicle's trips a column done by the deadline; see :func:`people_ceiling_walks`)
+    with the columns done by each of the deadline and up to ``slack`` steps before it (the slack lets
+    the checkpoints' queues and closures delay a walk's trips and still arrive), each booked by
+    :func:`.walks.book_walks` in its order and then, while ``time_limit`` seconds last, with random
+    trips booked ahead or behind (``seed``). The plans found (those of the choices, and the random orders'
+    that were better than the best so far), the best first (:func:`objective_key`)."""
+    began = time.perf_counter()
+    stop = began + time_limit
+    if len(slots) != problem.n_vehicles or any(problem.vehicle_on_board):
+        return []
+    rows, people = _demand(problem)
+    made = _columns(problem, legs, slots, problem.horizon, rows, people, began + time_limit / 3)
+    if made is None:
+        return []
+    classes, _ = made
+    choices: list[dict[int, Walk]] = []
+    for deadline in range(problem.horizon, max(0, problem.horizon - slack) - 1, -1):
+        left = stop - time.perf_counter()
+        if left < 0.05:
+            break
+        walks = _people_choice(problem, classes, rows, weights, deadline, min(left, time_limit / 8))
+        if walks is not None and walks not in choices:
+            choices.append(walks)
+    plans: list[Schedule] = []
+    for i, walks in enumerate(choices):
+        plan = book_walks(problem, legs, walks, stop, everyone=False)
+        if plan is None:  # out of time
+            choices = choices[:i]
+            break
+        plans.append(plan)
+    _search_orders(problem, legs, choices, plans, stop, seed)
+    plans.sort(key=lambda plan: objective_key(problem, plan.trips))
+    return plans
+
+
+def _search_orders(
+    problem: ConvoyProblem,
+    legs: Legs,
+    choices: Sequence[dict[int, Walk]],
+    plans: list[Schedule],
+    stop: float,
+    seed: int,
+) -> None:
+    """Book ``choices`` (``plans``: each booked in its own order) with random trips booked ahead or
+    behind (up to twice the longest of the shortest inspections), half the time a fresh order of a
+    choice, half the best so far with one or two trips moved, till ``stop``; each plan as good as the
+    best so far into ``plans`` where better."""
+    rng = random.Random(seed)
+    needs = [problem.inspection_steps(c, 1) for c in range(len(problem.flow.checkpoint_node))]
+    spread = 2 * max([1, *needs])
+    best: list[tuple[dict[int, Walk], dict[tuple[int, int], int]]] = [(choices[0], {})] if choices else []
+    best_key = None
+    for walks, plan in zip(choices, plans, strict=True):
+        key = objective_key(problem, plan.trips)
+        if best_key is None or key < best_key:
+            best_key, best = key, [(walks, {})]
+    while best and time.perf_counter() < stop:
+        # half the time a fresh random order of one choice, half the best so far with a trip moved
+        if rng.random() < 0.5:
+            walks = rng.choice(choices)
+            bias = {
+                (v, k): rng.randrange(-spread, spread + 1) for v, w in walks.items() for k in range(len(w))
+            }
+        else:
+            walks, bias = best[0][0], dict(best[0][1])
+            trips = [(v, k) for v, w in walks.items() for k in range(len(w))]
+            for _ in range(rng.randint(1, 2)):
+                if trips:
+                    bias[rng.choice(trips)] = rng.randrange(-spread, spread + 1)
+        made = book_walks(problem, legs, walks, stop, bias=bias, everyone=False)
+        if made is None:
+            continue
+        key = objective_key(problem, made.trips)
+        if best_key is None or key < best_key:
+            plans.append(made)
+        if best_key is None or key <= best_key:  # moves on along a plateau too
+            best_key, best = key, [(walks, bias)]
+
+
+__all__ = [
+    "ColumnSolution",
+    "Columns",
+    "Timing",
+    "class_columns",
+    "people_ceiling_walks",
+    "people_plans",
+    "walk_columns",
+]

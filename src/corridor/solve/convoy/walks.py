@@ -33,7 +33,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -289,12 +289,22 @@ def walk_plan(
     return book_walks(problem, legs, solution.walks, time.perf_counter() + time_limit)
 
 
-def book_walks(problem: ConvoyProblem, legs: Legs, walks: dict[int, Walk], stop: float) -> Schedule | None:
-    """Book each vehicle's walk in order, the trip arriving soonest first, each to the reception point
-    from which the vehicle (timed for real: closures, queues, capacities) can be soonest at its next
-    trip's gathering point (by the fastest drive; for a walk's last trip, the soonest arrival); a trip
-    that would carry nobody is skipped. None where people are left behind or ``stop`` (a perf_counter
-    time) passed."""
+def book_walks(
+    problem: ConvoyProblem,
+    legs: Legs,
+    walks: dict[int, Walk],
+    stop: float,
+    bias: Mapping[tuple[int, int], int] | None = None,
+    everyone: bool = True,
+) -> Schedule | None:
+    """Book each vehicle's walk in order, the trip arriving soonest first (``bias[v, k]`` steps added
+    to the arrival of vehicle ``v``'s ``k``-th trip of its walk in that order: a trip with less is
+    booked sooner, taking the checkpoints' earlier slots), each to the reception point from which the
+    vehicle (timed for real: closures, queues, capacities) can be soonest at its next trip's gathering
+    point (by the fastest drive; for a walk's last trip, the soonest arrival); a trip that would carry
+    nobody or arrive after the deadline is skipped. None where ``stop`` (a perf_counter time) passed
+    or, if ``everyone``, people are left behind."""
+    late = bias or {}
     schedule = Schedule(problem, legs)
     position = dict.fromkeys(walks, 0)
     receptions = range(len(problem.flow.dest_ids))
@@ -319,7 +329,7 @@ def book_walks(problem: ConvoyProblem, legs: Legs, walks: dict[int, Walk], stop:
                             t.trip.haul.arrival,
                         ),
                     )
-                    key = (timed.trip.haul.arrival, -timed.trip.people, v)
+                    key = (timed.trip.haul.arrival + late.get((v, k), 0), -timed.trip.people, v)
                     if best is None or key < best:
                         best, pick = key, timed
                     break
@@ -328,7 +338,7 @@ def book_walks(problem: ConvoyProblem, legs: Legs, walks: dict[int, Walk], stop:
             break
         schedule.commit(pick)
         position[pick.vehicle] += 1
-    return schedule if schedule.waiting_people() == 0 else None
+    return schedule if not everyone or schedule.waiting_people() == 0 else None
 
 
 __all__ = ["Costs", "WalkSolution", "book_walks", "vehicle_costs", "walk_plan", "walk_programme"]
