@@ -665,7 +665,7 @@ BUILD_SHARE = 0.6  # of the time limit: a model not built by then is given up fo
 WALK_SHARE = (
     0.35  # of the time limit: the walk relaxation (.walk_columns) where the start brings everyone out
 )
-PEOPLE_SHARE = 0.1  # of the time limit: the walk ceiling's choices booked where people are left behind
+PEOPLE_SHARE = 0.2  # of the time limit: the walk ceiling's choices booked where people are left behind
 LEAST_SOLVE = 0.05  # seconds: no solve (nor bound of .cuts) is started with less time than this
 
 

@@ -663,7 +663,8 @@ def people_plans(
     """Plans where not everyone can get out: the walks of the walk ceiling's choice (the most weighted
     people out, each vehicle's trips a column done by the deadline; see :func:`people_ceiling_walks`)
     with the columns done by each of the deadline and up to ``slack`` steps before it (the slack lets
-    the checkpoints' queues and closures delay a walk's trips and still arrive), each booked by
+    the checkpoints' queues and closures delay a walk's trips and still arrive; the choices get at
+    most half of ``time_limit``), each booked by
     :func:`.walks.book_walks` in its order and then, while ``time_limit`` seconds last, with random
     trips booked ahead or behind (``seed``). The plans found (those of the choices, and the random orders'
     that were better than the best so far), the best first (:func:`objective_key`)."""
@@ -677,8 +678,9 @@ def people_plans(
         return []
     classes, _ = made
     choices: list[dict[int, Walk]] = []
+    chosen_by = began + time_limit / 2  # the other half for the orders
     for deadline in range(problem.horizon, max(0, problem.horizon - slack) - 1, -1):
-        left = stop - time.perf_counter()
+        left = chosen_by - time.perf_counter()
         if left < 0.05:
             break
         walks = _people_choice(problem, classes, rows, weights, deadline, min(left, time_limit / 8))
