@@ -81,6 +81,7 @@ def test_a_crash_in_any_solve_gives_a_verified_feasible_plan_and_the_next_call_i
     assert reference.status == "optimal"
     best = objective_key(problem, reference.schedule.trips)
     crashed_phases = set()
+    again_after: set[str] = set()
     for number in range(1, solves + 1):
         _kill_call(number)
         result = solve_exact(problem, legs, time_limit=30, workers=1)
@@ -98,8 +99,10 @@ def test_a_crash_in_any_solve_gives_a_verified_feasible_plan_and_the_next_call_i
             assert objective_key(problem, result.schedule.trips) >= best
             if result.status == "optimal":
                 assert objective_key(problem, result.schedule.trips) == best
-        again = solve_exact(problem, legs, time_limit=30, workers=1)
-        assert again.status == "optimal" and objective_key(problem, again.schedule.trips) == best
+        if phase not in again_after:  # the next call, once after a crash in each phase
+            again_after.add(phase)
+            again = solve_exact(problem, legs, time_limit=30, workers=1)
+            assert again.status == "optimal" and objective_key(problem, again.schedule.trips) == best
     if "OPTIMAL:walk-floor" in reference.levels:  # proved by the walk relaxation: no model solved
         assert people == 3 and crashed_phases == {"floor-plan", "walks"}
     else:
