@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import ssl
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from urllib.parse import urlsplit
@@ -130,7 +131,14 @@ def test_a_marshal_scans_over_https_from_a_lan_host_name(
         shown = page.locator("#scan-answer, #scan-snapshot, #scan-queue").all_inner_texts()
         data = [first.name, party.vehicle, "al-Amiriyah crossing", "UTC+02:00"]
         assert english_words(shown, data) == []
-    status = tls_api.get(f"/api/operations/{tls_server.operation_id}/status/person/{first.id}").json()
+    # The page answers from its roster and queues the scan; the queue's count may read 0 before the
+    # scan is queued, so the server is asked until the scan has reached it (at most 15 s).
+    path = f"/api/operations/{tls_server.operation_id}/status/person/{first.id}"
+    until = time.monotonic() + 15
+    status = tls_api.get(path).json()
+    while status["status"] != "boarded" and time.monotonic() < until:
+        time.sleep(0.1)
+        status = tls_api.get(path).json()
     assert status["status"] == "boarded"
     screenshot(page, f"scan-https-lan{named}")
     # The CA offered to the next phone, with its fingerprint, without logging in.
