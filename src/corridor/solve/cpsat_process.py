@@ -205,7 +205,8 @@ def _close_all() -> None:
         worker.close()
 
 
-def _read_exactly(stream: IO[bytes], n: int) -> bytes:
+def read_exactly(stream: IO[bytes], n: int) -> bytes:
+    """``n`` bytes of ``stream``; :class:`EOFError` if it ends first."""
     chunks: list[bytes] = []
     while n > 0:
         chunk = stream.read(n)
@@ -241,8 +242,8 @@ def _solve_text(model: str, parameters: str, wait: float | None, fault: int) -> 
             worker.proc.stdin.write(params_bytes)
             worker.proc.stdin.write(model_bytes)
             worker.proc.stdin.flush()
-            (length,) = _LENGTH.unpack(_read_exactly(worker.proc.stdout, _LENGTH.size))
-            text = _read_exactly(worker.proc.stdout, length).decode()
+            (length,) = _LENGTH.unpack(read_exactly(worker.proc.stdout, _LENGTH.size))
+            text = read_exactly(worker.proc.stdout, length).decode()
         except (OSError, EOFError, struct.error):
             worker.close()
             if silent.is_set():
@@ -275,14 +276,14 @@ def _serve() -> None:
     requests = sys.stdin.buffer
     while True:
         try:
-            head = _read_exactly(requests, _HEADER.size)
+            head = read_exactly(requests, _HEADER.size)
         except EOFError:
             return
         params_len, model_len, fault = _HEADER.unpack(head)
         parameters = cmh.SatParameters()
-        parameters.parse_text_format(_read_exactly(requests, params_len).decode())
+        parameters.parse_text_format(read_exactly(requests, params_len).decode())
         model = cp_model.CpModel()
-        model.proto.parse_text_format(_read_exactly(requests, model_len).decode())
+        model.proto.parse_text_format(read_exactly(requests, model_len).decode())
         if fault == _FAULT_ABORT:
             os.abort()
         solver = cp_model.CpSolver()

@@ -21,7 +21,8 @@ import sys
 import threading
 from typing import IO, BinaryIO
 
-from corridor.solve.convoy.route_method import LENGTH, programme, read_exactly
+from corridor.solve.convoy.route_method import LENGTH, programme
+from corridor.solve.cpsat_process import read_exactly
 
 _PR_SET_PDEATHSIG = 1
 

@@ -64,7 +64,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import IO, Any, Protocol, cast
+from typing import Any, Protocol, cast
 
 import corridor
 from corridor.problem.convoy import ConvoyProblem
@@ -74,6 +74,7 @@ from corridor.solve.convoy.outcome import MethodOutcome
 from corridor.solve.convoy.route_start import route_start
 from corridor.solve.convoy.schedule import Schedule, Timed, objective_key
 from corridor.solve.convoy.search import Progress, SearchSettings, search
+from corridor.solve.cpsat_process import read_exactly
 
 # the programme's time is taken to grow as its columns to this power (on 50 gathering points, 12
 # reception points and 50 vehicles: 2.5 / 5.9 / 25 / 114 s at 30,000 / 60,000 / 120,000 / 250,000)
@@ -88,18 +89,6 @@ RESERVE_MAX = 1.0
 
 
 LENGTH = struct.Struct("<Q")  # before each pickle between the route child and its parent
-
-
-def read_exactly(stream: IO[bytes], n: int) -> bytes:
-    """``n`` bytes of ``stream``; :class:`EOFError` if it ends first."""
-    chunks: list[bytes] = []
-    while n > 0:
-        chunk = stream.read(n)
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
 
 
 @dataclass(frozen=True)
