@@ -7,7 +7,7 @@ arrival, and leaving a trip out never makes it later. The walk ceiling on people
 never below the enumerated optimum, and is exact where far-apart points decide (the whole-trip ceiling
 of cuts.py is not). The walk ceiling's choices booked (people_plans, where people are left behind)
 make plans that verify, never better than the enumerated optimum and at it where far-apart points
-decide."""
+decide; where a plan reaches the walk ceiling the search stops there with the same people out."""
 
 from __future__ import annotations
 
@@ -23,7 +23,13 @@ from corridor.solve.convoy.bounds import trips_possible
 from corridor.solve.convoy.cuts import people_ceiling
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import greedy, objective_key
-from corridor.solve.convoy.walk_columns import Timing, people_ceiling_walks, people_plans, walk_columns
+from corridor.solve.convoy.walk_columns import (
+    Timing,
+    people_ceiling_walks,
+    people_plans,
+    walk_columns,
+    weighted_out,
+)
 from corridor.solve.convoy.walks import walk_plan, walk_programme
 from walk_cases import TINY, dispatcher_leaves_two, far_apart, random_schedule, spread_points, walks_of
 
@@ -166,7 +172,7 @@ def test_the_walk_ceilings_choices_book_into_verified_plans_never_above_every_pl
         return
     legs = Legs(problem)
     best = brute_force(problem, legs)
-    plans = people_plans(problem, legs, trips_possible(problem, legs), _weights(problem), 0.3)
+    plans = people_plans(problem, legs, trips_possible(problem, legs), _weights(problem), 0.3).plans
     keys = [objective_key(problem, made.trips) for made in plans]
     assert keys == sorted(keys)
     for made in plans:
@@ -182,6 +188,47 @@ def test_where_far_apart_points_decide_the_walk_ceilings_choice_books_the_most_p
     for horizon in (14, 15, 16, 20):
         problem = replace(base, flow=replace(base.flow, axis=replace(base.flow.axis, horizon=horizon)))
         legs = Legs(problem)
-        plans = people_plans(problem, legs, trips_possible(problem, legs), [1], 0.5)
+        plans = people_plans(problem, legs, trips_possible(problem, legs), [1], 0.5).plans
         best = brute_force(problem, legs)
         assert plans and objective_key(problem, plans[0].trips)[:-2] == best[:-2]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(problem=convoy_problems(vehicles=2, horizon=(4, 16)))
+def test_the_walk_ceilings_choices_stop_at_the_ceiling_with_the_optimum_out(
+    problem: ConvoyProblem,
+) -> None:
+    """Where a plan brings out the walk ceiling (proved by HiGHS, never below the enumerated optimum),
+    no random order is booked and the plan brings out the enumerated optimum; where it does not, the
+    search goes on (the orders' plans below the ceiling)."""
+    if any(problem.vehicle_on_board):
+        return
+    legs = Legs(problem)
+    slots, weights = trips_possible(problem, legs), _weights(problem)
+    best = brute_force(problem, legs)
+    most = sum(w * -people for w, people in zip(weights, best[:-2], strict=True))
+    stopped = people_plans(problem, legs, slots, weights, 0.3)
+    if stopped.ceiling is not None:
+        assert stopped.ceiling >= most
+    if stopped.reached:
+        assert stopped.ceiling == most and stopped.orders == 0 and len(stopped.plans) == 1
+        assert weighted_out(problem, stopped.plans[0], weights) == most
+    elif stopped.plans:
+        assert stopped.ceiling is None or weighted_out(problem, stopped.plans[0], weights) < stopped.ceiling
+
+
+def test_where_the_ceiling_is_booked_at_once_the_search_stops_before_its_time() -> None:
+    """The far-apart points by step 16 and 20: the ceiling's choice (8 out) books 8 out at once, so no
+    random order is booked in the 60 s given; the whole search, given 1 s, books orders and finds no
+    more people out."""
+    base = far_apart()
+    for horizon in (16, 20):
+        problem = replace(base, flow=replace(base.flow, axis=replace(base.flow.axis, horizon=horizon)))
+        legs = Legs(problem)
+        slots = trips_possible(problem, legs)
+        stopped = people_plans(problem, legs, slots, [1], 60.0)
+        assert stopped.reached and stopped.ceiling == 8 and stopped.orders == 0
+        whole = people_plans(problem, legs, slots, [1], 1.0, stop_at_ceiling=False)
+        assert not whole.reached and whole.orders > 0
+        out = [-objective_key(problem, found.plans[0].trips)[0] for found in (stopped, whole)]
+        assert out == [8, 8]

@@ -1072,10 +1072,12 @@ def _people_start(
     for m in reversed(most):
         weights.insert(0, weight)
         weight *= m + 1
-    plans = people_plans(problem, legs, slots, weights, seconds)
+    found = people_plans(problem, legs, slots, weights, seconds)
+    plans = found.plans
     if not plans or objective_key(problem, plans[0].trips) >= objective_key(problem, start.trips):
         return start
-    statuses.append(f"start:people-walks:{sum(t.people for t in plans[0].trips)}:of:{len(plans)}")
+    reached = ":at-ceiling" if found.reached else ""  # no plan brings out more: the search stopped
+    statuses.append(f"start:people-walks:{sum(t.people for t in plans[0].trips)}:of:{len(plans)}{reached}")
     return plans[0]
 
 

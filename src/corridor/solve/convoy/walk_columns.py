@@ -599,10 +599,11 @@ def _people_choice(
     weights: Sequence[int],
     deadline: int,
     time_limit: float,
-) -> dict[int, Walk] | None:
+) -> tuple[dict[int, Walk], int | None] | None:
     """The walks of a choice of columns done by ``deadline`` (one per vehicle) sending the most
     weighted people out as :func:`people_ceiling_walks` counts them (HiGHS, in this process: the model
-    is small), or None where no solution was found in ``time_limit`` seconds."""
+    is small) and, where HiGHS proved the choice optimal, its weighted people out (by the horizon, the
+    walk ceiling itself), or None where no solution was found in ``time_limit`` seconds."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import lil_matrix
 
@@ -648,7 +649,28 @@ def _people_choice(
         free = [v for v in cl.vehicles if not walks[v]]
         for v in free[:y]:
             walks[v] = cl.walk(j)
-    return walks
+    proved = round(-float(solved.fun)) if solved.status == 0 else None  # 0: HiGHS's optimal
+    return walks, proved
+
+
+def weighted_out(problem: ConvoyProblem, plan: Schedule, weights: Sequence[int]) -> int:
+    """The people ``plan`` brings out, each priority level ``i`` (most urgent first) weighing
+    ``weights[i]``."""
+    key = objective_key(problem, plan.trips)
+    return sum(w * -out for w, out in zip(weights, key[:-2], strict=True))
+
+
+@dataclass
+class PeoplePlans:
+    """What :func:`people_plans` found: the ``plans``, the best first; the walk ceiling proved by its
+    first choice (``ceiling``, weighted people out, None where HiGHS did not prove it); ``reached``
+    where a plan brings out that many, so that the search stopped there (no plan can bring out more);
+    ``orders``, the random orders booked."""
+
+    plans: list[Schedule]
+    ceiling: int | None = None
+    reached: bool = False
+    orders: int = 0
 
 
 def people_plans(
@@ -659,7 +681,8 @@ def people_plans(
     time_limit: float,
     slack: int = 15,
     seed: int = 0,
-) -> list[Schedule]:
+    stop_at_ceiling: bool = True,
+) -> PeoplePlans:
     """Plans where not everyone can get out: the walks of the walk ceiling's choice (the most weighted
     people out, each vehicle's trips a column done by the deadline; see :func:`people_ceiling_walks`)
     with the columns done by each of the deadline and up to ``slack`` steps before it (the slack lets
@@ -667,35 +690,52 @@ def people_plans(
     most half of ``time_limit``), each booked by
     :func:`.walks.book_walks` in its order and then, while ``time_limit`` seconds last, with random
     trips booked ahead or behind (``seed``). The plans found (those of the choices, and the random orders'
-    that were better than the best so far), the best first (:func:`objective_key`)."""
+    that were better than the best so far), the best first (:func:`objective_key`). Where
+    ``stop_at_ceiling`` and a plan brings out as many weighted people as the first choice proves can
+    get out (the walk ceiling), the search stops there: no plan brings out more, and the exact method's
+    solves see to the completion and the trips."""
     began = time.perf_counter()
     stop = began + time_limit
     if len(slots) != problem.n_vehicles or any(problem.vehicle_on_board):
-        return []
+        return PeoplePlans([])
     rows, people = _demand(problem)
     made = _columns(problem, legs, slots, problem.horizon, rows, people, began + time_limit / 3)
     if made is None:
-        return []
+        return PeoplePlans([])
     classes, _ = made
     choices: list[dict[int, Walk]] = []
+    plans: list[Schedule] = []
+    ceiling: int | None = None
     chosen_by = began + time_limit / 2  # the other half for the orders
     for deadline in range(problem.horizon, max(0, problem.horizon - slack) - 1, -1):
         left = chosen_by - time.perf_counter()
         if left < 0.05:
             break
-        walks = _people_choice(problem, classes, rows, weights, deadline, min(left, time_limit / 8))
-        if walks is not None and walks not in choices:
+        found = _people_choice(problem, classes, rows, weights, deadline, min(left, time_limit / 8))
+        if found is None:
+            continue
+        walks, proved = found
+        if deadline == problem.horizon and stop_at_ceiling and proved is not None:
+            ceiling = proved
+            plan = book_walks(problem, legs, walks, stop, everyone=False)
+            if plan is not None and weighted_out(problem, plan, weights) >= ceiling:
+                return PeoplePlans([plan], ceiling, True)
+            if plan is not None:  # booked once only, below
+                choices.append(walks)
+                plans.append(plan)
+            continue
+        if walks not in choices:
             choices.append(walks)
-    plans: list[Schedule] = []
-    for i, walks in enumerate(choices):
+    for i, walks in enumerate(choices[len(plans) :], len(plans)):
         plan = book_walks(problem, legs, walks, stop, everyone=False)
         if plan is None:  # out of time
             choices = choices[:i]
             break
         plans.append(plan)
-    _search_orders(problem, legs, choices, plans, stop, seed)
+    target = ceiling if stop_at_ceiling else None
+    orders, reached = _search_orders(problem, legs, choices, plans, stop, seed, weights, target)
     plans.sort(key=lambda plan: objective_key(problem, plan.trips))
-    return plans
+    return PeoplePlans(plans, ceiling, reached, orders)
 
 
 def _search_orders(
@@ -705,21 +745,34 @@ def _search_orders(
     plans: list[Schedule],
     stop: float,
     seed: int,
-) -> None:
+    weights: Sequence[int],
+    ceiling: int | None,
+) -> tuple[int, bool]:
     """Book ``choices`` (``plans``: each booked in its own order) with random trips booked ahead or
     behind (up to twice the longest of the shortest inspections), half the time a fresh order of a
-    choice, half the best so far with one or two trips moved, till ``stop``; each plan as good as the
-    best so far into ``plans`` where better."""
+    choice, half the best so far with one or two trips moved, till ``stop`` or till the best brings
+    out ``ceiling`` weighted people (``weights``; no plan brings out more); each plan as good as the
+    best so far into ``plans`` where better. The orders booked, and whether the ceiling was reached."""
     rng = random.Random(seed)
     needs = [problem.inspection_steps(c, 1) for c in range(len(problem.flow.checkpoint_node))]
     spread = 2 * max([1, *needs])
     best: list[tuple[dict[int, Walk], dict[tuple[int, int], int]]] = [(choices[0], {})] if choices else []
     best_key = None
+    best_plan: Schedule | None = None
     for walks, plan in zip(choices, plans, strict=True):
         key = objective_key(problem, plan.trips)
         if best_key is None or key < best_key:
-            best_key, best = key, [(walks, {})]
-    while best and time.perf_counter() < stop:
+            best_key, best, best_plan = key, [(walks, {})], plan
+    orders = 0
+
+    def reached() -> bool:
+        return (
+            ceiling is not None
+            and best_plan is not None
+            and weighted_out(problem, best_plan, weights) >= ceiling
+        )
+
+    while best and time.perf_counter() < stop and not reached():
         # half the time a fresh random order of one choice, half the best so far with a trip moved
         if rng.random() < 0.5:
             walks = rng.choice(choices)
@@ -735,19 +788,24 @@ def _search_orders(
         made = book_walks(problem, legs, walks, stop, bias=bias, everyone=False)
         if made is None:
             continue
+        orders += 1
         key = objective_key(problem, made.trips)
         if best_key is None or key < best_key:
             plans.append(made)
+            best_plan = made
         if best_key is None or key <= best_key:  # moves on along a plateau too
             best_key, best = key, [(walks, bias)]
+    return orders, reached()
 
 
 __all__ = [
     "ColumnSolution",
     "Columns",
+    "PeoplePlans",
     "Timing",
     "class_columns",
     "people_ceiling_walks",
     "people_plans",
     "walk_columns",
+    "weighted_out",
 ]
