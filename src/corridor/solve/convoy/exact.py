@@ -58,11 +58,12 @@ from corridor.problem.convoy import ConvoyProblem
 from corridor.problem.model import UNLIMITED
 from corridor.solve import cpsat_process
 from corridor.solve.convoy.bounds import Bounds, trips_possible
+from corridor.solve.convoy.ceiling_choice import solve_within
 from corridor.solve.convoy.cuts import completion_floor, floor_plan, people_ceiling, trips_needed
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
 from corridor.solve.convoy.walk_columns import people_ceiling_walks, people_plans, walk_columns
-from corridor.solve.convoy.walks import WalkSolution, walk_plan, walk_programme
+from corridor.solve.convoy.walks import Walk, WalkSolution, walk_plan, walk_programme
 from corridor.solve.cpsat_process import Solved, SolverCrashError
 
 Progress = Callable[[int, int], None]
@@ -666,6 +667,7 @@ WALK_SHARE = (
     0.35  # of the time limit: the walk relaxation (.walk_columns) where the start brings everyone out
 )
 PEOPLE_SHARE = 0.2  # of the time limit: the walk ceiling's choices booked where people are left behind
+CHOICE_SHARE = 0.5  # of the time limit, at most: the model within the walk ceiling's choice
 LEAST_SOLVE = 0.05  # seconds: no solve (nor bound of .cuts) is started with less time than this
 
 
@@ -1052,11 +1054,12 @@ def _people_start(
     slots: Sequence[int],
     seconds: float,
     statuses: list[str],
-) -> Schedule:
+) -> tuple[Schedule, _Choice | None]:
     """Where ``start`` leaves people behind: the best plan made of the walk ceiling's choices
-    (:func:`.walk_columns.people_plans`, given ``seconds``) if better, else ``start``."""
+    (:func:`.walk_columns.people_plans`, given ``seconds``) if better, else ``start``; and the
+    ceiling's choice with its value (weighted people out) where proved and not reached."""
     if seconds < LEAST_SOLVE or _everyone(problem, start):
-        return start
+        return start, None
     flow = problem.flow
     levels = sorted(set(flow.group_priority.tolist()))
     most = [
@@ -1074,11 +1077,61 @@ def _people_start(
         weight *= m + 1
     found = people_plans(problem, legs, slots, weights, seconds)
     plans = found.plans
+    choice = None
+    if found.choice is not None and found.ceiling is not None and not found.reached:
+        choice = _Choice(found.choice, found.ceiling)
     if not plans or objective_key(problem, plans[0].trips) >= objective_key(problem, start.trips):
-        return start
+        return start, choice
     reached = ":at-ceiling" if found.reached else ""  # no plan brings out more: the search stopped
     statuses.append(f"start:people-walks:{sum(t.people for t in plans[0].trips)}:of:{len(plans)}{reached}")
-    return plans[0]
+    return plans[0], choice
+
+
+@dataclass
+class _Choice:
+    """The walk ceiling's choice (each vehicle's walk by the deadline) and its weighted people out."""
+
+    walks: dict[int, Walk]
+    ceiling: int
+
+
+def _within_choice(
+    model: _Model,
+    start: Schedule,
+    choice: _Choice,
+    seconds: float,
+    workers: int,
+    statuses: list[str],
+    skipped: list[str],
+) -> Schedule:
+    """Where ``start`` brings out fewer (weighted) than the walk ceiling's ``choice``: the model solved
+    with each class's trips to each gathering point those of the choice (:mod:`.ceiling_choice`, given
+    ``seconds``); its plan, if better, is hinted and returned (else ``start``)."""
+    p = model.p
+    weights = _level_weights(model)
+    out = sum(w * -n for w, n in zip(weights, objective_key(p, start.trips)[:-2], strict=True))
+    if seconds < LEAST_SOLVE or out >= choice.ceiling:
+        return start
+    goal = cp_model.LinearExpr.weighted_sum(model.level_sum, weights)
+    points = [[(sl.gnodes, sl.gsel) for sl in slots] for slots in model.slots]
+    try:
+        solved = solve_within(
+            p, model.m, points, choice.walks, goal, out + 1, choice.ceiling, seconds, workers
+        )
+    except SolverCrashError as error:
+        _crashed("choice", error, statuses, skipped)
+        return start
+    if solved is None:
+        statuses.append(f"choice:none:{seconds:.1f}s")
+        return start
+    plan = Schedule(p, model.legs)
+    _timed_trips(model, solved, plan)
+    if objective_key(p, plan.trips) >= objective_key(p, start.trips):
+        statuses.append(f"choice:{round(solved.objective_value)}:not-better:{solved.wall_time:.1f}s")
+        return start
+    _hint_all(model, list(solved.response_proto.solution))
+    statuses.append(f"start:choice:{round(solved.objective_value)}:{solved.wall_time:.1f}s")
+    return plan
 
 
 def _book_best(
@@ -1107,22 +1160,23 @@ def _starts(
     workers: int,
     statuses: list[str],
     skipped: list[str],
-) -> tuple[Schedule, list[int], _WalkFloor]:
+) -> tuple[Schedule, list[int], _WalkFloor, _Choice | None]:
     """The starting plan (the best of the dispatcher's, :func:`.cuts.floor_plan`'s and the walk
     relaxation's, also where the dispatcher leaves people behind), the slots each vehicle needs to beat
-    it, and the walk relaxation's floors."""
+    it, the walk relaxation's floors, and the walk ceiling's choice where people are left behind and
+    its plans did not reach it."""
     start = _start(
         problem, legs, greedy(problem, legs), slots, min(5.0, time_limit / 10), workers, statuses, skipped
     )
     start = _everyone_by_walks(
         problem, legs, start, slots, WALK_SHARE * time_limit / 3, workers, statuses, skipped
     )
-    start = _people_start(problem, legs, start, slots, PEOPLE_SHARE * time_limit, statuses)
+    start, choice = _people_start(problem, legs, start, slots, PEOPLE_SHARE * time_limit, statuses)
     slots = _slots_within(problem, legs, start, slots)
     start, walk_floor = _walk_start(
         problem, legs, start, slots, WALK_SHARE * time_limit, workers, statuses, skipped
     )
-    return start, _slots_within(problem, legs, start, slots), walk_floor
+    return start, _slots_within(problem, legs, start, slots), walk_floor, choice
 
 
 def _walks_after(
@@ -1209,7 +1263,9 @@ def solve_exact(
     statuses: list[str] = []
     if slots is None:
         slots = trips_possible(problem, legs)
-    start_plan, slots, walk_floor = _starts(problem, legs, slots, time_limit, workers, statuses, skipped)
+    start_plan, slots, walk_floor, choice = _starts(
+        problem, legs, slots, time_limit, workers, statuses, skipped
+    )
     if _everyone(problem, start_plan) and walk_floor.proves(problem, start_plan):
         # everyone out, the completion and trips at the walk relaxation's floors: no solve can do better
         statuses += ["OPTIMAL:everyone", "OPTIMAL:walk-floor"]
@@ -1218,7 +1274,18 @@ def solve_exact(
             start_plan, "optimal", everyone_out, statuses, time.perf_counter() - began, skipped
         )
     return _solve_model(
-        problem, legs, start_plan, slots, walk_floor, time_limit, workers, progress, began, statuses, skipped
+        problem,
+        legs,
+        start_plan,
+        slots,
+        walk_floor,
+        time_limit,
+        workers,
+        progress,
+        began,
+        statuses,
+        skipped,
+        choice,
     )
 
 
@@ -1234,9 +1301,11 @@ def _solve_model(
     began: float,
     statuses: list[str],
     skipped: list[str],
+    choice: _Choice | None = None,
 ) -> ExactResult:
     """The model of every trip solved objective by objective from ``start_plan`` (see
-    :func:`solve_exact`)."""
+    :func:`solve_exact`), first within the walk ceiling's ``choice`` where given
+    (:func:`_within_choice`)."""
     stop = began + 0.95 * time_limit  # a twentieth is kept for rebuilding the plan and handing it over
     model = _build(problem, legs, slots, began + BUILD_SHARE * time_limit)
     if model is None:
@@ -1245,6 +1314,9 @@ def _solve_model(
         return ExactResult(start_plan, "feasible", None, statuses, time.perf_counter() - began, skipped)
     objectives, everyone = _objectives(model, start_plan, walk_floor)
     skipped += _hint_start(model, start_plan, min(time_limit / 3, _left(stop) / 3), workers, statuses)
+    if choice is not None and not everyone:
+        seconds = min(CHOICE_SHARE * time_limit, 0.75 * _left(stop))
+        start_plan = _within_choice(model, start_plan, choice, seconds, workers, statuses, skipped)
     proved = True
     bound: int | None = None
     solver: Solved | None = None
