@@ -1078,8 +1078,8 @@ def _people_start(
     found = people_plans(problem, legs, slots, weights, seconds)
     plans = found.plans
     choice = None
-    if found.choice is not None and found.ceiling is not None and not found.reached:
-        choice = _Choice(found.choice, found.ceiling)
+    if found.valued and found.ceiling is not None and not found.reached:
+        choice = _Choice(found.valued, found.ceiling)
     if not plans or objective_key(problem, plans[0].trips) >= objective_key(problem, start.trips):
         return start, choice
     reached = ":at-ceiling" if found.reached else ""  # no plan brings out more: the search stopped
@@ -1089,9 +1089,10 @@ def _people_start(
 
 @dataclass
 class _Choice:
-    """The walk ceiling's choice (each vehicle's walk by the deadline) and its weighted people out."""
+    """The walk ceiling's choices (each vehicle's walk by the deadline and by steps before it) with
+    their weighted people out, and the ceiling (the first's)."""
 
-    walks: dict[int, Walk]
+    valued: list[tuple[dict[int, Walk], int]]
     ceiling: int
 
 
@@ -1104,34 +1105,42 @@ def _within_choice(
     statuses: list[str],
     skipped: list[str],
 ) -> Schedule:
-    """Where ``start`` brings out fewer (weighted) than the walk ceiling's ``choice``: the model solved
-    with each class's trips to each gathering point those of the choice (:mod:`.ceiling_choice`, given
-    ``seconds``); its plan, if better, is hinted and returned (else ``start``)."""
+    """Where ``start`` brings out fewer (weighted) than the walk ceiling: the model solved with each
+    class's trips to each gathering point those of one of ``choice``'s choices (:mod:`.ceiling_choice`),
+    the most valued first, each above the best plan so far and up to its own value (a choice that
+    cannot beat it is proved so at once), till the ceiling is reached or ``seconds`` are spent; the
+    best plan, if better than ``start``, is hinted and returned (else ``start``)."""
     p = model.p
     weights = _level_weights(model)
     out = sum(w * -n for w, n in zip(weights, objective_key(p, start.trips)[:-2], strict=True))
-    if seconds < LEAST_SOLVE or out >= choice.ceiling:
-        return start
     goal = cp_model.LinearExpr.weighted_sum(model.level_sum, weights)
     points = [[(sl.gnodes, sl.gsel) for sl in slots] for slots in model.slots]
-    try:
-        solved = solve_within(
-            p, model.m, points, choice.walks, goal, out + 1, choice.ceiling, seconds, workers
-        )
-    except SolverCrashError as error:
-        _crashed("choice", error, statuses, skipped)
-        return start
-    if solved is None:
-        statuses.append(f"choice:none:{seconds:.1f}s")
-        return start
-    plan = Schedule(p, model.legs)
-    _timed_trips(model, solved, plan)
-    if objective_key(p, plan.trips) >= objective_key(p, start.trips):
-        statuses.append(f"choice:{round(solved.objective_value)}:not-better:{solved.wall_time:.1f}s")
-        return start
-    _hint_all(model, list(solved.response_proto.solution))
-    statuses.append(f"start:choice:{round(solved.objective_value)}:{solved.wall_time:.1f}s")
-    return plan
+    stop = time.perf_counter() + seconds
+    best, notes = start, []
+    for walks, value in sorted(choice.valued, key=lambda c: -c[1]):
+        left = stop - time.perf_counter()
+        if out >= choice.ceiling or left < LEAST_SOLVE:
+            break
+        if value <= out:
+            continue
+        try:
+            solved = solve_within(p, model.m, points, walks, goal, out + 1, value, left, workers)
+        except SolverCrashError as error:
+            _crashed("choice", error, statuses, skipped)
+            break
+        if solved is None:
+            notes.append(f"{value}:none")
+            continue
+        plan = Schedule(p, model.legs)
+        _timed_trips(model, solved, plan)
+        notes.append(f"{value}:{round(solved.objective_value)}:{solved.wall_time:.1f}s")
+        if objective_key(p, plan.trips) < objective_key(p, best.trips):
+            best = plan
+            out = sum(w * -n for w, n in zip(weights, objective_key(p, plan.trips)[:-2], strict=True))
+            _hint_all(model, list(solved.response_proto.solution))
+    if notes:
+        statuses.append(f"{'start:' if best is not start else ''}choices:{','.join(notes)}")
+    return best
 
 
 def _book_best(

@@ -32,7 +32,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -665,14 +665,14 @@ class PeoplePlans:
     """What :func:`people_plans` found: the ``plans``, the best first; the walk ceiling proved by its
     first choice (``ceiling``, weighted people out, None where HiGHS did not prove it); ``reached``
     where a plan brings out that many, so that the search stopped there (no plan can bring out more);
-    ``orders``, the random orders booked; ``choice``, the walks of that first choice (the ceiling's:
-    each vehicle's trips by the deadline), None where not proved."""
+    ``orders``, the random orders booked; ``valued``, the choices HiGHS proved (each vehicle's trips
+    by a deadline, the first by the deadline itself: the ceiling's) with their weighted people out."""
 
     plans: list[Schedule]
     ceiling: int | None = None
     reached: bool = False
     orders: int = 0
-    choice: dict[int, Walk] | None = None
+    valued: list[tuple[dict[int, Walk], int]] = field(default_factory=list)
 
 
 def people_plans(
@@ -708,7 +708,7 @@ def people_plans(
     choices: list[dict[int, Walk]] = []
     plans: list[Schedule] = []
     ceiling: int | None = None
-    first: dict[int, Walk] | None = None
+    valued: list[tuple[dict[int, Walk], int]] = []
     chosen_by = began + time_limit / 2  # the other half for the orders
     for deadline in range(problem.horizon, max(0, problem.horizon - slack) - 1, -1):
         left = chosen_by - time.perf_counter()
@@ -719,11 +719,13 @@ def people_plans(
             continue
         walks, proved = found
         if deadline == problem.horizon and proved is not None:
-            ceiling, first = proved, walks
+            ceiling = proved
+        if proved is not None and all(walks != other for other, _ in valued):
+            valued.append((walks, proved))
         if deadline == problem.horizon and stop_at_ceiling and proved is not None:
             plan = book_walks(problem, legs, walks, stop, everyone=False)
             if plan is not None and weighted_out(problem, plan, weights) >= proved:
-                return PeoplePlans([plan], ceiling, True, 0, first)
+                return PeoplePlans([plan], ceiling, True, 0, valued)
             if plan is not None:  # booked once only, below
                 choices.append(walks)
                 plans.append(plan)
@@ -739,7 +741,7 @@ def people_plans(
     target = ceiling if stop_at_ceiling else None
     orders, reached = _search_orders(problem, legs, choices, plans, stop, seed, weights, target)
     plans.sort(key=lambda plan: objective_key(problem, plan.trips))
-    return PeoplePlans(plans, ceiling, reached, orders, first)
+    return PeoplePlans(plans, ceiling, reached, orders, valued)
 
 
 def _search_orders(
