@@ -25,6 +25,7 @@ from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import greedy, objective_key
 from corridor.solve.convoy.walk_columns import (
     Timing,
+    completion_floor_walks,
     people_ceiling_walks,
     people_plans,
     walk_columns,
@@ -232,3 +233,16 @@ def test_where_the_ceiling_is_booked_at_once_the_search_stops_before_its_time() 
         assert not whole.reached and whole.orders > 0
         out = [-objective_key(problem, found.plans[0].trips)[0] for found in (stopped, whole)]
         assert out == [8, 8]
+
+
+def test_where_far_apart_points_decide_the_values_by_each_deadline_floor_the_completion() -> None:
+    """The far-apart points by step 20, the choices by 20 down to 5: 8 out by 16 and after, 4 by 15
+    (the second trip arrives at 16 at best): a plan bringing out 8 completes by 16 at the soonest, the
+    enumeration's optimum; more than 8 is proved out of reach by every deadline looked at."""
+    base = far_apart()
+    problem = replace(base, flow=replace(base.flow, axis=replace(base.flow.axis, horizon=20)))
+    legs = Legs(problem)
+    found = people_plans(problem, legs, trips_possible(problem, legs), [1], 2.0, stop_at_ceiling=False)
+    assert found.by_deadline[20] == found.by_deadline[16] == 8 and found.by_deadline[15] == 4
+    assert completion_floor_walks(found.by_deadline, 8) == 16 == brute_force(problem, legs)[-2]
+    assert completion_floor_walks(found.by_deadline, 9) == 21

@@ -62,7 +62,12 @@ from corridor.solve.convoy.ceiling_choice import solve_within
 from corridor.solve.convoy.cuts import completion_floor, floor_plan, people_ceiling, trips_needed
 from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
-from corridor.solve.convoy.walk_columns import people_ceiling_walks, people_plans, walk_columns
+from corridor.solve.convoy.walk_columns import (
+    completion_floor_walks,
+    people_ceiling_walks,
+    people_plans,
+    walk_columns,
+)
 from corridor.solve.convoy.walks import Walk, WalkSolution, walk_plan, walk_programme
 from corridor.solve.cpsat_process import Solved, SolverCrashError
 
@@ -857,30 +862,50 @@ def _objectives(
     return objectives[1:], True
 
 
-def _floor(model: _Model, expr: cp_model.LinearExprT, people: int, time_limit: float, workers: int) -> str:
+def _floor(
+    model: _Model,
+    expr: cp_model.LinearExprT,
+    people: int,
+    time_limit: float,
+    workers: int,
+    by_deadline: dict[int, int] | None = None,
+) -> str:
     """With the people out fixed at ``people`` (weighted as in the first solve), bound the second
-    objective ``expr`` from below by the completion floor (:func:`.cuts.completion_floor`); its value
-    for the solve's log."""
+    objective ``expr`` from below by the completion floor (:func:`.cuts.completion_floor`) and, where
+    people are left behind, the walk ceiling's by each deadline (``by_deadline``,
+    :func:`.walk_columns.completion_floor_walks`); their values for the solve's log."""
     weight = sum(len(sl) for sl in model.slots) + 1
     counts = [len(sl) for sl in model.slots]
     least = None if people >= _most(model) else (_level_weights(model), people)
+    walks = None
+    if least is not None and by_deadline:
+        walks = completion_floor_walks(by_deadline, people)
+        if walks is not None:
+            model.m.add(expr >= walks * weight)
+            model.m.add(model.completion >= walks)
     floor = completion_floor(model.p, model.legs, counts, weight, time_limit, workers, least)
+    note = "" if walks is None else f":walks:{walks}"
     if floor is None:
-        return "floor:none"
+        return f"floor:none{note}"
     model.m.add(expr >= floor)
     model.m.add(model.completion >= floor // weight)
-    return f"floor:{floor // weight}+{floor % weight}"
+    return f"floor:{floor // weight}+{floor % weight}{note}"
 
 
-def _ceiling(model: _Model, expr: cp_model.LinearExprT, time_limit: float, workers: int) -> str:
+def _ceiling(
+    model: _Model, expr: cp_model.LinearExprT, time_limit: float, workers: int, known: int | None = None
+) -> str:
     """Bound the people-out objective ``expr`` from above by the least of :func:`.cuts.people_ceiling`
     (whole trips per vehicle and gathering point) and :func:`.walk_columns.people_ceiling_walks`
     (each vehicle's trips by the deadline a walk done by then), each given half of ``time_limit``;
-    their values for the solve's log."""
+    their values for the solve's log. Where ``known`` (the walk ceiling proved by HiGHS for the walk
+    ceiling's choice, :func:`.walk_columns.people_plans`), it is the walk ceiling, not solved again."""
     counts = [len(sl) for sl in model.slots]
     weights = _level_weights(model)
     began = time.perf_counter()
-    walks = people_ceiling_walks(model.p, model.legs, counts, weights, time_limit / 2, workers)
+    walks = known
+    if walks is None:
+        walks = people_ceiling_walks(model.p, model.legs, counts, weights, time_limit / 2, workers)
     left = max(LEAST_SOLVE, time_limit - (time.perf_counter() - began))
     ceiling = people_ceiling(model.p, model.legs, counts, weights, left, workers)
     found = [c for c in (ceiling, walks) if c is not None]
@@ -910,9 +935,11 @@ def _set_goal(
     floor_time: float,
     workers: int,
     skipped: list[str],
+    choice: _Choice | None = None,
 ) -> list[str]:
     """Make ``expr`` the objective, first bounded by the people ceiling (people out) or, with the
-    people out fixed at ``people``, the completion floor (completion and trips), given ``floor_time``
+    people out fixed at ``people``, the completion floor (completion and trips), with the walk
+    ceiling's ``choice`` where known (its ceiling and values by each deadline), given ``floor_time``
     seconds (none below :data:`LEAST_SOLVE`: the bound is then left out and named in ``skipped``).
     Returns notes for the solve's log."""
     if maximise:
@@ -924,8 +951,10 @@ def _set_goal(
         return []
     try:
         if maximise:
-            return [_ceiling(model, expr, floor_time, workers)]
-        return [_floor(model, expr, people, floor_time, workers)]
+            known = None if choice is None else choice.ceiling
+            return [_ceiling(model, expr, floor_time, workers, known)]
+        by_deadline = None if choice is None else choice.by_deadline
+        return [_floor(model, expr, people, floor_time, workers, by_deadline)]
     except SolverCrashError as error:  # no bound: the solve goes on without it
         notes: list[str] = []
         _crashed("ceiling" if maximise else "floor", error, notes, skipped)
@@ -1078,8 +1107,8 @@ def _people_start(
     found = people_plans(problem, legs, slots, weights, seconds)
     plans = found.plans
     choice = None
-    if found.valued and found.ceiling is not None and not found.reached:
-        choice = _Choice(found.valued, found.ceiling)
+    if found.ceiling is not None:
+        choice = _Choice(found.valued, found.ceiling, found.by_deadline, found.reached)
     if not plans or objective_key(problem, plans[0].trips) >= objective_key(problem, start.trips):
         return start, choice
     reached = ":at-ceiling" if found.reached else ""  # no plan brings out more: the search stopped
@@ -1090,10 +1119,13 @@ def _people_start(
 @dataclass
 class _Choice:
     """The walk ceiling's choices (each vehicle's walk by the deadline and by steps before it) with
-    their weighted people out, and the ceiling (the first's)."""
+    their weighted people out, the ceiling (the first's), the values by each deadline, and whether a
+    plan booked of them reached the ceiling."""
 
     valued: list[tuple[dict[int, Walk], int]]
     ceiling: int
+    by_deadline: dict[int, int]  # deadline -> the choice's value by then (proved)
+    reached: bool  # a plan of the walks brings out the ceiling
 
 
 def _within_choice(
@@ -1139,7 +1171,8 @@ def _within_choice(
             out = sum(w * -n for w, n in zip(weights, objective_key(p, plan.trips)[:-2], strict=True))
             _hint_all(model, list(solved.response_proto.solution))
     if notes:
-        statuses.append(f"{'start:' if best is not start else ''}choices:{','.join(notes)}")
+        better = "start:" if best is not start else ""
+        statuses.append(f"{better}choices:{seconds:.1f}s:{','.join(notes)}")
     return best
 
 
@@ -1323,7 +1356,7 @@ def _solve_model(
         return ExactResult(start_plan, "feasible", None, statuses, time.perf_counter() - began, skipped)
     objectives, everyone = _objectives(model, start_plan, walk_floor)
     skipped += _hint_start(model, start_plan, min(time_limit / 3, _left(stop) / 3), workers, statuses)
-    if choice is not None and not everyone:
+    if choice is not None and not choice.reached and not everyone:
         seconds = min(CHOICE_SHARE * time_limit, 0.75 * _left(stop))
         start_plan = _within_choice(model, start_plan, choice, seconds, workers, statuses, skipped)
     proved = True
@@ -1336,7 +1369,9 @@ def _solve_model(
         people = _most(model)
     solved = 0  # objectives proved optimal
     for expr, maximise in objectives:
-        statuses += _set_goal(model, expr, maximise, people, min(5.0, _left(stop) / 10), workers, skipped)
+        statuses += _set_goal(
+            model, expr, maximise, people, min(5.0, _left(stop) / 10), workers, skipped, choice
+        )
         if _left(stop) < LEAST_SOLVE:
             skipped.append("solve")
             proved = False

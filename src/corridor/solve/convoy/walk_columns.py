@@ -666,13 +666,16 @@ class PeoplePlans:
     first choice (``ceiling``, weighted people out, None where HiGHS did not prove it); ``reached``
     where a plan brings out that many, so that the search stopped there (no plan can bring out more);
     ``orders``, the random orders booked; ``valued``, the choices HiGHS proved (each vehicle's trips
-    by a deadline, the first by the deadline itself: the ceiling's) with their weighted people out."""
+    by a deadline, the first by the deadline itself: the ceiling's) with their weighted people out;
+    ``by_deadline``, deadline -> that proved value: no plan whose trips all arrive by the deadline
+    brings out more (:func:`completion_floor_walks`)."""
 
     plans: list[Schedule]
     ceiling: int | None = None
     reached: bool = False
     orders: int = 0
     valued: list[tuple[dict[int, Walk], int]] = field(default_factory=list)
+    by_deadline: dict[int, int] = field(default_factory=dict)
 
 
 def people_plans(
@@ -709,6 +712,7 @@ def people_plans(
     plans: list[Schedule] = []
     ceiling: int | None = None
     valued: list[tuple[dict[int, Walk], int]] = []
+    by_deadline: dict[int, int] = {}
     chosen_by = began + time_limit / 2  # the other half for the orders
     for deadline in range(problem.horizon, max(0, problem.horizon - slack) - 1, -1):
         left = chosen_by - time.perf_counter()
@@ -718,14 +722,13 @@ def people_plans(
         if found is None:
             continue
         walks, proved = found
-        if deadline == problem.horizon and proved is not None:
-            ceiling = proved
-        if proved is not None and all(walks != other for other, _ in valued):
-            valued.append((walks, proved))
+        if proved is not None:
+            ceiling = proved if deadline == problem.horizon else ceiling
+            _value(walks, proved, deadline, valued, by_deadline)
         if deadline == problem.horizon and stop_at_ceiling and proved is not None:
             plan = book_walks(problem, legs, walks, stop, everyone=False)
             if plan is not None and weighted_out(problem, plan, weights) >= proved:
-                return PeoplePlans([plan], ceiling, True, 0, valued)
+                return PeoplePlans([plan], ceiling, True, 0, valued, by_deadline)
             if plan is not None:  # booked once only, below
                 choices.append(walks)
                 plans.append(plan)
@@ -741,7 +744,29 @@ def people_plans(
     target = ceiling if stop_at_ceiling else None
     orders, reached = _search_orders(problem, legs, choices, plans, stop, seed, weights, target)
     plans.sort(key=lambda plan: objective_key(problem, plan.trips))
-    return PeoplePlans(plans, ceiling, reached, orders, valued)
+    return PeoplePlans(plans, ceiling, reached, orders, valued, by_deadline)
+
+
+def _value(
+    walks: dict[int, Walk],
+    proved: int,
+    deadline: int,
+    valued: list[tuple[dict[int, Walk], int]],
+    by_deadline: dict[int, int],
+) -> None:
+    """Keep a proved choice's value by its deadline, and the choice once."""
+    by_deadline[deadline] = proved
+    if all(walks != other for other, _ in valued):
+        valued.append((walks, proved))
+
+
+def completion_floor_walks(by_deadline: dict[int, int], people: int) -> int | None:
+    """A floor on the completion of every plan bringing out at least ``people`` weighted people, from
+    :attr:`PeoplePlans.by_deadline`: one step after the latest deadline by which the walk ceiling's
+    choice proves fewer (each vehicle's trips of a plan completing by then are a column done by then);
+    None where no deadline proves fewer."""
+    short = [deadline for deadline, value in by_deadline.items() if value < people]
+    return max(short) + 1 if short else None
 
 
 def _search_orders(
@@ -810,6 +835,7 @@ __all__ = [
     "PeoplePlans",
     "Timing",
     "class_columns",
+    "completion_floor_walks",
     "people_ceiling_walks",
     "people_plans",
     "walk_columns",
