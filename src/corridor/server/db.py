@@ -91,6 +91,8 @@ class Database:
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # Whether a durable commit waits for the disk (SQLite's NORMAL survives a killed process only).
+        self.waits_for_disk = not self.is_sqlite or sqlite_synchronous == "FULL"
         self._write_lock = threading.Lock()
         self._writers = 0  # threads in writing(), holding its lock or waiting for it
         self._writers_lock = threading.Lock()
