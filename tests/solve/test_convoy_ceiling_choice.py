@@ -15,31 +15,11 @@ from corridor.solve.convoy.bounds import trips_possible
 from corridor.solve.convoy.ceiling_choice import point_counts, solve_within
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.schedule import Schedule, objective_key
-from corridor.solve.convoy.walk_columns import _columns, _people_choice, weighted_out
+from corridor.solve.convoy.walk_columns import _columns, _people_choice, level_weights, weighted_out
 from corridor.solve.convoy.walks import _demand
 from walk_cases import far_apart
 
 exact_module = importlib.import_module("corridor.solve.convoy.exact")
-
-
-def _weights(problem: ConvoyProblem) -> list[int]:
-    """Each priority level weighing more than everyone of the levels after it (most urgent first)."""
-    flow = problem.flow
-    levels = sorted(set(flow.group_priority.tolist()))
-    most = [
-        sum(
-            int(n)
-            for n, g in zip(flow.source_people.tolist(), flow.source_group.tolist(), strict=True)
-            if int(flow.group_priority[g]) == level
-        )
-        for level in levels
-    ]
-    weights: list[int] = []
-    weight = 1
-    for m in reversed(most):
-        weights.insert(0, weight)
-        weight *= m + 1
-    return weights
 
 
 def _within(problem: ConvoyProblem) -> tuple[int, int, Schedule | None, bool] | None:
@@ -48,7 +28,7 @@ def _within(problem: ConvoyProblem) -> tuple[int, int, Schedule | None, bool] | 
     the choice is not proved."""
     legs = Legs(problem)
     slots = trips_possible(problem, legs)
-    weights = _weights(problem)
+    weights = level_weights(problem)
     rows, people = _demand(problem)
     made = _columns(problem, legs, slots, problem.horizon, rows, people, 1e18)
     assert made is not None

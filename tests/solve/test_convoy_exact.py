@@ -21,6 +21,7 @@ from corridor.solve.convoy.exact import solve_exact
 from corridor.solve.convoy.legs import Legs
 from corridor.solve.convoy.mip import solve_mip
 from corridor.solve.convoy.schedule import greedy, objective_key
+from corridor.solve.convoy.walk_columns import level_weights
 from factories import problem as flow_problem
 
 Key = tuple[int, ...]
@@ -455,7 +456,7 @@ def test_the_ceiling_and_the_floor_hold_the_optimum_of_every_plan(
     slots = trips_possible(problem, legs)
     weight = sum(slots) + 1
     key = brute_force(problem, legs)
-    weights = _level_weights(problem)
+    weights = level_weights(problem)
     people = sum(w * -n for w, n in zip(weights, key[:-2], strict=True))
     ceiling = people_ceiling(problem, legs, slots, weights, 10.0)
     assert ceiling is not None and people <= ceiling
@@ -474,21 +475,6 @@ def test_the_ceiling_and_the_floor_hold_the_optimum_of_every_plan(
         node_of = {nid: i for i, nid in enumerate(problem.network.node_ids)}
         for node, need in trips_needed(problem).items():
             assert sum(1 for t in result.schedule.trips if node_of[t.gathering] == node) >= need
-
-
-def _level_weights(problem: ConvoyProblem) -> list[int]:
-    """Each priority level's weight (most urgent first): more than everyone of the levels after it."""
-    flow = problem.flow
-    levels = sorted(set(flow.group_priority.tolist()))
-    most = [0] * len(levels)
-    for n, g in zip(flow.source_people.tolist(), flow.source_group.tolist(), strict=True):
-        most[levels.index(int(flow.group_priority[int(g)]))] += int(n)
-    weights: list[int] = []
-    weight = 1
-    for m in reversed(most):
-        weights.insert(0, weight)
-        weight *= m + 1
-    return weights
 
 
 def test_the_completion_floor_is_the_optimum_where_one_bus_shuttles() -> None:
@@ -539,7 +525,7 @@ def test_the_completion_floor_is_the_optimum_where_one_bus_shuttles() -> None:
     early = replace(problem, flow=replace(flow, axis=replace(flow.axis, horizon=15)))
     legs = Legs(early)
     slots = trips_possible(early, legs)
-    assert people_ceiling(early, legs, slots, _level_weights(early), 10.0) == 6
+    assert people_ceiling(early, legs, slots, level_weights(early), 10.0) == 6
     assert brute_force(early, legs) == (0, -6, 14, 2)
     assert floor_plan(early, legs, slots, 10.0) is None  # not everyone can be brought out
 
@@ -588,5 +574,5 @@ def test_the_floor_and_the_ceiling_leave_out_vehicles_with_people_on_board() -> 
     legs = Legs(problem)
     slots = trips_possible(problem, legs)
     assert completion_floor(problem, legs, slots, sum(slots) + 1, 1.0) is None
-    assert people_ceiling(problem, legs, slots, _level_weights(problem), 1.0) is None
+    assert people_ceiling(problem, legs, slots, level_weights(problem), 1.0) is None
     assert floor_plan(problem, legs, slots, 1.0) is None

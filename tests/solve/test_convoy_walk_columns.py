@@ -26,6 +26,7 @@ from corridor.solve.convoy.schedule import greedy, objective_key
 from corridor.solve.convoy.walk_columns import (
     Timing,
     completion_floor_walks,
+    level_weights,
     people_ceiling_walks,
     people_plans,
     walk_columns,
@@ -116,33 +117,13 @@ def test_with_closures_a_walks_time_is_never_later_than_a_real_schedules_and_a_t
                 assert timing.time(walk[:k] + walk[k + 1 :]) <= timing.time(walk), (walk, k)
 
 
-def _weights(problem: ConvoyProblem) -> list[int]:
-    """Each priority level weighing more than everyone of the levels after it (most urgent first)."""
-    flow = problem.flow
-    levels = sorted(set(flow.group_priority.tolist()))
-    most = [
-        sum(
-            int(n)
-            for n, g in zip(flow.source_people.tolist(), flow.source_group.tolist(), strict=True)
-            if int(flow.group_priority[g]) == level
-        )
-        for level in levels
-    ]
-    weights: list[int] = []
-    weight = 1
-    for m in reversed(most):
-        weights.insert(0, weight)
-        weight *= m + 1
-    return weights
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(problem=convoy_problems(vehicles=2, horizon=(4, 16)))
 def test_the_walk_ceiling_on_people_out_is_never_below_every_plans(problem: ConvoyProblem) -> None:
     if any(problem.vehicle_on_board):
         return
     legs = Legs(problem)
-    weights = _weights(problem)
+    weights = level_weights(problem)
     best = brute_force(problem, legs)  # (-people out per level, ..., completion, trips)
     most = sum(w * -people for w, people in zip(weights, best[:-2], strict=True))
     ceiling = people_ceiling_walks(problem, legs, trips_possible(problem, legs), weights, 10.0)
@@ -173,7 +154,7 @@ def test_the_walk_ceilings_choices_book_into_verified_plans_never_above_every_pl
         return
     legs = Legs(problem)
     best = brute_force(problem, legs)
-    plans = people_plans(problem, legs, trips_possible(problem, legs), _weights(problem), 0.3).plans
+    plans = people_plans(problem, legs, trips_possible(problem, legs), level_weights(problem), 0.3).plans
     keys = [objective_key(problem, made.trips) for made in plans]
     assert keys == sorted(keys)
     for made in plans:
@@ -205,7 +186,7 @@ def test_the_walk_ceilings_choices_stop_at_the_ceiling_with_the_optimum_out(
     if any(problem.vehicle_on_board):
         return
     legs = Legs(problem)
-    slots, weights = trips_possible(problem, legs), _weights(problem)
+    slots, weights = trips_possible(problem, legs), level_weights(problem)
     best = brute_force(problem, legs)
     most = sum(w * -people for w, people in zip(weights, best[:-2], strict=True))
     stopped = people_plans(problem, legs, slots, weights, 0.3)

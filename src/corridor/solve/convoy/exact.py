@@ -64,9 +64,11 @@ from corridor.solve.convoy.legs import NEVER, Legs, Path, node_ids
 from corridor.solve.convoy.schedule import Schedule, Timed, greedy, objective_key
 from corridor.solve.convoy.walk_columns import (
     completion_floor_walks,
+    level_weights,
     people_ceiling_walks,
     people_plans,
     walk_columns,
+    weighted_out,
 )
 from corridor.solve.convoy.walks import Walk, WalkSolution, walk_plan, walk_programme
 from corridor.solve.cpsat_process import Solved, SolverCrashError
@@ -1089,21 +1091,7 @@ def _people_start(
     ceiling's choice with its value (weighted people out) where proved and not reached."""
     if seconds < LEAST_SOLVE or _everyone(problem, start):
         return start, None
-    flow = problem.flow
-    levels = sorted(set(flow.group_priority.tolist()))
-    most = [
-        sum(
-            int(n)
-            for n, g in zip(flow.source_people.tolist(), flow.source_group.tolist(), strict=True)
-            if int(flow.group_priority[int(g)]) == level
-        )
-        for level in levels
-    ]
-    weights: list[int] = []
-    weight = 1
-    for m in reversed(most):
-        weights.insert(0, weight)
-        weight *= m + 1
+    weights = level_weights(problem)
     found = people_plans(problem, legs, slots, weights, seconds)
     plans = found.plans
     choice = None
@@ -1144,7 +1132,7 @@ def _within_choice(
     best plan, if better than ``start``, is hinted and returned (else ``start``)."""
     p = model.p
     weights = _level_weights(model)
-    out = sum(w * -n for w, n in zip(weights, objective_key(p, start.trips)[:-2], strict=True))
+    out = weighted_out(p, start, weights)
     goal = cp_model.LinearExpr.weighted_sum(model.level_sum, weights)
     points = [[(sl.gnodes, sl.gsel) for sl in slots] for slots in model.slots]
     stop = time.perf_counter() + seconds
@@ -1168,7 +1156,7 @@ def _within_choice(
         notes.append(f"{value}:{round(solved.objective_value)}:{solved.wall_time:.1f}s")
         if objective_key(p, plan.trips) < objective_key(p, best.trips):
             best = plan
-            out = sum(w * -n for w, n in zip(weights, objective_key(p, plan.trips)[:-2], strict=True))
+            out = weighted_out(p, plan, weights)
             _hint_all(model, list(solved.response_proto.solution))
     if notes:
         better = "start:" if best is not start else ""

@@ -653,6 +653,22 @@ def _people_choice(
     return walks, proved
 
 
+def level_weights(problem: ConvoyProblem) -> list[int]:
+    """Each priority level's weight (most urgent first): more than everyone of the levels after it,
+    so that a weighted sum of people out orders plans lexicographically by level."""
+    flow = problem.flow
+    levels = sorted(set(flow.group_priority.tolist()))
+    most = [0] * len(levels)
+    for n, g in zip(flow.source_people.tolist(), flow.source_group.tolist(), strict=True):
+        most[levels.index(int(flow.group_priority[int(g)]))] += int(n)
+    weights: list[int] = []
+    weight = 1
+    for m in reversed(most):
+        weights.insert(0, weight)
+        weight *= m + 1
+    return weights
+
+
 def weighted_out(problem: ConvoyProblem, plan: Schedule, weights: Sequence[int]) -> int:
     """The people ``plan`` brings out, each priority level ``i`` (most urgent first) weighing
     ``weights[i]``."""
@@ -836,6 +852,7 @@ __all__ = [
     "Timing",
     "class_columns",
     "completion_floor_walks",
+    "level_weights",
     "people_ceiling_walks",
     "people_plans",
     "walk_columns",
